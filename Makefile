@@ -1,0 +1,53 @@
+# Identity gateway.
+#
+#   make            build the nginx module and the workers
+#   make run        the whole stack on 127.0.0.1:8080 (state in .run/)
+#   make test       unit tests + t/ suites against a throw-away stack
+#   make SAN=1 test the same with AddressSanitizer + UBSan
+#   make bench      gateway benchmarks (bench/)
+
+SHELL     := /bin/bash
+NGINX_SRC ?= /usr/share/nginx/src
+SAN       ?= 0
+BUILD     ?= $(if $(filter 1,$(SAN)),build-san,build)
+
+SAN_CC    := -fsanitize=address,undefined -fno-omit-frame-pointer
+MODULE_SO := $(BUILD)/module/ngx_http_identity_module.so
+
+export BUILD
+
+.PHONY: all build deps module workers unit test run bench fmt lint clean
+
+all: build
+
+build: module workers
+
+deps:
+	@scripts/deps.sh
+
+module:
+	@scripts/build-module.sh $(NGINX_SRC) $(BUILD)/module
+
+workers:
+	@$(MAKE) -s -C workers BUILD=$(CURDIR)/$(BUILD)/workers SAN=$(SAN)
+
+unit: workers
+	@$(MAKE) -s -C workers BUILD=$(CURDIR)/$(BUILD)/workers SAN=$(SAN) check
+
+test: deps build
+	@scripts/test.sh
+
+run: deps build
+	@scripts/run.sh
+
+bench: deps build
+	@bench/run.sh
+
+fmt:
+	clang-format -i $$(find workers -name '*.[ch]')
+
+lint:
+	@scripts/lint.sh
+
+clean:
+	rm -rf build build-san
