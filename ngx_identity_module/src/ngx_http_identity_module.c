@@ -1,29 +1,711 @@
+
+/*
+ * Identity gateway module: directives, configuration, phase handlers.
+ *
+ * The JWT check runs in the ACCESS phase (as auth_request does), so that
+ * "satisfy any" and allow/deny compose with it.  Client-sent X-Identity-*
+ * request headers are removed in POST_READ, for every request.
+ */
+
+
 #include "ngx_http_identity_module.h"
 
 
+static ngx_int_t ngx_http_identity_token(ngx_http_request_t *r,
+    ngx_str_t *token);
+static ngx_int_t ngx_http_identity_role_allowed(
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx);
+static void ngx_http_identity_cleanup_claims(void *data);
+
+static ngx_int_t ngx_http_identity_post_read_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_identity_access_handler(ngx_http_request_t *r);
+
+static char *ngx_http_identity_keys(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_identity_role(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_identity_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+static ngx_int_t ngx_http_identity_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_identity_postconfiguration(ngx_conf_t *cf);
+static void *ngx_http_identity_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_identity_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_identity_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_identity_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+
+static ngx_int_t ngx_http_identity_init_process(ngx_cycle_t *cycle);
+static void ngx_http_identity_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_enum_t  ngx_http_identity_auth_modes[] = {
+    { ngx_string("off"), NGX_HTTP_IDENTITY_AUTH_OFF },
+    { ngx_string("optional"), NGX_HTTP_IDENTITY_AUTH_OPTIONAL },
+    { ngx_string("required"), NGX_HTTP_IDENTITY_AUTH_REQUIRED },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_command_t  ngx_http_identity_commands[] = {
+
+    { ngx_string("identity_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_identity_loc_conf_t, auth),
+      &ngx_http_identity_auth_modes },
+
+    { ngx_string("identity_jwt_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_identity_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("identity_jwt_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_identity_loc_conf_t, issuer),
+      NULL },
+
+    { ngx_string("identity_jwt_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_identity_loc_conf_t, audience),
+      NULL },
+
+    { ngx_string("identity_jwt_algorithms"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_bitmask_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_identity_loc_conf_t, algorithms),
+      &ngx_http_identity_jwt_algs },
+
+    { ngx_string("identity_jwt_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_identity_loc_conf_t, leeway),
+      NULL },
+
+    { ngx_string("identity_jwt_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_identity_loc_conf_t, max_size),
+      NULL },
+
+    { ngx_string("identity_role"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_identity_role,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("identity_revocation_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_identity_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("identity_revocation_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_identity_main_conf_t, zone_size),
+      NULL },
+
+      ngx_null_command
+};
+
+
 static ngx_http_module_t  ngx_http_identity_module_ctx = {
-    NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
-    NULL,                                  /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_identity_preconfiguration,    /* preconfiguration */
+    ngx_http_identity_postconfiguration,   /* postconfiguration */
+
+    ngx_http_identity_create_main_conf,    /* create main configuration */
+    ngx_http_identity_init_main_conf,      /* init main configuration */
+
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
-    NULL,                                  /* create location configuration */
-    NULL                                   /* merge location configuration */
+
+    ngx_http_identity_create_loc_conf,     /* create location configuration */
+    ngx_http_identity_merge_loc_conf       /* merge location configuration */
 };
 
 
 ngx_module_t  ngx_http_identity_module = {
     NGX_MODULE_V1,
     &ngx_http_identity_module_ctx,         /* module context */
-    NULL,                                  /* module directives */
+    ngx_http_identity_commands,            /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_identity_init_process,        /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_identity_exit_process,        /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static ngx_int_t
+ngx_http_identity_post_read_handler(ngx_http_request_t *r)
+{
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_identity_strip_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_identity_access_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_http_identity_ctx_t       *ctx;
+    ngx_http_identity_loc_conf_t  *ilcf;
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_identity_module);
+
+    if (ilcf->auth == NGX_HTTP_IDENTITY_AUTH_OFF) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_identity_evaluate(r, ilcf, &ctx);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (!ctx->token) {
+        if (ilcf->auth == NGX_HTTP_IDENTITY_AUTH_OPTIONAL) {
+            return NGX_DECLINED;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "identity: no bearer token");
+
+        return ngx_http_identity_challenge(r, ctx, NGX_HTTP_UNAUTHORIZED);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "identity: token refused: %s", ctx->reason);
+
+        return ngx_http_identity_challenge(r, ctx, NGX_HTTP_UNAUTHORIZED);
+    }
+
+    if (!ngx_http_identity_role_allowed(ilcf, ctx)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "identity: role \"%V\" of \"%V\" not allowed",
+                      &ctx->role, &ctx->sub);
+
+        return ngx_http_identity_challenge(r, ctx, NGX_HTTP_FORBIDDEN);
+    }
+
+    if (ngx_http_identity_set_headers(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_http_identity_ctx_t *
+ngx_http_identity_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_identity_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_identity_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_identity_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_identity_module);
+    }
+
+    return ctx;
+}
+
+
+/*
+ * Verifies the request's bearer token against the location's policy, once:
+ * the signature check is cached in the module ctx for the key set and
+ * allow-list it ran with, the cheap policy check (times, iss, aud,
+ * revocation) for the location configuration it ran with.
+ *
+ * NGX_OK: a valid token; NGX_DECLINED: none (ctx->token == 0) or refused
+ * (ctx->reason); NGX_ERROR: our own failure.
+ */
+
+ngx_int_t
+ngx_http_identity_evaluate(ngx_http_request_t *r,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t **ctxp)
+{
+    ngx_str_t                 token;
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_identity_ctx_t  *ctx;
+
+    ctx = ngx_http_identity_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    *ctxp = ctx;
+
+    if (ilcf->keys == NULL) {
+        /* a location where no keys are configured knows no identity */
+        ctx->token = 0;
+        return NGX_DECLINED;
+    }
+
+    if (!ctx->verified
+        || ctx->keys != ilcf->keys
+        || ctx->algorithms != ilcf->algorithms)
+    {
+        ctx->verified = 1;
+        ctx->valid = 0;
+        ctx->keys = ilcf->keys;
+        ctx->algorithms = ilcf->algorithms;
+        ctx->checked = NULL;
+        ctx->reason = NULL;
+
+        if (ngx_http_identity_token(r, &token) != NGX_OK) {
+            ctx->token = 0;
+            return NGX_DECLINED;
+        }
+
+        ctx->token = 1;
+
+        if (token.len > ilcf->max_size) {
+            ctx->reason = "token too large";
+            return NGX_DECLINED;
+        }
+
+        if (ctx->claims == NULL) {
+            /* the first verification of this request: free claims later */
+            cln = ngx_pool_cleanup_add(r->pool, 0);
+            if (cln == NULL) {
+                return NGX_ERROR;
+            }
+
+            cln->handler = ngx_http_identity_cleanup_claims;
+            cln->data = ctx;
+
+        } else {
+            json_decref(ctx->claims);
+            ctx->claims = NULL;
+        }
+
+        if (ngx_http_identity_jwt_verify(r, ilcf, &token, ctx) == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (!ctx->token || !ctx->valid) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx->checked != ilcf) {
+        ctx->check_rc = ngx_http_identity_jwt_check(r, ilcf, ctx);
+        ctx->checked = ilcf;
+    }
+
+    return ctx->check_rc;
+}
+
+
+static void
+ngx_http_identity_cleanup_claims(void *data)
+{
+    ngx_http_identity_ctx_t  *ctx = data;
+
+    if (ctx->claims != NULL) {
+        json_decref(ctx->claims);
+        ctx->claims = NULL;
+    }
+}
+
+
+/* "Authorization: Bearer <token>", the scheme case-insensitive (RFC 6750) */
+
+static ngx_int_t
+ngx_http_identity_token(ngx_http_request_t *r, ngx_str_t *token)
+{
+    u_char  *p, *last;
+
+    if (r->headers_in.authorization == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = r->headers_in.authorization->value.data;
+    last = p + r->headers_in.authorization->value.len;
+
+    if (last - p < (ssize_t) sizeof("Bearer ") - 1
+        || ngx_strncasecmp(p, (u_char *) "Bearer ", sizeof("Bearer ") - 1)
+           != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    p += sizeof("Bearer ") - 1;
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    while (last > p && (last[-1] == ' ' || last[-1] == '\t')) {
+        last--;
+    }
+
+    token->data = p;
+    token->len = last - p;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_identity_role_allowed(ngx_http_identity_loc_conf_t *ilcf,
+    ngx_http_identity_ctx_t *ctx)
+{
+    ngx_str_t   *role;
+    ngx_uint_t   i;
+
+    if (ilcf->roles == NULL) {
+        return 1;
+    }
+
+    role = ilcf->roles->elts;
+
+    for (i = 0; i < ilcf->roles->nelts; i++) {
+        if (role[i].len == ctx->role.len
+            && ngx_strncmp(role[i].data, ctx->role.data, role[i].len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static char *
+ngx_http_identity_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_identity_loc_conf_t *ilcf = conf;
+
+    ngx_str_t  *value;
+
+    if (ilcf->keys != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        ilcf->keys = NULL;
+        return NGX_CONF_OK;
+    }
+
+    ilcf->keys = ngx_http_identity_jwt_load_keys(cf, &value[1]);
+    if (ilcf->keys == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_identity_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_identity_loc_conf_t *ilcf = conf;
+
+    ngx_str_t   *value, *role;
+    ngx_uint_t   i;
+
+    if (ilcf->roles != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    ilcf->roles = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                   sizeof(ngx_str_t));
+    if (ilcf->roles == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0) {
+            return "has an empty role";
+        }
+
+        role = ngx_array_push(ilcf->roles);
+        if (role == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *role = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "host:port" or "unix:/path" */
+
+static char *
+ngx_http_identity_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_identity_main_conf_t *imcf = conf;
+
+    u_char     *colon;
+    ngx_int_t   port;
+    ngx_str_t  *value, host;
+
+    if (imcf->redis.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    imcf->redis = value[1];
+
+    if (value[1].len > 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+        imcf->redis_unix = ngx_pnalloc(cf->pool, value[1].len - 5 + 1);
+        if (imcf->redis_unix == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(imcf->redis_unix, value[1].data + 5, value[1].len - 5 + 1);
+
+        return NGX_CONF_OK;
+    }
+
+    colon = ngx_strlchr(value[1].data, value[1].data + value[1].len, ':');
+
+    if (colon == NULL || colon == value[1].data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redis address \"%V\", "
+                           "expected \"host:port\" or \"unix:/path\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    port = ngx_atoi(colon + 1, value[1].data + value[1].len - colon - 1);
+
+    if (port < 1 || port > 65535) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid port in redis address \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    host.data = value[1].data;
+    host.len = colon - value[1].data;
+
+    imcf->redis_host = ngx_pnalloc(cf->pool, host.len + 1);
+    if (imcf->redis_host == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_cpystrn(imcf->redis_host, host.data, host.len + 1);
+    imcf->redis_port = (int) port;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_identity_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_identity_add_variables(cf);
+}
+
+
+static ngx_int_t
+ngx_http_identity_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_identity_post_read_handler;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_identity_access_handler;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_identity_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_identity_main_conf_t  *imcf;
+
+    imcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_identity_main_conf_t));
+    if (imcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     imcf->redis = { 0, NULL };
+     *     imcf->redis_host = NULL;
+     *     imcf->redis_port = 0;
+     *     imcf->redis_unix = NULL;
+     *     imcf->zone = NULL;
+     */
+
+    if (ngx_array_init(&imcf->key_sets, cf->pool, 2,
+                       sizeof(ngx_http_identity_keys_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    imcf->zone_size = NGX_CONF_UNSET_SIZE;
+
+    return imcf;
+}
+
+
+static char *
+ngx_http_identity_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_identity_main_conf_t *imcf = conf;
+
+    /* 1m holds about 8000 revoked ids of usual length */
+    ngx_conf_init_size_value(imcf->zone_size, 1024 * 1024);
+
+    if (imcf->redis.data == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (imcf->zone_size < 8 * ngx_pagesize) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"identity_revocation_zone\" is too small");
+        return NGX_CONF_ERROR;
+    }
+
+    imcf->zone = ngx_http_identity_revocation_zone(cf, imcf->zone_size);
+    if (imcf->zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_identity_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_identity_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_identity_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->issuer = { 0, NULL };
+     *     conf->audience = { 0, NULL };
+     *     conf->algorithms = 0;
+     */
+
+    conf->auth = NGX_CONF_UNSET_UINT;
+    conf->keys = NGX_CONF_UNSET_PTR;
+    conf->leeway = NGX_CONF_UNSET;
+    conf->max_size = NGX_CONF_UNSET_SIZE;
+    conf->roles = NGX_CONF_UNSET_PTR;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_identity_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_identity_loc_conf_t *prev = parent;
+    ngx_http_identity_loc_conf_t *conf = child;
+
+    ngx_conf_merge_uint_value(conf->auth, prev->auth,
+                              NGX_HTTP_IDENTITY_AUTH_OFF);
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+    ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
+    ngx_conf_merge_str_value(conf->audience, prev->audience, "");
+    ngx_conf_merge_bitmask_value(conf->algorithms, prev->algorithms,
+                                 (NGX_CONF_BITMASK_SET
+                                  |NGX_HTTP_IDENTITY_ALG_ES256
+                                  |NGX_HTTP_IDENTITY_ALG_RS256));
+    ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 30);
+    ngx_conf_merge_size_value(conf->max_size, prev->max_size, 8192);
+    ngx_conf_merge_ptr_value(conf->roles, prev->roles, NULL);
+
+    if (conf->auth != NGX_HTTP_IDENTITY_AUTH_OFF && conf->keys == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"identity_auth\" needs \"identity_jwt_keys\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_identity_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_identity_main_conf_t  *imcf;
+
+    /* helper processes (cache manager, loader) serve no requests */
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    imcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_identity_module);
+
+    if (imcf == NULL || imcf->redis.data == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_identity_redis_init_process(cycle, imcf);
+}
+
+
+static void
+ngx_http_identity_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_identity_redis_exit_process(cycle);
+}

@@ -1,3 +1,10 @@
+
+/*
+ * Identity gateway module: shared types and the interfaces between the
+ * files of the module (one file per concern).
+ */
+
+
 #ifndef _NGX_HTTP_IDENTITY_MODULE_H_INCLUDED_
 #define _NGX_HTTP_IDENTITY_MODULE_H_INCLUDED_
 
@@ -6,8 +13,157 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <jansson.h>
+#include <cjose/cjose.h>
+
+
+#define NGX_HTTP_IDENTITY_AUTH_OFF        0
+#define NGX_HTTP_IDENTITY_AUTH_OPTIONAL   1
+#define NGX_HTTP_IDENTITY_AUTH_REQUIRED   2
+
+
+/* signature algorithms, one bit each (identity_jwt_algorithms) */
+#define NGX_HTTP_IDENTITY_ALG_HS256       0x0002
+#define NGX_HTTP_IDENTITY_ALG_HS384       0x0004
+#define NGX_HTTP_IDENTITY_ALG_HS512       0x0008
+#define NGX_HTTP_IDENTITY_ALG_RS256       0x0010
+#define NGX_HTTP_IDENTITY_ALG_RS384       0x0020
+#define NGX_HTTP_IDENTITY_ALG_RS512       0x0040
+#define NGX_HTTP_IDENTITY_ALG_PS256       0x0080
+#define NGX_HTTP_IDENTITY_ALG_PS384       0x0100
+#define NGX_HTTP_IDENTITY_ALG_PS512       0x0200
+#define NGX_HTTP_IDENTITY_ALG_ES256       0x0400
+#define NGX_HTTP_IDENTITY_ALG_ES384       0x0800
+#define NGX_HTTP_IDENTITY_ALG_ES512       0x1000
+
+#define NGX_HTTP_IDENTITY_ALG_HMAC                                            \
+    (NGX_HTTP_IDENTITY_ALG_HS256|NGX_HTTP_IDENTITY_ALG_HS384                  \
+     |NGX_HTTP_IDENTITY_ALG_HS512)
+#define NGX_HTTP_IDENTITY_ALG_RSA                                             \
+    (NGX_HTTP_IDENTITY_ALG_RS256|NGX_HTTP_IDENTITY_ALG_RS384                  \
+     |NGX_HTTP_IDENTITY_ALG_RS512|NGX_HTTP_IDENTITY_ALG_PS256                 \
+     |NGX_HTTP_IDENTITY_ALG_PS384|NGX_HTTP_IDENTITY_ALG_PS512)
+#define NGX_HTTP_IDENTITY_ALG_EC                                              \
+    (NGX_HTTP_IDENTITY_ALG_ES256|NGX_HTTP_IDENTITY_ALG_ES384                  \
+     |NGX_HTTP_IDENTITY_ALG_ES512)
+
+
+/* revocation table entry kinds: the "sid:" and "jti:" member prefixes */
+#define NGX_HTTP_IDENTITY_REVOKED_SID     1
+#define NGX_HTTP_IDENTITY_REVOKED_JTI     2
+
+/* longest session or token id kept in the revocation table */
+#define NGX_HTTP_IDENTITY_REVOKED_ID_MAX  255
+
+
+typedef struct {
+    ngx_str_t                   kid;
+    ngx_uint_t                  alg;        /* one NGX_HTTP_IDENTITY_ALG_* */
+    cjose_jwk_t                *jwk;
+} ngx_http_identity_key_t;
+
+
+/* one parsed JWKS file, shared by every location naming the same path */
+typedef struct {
+    ngx_str_t                   file;
+    ngx_array_t                 keys;       /* ngx_http_identity_key_t */
+} ngx_http_identity_keys_t;
+
+
+typedef struct {
+    ngx_array_t                 key_sets;   /* ngx_http_identity_keys_t * */
+
+    ngx_str_t                   redis;      /* as written, for logs */
+    u_char                     *redis_host; /* NUL-terminated */
+    int                         redis_port;
+    u_char                     *redis_unix; /* NUL-terminated */
+
+    size_t                      zone_size;
+    ngx_shm_zone_t             *zone;
+} ngx_http_identity_main_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                  auth;
+    ngx_http_identity_keys_t   *keys;
+    ngx_str_t                   issuer;
+    ngx_str_t                   audience;
+    ngx_uint_t                  algorithms;
+    time_t                      leeway;
+    size_t                      max_size;
+    ngx_array_t                *roles;      /* ngx_str_t */
+} ngx_http_identity_loc_conf_t;
+
+
+/* the outcome of verifying one token, kept once per request */
+typedef struct {
+    unsigned                    verified:1; /* verification ran */
+    unsigned                    token:1;    /* a bearer token was sent */
+    unsigned                    valid:1;    /* signature and claims parsed */
+
+    ngx_http_identity_keys_t   *keys;       /* key set it was verified with */
+    ngx_uint_t                  algorithms; /* allow-list it was checked by */
+    ngx_uint_t                  alg;
+    json_t                     *claims;     /* freed by a pool cleanup */
+
+    ngx_str_t                   sub;
+    ngx_str_t                   role;
+    ngx_str_t                   email;
+    ngx_str_t                   sid;
+    ngx_str_t                   jti;
+
+    time_t                      exp;
+    time_t                      nbf;        /* 0: absent */
+    time_t                      iat;        /* 0: absent */
+
+    /* last policy check (iss, aud, times, revocation) and its result */
+    ngx_http_identity_loc_conf_t  *checked;
+    ngx_int_t                   check_rc;
+
+    const char                 *reason;     /* why the token was refused */
+} ngx_http_identity_ctx_t;
+
 
 extern ngx_module_t  ngx_http_identity_module;
+
+
+/* ngx_http_identity_module.c */
+ngx_http_identity_ctx_t *ngx_http_identity_get_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_identity_evaluate(ngx_http_request_t *r,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t **ctxp);
+
+/* ngx_http_identity_jwt.c */
+ngx_http_identity_keys_t *ngx_http_identity_jwt_load_keys(ngx_conf_t *cf,
+    ngx_str_t *file);
+ngx_int_t ngx_http_identity_jwt_verify(ngx_http_request_t *r,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *token,
+    ngx_http_identity_ctx_t *ctx);
+ngx_int_t ngx_http_identity_jwt_check(ngx_http_request_t *r,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx);
+extern ngx_conf_bitmask_t  ngx_http_identity_jwt_algs[];
+
+/* ngx_http_identity_headers.c */
+ngx_int_t ngx_http_identity_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_identity_strip_headers(ngx_http_request_t *r);
+ngx_int_t ngx_http_identity_set_headers(ngx_http_request_t *r,
+    ngx_http_identity_ctx_t *ctx);
+ngx_int_t ngx_http_identity_challenge(ngx_http_request_t *r,
+    ngx_http_identity_ctx_t *ctx, ngx_int_t status);
+
+/* ngx_http_identity_revocation.c */
+ngx_shm_zone_t *ngx_http_identity_revocation_zone(ngx_conf_t *cf,
+    size_t size);
+ngx_int_t ngx_http_identity_revocation_lookup(ngx_shm_zone_t *zone,
+    ngx_uint_t kind, ngx_str_t *id);
+ngx_int_t ngx_http_identity_revocation_add(ngx_shm_zone_t *zone,
+    ngx_uint_t kind, u_char *id, size_t len, time_t exp);
+ngx_int_t ngx_http_identity_revocation_add_member(ngx_shm_zone_t *zone,
+    u_char *member, size_t len, time_t exp, ngx_log_t *log);
+
+/* ngx_http_identity_redis.c */
+ngx_int_t ngx_http_identity_redis_init_process(ngx_cycle_t *cycle,
+    ngx_http_identity_main_conf_t *imcf);
+void ngx_http_identity_redis_exit_process(ngx_cycle_t *cycle);
 
 
 #endif /* _NGX_HTTP_IDENTITY_MODULE_H_INCLUDED_ */

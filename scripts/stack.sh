@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# The local stack: PostgreSQL, Redis, the dev Kafka broker, an SMTP sink, the
+# workers and nginx with the identity module, all under one state directory
+# and on 127.0.0.1 only.  Sourced by scripts/run.sh (make run) and
+# scripts/test.sh (make test); nothing here touches the system's services.
+#
+#   stack_init DIR [GATEWAY_PORT]   choose paths and ports (0 = a free one)
+#   stack_up                       start everything, in dependency order
+#   stack_down                     stop everything stack_up started
+#
+# Every process started is recorded in $STACK_DIR/pids (name pid) and
+# stopped in reverse order, so Ctrl-C or a failed step leaves nothing behind.
+
+STACK_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STACK_BUILD=${BUILD:-build}
+case $STACK_BUILD in /*) ;; *) STACK_BUILD=$STACK_TOP/$STACK_BUILD ;; esac
+STACK_BIN=$STACK_BUILD/workers/bin
+STACK_MODULE=$STACK_BUILD/module/ngx_http_identity_module.so
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+SYS_PYTHON=/usr/bin/python3         # Debian's, which has aiosmtpd
+NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
+WORKERS=(auth users otp password notify)
+
+stack_log() { printf 'stack: %s\n' "$*" >&2; }
+stack_die() { stack_log "error: $*"; stack_down; exit 1; }
+
+stack_free_port() {
+    perl -MIO::Socket::INET -e '
+        my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
+                                      LocalPort => 0, ReuseAddr => 1) or die;
+        print $s->sockport, "\n";'
+}
+
+# Waits up to $2 seconds (default 20) for the command in $1 to succeed.
+stack_wait() {
+    local what=$1 limit=${2:-20} i
+    for ((i = 0; i < limit * 10; i++)); do
+        eval "$what" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+stack_init() {
+    STACK_DIR=$(mkdir -p "$1" && cd "$1" && pwd)
+    local gw=${2:-0}
+    [ "$gw" = 0 ] && gw=$(stack_free_port)
+    GATEWAY_PORT=$gw
+    SMTP_PORT=$(stack_free_port)
+    REDIS_PORT=$(stack_free_port)
+    SOCK_DIR=$STACK_DIR/sock
+    LOG_DIR=$STACK_DIR/logs
+    MAIL_DIR=$STACK_DIR/mail
+    KEY_DIR=$STACK_DIR/keys
+    PG_DIR=$STACK_DIR/pg
+    # PostgreSQL runs as an unprivileged user: it refuses to run as root.
+    PG_USER=$(id -un)
+    [ "$(id -u)" -eq 0 ] && PG_USER=postgres
+    DATABASE_URL="postgresql:///identity?host=$PG_DIR/sock&user=identity"
+    REDIS_SOCKET=$SOCK_DIR/redis.sock
+    REDIS_URL="unix://$REDIS_SOCKET"
+    KAFKA_BROKERS=
+
+    # A previous run killed with SIGKILL may have left processes behind.
+    if [ -f "$STACK_DIR/pids" ]; then
+        stack_log "stopping what a previous run left in $STACK_DIR"
+        stack_down
+    fi
+    mkdir -p "$SOCK_DIR" "$LOG_DIR" "$MAIL_DIR" "$KEY_DIR" "$STACK_DIR/nginx"
+    : > "$STACK_DIR/pids"
+}
+
+
+stack_track() { echo "$1 $2" >> "$STACK_DIR/pids"; }
+
+# Starts "$@" in the background with its output in logs/NAME.log.
+stack_spawn() {
+    local name=$1; shift
+    "$@" >> "$LOG_DIR/$name.log" 2>&1 &
+    stack_track "$name" $!
+}
+
+stack_as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi
+}
+
+stack_start_postgres() {
+    if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+        rm -rf "$PG_DIR"
+        mkdir -p "$PG_DIR/sock"
+        [ "$(id -u)" -eq 0 ] && chown -R "$PG_USER" "$PG_DIR"
+        stack_as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U identity \
+            --auth=trust -E UTF8 --locale=C.UTF-8 \
+            >> "$LOG_DIR/postgres.log" 2>&1 \
+            || stack_die "initdb failed, see $LOG_DIR/postgres.log"
+    fi
+    # No TCP at all: the workers reach it through the socket directory.
+    stack_as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 30 \
+        -l "$PG_DIR/server.log" \
+        -o "-c listen_addresses='' -k $PG_DIR/sock -c fsync=off" start \
+        >> "$LOG_DIR/postgres.log" 2>&1 \
+        || stack_die "PostgreSQL did not start, see $PG_DIR/server.log"
+    stack_track postgres pg_ctl
+    stack_as_pg "$PG_BIN/psql" -h "$PG_DIR/sock" -U identity -d postgres \
+        -tAc "SELECT 1 FROM pg_database WHERE datname = 'identity'" \
+        | grep -q 1 \
+        || stack_as_pg "$PG_BIN/createdb" -h "$PG_DIR/sock" -U identity identity
+    "$STACK_TOP/scripts/migrate.sh" "$DATABASE_URL" >> "$LOG_DIR/migrate.log" 2>&1 \
+        || stack_die "migrations failed, see $LOG_DIR/migrate.log"
+}
+
+stack_start_redis() {
+    rm -f "$REDIS_SOCKET"
+    stack_spawn redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
+        --unixsocket "$REDIS_SOCKET" --unixsocketperm 770 \
+        --save '' --appendonly no --dir "$STACK_DIR" \
+        --proc-title-template "{title} $STACK_DIR"
+    stack_wait "redis-cli -s '$REDIS_SOCKET' ping | grep -q PONG" \
+        || stack_die "Redis did not start, see $LOG_DIR/redis.log"
+}
+
+stack_start_kafka() {
+    rm -f "$STACK_DIR/kafka.bootstrap"
+    stack_spawn kafka "$STACK_BIN/kafka-dev-broker" \
+        --bootstrap-file "$STACK_DIR/kafka.bootstrap"
+    stack_wait "test -s '$STACK_DIR/kafka.bootstrap'" \
+        || stack_die "the dev Kafka broker did not start, see $LOG_DIR/kafka.log"
+    KAFKA_BROKERS=$(cat "$STACK_DIR/kafka.bootstrap")
+}
+
+stack_start_smtp() {
+    mkdir -p "$MAIL_DIR"/{cur,new,tmp}
+    stack_spawn smtp "$SYS_PYTHON" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
+        -c aiosmtpd.handlers.Mailbox "$MAIL_DIR"
+    stack_wait "perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$SMTP_PORT\") or exit 1'" \
+        || stack_die "the SMTP sink did not start, see $LOG_DIR/smtp.log"
+}
+
+# Dev-only secrets: generated once per state directory, never shipped.
+stack_secrets() {
+    if [ ! -f "$KEY_DIR/signing.jwk" ]; then
+        "$STACK_BIN/identity-keygen" --alg ES256 --kid "dev-$(date +%Y%m%d)" \
+            --private "$KEY_DIR/signing.jwk" --public "$KEY_DIR/jwks.json" \
+            >> "$LOG_DIR/keygen.log" 2>&1 || stack_die "identity-keygen failed"
+    fi
+    if [ ! -f "$KEY_DIR/otp.secret" ]; then
+        (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' \
+            > "$KEY_DIR/otp.secret")
+    fi
+}
+
+# The environment every worker gets (see .env.example for the meaning),
+# written as a file the shell can source.
+stack_worker_env() {
+    local kv
+    for kv in \
+        "DATABASE_URL=$DATABASE_URL" \
+        "REDIS_URL=$REDIS_URL" \
+        "KAFKA_BROKERS=$KAFKA_BROKERS" \
+        "KAFKA_SESSION_TIMEOUT_MS=6000" \
+        "KAFKA_HEARTBEAT_INTERVAL_MS=1000" \
+        "JWT_SIGNING_KEY_FILE=$KEY_DIR/signing.jwk" \
+        "JWT_ISSUER=http://127.0.0.1:$GATEWAY_PORT" \
+        "JWT_AUDIENCE=identity" \
+        "OTP_SECRET=$(cat "$KEY_DIR/otp.secret")" \
+        "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" \
+        "MAIL_FROM=Identity <no-reply@identity.localhost>"
+    do
+        printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
+    done
+}
+
+stack_start_workers() {
+    (umask 077; stack_worker_env > "$STACK_DIR/workers.env")
+    local w
+    for w in "${WORKERS[@]}"; do
+        [ -x "$STACK_BIN/identity-$w" ] \
+            || stack_die "missing $STACK_BIN/identity-$w (run make build)"
+        rm -f "$SOCK_DIR/$w.sock"
+        stack_spawn "$w" bash -c '. "$1"; export LISTEN=$2; exec "$3"' \
+            worker "$STACK_DIR/workers.env" "unix:$SOCK_DIR/$w.sock" \
+            "$STACK_BIN/identity-$w"
+    done
+    for w in "${WORKERS[@]}"; do
+        [ "$w" = notify ] && continue
+        stack_wait "test -S '$SOCK_DIR/$w.sock'" \
+            || stack_die "identity-$w did not start, see $LOG_DIR/$w.log"
+    done
+}
+
+# The gateway: the stock nginx with our module and the shipped snippets.  The
+# two site-specific snippets (upstream addresses; keys, issuer, Redis) are
+# generated here; production keeps its own copies of them.
+stack_nginx_conf() {
+    local conf=$STACK_DIR/nginx
+    mkdir -p "$conf/tmp"
+    cat > "$conf/identity-upstreams.conf" <<CONF
+upstream identity_auth     { server unix:$SOCK_DIR/auth.sock;     keepalive 16; }
+upstream identity_users    { server unix:$SOCK_DIR/users.sock;    keepalive 16; }
+upstream identity_otp      { server unix:$SOCK_DIR/otp.sock;      keepalive 16; }
+upstream identity_password { server unix:$SOCK_DIR/password.sock; keepalive 16; }
+CONF
+    cat > "$conf/identity-site.conf" <<CONF
+identity_jwt_keys           $KEY_DIR/jwks.json;
+identity_jwt_issuer         http://127.0.0.1:$GATEWAY_PORT;
+identity_jwt_audience       identity;
+identity_revocation_redis   unix:$REDIS_SOCKET;
+CONF
+    local user=""
+    [ "$(id -u)" -eq 0 ] && user="user root;"
+    cat > "$conf/nginx.conf" <<CONF
+load_module $STACK_MODULE;
+$user
+daemon off;
+worker_processes 2;
+pid $conf/nginx.pid;
+error_log $LOG_DIR/nginx-error.log info;
+
+events { worker_connections 1024; }
+
+http {
+    include /etc/nginx/mime.types;
+    client_body_temp_path $conf/tmp/body;
+    proxy_temp_path       $conf/tmp/proxy;
+    fastcgi_temp_path     $conf/tmp/fastcgi;
+    uwsgi_temp_path       $conf/tmp/uwsgi;
+    scgi_temp_path        $conf/tmp/scgi;
+
+    include $STACK_TOP/nginx.conf.d/identity-http.conf;
+    include $conf/identity-site.conf;
+    include $conf/identity-upstreams.conf;
+    access_log $LOG_DIR/access.log identity_json;
+
+    server {
+        listen 127.0.0.1:$GATEWAY_PORT;
+        server_name localhost;
+        include $STACK_TOP/nginx.conf.d/identity-server.conf;
+    }
+}
+CONF
+}
+
+stack_start_nginx() {
+    [ -f "$STACK_MODULE" ] || stack_die "missing $STACK_MODULE (run make build)"
+    stack_nginx_conf
+    "$NGINX_BIN" -t -q -p "$STACK_DIR/nginx" -c "$STACK_DIR/nginx/nginx.conf" \
+        -e "$LOG_DIR/nginx-error.log" 2>> "$LOG_DIR/nginx-error.log" \
+        || stack_die "nginx configuration test failed, see $LOG_DIR/nginx-error.log"
+    stack_spawn nginx "$NGINX_BIN" -p "$STACK_DIR/nginx" \
+        -c "$STACK_DIR/nginx/nginx.conf" -e "$LOG_DIR/nginx-error.log"
+    stack_wait "perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$GATEWAY_PORT\") or exit 1'" \
+        || stack_die "nginx did not listen on 127.0.0.1:$GATEWAY_PORT, see $LOG_DIR/nginx-error.log"
+}
+
+stack_up() {
+    stack_start_postgres
+    stack_start_redis
+    stack_start_kafka
+    stack_start_smtp
+    stack_secrets
+    stack_start_workers
+    stack_start_nginx
+}
+
+# Stops what stack_up recorded, newest first: TERM, then KILL after 5 s.
+stack_down() {
+    local f=$STACK_DIR/pids name pid i
+    [ -f "$f" ] || return 0
+    tac "$f" | while read -r name pid; do
+        if [ "$name" = postgres ]; then
+            stack_as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop \
+                >/dev/null 2>&1 || true
+            continue
+        fi
+        # Only ever signal a process of this stack, never a reused pid.
+        grep -qaF -e "$STACK_DIR" -e "$STACK_BIN" "/proc/$pid/cmdline" \
+            2>/dev/null || continue
+        kill -TERM "$pid" 2>/dev/null || continue
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    rm -f "$f"
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# make test: the unit tests, then the t/ suites against a throw-away stack in
+# a temporary directory (free ports, nothing left running afterwards).
+#
+# TEST_FILES (default t) narrows the t/ run, e.g. TEST_FILES=t/module.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+. "$top/scripts/stack.sh"
+
+tmp=$(mktemp -d /tmp/identity-test.XXXXXX)
+chmod 755 "$tmp"                    # PostgreSQL's user must reach its files
+stack_init "$tmp/stack" 0
+
+finish() {
+    stack_down
+    if [ "${KEEP_TEST_DIR:-0}" = 1 ] || [ "${failed:-1}" -ne 0 ]; then
+        echo "test: logs kept in $tmp/stack/logs"
+    else
+        rm -rf "$tmp"
+    fi
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+
+# Adds the counts of a TAP stream (ok / not ok lines) to the totals.
+count_tap() {
+    local out=$1 ok nok
+    ok=$(grep -cE '^[[:space:]]*ok [0-9]+' "$out" || true)
+    nok=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$out" || true)
+    passed=$((passed + ok))
+    failed=$((failed + nok))
+}
+
+echo "== unit tests"
+unit_rc=0
+for t in "$STACK_BUILD"/workers/tests/test_*; do
+    [ -x "$t" ] || continue
+    echo "# $(basename "$t")"
+    rc=0
+    "$t" > "$tmp/unit.out" 2>&1 || rc=$?
+    cat "$tmp/unit.out"
+    count_tap "$tmp/unit.out"
+    # A crash before any "not ok" line still counts as a failure.
+    if [ $rc -ne 0 ]; then
+        unit_rc=1
+        grep -qE '^not ok' "$tmp/unit.out" || failed=$((failed + 1))
+    fi
+done
+
+echo "== starting the test stack in $tmp/stack"
+stack_up
+
+export TEST_NGINX_BINARY=$NGINX_BIN
+export TEST_NGINX_LOAD_MODULES=$STACK_MODULE
+export TEST_NGINX_SERVER_PORT=$(stack_free_port)
+export TEST_NGINX_SERVROOT=$tmp/servroot
+export TEST_NGINX_DATA_DIR=$top/t/data
+export TEST_NGINX_CONF_DIR=$top/nginx.conf.d
+export TEST_NGINX_STACK_DIR=$STACK_DIR
+export TEST_NGINX_REDIS_PORT=$REDIS_PORT
+export TEST_NGINX_REDIS_SOCKET=$REDIS_SOCKET
+export TEST_NGINX_MAIL_DIR=$MAIL_DIR
+export IDENTITY_GATEWAY=http://127.0.0.1:$GATEWAY_PORT
+export IDENTITY_MAIL_DIR=$MAIL_DIR
+export IDENTITY_STACK_DIR=$STACK_DIR
+export IDENTITY_DATABASE_URL=$DATABASE_URL
+
+echo "== t/ suites"
+prove -It/lib -r -v ${TEST_FILES:-t} > "$tmp/prove.out" 2>&1
+prove_rc=$?
+grep -vE '^[[:space:]]*ok [0-9]+' "$tmp/prove.out"
+count_tap "$tmp/prove.out"
+[ $prove_rc -eq 0 ] || [ $failed -gt 0 ] || failed=1
+
+echo "test: $passed passed, $failed failed"
+[ $failed -eq 0 ] && [ $unit_rc -eq 0 ] && [ $prove_rc -eq 0 ]

@@ -1,0 +1,317 @@
+/*
+ * crypto.c - CSPRNG, hashes, base64url, UUIDs, Argon2id (see crypto.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <argon2.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "crypto.h"
+
+
+int
+id_crypto_random(void *buf, size_t n)
+{
+    if (n > (size_t) INT32_MAX) {
+        return -1;
+    }
+    return RAND_bytes(buf, (int) n) == 1 ? 0 : -1;
+}
+
+
+int
+id_crypto_uniform(uint32_t bound, uint32_t *out)
+{
+    uint32_t v, limit;
+
+    if (bound == 0) {
+        return -1;
+    }
+    /* largest multiple of bound that fits: values above it would bias */
+    limit = UINT32_MAX - (UINT32_MAX % bound);
+    do {
+        if (id_crypto_random(&v, sizeof(v)) != 0) {
+            return -1;
+        }
+    } while (v >= limit);
+    *out = v % bound;
+    return 0;
+}
+
+
+int
+id_crypto_otp(char out[ID_OTP_DIGITS + 1])
+{
+    uint32_t v;
+
+    if (id_crypto_uniform(1000000, &v) != 0) {
+        return -1;
+    }
+    snprintf(out, ID_OTP_DIGITS + 1, "%06u", (unsigned) v);
+    return 0;
+}
+
+
+int
+id_crypto_uuid4(char out[ID_UUID_LEN + 1])
+{
+    unsigned char b[16];
+
+    if (id_crypto_random(b, sizeof(b)) != 0) {
+        return -1;
+    }
+    b[6] = (unsigned char) ((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char) ((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(out, ID_UUID_LEN + 1,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+             "%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+             b[10], b[11], b[12], b[13], b[14], b[15]);
+    return 0;
+}
+
+
+int
+id_crypto_is_uuid(const char *s)
+{
+    size_t i;
+
+    if (s == NULL || strlen(s) != ID_UUID_LEN) {
+        return 0;
+    }
+    for (i = 0; i < ID_UUID_LEN; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') {
+                return 0;
+            }
+        } else if (strchr("0123456789abcdefABCDEF", s[i]) == NULL) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
+int
+id_crypto_sha256(const void *data, size_t len,
+                 unsigned char out[ID_SHA256_LEN])
+{
+    unsigned int n = 0;
+
+    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1
+        || n != ID_SHA256_LEN) {
+        return -1;
+    }
+    return 0;
+}
+
+
+int
+id_crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
+                      size_t len, unsigned char out[ID_SHA256_LEN])
+{
+    unsigned int n = 0;
+
+    if (keylen > (size_t) INT32_MAX
+        || HMAC(EVP_sha256(), key, (int) keylen, data, len, out, &n) == NULL
+        || n != ID_SHA256_LEN) {
+        return -1;
+    }
+    return 0;
+}
+
+
+int
+id_crypto_equal(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+
+int
+id_crypto_b64url_encode(const void *in, size_t len, char *out,
+                        size_t outsize)
+{
+    size_t         i, n;
+    unsigned char *tmp;
+
+    /* EVP_EncodeBlock writes padded standard base64 plus a NUL */
+    if (len > (size_t) INT32_MAX / 2) {
+        return -1;
+    }
+    tmp = malloc(((len + 2) / 3) * 4 + 1);
+    if (tmp == NULL) {
+        return -1;
+    }
+    n = (size_t) EVP_EncodeBlock(tmp, in, (int) len);
+    while (n > 0 && tmp[n - 1] == '=') {
+        n--;
+    }
+    if (n + 1 > outsize) {
+        free(tmp);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        out[i] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' : (char) tmp[i];
+    }
+    out[n] = '\0';
+    free(tmp);
+    return 0;
+}
+
+
+int
+id_crypto_b64url_decode(const char *in, size_t len, unsigned char *out,
+                        size_t outsize, size_t *outlen)
+{
+    int            rc = -1, n;
+    size_t         i, pad, padded;
+    unsigned char *tmp = NULL, *dec = NULL;
+
+    while (len > 0 && in[len - 1] == '=') {
+        len--;
+    }
+    if (len % 4 == 1 || len > (size_t) INT32_MAX / 2) {
+        goto done;
+    }
+    pad = (4 - len % 4) % 4;
+    padded = len + pad;
+    tmp = malloc(padded + 1);
+    dec = malloc(padded / 4 * 3 + 1);
+    if (tmp == NULL || dec == NULL) {
+        goto done;
+    }
+    for (i = 0; i < len; i++) {
+        char c = in[i];
+
+        if (c == '+' || c == '/') {
+            goto done; /* standard alphabet is not base64url */
+        }
+        tmp[i] = (unsigned char) (c == '-' ? '+' : c == '_' ? '/' : c);
+    }
+    for (; i < padded; i++) {
+        tmp[i] = '=';
+    }
+    tmp[padded] = '\0';
+    n = EVP_DecodeBlock(dec, tmp, (int) padded);
+    if (n < 0 || (size_t) n < pad) {
+        goto done;
+    }
+    n -= (int) pad; /* EVP_DecodeBlock counts the padding as zero bytes */
+    if ((size_t) n > outsize) {
+        goto done;
+    }
+    memcpy(out, dec, (size_t) n);
+    *outlen = (size_t) n;
+    rc = 0;
+
+done:
+
+    free(tmp);
+    free(dec);
+    return rc;
+}
+
+
+char *
+id_crypto_token(size_t nbytes)
+{
+    unsigned char buf[128];
+    char         *out;
+
+    if (nbytes == 0 || nbytes > sizeof(buf)
+        || id_crypto_random(buf, nbytes) != 0) {
+        return NULL;
+    }
+    out = malloc(ID_B64URL_LEN(nbytes) + 1);
+    if (out != NULL
+        && id_crypto_b64url_encode(buf, nbytes, out,
+                                   ID_B64URL_LEN(nbytes) + 1) != 0) {
+        free(out);
+        out = NULL;
+    }
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return out;
+}
+
+
+int
+id_crypto_sha256_b64(const char *s, char out[ID_HASH_B64_LEN])
+{
+    unsigned char md[ID_SHA256_LEN];
+
+    if (id_crypto_sha256(s, strlen(s), md) != 0) {
+        return -1;
+    }
+    return id_crypto_b64url_encode(md, sizeof(md), out, ID_HASH_B64_LEN);
+}
+
+
+#define ID_ARGON2_SALT_LEN 16
+#define ID_ARGON2_HASH_LEN 32
+
+
+char *
+id_crypto_argon2_hash(const id_argon2_params_t *p, const char *password,
+                      size_t len)
+{
+    size_t        enclen;
+    char         *enc;
+    unsigned char salt[ID_ARGON2_SALT_LEN];
+
+    if (id_crypto_random(salt, sizeof(salt)) != 0) {
+        return NULL;
+    }
+    enclen = argon2_encodedlen(p->iterations, p->memory_kib, p->parallelism,
+                               ID_ARGON2_SALT_LEN, ID_ARGON2_HASH_LEN,
+                               Argon2_id);
+    enc = malloc(enclen);
+    if (enc == NULL) {
+        return NULL;
+    }
+    if (argon2id_hash_encoded(p->iterations, p->memory_kib, p->parallelism,
+                              password, len, salt, sizeof(salt),
+                              ID_ARGON2_HASH_LEN, enc, enclen)
+        != ARGON2_OK) {
+        free(enc);
+        return NULL;
+    }
+    return enc;
+}
+
+
+int
+id_crypto_argon2_verify(const char *encoded, const char *password,
+                        size_t len)
+{
+    int rc;
+
+    if (encoded == NULL || strncmp(encoded, "$argon2id$", 10) != 0) {
+        return -1;
+    }
+    rc = argon2id_verify(encoded, password, len);
+    if (rc == ARGON2_OK) {
+        return 0;
+    }
+    return rc == ARGON2_VERIFY_MISMATCH ? 1 : -1;
+}
+
+
+int
+id_crypto_argon2_needs_rehash(const char *encoded,
+                              const id_argon2_params_t *p)
+{
+    char want[64];
+
+    if (encoded == NULL || strncmp(encoded, "$argon2id$v=19$", 15) != 0) {
+        return 1;
+    }
+    snprintf(want, sizeof(want), "m=%u,t=%u,p=%u$", p->memory_kib,
+             p->iterations, p->parallelism);
+    return strncmp(encoded + 15, want, strlen(want)) != 0;
+}

@@ -1,0 +1,76 @@
+/*
+ * crypto.h - the small crypto toolbox of the workers (OpenSSL, libargon2).
+ *
+ * All functions return 0 on success, -1 on error unless stated otherwise;
+ * outputs are written only on success.  Thread-safe.
+ */
+#ifndef ID_CRYPTO_H
+#define ID_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ID_SHA256_LEN   32
+#define ID_UUID_LEN     36                /* without the NUL */
+#define ID_OTP_DIGITS   6
+#define ID_B64URL_LEN(n) (((n) * 4 + 2) / 3) /* unpadded, without NUL */
+
+/* n bytes from the CSPRNG (RAND_bytes). */
+int id_crypto_random(void *buf, size_t n);
+
+/* A uniform value in [0, bound) from the CSPRNG (rejection sampling). */
+int id_crypto_uniform(uint32_t bound, uint32_t *out);
+
+/* ID_OTP_DIGITS decimal digits, uniform, NUL-terminated into out[7]. */
+int id_crypto_otp(char out[ID_OTP_DIGITS + 1]);
+
+/* RFC 4122 version 4 UUID, lower-case, NUL-terminated into out[37]. */
+int id_crypto_uuid4(char out[ID_UUID_LEN + 1]);
+
+/* 1 if s is a canonical UUID (8-4-4-4-12 hex), else 0. */
+int id_crypto_is_uuid(const char *s);
+
+int id_crypto_sha256(const void *data, size_t len,
+                     unsigned char out[ID_SHA256_LEN]);
+int id_crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
+                          size_t len, unsigned char out[ID_SHA256_LEN]);
+
+/* 1 if the n bytes are equal, compared in constant time; else 0. */
+int id_crypto_equal(const void *a, const void *b, size_t n);
+
+/* Unpadded base64url.  encode: out must hold ID_B64URL_LEN(len) + 1 bytes.
+ * decode: accepts padded or unpadded input; *outlen gets the byte count;
+ * out must hold (len * 3) / 4 + 3 bytes; -1 on invalid input. */
+int id_crypto_b64url_encode(const void *in, size_t len, char *out,
+                            size_t outsize);
+int id_crypto_b64url_decode(const char *in, size_t len, unsigned char *out,
+                            size_t outsize, size_t *outlen);
+
+/* A random opaque token of nbytes bytes, base64url (malloc'd) or NULL. */
+char *id_crypto_token(size_t nbytes);
+
+/* base64url(SHA-256(s)), NUL-terminated into out[44]. */
+#define ID_HASH_B64_LEN (ID_B64URL_LEN(ID_SHA256_LEN) + 1)
+int id_crypto_sha256_b64(const char *s, char out[ID_HASH_B64_LEN]);
+
+/* Argon2id with tunable parameters (OWASP: m=19456 KiB, t=2, p=1). */
+typedef struct {
+    uint32_t memory_kib;
+    uint32_t iterations;
+    uint32_t parallelism;
+} id_argon2_params_t;
+
+/* Encoded "$argon2id$v=19$m=...,t=...,p=...$salt$hash" (malloc'd) or NULL.
+ * 16-byte random salt, 32-byte hash. */
+char *id_crypto_argon2_hash(const id_argon2_params_t *p, const char *password,
+                            size_t len);
+
+/* 0 match, 1 mismatch, -1 error (bad encoding, unsupported hash). */
+int id_crypto_argon2_verify(const char *encoded, const char *password,
+                            size_t len);
+
+/* 1 if an encoded hash uses other parameters than p (re-hash on login). */
+int id_crypto_argon2_needs_rehash(const char *encoded,
+                                  const id_argon2_params_t *p);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * kafka.h - the Kafka client every worker uses (librdkafka underneath).
+ *
+ * Nothing here knows about the dev broker: the same code talks to a real
+ * Apache Kafka.  Only KAFKA_BROKERS is needed; optional security settings
+ * are read from the environment by both the producer and the consumer:
+ *
+ *   KAFKA_SECURITY_PROTOCOL   security.protocol  (plaintext, ssl,
+ *                                                 sasl_plaintext, sasl_ssl)
+ *   KAFKA_SASL_MECHANISM      sasl.mechanisms    (PLAIN, SCRAM-SHA-256, ...)
+ *   KAFKA_SASL_USERNAME       sasl.username
+ *   KAFKA_SASL_PASSWORD       sasl.password      (secret)
+ *   KAFKA_SSL_CA_LOCATION     ssl.ca.location
+ *
+ * ID_KAFKA_CONF_SPECS lists them for a worker's id_conf_spec_t table, so
+ * they are validated and logged (the password as "set") with the rest.
+ *
+ * Signals: librdkafka starts threads.  A process that waits for SIGINT /
+ * SIGTERM must block them before the first id_kafka_*_new() and wait for
+ * them with sigwait()/sigtimedwait()/signalfd (see KAFKA-DEV-BROKER.md).
+ * The constructors below additionally block every signal in the threads
+ * they start.
+ *
+ * Logging: librdkafka's own log lines and errors go to id_log_*() with the
+ * event "kafka.log" / "kafka.error".
+ */
+#ifndef ID_KAFKA_H
+#define ID_KAFKA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ID_KAFKA_CONF_SPECS                                                  \
+    { "KAFKA_SECURITY_PROTOCOL", ID_CONF_STRING, 0, 0, NULL, 0, 0,           \
+      "security.protocol: plaintext, ssl, sasl_plaintext or sasl_ssl" },     \
+    { "KAFKA_SASL_MECHANISM", ID_CONF_STRING, 0, 0, NULL, 0, 0,              \
+      "sasl.mechanisms, e.g. PLAIN or SCRAM-SHA-512" },                      \
+    { "KAFKA_SASL_USERNAME", ID_CONF_STRING, 0, 0, NULL, 0, 0,               \
+      "sasl.username" },                                                     \
+    { "KAFKA_SASL_PASSWORD", ID_CONF_STRING, 0, 1, NULL, 0, 0,               \
+      "sasl.password" },                                                     \
+    { "KAFKA_SSL_CA_LOCATION", ID_CONF_STRING, 0, 0, NULL, 0, 0,             \
+      "ssl.ca.location: CA bundle file to verify the brokers" }
+
+
+/* ---------------------------------------------------------------- producer */
+
+typedef struct id_kafka_producer id_kafka_producer_t;
+
+/*
+ * A producer with acks=all and enable.idempotence=true; keyed messages are
+ * partitioned with murmur2 like the Java client, so every client agrees on
+ * the partition of a key.  brokers is "host:port[,host:port...]".
+ * Returns NULL with a message in err on a configuration error (nothing is
+ * contacted here: an unreachable broker is not an error until a produce).
+ */
+id_kafka_producer_t *id_kafka_producer_new(const char *brokers, char *err,
+                                           size_t errlen);
+
+/*
+ * Produces one message (key may be NULL; payload is copied) and waits up to
+ * timeout_ms for the broker's ack.  0 acked, -1 failed or timed out (the
+ * reason is logged).  After a timeout the message may still be delivered
+ * later: the caller may retry, so consumers must tolerate duplicates.
+ * Thread-safe: call it from any number of threads at once.
+ */
+int  id_kafka_produce(id_kafka_producer_t *p, const char *topic,
+                      const char *key, const char *payload, size_t len,
+                      int timeout_ms);
+
+/* A metadata round trip to a broker: 0 reachable, -1 not. Thread-safe. */
+int  id_kafka_ping(id_kafka_producer_t *p, int timeout_ms);
+
+/* Flushes (up to 10 s) and frees. NULL-safe. No produce may be running. */
+void id_kafka_producer_free(id_kafka_producer_t *p);
+
+
+/* ---------------------------------------------------------------- consumer */
+
+typedef struct id_kafka_consumer id_kafka_consumer_t;
+
+typedef struct {
+    const char  *brokers;               /* required */
+    const char  *group_id;              /* required */
+    const char  *client_id;             /* NULL: "identity" */
+    int          session_timeout_ms;    /* 0: librdkafka default (45000) */
+    int          heartbeat_interval_ms; /* 0: librdkafka default (3000) */
+} id_kafka_consumer_conf_t;
+
+/*
+ * One message, owned by the caller until id_kafka_msg_free().  key and
+ * payload point into the message (not NUL-terminated; may be NULL).
+ * attempt is 1 on the first delivery and counts redeliveries asked for
+ * with id_kafka_consumer_retry() in this process (it restarts at 1 after a
+ * restart or a rebalance).
+ */
+typedef struct {
+    const char  *topic;
+    int32_t      partition;
+    int64_t      offset;
+    const char  *key;
+    size_t       key_len;
+    const char  *payload;
+    size_t       len;
+    int          attempt;
+    void        *priv;                  /* the rd_kafka_message_t */
+} id_kafka_msg_t;
+
+/*
+ * A group consumer subscribed to topics[0..ntopics-1]: offsets are never
+ * committed automatically (commit with id_kafka_commit() after the work is
+ * done), a group without a committed offset starts at the earliest message.
+ * Returns NULL with a message in err on a configuration error.
+ */
+id_kafka_consumer_t *id_kafka_consumer_new(const id_kafka_consumer_conf_t *conf,
+                                           const char *const *topics,
+                                           size_t ntopics, char *err,
+                                           size_t errlen);
+
+/*
+ * Waits up to timeout_ms for the next message.  0: *out is a message;
+ * 1: nothing yet (timeout, or a non-fatal error that was logged);
+ * -1: the consumer hit a fatal error and must be closed.
+ * Serves group rebalances; partitions whose retry delay passed are resumed
+ * here.  Single-threaded: one thread polls, commits and retries.
+ */
+int  id_kafka_consumer_poll(id_kafka_consumer_t *c, int timeout_ms,
+                            id_kafka_msg_t **out);
+
+/*
+ * Commits m's offset + 1 synchronously.  0 committed, -1 failed (logged;
+ * the message will be delivered again, e.g. after a rebalance).
+ */
+int  id_kafka_commit(id_kafka_consumer_t *c, const id_kafka_msg_t *m);
+
+/*
+ * Asks for m to be delivered again no earlier than delay_ms from now, with
+ * attempt + 1, without committing it: its partition is paused and rewound
+ * to m's offset, so no later message of that partition is delivered before
+ * it (other partitions go on).  0 scheduled, -1 failed (logged; the
+ * message is still uncommitted and comes back after a restart/rebalance).
+ */
+int  id_kafka_consumer_retry(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
+                             int delay_ms);
+
+void id_kafka_msg_free(id_kafka_msg_t *m);  /* NULL-safe */
+
+/* Leaves the group (committing nothing) and frees. NULL-safe. */
+void id_kafka_consumer_close(id_kafka_consumer_t *c);
+
+#endif
