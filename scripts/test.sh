@@ -76,5 +76,14 @@ grep -vE '^[[:space:]]*ok [0-9]+' "$tmp/prove.out"
 count_tap "$tmp/prove.out"
 [ $prove_rc -eq 0 ] || [ $failed -gt 0 ] || failed=1
 
+# Stop the stack now so that sanitizer reports written at exit (leaks) are in
+# the logs, then count every report as a failure.
+stack_down
+if grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
+        "$LOG_DIR"/*.log 2>/dev/null; then
+    echo "test: sanitizer reports in the logs above"
+    failed=$((failed + 1))
+fi
+
 echo "test: $passed passed, $failed failed"
 [ $failed -eq 0 ] && [ $unit_rc -eq 0 ] && [ $prove_rc -eq 0 ]

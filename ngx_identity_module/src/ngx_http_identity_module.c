@@ -105,6 +105,13 @@ static ngx_command_t  ngx_http_identity_commands[] = {
       0,
       NULL },
 
+    { ngx_string("identity_strip_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_identity_loc_conf_t, strip),
+      NULL },
+
     { ngx_string("identity_revocation_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_identity_redis,
@@ -157,7 +164,17 @@ ngx_module_t  ngx_http_identity_module = {
 static ngx_int_t
 ngx_http_identity_post_read_handler(ngx_http_request_t *r)
 {
+    ngx_http_identity_loc_conf_t  *ilcf;
+
     if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    /* the server's configuration: no location is chosen yet */
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_identity_module);
+
+    if (!ilcf->strip) {
         return NGX_DECLINED;
     }
 
@@ -196,6 +213,8 @@ ngx_http_identity_access_handler(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "identity: no bearer token");
 
+        ctx->reason = "no token";
+
         return ngx_http_identity_challenge(r, ctx, NGX_HTTP_UNAUTHORIZED);
     }
 
@@ -211,6 +230,8 @@ ngx_http_identity_access_handler(ngx_http_request_t *r)
                       "identity: role \"%V\" of \"%V\" not allowed",
                       &ctx->role, &ctx->sub);
 
+        ctx->reason = "role not allowed";
+
         return ngx_http_identity_challenge(r, ctx, NGX_HTTP_FORBIDDEN);
     }
 
@@ -222,21 +243,47 @@ ngx_http_identity_access_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * Internal redirects (error_page, try_files, named locations) wipe module
+ * contexts; as realip does, the ctx is found again through the pool cleanup
+ * that frees its claims, so a token is verified once per request and
+ * $identity_error still has the reason in an error_page location.
+ */
+
 ngx_http_identity_ctx_t *
 ngx_http_identity_get_ctx(ngx_http_request_t *r)
 {
+    ngx_pool_cleanup_t       *cln;
     ngx_http_identity_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_identity_module);
 
-    if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_identity_ctx_t));
-        if (ctx == NULL) {
-            return NULL;
-        }
-
-        ngx_http_set_ctx(r, ctx, ngx_http_identity_module);
+    if (ctx != NULL) {
+        return ctx;
     }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_identity_cleanup_claims) {
+            ctx = cln->data;
+            ngx_http_set_ctx(r, ctx, ngx_http_identity_module);
+            return ctx;
+        }
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_identity_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_identity_cleanup_claims;
+    cln->data = ctx;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_identity_module);
 
     return ctx;
 }
@@ -257,7 +304,6 @@ ngx_http_identity_evaluate(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t **ctxp)
 {
     ngx_str_t                 token;
-    ngx_pool_cleanup_t       *cln;
     ngx_http_identity_ctx_t  *ctx;
 
     ctx = ngx_http_identity_get_ctx(r);
@@ -296,17 +342,8 @@ ngx_http_identity_evaluate(ngx_http_request_t *r,
             return NGX_DECLINED;
         }
 
-        if (ctx->claims == NULL) {
-            /* the first verification of this request: free claims later */
-            cln = ngx_pool_cleanup_add(r->pool, 0);
-            if (cln == NULL) {
-                return NGX_ERROR;
-            }
-
-            cln->handler = ngx_http_identity_cleanup_claims;
-            cln->data = ctx;
-
-        } else {
+        if (ctx->claims != NULL) {
+            /* verified before with other keys: start over */
             json_decref(ctx->claims);
             ctx->claims = NULL;
         }
@@ -646,6 +683,7 @@ ngx_http_identity_create_loc_conf(ngx_conf_t *cf)
     conf->leeway = NGX_CONF_UNSET;
     conf->max_size = NGX_CONF_UNSET_SIZE;
     conf->roles = NGX_CONF_UNSET_PTR;
+    conf->strip = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -669,6 +707,15 @@ ngx_http_identity_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 30);
     ngx_conf_merge_size_value(conf->max_size, prev->max_size, 8192);
     ngx_conf_merge_ptr_value(conf->roles, prev->roles, NULL);
+    ngx_conf_merge_value(conf->strip, prev->strip, 1);
+
+    /* revoked ids are kept 600s past their expiry (revocation.c) */
+
+    if (conf->leeway > 600) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"identity_jwt_leeway\" must not exceed 10m");
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->auth != NGX_HTTP_IDENTITY_AUTH_OFF && conf->keys == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

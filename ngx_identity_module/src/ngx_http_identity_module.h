@@ -92,6 +92,7 @@ typedef struct {
     time_t                      leeway;
     size_t                      max_size;
     ngx_array_t                *roles;      /* ngx_str_t */
+    ngx_flag_t                  strip;
 } ngx_http_identity_loc_conf_t;
 
 
@@ -147,6 +148,7 @@ ngx_int_t ngx_http_identity_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_identity_strip_headers(ngx_http_request_t *r);
 ngx_int_t ngx_http_identity_set_headers(ngx_http_request_t *r,
     ngx_http_identity_ctx_t *ctx);
+ngx_int_t ngx_http_identity_header_safe(u_char *p, size_t len);
 ngx_int_t ngx_http_identity_challenge(ngx_http_request_t *r,
     ngx_http_identity_ctx_t *ctx, ngx_int_t status);
 

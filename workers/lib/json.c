@@ -145,3 +145,79 @@ id_json_dumps(const json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
+
+
+int
+id_email_normalize(const char *in, char *out, size_t outlen)
+{
+    static const char local_ok[] = "abcdefghijklmnopqrstuvwxyz"
+                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                   ".!#$%&'*+/=?^_`{|}~-";
+    size_t      n, i, label;
+    const char *at, *d;
+
+    n = strlen(in);
+    at = strchr(in, '@');
+    if (n == 0 || n > 254 || n + 1 > outlen || at == NULL
+        || strchr(at + 1, '@') != NULL) {
+        return -1;
+    }
+    /* local part: dot-atom, no quoted strings */
+    if (at == in || at - in > 64 || in[0] == '.' || at[-1] == '.') {
+        return -1;
+    }
+    for (i = 0; in + i < at; i++) {
+        if (strchr(local_ok, in[i]) == NULL
+            || (in[i] == '.' && in[i + 1] == '.')) {
+            return -1;
+        }
+    }
+    /* domain: LDH labels of 1..63, at least two, last one not numeric */
+    label = 0;
+    for (d = at + 1; ; d++) {
+        if (*d == '.' || *d == '\0') {
+            if (label == 0 || label > 63 || d[-1] == '-'
+                || d[-(long) label] == '-') {
+                return -1;
+            }
+            if (*d == '\0') {
+                break;
+            }
+            label = 0;
+            continue;
+        }
+        if (!isalnum((unsigned char) *d) && *d != '-') {
+            return -1;
+        }
+        label++;
+    }
+    d = strrchr(at + 1, '.');
+    if (d == NULL || strspn(d + 1, "0123456789") == strlen(d + 1)) {
+        return -1;
+    }
+    for (i = 0; i <= n; i++) {
+        out[i] = (char) tolower((unsigned char) in[i]);
+    }
+    return 0;
+}
+
+
+int
+id_json_email(const json_t *obj, const char *name, int required, char *out,
+              size_t outlen, json_t *errors)
+{
+    int         rc;
+    const char *s;
+
+    out[0] = '\0';
+    rc = id_json_string(obj, name, required, 1, 254, &s, errors);
+    if (rc != 0) {
+        return rc;
+    }
+    if (id_email_normalize(s, out, outlen) != 0) {
+        id_problem_add_error(errors, name, "must be a valid email address");
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}

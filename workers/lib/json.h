@@ -14,6 +14,12 @@
  *       0 present (out borrowed from obj), 1 absent and optional (out NULL),
  *       -1 invalid or missing-but-required (error appended).
  *   id_json_bool(obj, name, &out, errors)  0 present, 1 absent, -1 error.
+ *   id_json_email(obj, name, required, out, outlen, errors)
+ *       an address (at most 254 bytes, one '@', dot-atom local part of at
+ *       most 64, a domain of two or more LDH labels) written lower-cased
+ *       into out.  0 present, 1 absent and optional, -1 error.
+ *   id_email_normalize(in, out, outlen)  the same check without JSON:
+ *       0 valid (out = lower-cased), -1 invalid.
  *   id_json_utf8_len(s)  number of code points of a valid UTF-8 string.
  *   id_json_dumps(v)     compact serialisation (caller frees) or NULL.
  */
@@ -30,6 +36,9 @@ int     id_json_string(const json_t *obj, const char *name, int required,
                        json_t *errors);
 int     id_json_bool(const json_t *obj, const char *name, int *out,
                      json_t *errors);
+int     id_json_email(const json_t *obj, const char *name, int required,
+                      char *out, size_t outlen, json_t *errors);
+int     id_email_normalize(const char *in, char *out, size_t outlen);
 size_t  id_json_utf8_len(const char *s);
 char   *id_json_dumps(const json_t *v);
 

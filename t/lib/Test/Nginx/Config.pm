@@ -137,9 +137,9 @@ sub write_config {
     my ($block, $config, $rand_ports, $log_level) = @_;
     my $name = $block->name;
 
-    my $http_config      = expand_env($block->http_config, $name, $rand_ports);
-    my $main_config      = expand_env($block->main_config, $name, $rand_ports);
-    my $post_main_config = expand_env($block->post_main_config, $name, $rand_ports);
+    my $http_config      = expand_env(scalar $block->http_config, $name, $rand_ports);
+    my $main_config      = expand_env(scalar $block->main_config, $name, $rand_ports);
+    my $post_main_config = expand_env(scalar $block->post_main_config, $name, $rand_ports);
     $_ = '' for grep { !defined } $config, $http_config, $main_config, $post_main_config;
 
     my @modules = map { "load_module $_;" } grep { length } split /\s+/,

@@ -102,14 +102,9 @@ our $ConfFile   = "$ConfDir/nginx.conf";
     *Test::Nginx::Util::ServerAddr = \$ServerAddr;
 }
 
-# Cleanup hook set by the server module, so that a bail-out never leaves an
-# nginx behind.
-our $OnBailOut;
-
+# Stops the whole prove run; the runner's END block still stops nginx.
 sub bail_out {
-    my $msg = join '', @_;
-    $OnBailOut->() if $OnBailOut;
-    Test::More::BAIL_OUT($msg);
+    Test::More::BAIL_OUT(join '', @_);
 }
 
 sub verbose { $Verbose }

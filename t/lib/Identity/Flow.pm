@@ -1,0 +1,90 @@
+package Identity::Flow;
+
+# Steps the end-to-end suites in t/e2e share on top of Identity::Stack: a
+# verified user made through the real flow (register -> mail -> verify),
+# logins, problem checks and waiting for a Kafka message.
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use Test::More ();
+use Time::HiRes qw(sleep time);
+use Identity::Stack qw(api json_body unique_email wait_for_mail
+                       otp_from_mail sql redis kafka_messages);
+
+our @EXPORT_OK = qw(new_user login bearer is_problem wait_for_message
+                    token_status redis1 sql1);
+
+# new_user(TAG, PASSWORD, PROFILE...) -> (email, user id): register, read
+# the code from the mail, verify.  Dies when a step fails: nothing after it
+# could mean anything.
+sub new_user {
+    my ($tag, $password, %profile) = @_;
+    my $email = unique_email($tag);
+    my $res = api(POST => '/api/v1/auth/register',
+                  { email => $email, password => $password, name => 'Pat', %profile });
+    die "register: $res->{status} $res->{content}\n" unless $res->{status} == 202;
+    my $otp = otp_from_mail(wait_for_mail($email, qr/verify your email/i))
+        or die "no sign-up code reached $email\n";
+    $res = api(POST => '/api/v1/auth/verify-email', { email => $email, otp => $otp });
+    die "verify-email: $res->{status} $res->{content}\n" unless $res->{status} == 201;
+    my $user = (json_body($res) || {})->{user} || {};
+    return ($email, $user->{id});
+}
+
+# An access token from a fresh login (a new session), or undef.
+sub login {
+    my ($email, $password) = @_;
+    my $res = api(POST => '/api/v1/auth/login', { email => $email, password => $password });
+    return $res->{status} == 200 ? (json_body($res) || {})->{access_token} : undef;
+}
+
+sub bearer { return { Authorization => "Bearer $_[0]" } }
+
+# Checks that RES is a STATUS problem+json (with CODE if defined): three
+# tests named after NAME; returns the decoded problem.
+sub is_problem {
+    my ($res, $status, $code, $name) = @_;
+    my $body = json_body($res) || {};
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    Test::More::is($res->{status}, $status, "$name: $status");
+    Test::More::like($res->{headers}{'content-type'} // '',
+                     qr{^application/problem\+json}, "$name: problem+json");
+    Test::More::is($body->{code}, $code, "$name: code $code") if defined $code;
+    return $body;
+}
+
+# Waits up to 10 s for a message on TOPIC for which MATCH returns true.
+sub wait_for_message {
+    my ($topic, $match) = @_;
+    my $deadline = time + 10;
+    while (time < $deadline) {
+        my ($m) = grep { $_ && $match->($_) } kafka_messages($topic);
+        return $m if $m;
+        sleep 0.2;
+    }
+    return undef;
+}
+
+# The gateway's answer to TOKEN on a bearer route.  With WANT, waits up to
+# 1 s for it (the revocation promise) and returns the last status seen.
+sub token_status {
+    my ($token, $want) = @_;
+    my $t0 = time;
+    my $status;
+    do {
+        $status = api(GET => '/api/v1/auth/validate', undef, bearer($token))->{status};
+        return $status if defined $want && $status == $want;
+        sleep 0.05;
+    } while (defined $want && time - $t0 < 1.0);
+    return $status;
+}
+
+# redis() without the trailing newline of redis-cli.
+sub redis1 { (my $v = redis(@_)) =~ s/\s+\z//; return $v }
+
+# The first column of the first row of a query.
+sub sql1 { my ($row) = sql(@_); return $row ? $row->[0] : undef }
+
+1;

@@ -1,0 +1,140 @@
+package Identity::Stack;
+
+# Helpers for the end-to-end suites in t/e2e: talk to the gateway that
+# `make test` started (IDENTITY_GATEWAY), and look at the real PostgreSQL,
+# Redis, Kafka and mail sink behind it to check what a request left there.
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use File::Temp ();
+use HTTP::Tiny;
+use JSON::PP;
+use MIME::Base64 qw(decode_base64);
+use Time::HiRes qw(sleep time);
+
+our @EXPORT_OK = qw(gateway api json_body unique_email wait_for_mail
+                    otp_from_mail sql redis kafka_messages jwt_parts);
+
+my $json = JSON::PP->new->canonical;
+
+sub env_or_die {
+    my ($name) = @_;
+    my $v = $ENV{$name};
+    die "$name is not set: run this suite through `make test`\n"
+        unless defined $v && length $v;
+    return $v;
+}
+
+sub gateway { env_or_die('IDENTITY_GATEWAY') }
+
+# api(METHOD, PATH, BODY?, HEADERS?) -> HTTP::Tiny response hash.  BODY is a
+# Perl structure sent as JSON, or a string sent as is.
+sub api {
+    my ($method, $path, $body, $headers) = @_;
+    my %h = %{ $headers || {} };
+    my %opt = (headers => \%h);
+    if (defined $body) {
+        $h{'Content-Type'} //= 'application/json';
+        $opt{content} = ref $body ? $json->encode($body) : $body;
+    }
+    my $http = HTTP::Tiny->new(timeout => 15, keep_alive => 0);
+    return $http->request($method, gateway() . $path, \%opt);
+}
+
+sub json_body {
+    my ($res) = @_;
+    my $b = eval { $json->decode($res->{content}) };
+    return $b;
+}
+
+sub unique_email {
+    my ($tag) = @_;
+    return sprintf '%s-%d-%d@example.com', $tag, $$, int(time * 1000);
+}
+
+# Waits up to LIMIT seconds for a message to ADDRESS in the Maildir whose
+# body matches PATTERN; returns its text or undef.
+sub wait_for_mail {
+    my ($address, $pattern, $limit) = @_;
+    my $dir = env_or_die('IDENTITY_MAIL_DIR');
+    my $deadline = time + ($limit // 20);
+    while (time < $deadline) {
+        for my $f (glob("$dir/new/* $dir/cur/*")) {
+            open my $fh, '<', $f or next;
+            local $/;
+            my $text = <$fh>;
+            next unless $text =~ /^To:.*\Q$address\E/mi;
+            return $text if !defined $pattern || $text =~ $pattern;
+        }
+        sleep 0.2;
+    }
+    return undef;
+}
+
+sub otp_from_mail {
+    my ($text) = @_;
+    return undef unless defined $text;
+    my ($code) = $text =~ /^\s*(\d{6})\s*$/m;
+    return $code;
+}
+
+# sql(QUERY, ARGS...) -> rows as arrays of strings (psql -At, '|' separated).
+# ARGS are bound with psql variables, never interpolated into QUERY.
+sub sql {
+    my ($query, @args) = @_;
+    my $url = env_or_die('IDENTITY_DATABASE_URL');
+    my @vars = map { ('-v', "a$_=$args[$_]") } 0 .. $#args;
+    (my $q = $query) =~ s/\$(\d+)/":'a" . ($1 - 1) . "'"/ge;
+    # psql interpolates :'var' in files, not in -c strings.
+    my ($fh, $file) = File::Temp::tempfile(UNLINK => 1);
+    print {$fh} "$q;\n";
+    close $fh;
+    open my $ph, '-|', 'psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1',
+        @vars, '-d', $url, '-f', $file
+        or die "psql: $!";
+    my @rows = map { chomp; [split /\|/, $_, -1] } <$ph>;
+    close $ph or die "psql failed for: $query\n";
+    return @rows;
+}
+
+# redis(ARGS...) -> the reply of redis-cli as one string.
+sub redis {
+    my $sock = env_or_die('IDENTITY_STACK_DIR') . '/sock/redis.sock';
+    open my $ph, '-|', 'redis-cli', '-s', $sock, @_ or die "redis-cli: $!";
+    local $/;
+    my $out = <$ph> // '';
+    close $ph;
+    chomp $out;
+    return $out;
+}
+
+# Every message currently on TOPIC, decoded from JSON (undef for non-JSON).
+sub kafka_messages {
+    my ($topic) = @_;
+    my $file = env_or_die('IDENTITY_STACK_DIR') . '/kafka.bootstrap';
+    open my $bf, '<', $file or die "$file: $!";
+    chomp(my $brokers = <$bf>);
+    open my $ph, '-|', 'kcat', '-C', '-b', $brokers, '-t', $topic,
+        '-o', 'beginning', '-e', '-q', '-f', "%s\n"
+        or die "kcat: $!";
+    my @msgs = map { chomp; eval { $json->decode($_) } } <$ph>;
+    close $ph;
+    return @msgs;
+}
+
+# Splits a compact JWS into its decoded header and payload.
+sub jwt_parts {
+    my ($token) = @_;
+    my @p = split /\./, $token // '';
+    return unless @p == 3;
+    my @d = map {
+        (my $s = $_) =~ tr{-_}{+/};
+        $s .= '=' x ((4 - length($s) % 4) % 4);
+        $json->decode(decode_base64($s));
+    } @p[0, 1];
+    return @d;
+}
+
+1;

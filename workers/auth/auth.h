@@ -1,0 +1,67 @@
+/*
+ * auth.h - identity-auth: sign-up with an emailed code, login, token
+ * refresh with rotation, logout with gateway revocation, validation, JWKS.
+ */
+#ifndef AUTH_H
+#define AUTH_H
+
+#include "config.h"
+#include "crypto.h"
+#include "http.h"
+#include "jwt.h"
+#include "kafka.h"
+
+/* Built in main() before the server starts; read-only afterwards. */
+typedef struct {
+    const id_conf_t     *conf;
+    id_kafka_producer_t *kafka;
+    id_jwt_keys_t       *keys;
+    id_argon2_params_t   argon2;
+    char                *dummy_hash; /* verified for unknown users */
+    char                *jwks;       /* public JWKS text */
+    const char          *otp_secret;
+    const char          *issuer, *audience;
+    long                 access_ttl, refresh_ttl;
+} auth_app_t;
+
+/* A freshly issued token pair. */
+typedef struct {
+    char *access_token;
+    char *refresh_token;
+    char  session_id[ID_UUID_LEN + 1];
+    char  family_id[ID_UUID_LEN + 1];
+} auth_tokens_t;
+
+/* signup.c */
+void auth_register(id_http_req_t *r);
+void auth_verify_email(id_http_req_t *r);
+void auth_resend_otp(id_http_req_t *r);
+
+/* session.c */
+void auth_login(id_http_req_t *r);
+void auth_refresh(id_http_req_t *r);
+void auth_logout(id_http_req_t *r);
+void auth_validate(id_http_req_t *r);
+void auth_jwks(id_http_req_t *r);
+
+/*
+ * Inside an open transaction: inserts a session row (a new family when
+ * family_id is NULL) with a new refresh token, and signs an access token
+ * for the user.  0 ok (out filled, free with auth_tokens_free), -1 error.
+ */
+int  auth_tokens_issue(auth_app_t *app, id_http_req_t *r, const char *user_id,
+                       const char *role, const char *email,
+                       const char *family_id, auth_tokens_t *out);
+void auth_tokens_free(auth_tokens_t *t);
+/* {access_token, token_type, expires_in, refresh_token, user}; user stolen */
+json_t *auth_tokens_json(const auth_app_t *app, const auth_tokens_t *t,
+                         json_t *user);
+
+/* The gateway revocation protocol for a session family: ZADD, trim, PUBLISH.
+ * 0 ok, -1 Redis failed. */
+int auth_revoke_publish(const auth_app_t *app, const char *sid);
+
+/* 503 "service_unavailable" problem. */
+void auth_unavailable(id_http_req_t *r, const char *what);
+
+#endif

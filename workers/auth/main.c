@@ -1,0 +1,159 @@
+/*
+ * identity-auth - sign-up, login, tokens, logout, validation, JWKS.
+ * Configuration: the table below (environment variables, see env.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "db.h"
+#include "env.h"
+#include "health.h"
+#include "json.h"
+#include "log.h"
+#include "redis.h"
+
+static const id_conf_spec_t auth_specs[] = {
+    ID_ENV_LISTEN,
+    ID_ENV_DATABASE_URL,
+    ID_ENV_REDIS_URL,
+    ID_ENV_KAFKA_BROKERS,
+    ID_ENV_JWT_SIGNING_KEY_FILE,
+    ID_ENV_JWT_ISSUER,
+    ID_ENV_JWT_AUDIENCE,
+    ID_ENV_JWT_ACCESS_TTL,
+    ID_ENV_REFRESH_TTL,
+    ID_ENV_OTP_SECRET,
+    ID_ENV_ARGON2_MEMORY_KIB,
+    ID_ENV_ARGON2_ITERATIONS,
+    ID_ENV_ARGON2_PARALLELISM,
+    ID_ENV_HTTP_THREADS,
+    ID_ENV_MAX_BODY_BYTES,
+    ID_KAFKA_CONF_SPECS,
+};
+
+static const id_http_route_t auth_routes[] = {
+    { "POST", "/api/v1/auth/register", ID_HTTP_JSON, auth_register },
+    { "POST", "/api/v1/auth/verify-email", ID_HTTP_JSON, auth_verify_email },
+    { "POST", "/api/v1/auth/resend-otp", ID_HTTP_JSON, auth_resend_otp },
+    { "POST", "/api/v1/auth/login", ID_HTTP_JSON, auth_login },
+    { "POST", "/api/v1/auth/refresh", ID_HTTP_JSON, auth_refresh },
+    { "POST", "/api/v1/auth/logout", ID_HTTP_BEARER, auth_logout },
+    { "GET", "/api/v1/auth/validate", ID_HTTP_BEARER, auth_validate },
+    { "GET", "/.well-known/jwks.json", 0, auth_jwks },
+    ID_HEALTH_ROUTES,
+};
+
+
+int
+main(void)
+{
+    int               rc = 1, sig;
+    char              err[256], dummy[33];
+    json_t           *jwks;
+    id_conf_t        *conf;
+    auth_app_t        app;
+    id_health_t       health;
+    id_http_opts_t    opts;
+    id_http_server_t *srv;
+
+    id_log_init("auth");
+    memset(&app, 0, sizeof(app));
+    /* before any thread (librdkafka, MHD) so all of them inherit the mask */
+    if (id_http_block_signals() != 0) {
+        return 1;
+    }
+
+    conf = id_conf_load(auth_specs, sizeof(auth_specs) / sizeof(auth_specs[0]));
+    if (conf == NULL) {
+        goto err0;
+    }
+    app.conf = conf;
+    app.otp_secret = id_conf_str(conf, "OTP_SECRET");
+    app.issuer = id_conf_str(conf, "JWT_ISSUER");
+    app.audience = id_conf_str(conf, "JWT_AUDIENCE");
+    app.access_ttl = id_conf_int(conf, "JWT_ACCESS_TTL");
+    app.refresh_ttl = id_conf_int(conf, "REFRESH_TTL");
+    app.argon2.memory_kib = (uint32_t) id_conf_int(conf, "ARGON2_MEMORY_KIB");
+    app.argon2.iterations = (uint32_t) id_conf_int(conf, "ARGON2_ITERATIONS");
+    app.argon2.parallelism =
+        (uint32_t) id_conf_int(conf, "ARGON2_PARALLELISM");
+
+    app.keys = id_jwt_keys_load(id_conf_str(conf, "JWT_SIGNING_KEY_FILE"),
+                                err, sizeof(err));
+    if (app.keys == NULL) {
+        id_log_error("auth.keys", "err", err, NULL);
+        fprintf(stderr, "config: JWT_SIGNING_KEY_FILE: %s\n", err);
+        goto err1;
+    }
+    jwks = id_jwt_jwks(app.keys);
+    app.jwks = jwks ? id_json_dumps(jwks) : NULL;
+    json_decref(jwks);
+    if (app.jwks == NULL) {
+        goto err2;
+    }
+    id_log_info("auth.signing_key", "alg", id_jwt_alg(app.keys), "kid",
+                id_jwt_kid(app.keys), NULL);
+
+    if (id_db_init(id_conf_str(conf, "DATABASE_URL")) != 0) {
+        goto err3;
+    }
+    if (id_redis_init(id_conf_str(conf, "REDIS_URL")) != 0) {
+        fprintf(stderr, "config: REDIS_URL: not a redis:// or unix:// URL\n");
+        goto err3;
+    }
+
+    /* what unknown users are verified against, so they take as long */
+    if (id_crypto_random(dummy, sizeof(dummy) - 1) != 0) {
+        goto err3;
+    }
+    app.dummy_hash = id_crypto_argon2_hash(&app.argon2, dummy,
+                                           sizeof(dummy) - 1);
+    if (app.dummy_hash == NULL) {
+        id_log_error("auth.argon2", "err", "cannot hash (memory?)", NULL);
+        goto err3;
+    }
+
+    app.kafka = id_kafka_producer_new(id_conf_str(conf, "KAFKA_BROKERS"), err,
+                                      sizeof(err));
+    if (app.kafka == NULL) {
+        id_log_error("auth.kafka", "err", err, NULL);
+        goto err4;
+    }
+
+    health.postgres = 1;
+    health.redis = 1;
+    health.kafka = app.kafka;
+    memset(&opts, 0, sizeof(opts));
+    opts.listen = id_conf_str(conf, "LISTEN");
+    opts.threads = (unsigned) id_conf_int(conf, "HTTP_THREADS");
+    opts.max_body = (size_t) id_conf_int(conf, "MAX_BODY_BYTES");
+    opts.routes = auth_routes;
+    opts.nroutes = sizeof(auth_routes) / sizeof(auth_routes[0]);
+    opts.app = &app;
+    opts.health = &health;
+    srv = id_http_start(&opts);
+    if (srv == NULL) {
+        goto err5;
+    }
+
+    sig = id_http_wait();
+    id_log_info("auth.stopping", "signal", sig == 2 ? "SIGINT" : "SIGTERM",
+                NULL);
+    id_http_stop(srv);
+    rc = 0;
+
+err5:
+    id_kafka_producer_free(app.kafka);
+err4:
+    free(app.dummy_hash);
+err3:
+    free(app.jwks);
+err2:
+    id_jwt_keys_free(app.keys);
+err1:
+    id_conf_free(conf);
+err0:
+    return rc;
+}

@@ -1,0 +1,539 @@
+/*
+ * session.c - login, refresh (rotation + reuse detection), logout,
+ * validate, JWKS.
+ *
+ * A login starts a session family; its id is the "sid" claim of every
+ * access token of that login and the unit of revocation at the gateway.
+ * Each refresh token is one row of the family; using it replaces it.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "auth.h"
+#include "db.h"
+#include "events.h"
+#include "json.h"
+#include "log.h"
+#include "queries.h"
+#include "redis.h"
+#include "user.h"
+
+#define AUTH_REFRESH_BYTES     32  /* 256-bit refresh tokens */
+#define AUTH_LOGIN_FAIL_MAX    10  /* wrong passwords per account ... */
+#define AUTH_LOGIN_FAIL_WINDOW 900 /* ... per 15 minutes */
+#define AUTH_LOGIN_IP_MAX      100 /* failures per client address */
+
+
+void
+auth_tokens_free(auth_tokens_t *t)
+{
+    free(t->access_token);
+    if (t->refresh_token != NULL) {
+        OPENSSL_cleanse(t->refresh_token, strlen(t->refresh_token));
+        free(t->refresh_token);
+    }
+    memset(t, 0, sizeof(*t));
+}
+
+
+/* X-Real-IP if it is an address PostgreSQL's inet will take, else NULL. */
+static const char *
+auth_client_ip(id_http_req_t *r)
+{
+    unsigned char buf[16];
+
+    if (r->client_ip == NULL) {
+        return NULL;
+    }
+    if (inet_pton(AF_INET, r->client_ip, buf) == 1
+        || inet_pton(AF_INET6, r->client_ip, buf) == 1) {
+        return r->client_ip;
+    }
+    return NULL;
+}
+
+
+int
+auth_tokens_issue(auth_app_t *app, id_http_req_t *r, const char *user_id,
+                  const char *role, const char *email, const char *family_id,
+                  auth_tokens_t *out)
+{
+    int             rc = -1;
+    char            ttl[24], hash[ID_HASH_B64_LEN], jti[ID_UUID_LEN + 1];
+    char            ua[513];
+    const char     *params[7];
+    json_t         *claims = NULL;
+    PGresult       *res = NULL;
+    id_jwt_claims_t c;
+
+    memset(out, 0, sizeof(*out));
+    if (id_crypto_uuid4(out->session_id) != 0 || id_crypto_uuid4(jti) != 0) {
+        goto done;
+    }
+    snprintf(out->family_id, sizeof(out->family_id), "%s",
+             family_id ? family_id : out->session_id);
+    out->refresh_token = id_crypto_token(AUTH_REFRESH_BYTES);
+    if (out->refresh_token == NULL
+        || id_crypto_sha256_b64(out->refresh_token, hash) != 0) {
+        goto done;
+    }
+    snprintf(ttl, sizeof(ttl), "%ld", app->refresh_ttl);
+    snprintf(ua, sizeof(ua), "%s", r->user_agent ? r->user_agent : "");
+    params[0] = out->session_id;
+    params[1] = user_id;
+    params[2] = out->family_id;
+    params[3] = hash;
+    params[4] = ttl;
+    params[5] = r->user_agent ? ua : NULL;
+    params[6] = auth_client_ip(r);
+    res = id_db_exec(AUTH_SQL_SESSION_INSERT, 7, params, NULL);
+    if (res == NULL) {
+        goto done;
+    }
+
+    c.iss = app->issuer;
+    c.sub = user_id;
+    c.aud = app->audience;
+    c.jti = jti;
+    c.sid = out->family_id;
+    c.role = role;
+    c.email = email;
+    c.iat = (long long) time(NULL);
+    c.exp = c.iat + app->access_ttl;
+    claims = id_jwt_claims_new(&c);
+    if (claims == NULL
+        || id_jwt_sign(app->keys, claims, &out->access_token) != 0) {
+        id_log_error("auth.sign_failed", NULL);
+        goto done;
+    }
+    rc = 0;
+
+done:
+
+    if (rc != 0) {
+        auth_tokens_free(out);
+    }
+    json_decref(claims);
+    PQclear(res);
+    return rc;
+}
+
+
+json_t *
+auth_tokens_json(const auth_app_t *app, const auth_tokens_t *t, json_t *user)
+{
+    return json_pack("{s:s, s:s, s:i, s:s, s:o}", "access_token",
+                     t->access_token, "token_type", "Bearer", "expires_in",
+                     (int) app->access_ttl, "refresh_token", t->refresh_token,
+                     "user", user ? user : json_null());
+}
+
+
+int
+auth_revoke_publish(const auth_app_t *app, const char *sid)
+{
+    int         rc = -1;
+    char        member[64], exp[24], now[24], msg[96];
+    time_t      t = time(NULL);
+    redisReply *rep;
+
+    /* no token of the family outlives now + TTL: that is when the entry
+     * may go */
+    snprintf(member, sizeof(member), "sid:%s", sid);
+    snprintf(exp, sizeof(exp), "%lld", (long long) t + app->access_ttl);
+    snprintf(now, sizeof(now), "%lld", (long long) t);
+    snprintf(msg, sizeof(msg), "%s %s", member, exp);
+
+    rep = id_redis_cmd("ZADD identity:revoked %s %s", exp, member);
+    if (rep == NULL) {
+        goto done;
+    }
+    freeReplyObject(rep);
+    rep = id_redis_cmd("ZREMRANGEBYSCORE identity:revoked -inf %s", now);
+    if (rep == NULL) {
+        goto done;
+    }
+    freeReplyObject(rep);
+    rep = id_redis_cmd("PUBLISH identity:revocations %s", msg);
+    if (rep == NULL) {
+        goto done;
+    }
+    freeReplyObject(rep);
+    rc = 0;
+    id_log_info("auth.revoked", "sid", sid, "exp", exp, NULL);
+
+done:
+
+    return rc;
+}
+
+
+/* Failed-login counters: 1 if locked out (Retry-After set), 0 ok, -1 err. */
+static int
+auth_login_locked(id_http_req_t *r, const char *email)
+{
+    int         locked = 0;
+    char        retry[24];
+    const char *ip = auth_client_ip(r);
+    redisReply *a, *b = NULL;
+
+    a = id_redis_cmd("GET identity:login-fail:%s", email);
+    if (ip != NULL) {
+        b = id_redis_cmd("GET identity:login-fail-ip:%s", ip);
+    }
+    if (a == NULL || (ip != NULL && b == NULL)) {
+        locked = -1;
+    } else if ((a->type == REDIS_REPLY_STRING
+                && atol(a->str) >= AUTH_LOGIN_FAIL_MAX)
+               || (b != NULL && b->type == REDIS_REPLY_STRING
+                   && atol(b->str) >= AUTH_LOGIN_IP_MAX)) {
+        locked = 1;
+        snprintf(retry, sizeof(retry), "%d", AUTH_LOGIN_FAIL_WINDOW);
+        id_http_add_header(r, "Retry-After", retry);
+    }
+    if (a != NULL) {
+        freeReplyObject(a);
+    }
+    if (b != NULL) {
+        freeReplyObject(b);
+    }
+    return locked;
+}
+
+
+/* Counts a failure; the window starts with the first one. */
+static void
+auth_login_count(const char *key)
+{
+    redisReply *rep;
+
+    rep = id_redis_cmd("INCR %s", key);
+    if (rep != NULL && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1) {
+        freeReplyObject(
+            id_redis_cmd("EXPIRE %s %d", key, AUTH_LOGIN_FAIL_WINDOW));
+    }
+    freeReplyObject(rep);
+}
+
+
+static void
+auth_login_failed(id_http_req_t *r, const char *email)
+{
+    char        key[320];
+    const char *ip = auth_client_ip(r);
+
+    snprintf(key, sizeof(key), "identity:login-fail:%s", email);
+    auth_login_count(key);
+    if (ip != NULL) {
+        snprintf(key, sizeof(key), "identity:login-fail-ip:%s", ip);
+        auth_login_count(key);
+    }
+}
+
+
+void
+auth_login(id_http_req_t *r)
+{
+    int           vrc, locked;
+    char          email[256], *rehash;
+    const char   *password = NULL, *hash, *user_id, *params[2];
+    json_t       *errors, *user = NULL, *ev = NULL;
+    PGresult     *res = NULL, *up;
+    auth_tokens_t tokens;
+    auth_app_t   *app = r->app;
+
+    memset(&tokens, 0, sizeof(tokens));
+    errors = json_array();
+    id_json_email(r->json, "email", 1, email, sizeof(email), errors);
+    id_json_string(r->json, "password", 1, 1, 1024, &password, errors);
+    if (json_array_size(errors) > 0) {
+        id_http_send_problem(r, 422, "validation_failed",
+                             "some fields are missing or invalid", errors);
+        goto done;
+    }
+    locked = auth_login_locked(r, email);
+    if (locked != 0) {
+        if (locked < 0) {
+            auth_unavailable(r, "Redis");
+        } else {
+            id_http_send_problem(r, 429, "too_many_attempts",
+                                 "too many failed logins; try again later",
+                                 NULL);
+        }
+        goto done;
+    }
+
+    params[0] = email;
+    res = id_db_exec(AUTH_SQL_USER_BY_EMAIL, 1, params, NULL);
+    if (res == NULL) {
+        auth_unavailable(r, "the database");
+        goto done;
+    }
+    hash = PQntuples(res) == 1 ? id_db_value(res, 0, "password_hash") : NULL;
+    /* unknown users cost one Argon2id verification too */
+    vrc = id_crypto_argon2_verify(hash ? hash : app->dummy_hash, password,
+                                  strlen(password));
+    if (hash == NULL || vrc != 0) {
+        if (vrc < 0 && hash != NULL) {
+            id_log_warn("auth.unverifiable_hash", "user_id",
+                        id_db_value(res, 0, "id"), NULL);
+        }
+        auth_login_failed(r, email);
+        id_http_send_problem(r, 401, "invalid_credentials",
+                             "wrong email or password", NULL);
+        goto done;
+    }
+    user_id = id_db_value(res, 0, "id");
+    freeReplyObject(id_redis_cmd("DEL identity:login-fail:%s", email));
+
+    if (id_db_begin() != 0) {
+        auth_unavailable(r, "the database");
+        goto done;
+    }
+    if (id_crypto_argon2_needs_rehash(hash, &app->argon2)) {
+        rehash = id_crypto_argon2_hash(&app->argon2, password,
+                                       strlen(password));
+        if (rehash != NULL) {
+            params[0] = user_id;
+            params[1] = rehash;
+            up = id_db_exec(AUTH_SQL_USER_REHASH, 2, params, NULL);
+            PQclear(up);
+            free(rehash);
+        }
+    }
+    if (auth_tokens_issue(app, r, user_id, id_db_value(res, 0, "role"),
+                          id_db_value(res, 0, "email"), NULL, &tokens)
+        != 0) {
+        id_db_rollback();
+        auth_unavailable(r, "the database");
+        goto done;
+    }
+    ev = id_event_identity("user.logged_in", user_id,
+                           json_pack("{s:s, s:s?}", "session_id",
+                                     tokens.family_id, "ip",
+                                     auth_client_ip(r)));
+    if (id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
+                      ID_EVENT_TIMEOUT_MS)
+        != 0) {
+        id_db_rollback();
+        auth_unavailable(r, "the message queue");
+        goto done;
+    }
+    if (id_db_commit() != 0) {
+        id_db_rollback();
+        auth_unavailable(r, "the database");
+        goto done;
+    }
+    user = id_user_json(res, 0);
+    id_log_info("auth.login", "user_id", user_id, "sid", tokens.family_id,
+                NULL);
+    id_http_send_json(r, 200, auth_tokens_json(app, &tokens, user));
+    user = NULL; /* now owned by the answer */
+
+done:
+
+    auth_tokens_free(&tokens);
+    PQclear(res);
+    json_decref(user);
+    json_decref(ev);
+    json_decref(errors);
+}
+
+
+static void
+auth_refresh_invalid(id_http_req_t *r, const char *code, const char *detail)
+{
+    id_http_send_problem(r, 401, code, detail, NULL);
+}
+
+
+void
+auth_refresh(id_http_req_t *r)
+{
+    char          hash[ID_HASH_B64_LEN], family[ID_UUID_LEN + 1];
+    const char   *token = NULL, *params[2], *old_id, *user_id;
+    json_t       *errors, *user = NULL;
+    PGresult     *res = NULL, *ures = NULL, *rot = NULL, *rev;
+    auth_tokens_t tokens;
+    auth_app_t   *app = r->app;
+
+    memset(&tokens, 0, sizeof(tokens));
+    errors = json_array();
+    id_json_string(r->json, "refresh_token", 1, 1, 512, &token, errors);
+    if (json_array_size(errors) > 0) {
+        id_http_send_problem(r, 422, "validation_failed",
+                             "some fields are missing or invalid", errors);
+        goto done;
+    }
+    if (id_crypto_sha256_b64(token, hash) != 0 || id_db_begin() != 0) {
+        auth_unavailable(r, "the database");
+        goto done;
+    }
+    params[0] = hash;
+    res = id_db_exec(AUTH_SQL_SESSION_BY_HASH, 1, params, NULL);
+    if (res == NULL) {
+        id_db_rollback();
+        auth_unavailable(r, "the database");
+        goto done;
+    }
+    if (PQntuples(res) != 1) {
+        id_db_rollback();
+        auth_refresh_invalid(r, "invalid_refresh_token",
+                             "the refresh token is not valid");
+        goto done;
+    }
+    old_id = id_db_value(res, 0, "id");
+    user_id = id_db_value(res, 0, "user_id");
+    snprintf(family, sizeof(family), "%s", id_db_value(res, 0, "family_id"));
+
+    if (id_db_value(res, 0, "replaced_by") != NULL) {
+        /* a rotated token came back: it leaked; end the whole family */
+        params[0] = family;
+        rev = id_db_exec(AUTH_SQL_FAMILY_REVOKE, 1, params, NULL);
+        PQclear(rev);
+        if (rev == NULL || id_db_commit() != 0) {
+            id_db_rollback();
+            auth_unavailable(r, "the database");
+            goto done;
+        }
+        id_log_warn("auth.refresh_reuse", "sid", family, "user_id", user_id,
+                    NULL);
+        if (auth_revoke_publish(app, family) != 0) {
+            auth_unavailable(r, "Redis");
+            goto done;
+        }
+        auth_refresh_invalid(r, "refresh_token_reused",
+                             "the refresh token was already used; the "
+                             "session has been revoked");
+        goto done;
+    }
+    if (strcmp(id_db_value(res, 0, "revoked"), "t") == 0
+        || strcmp(id_db_value(res, 0, "expired"), "t") == 0) {
+        id_db_rollback();
+        auth_refresh_invalid(r, "invalid_refresh_token",
+                             "the session has ended; log in again");
+        goto done;
+    }
+
+    params[0] = user_id;
+    ures = id_db_exec(AUTH_SQL_USER_BY_ID, 1, params, NULL);
+    if (ures == NULL || PQntuples(ures) != 1) {
+        id_db_rollback();
+        if (ures == NULL) {
+            auth_unavailable(r, "the database");
+        } else {
+            auth_refresh_invalid(r, "invalid_refresh_token",
+                                 "the account no longer exists");
+        }
+        goto done;
+    }
+    if (auth_tokens_issue(app, r, user_id, id_db_value(ures, 0, "role"),
+                          id_db_value(ures, 0, "email"), family, &tokens)
+        != 0) {
+        id_db_rollback();
+        auth_unavailable(r, "the database");
+        goto done;
+    }
+    params[0] = old_id;
+    params[1] = tokens.session_id;
+    rot = id_db_exec(AUTH_SQL_SESSION_ROTATE, 2, params, NULL);
+    if (rot == NULL || id_db_commit() != 0) {
+        id_db_rollback();
+        auth_unavailable(r, "the database");
+        goto done;
+    }
+    user = id_user_json(ures, 0);
+    id_http_send_json(r, 200, auth_tokens_json(app, &tokens, user));
+    user = NULL; /* now owned by the answer */
+
+done:
+
+    auth_tokens_free(&tokens);
+    PQclear(res);
+    PQclear(ures);
+    PQclear(rot);
+    json_decref(user);
+    json_decref(errors);
+}
+
+
+void
+auth_logout(id_http_req_t *r)
+{
+    const char *params[2];
+    json_t     *ev;
+    PGresult   *res;
+    auth_app_t *app = r->app;
+
+    if (r->id.sid == NULL || !id_crypto_is_uuid(r->id.sid)
+        || !id_crypto_is_uuid(r->id.sub)) {
+        id_http_add_header(r, "WWW-Authenticate", "Bearer");
+        id_http_send_problem(r, 401, "unauthorized",
+                             "the token carries no session", NULL);
+        return;
+    }
+    params[0] = r->id.sid;
+    params[1] = r->id.sub;
+    res = id_db_exec(AUTH_SQL_FAMILY_REVOKE_USER, 2, params, NULL);
+    if (res == NULL) {
+        auth_unavailable(r, "the database");
+        return;
+    }
+    PQclear(res);
+    /* the gateway must refuse the access token even if the row was already
+     * revoked: publish every time */
+    if (auth_revoke_publish(app, r->id.sid) != 0) {
+        auth_unavailable(r, "Redis");
+        return;
+    }
+    /* logging out must work while Kafka is away: the event is best effort
+     * (logged when lost), the revocation above is not */
+    ev = id_event_identity("user.logged_out", r->id.sub,
+                           json_pack("{s:s}", "session_id", r->id.sid));
+    if (id_event_send(app->kafka, ID_TOPIC_EVENTS, r->id.sub, ev,
+                      ID_EVENT_TIMEOUT_MS)
+        != 0) {
+        id_log_error("auth.logout_event_lost", "sid", r->id.sid, NULL);
+    }
+    json_decref(ev);
+    id_log_info("auth.logout", "user_id", r->id.sub, "sid", r->id.sid, NULL);
+    id_http_send_empty(r, 204);
+}
+
+
+void
+auth_validate(id_http_req_t *r)
+{
+    char     *end;
+    long long exp = 0;
+    json_t   *o;
+
+    if (r->id.exp != NULL) {
+        exp = strtoll(r->id.exp, &end, 10);
+        if (*end != '\0') {
+            exp = 0;
+        }
+    }
+    o = json_pack("{s:b, s:s, s:s?, s:s?, s:s?, s:s?}", "active", 1, "sub",
+                  r->id.sub, "role", r->id.role, "email", r->id.email, "sid",
+                  r->id.sid, "jti", r->id.jti);
+    if (o != NULL && exp > 0) {
+        json_object_set_new(o, "exp", json_integer(exp));
+    }
+    id_http_send_json(r, 200, o);
+}
+
+
+void
+auth_jwks(id_http_req_t *r)
+{
+    auth_app_t *app = r->app;
+
+    id_http_add_header(r, "Cache-Control", "public, max-age=300");
+    id_http_send_json(r, 200, json_loads(app->jwks, 0, NULL));
+}

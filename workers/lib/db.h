@@ -1,0 +1,37 @@
+/*
+ * db.h - PostgreSQL access for the workers (libpq).
+ *
+ * One PGconn per thread (libpq "Behavior in Threaded Programs"), opened on
+ * first use with the conninfo given to id_db_init() and closed when the
+ * thread exits.  A broken connection is reset on the next call; a query that
+ * fails because the connection dropped (e.g. PostgreSQL restarted) is retried
+ * once on a fresh connection when no transaction was open.
+ *
+ *   id_db_init(conninfo)   once from main() before threads; 0 ok, -1 error.
+ *   id_db_exec(sql, n, params)
+ *       runs a parameterised statement ($1..$n, text parameters, NULL =
+ *       SQL NULL) on this thread's connection.  Returns the PGresult (caller
+ *       PQclear()s) when the status is COMMAND_OK or TUPLES_OK, else logs
+ *       "db.query" and returns NULL.  *sqlstate (if not NULL) receives the
+ *       SQLSTATE of a failure ("" if none) so callers can tell e.g. a unique
+ *       violation "23505" from an outage.
+ *   id_db_begin() / id_db_commit() / id_db_rollback()  0 ok, -1 error.
+ *   id_db_value(res, row, column_name)  the text value, NULL if SQL NULL or
+ *       no such column (PQfnumber, never positions).
+ *   id_db_ping()  SELECT 1; 0 ok.
+ */
+#ifndef ID_DB_H
+#define ID_DB_H
+
+#include <libpq-fe.h>
+
+int         id_db_init(const char *conninfo);
+PGresult   *id_db_exec(const char *sql, int n, const char *const *params,
+                       char sqlstate[6]);
+int         id_db_begin(void);
+int         id_db_commit(void);
+int         id_db_rollback(void);
+const char *id_db_value(const PGresult *res, int row, const char *column);
+int         id_db_ping(void);
+
+#endif

@@ -1,0 +1,756 @@
+/*
+ * http.c - libmicrohttpd server with a route table (see http.h).
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "crypto.h"
+#include "http.h"
+#include "log.h"
+#include "problem.h"
+
+#define ID_HTTP_MAX_HEADERS 16
+
+struct id_http_server {
+    struct MHD_Daemon *daemon;
+    id_http_opts_t     opts;
+    char              *unix_path; /* unlinked on stop */
+    int                fd;
+};
+
+typedef struct {
+    id_http_req_t          req;
+    id_http_server_t      *srv;
+    struct MHD_Connection *conn;
+    const id_http_route_t *route;
+    int                    early;     /* status decided before the body */
+    const char            *early_code;
+    const char            *allow;     /* 405: methods of the path */
+    char                  *body;
+    size_t                 len, cap;
+    int                    too_large;
+    struct timespec        start;
+    char                   rid[129];
+    char                   allow_buf[64];
+    /* the answer */
+    int                    sent;
+    int                    status;
+    char                  *resp;
+    size_t                 resp_len;
+    const char            *ctype;
+    int                    has_cache_control;
+    size_t                 nheaders;
+    char                  *hname[ID_HTTP_MAX_HEADERS];
+    char                  *hvalue[ID_HTTP_MAX_HEADERS];
+} id_http_ctx_t;
+
+
+const char *
+id_http_header(id_http_req_t *r, const char *name)
+{
+    id_http_ctx_t *ctx = r->priv;
+
+    return MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, name);
+}
+
+
+const char *
+id_http_query(id_http_req_t *r, const char *name)
+{
+    id_http_ctx_t *ctx = r->priv;
+
+    return MHD_lookup_connection_value(ctx->conn, MHD_GET_ARGUMENT_KIND,
+                                       name);
+}
+
+
+int
+id_http_add_header(id_http_req_t *r, const char *name, const char *value)
+{
+    id_http_ctx_t *ctx = r->priv;
+
+    if (ctx->nheaders == ID_HTTP_MAX_HEADERS) {
+        return -1;
+    }
+    ctx->hname[ctx->nheaders] = strdup(name);
+    ctx->hvalue[ctx->nheaders] = strdup(value);
+    if (ctx->hname[ctx->nheaders] == NULL
+        || ctx->hvalue[ctx->nheaders] == NULL) {
+        free(ctx->hname[ctx->nheaders]);
+        free(ctx->hvalue[ctx->nheaders]);
+        return -1;
+    }
+    if (strcasecmp(name, "Cache-Control") == 0) {
+        ctx->has_cache_control = 1;
+    }
+    ctx->nheaders++;
+    return 0;
+}
+
+
+static int
+id_http_send(id_http_req_t *r, int status, json_t *body, const char *ctype)
+{
+    id_http_ctx_t *ctx = r->priv;
+    char          *text = NULL;
+
+    if (ctx->sent) {
+        id_log_error("http.double_answer", "path", r->path, NULL);
+        json_decref(body);
+        return -1;
+    }
+    if (body != NULL) {
+        text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(body);
+        if (text == NULL) {
+            return -1;
+        }
+    }
+    ctx->sent = 1;
+    ctx->status = status;
+    ctx->resp = text;
+    ctx->resp_len = text ? strlen(text) : 0;
+    ctx->ctype = text ? ctype : NULL;
+    return 0;
+}
+
+
+int
+id_http_send_json(id_http_req_t *r, int status, json_t *body)
+{
+    if (body == NULL) {
+        return -1;
+    }
+    return id_http_send(r, status, body, "application/json");
+}
+
+
+int
+id_http_send_empty(id_http_req_t *r, int status)
+{
+    return id_http_send(r, status, NULL, NULL);
+}
+
+
+int
+id_http_send_problem(id_http_req_t *r, int status, const char *code,
+                     const char *detail, json_t *errors)
+{
+    json_t *p;
+
+    p = id_problem_new(status, code, detail, errors);
+    if (p == NULL) {
+        return -1;
+    }
+    return id_http_send(r, status, p, ID_PROBLEM_CONTENT_TYPE);
+}
+
+
+/* Accepts a client's request id only if it is short and boring. */
+static int
+id_http_rid_ok(const char *s)
+{
+    size_t n;
+
+    if (s == NULL) {
+        return 0;
+    }
+    n = strlen(s);
+    if (n == 0 || n > 128) {
+        return 0;
+    }
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789-_.:")
+           == n;
+}
+
+
+static void
+id_http_route(id_http_ctx_t *ctx, const char *url, const char *method)
+{
+    size_t                 i, len;
+    const char            *rest, *brace;
+    const id_http_route_t *rt;
+    id_http_server_t      *s = ctx->srv;
+
+    ctx->allow_buf[0] = '\0';
+    for (i = 0; i < s->opts.nroutes; i++) {
+        rt = &s->opts.routes[i];
+        len = strlen(rt->path);
+        rest = NULL;
+        brace = strrchr(rt->path, '{');
+        if (len >= 3 && rt->path[len - 1] == '}' && brace != NULL
+            && brace > rt->path && brace[-1] == '/') {
+            if (strncmp(url, rt->path, (size_t) (brace - rt->path)) != 0) {
+                continue;
+            }
+            rest = url + (brace - rt->path);
+            if (*rest == '\0' || strchr(rest, '/') != NULL) {
+                continue;
+            }
+        } else if (strcmp(url, rt->path) != 0) {
+            continue;
+        }
+        if (strcmp(method, rt->method) == 0
+            || (strcmp(method, "HEAD") == 0
+                && strcmp(rt->method, "GET") == 0)) {
+            ctx->route = rt;
+            ctx->req.param = rest;
+            return;
+        }
+        if (strstr(ctx->allow_buf, rt->method) == NULL
+            && strlen(ctx->allow_buf) + strlen(rt->method) + 3
+                   < sizeof(ctx->allow_buf)) {
+            if (ctx->allow_buf[0] != '\0') {
+                strcat(ctx->allow_buf, ", ");
+            }
+            strcat(ctx->allow_buf, rt->method);
+        }
+    }
+    if (ctx->allow_buf[0] != '\0') {
+        ctx->early = 405;
+        ctx->early_code = "method_not_allowed";
+        ctx->allow = ctx->allow_buf;
+    } else {
+        ctx->early = 404;
+        ctx->early_code = "not_found";
+    }
+}
+
+
+static id_http_ctx_t *
+id_http_ctx_new(id_http_server_t *s, struct MHD_Connection *conn,
+                const char *url, const char *method)
+{
+    const char    *v;
+    char          *end;
+    unsigned long  clen;
+    id_http_ctx_t *ctx;
+
+    ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL) {
+        return NULL;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+    ctx->srv = s;
+    ctx->conn = conn;
+    ctx->req.priv = ctx;
+    ctx->req.method = method;
+    ctx->req.path = url;
+    ctx->req.app = s->opts.app;
+    ctx->req.health = s->opts.health;
+    ctx->req.body = "";
+
+    v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (id_http_rid_ok(v)) {
+        snprintf(ctx->rid, sizeof(ctx->rid), "%s", v);
+    } else if (id_crypto_uuid4(ctx->rid) != 0) {
+        snprintf(ctx->rid, sizeof(ctx->rid), "unknown");
+    }
+    ctx->req.request_id = ctx->rid;
+
+    id_http_route(ctx, url, method);
+
+    v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (ctx->early == 0 && v != NULL) {
+        errno = 0;
+        clen = strtoul(v, &end, 10);
+        if (errno == 0 && *end == '\0' && clen > s->opts.max_body) {
+            ctx->early = 413;
+            ctx->early_code = "payload_too_large";
+        }
+    }
+    return ctx;
+}
+
+
+static int
+id_http_media_json(const char *ctype)
+{
+    size_t n;
+
+    if (ctype == NULL) {
+        return 0;
+    }
+    while (*ctype == ' ') {
+        ctype++;
+    }
+    n = strcspn(ctype, "; ");
+    if (n == 16 && strncasecmp(ctype, "application/json", 16) == 0) {
+        return 1;
+    }
+    /* application/<something>+json (e.g. merge-patch+json) */
+    return n > 17 && strncasecmp(ctype, "application/", 12) == 0
+           && strncasecmp(ctype + n - 5, "+json", 5) == 0;
+}
+
+
+static void
+id_http_dispatch(id_http_ctx_t *ctx)
+{
+    char           detail[128];
+    json_error_t   jerr;
+    id_http_req_t *r = &ctx->req;
+    unsigned       flags;
+
+    if (ctx->early != 0) {
+        if (ctx->early == 413) {
+            snprintf(detail, sizeof(detail),
+                     "the request body is larger than %zu bytes",
+                     ctx->srv->opts.max_body);
+        } else if (ctx->early == 405) {
+            snprintf(detail, sizeof(detail), "allowed: %s", ctx->allow);
+            id_http_add_header(r, "Allow", ctx->allow);
+        } else {
+            snprintf(detail, sizeof(detail), "no route for this path");
+        }
+        id_http_send_problem(r, ctx->early, ctx->early_code, detail, NULL);
+        return;
+    }
+    if (ctx->too_large) {
+        snprintf(detail, sizeof(detail),
+                 "the request body is larger than %zu bytes",
+                 ctx->srv->opts.max_body);
+        id_http_send_problem(r, 413, "payload_too_large", detail, NULL);
+        return;
+    }
+
+    r->body = ctx->body ? ctx->body : "";
+    r->body_len = ctx->len;
+    r->id.sub = id_http_header(r, "X-Identity-Sub");
+    r->id.role = id_http_header(r, "X-Identity-Role");
+    r->id.email = id_http_header(r, "X-Identity-Email");
+    r->id.sid = id_http_header(r, "X-Identity-Sid");
+    r->id.jti = id_http_header(r, "X-Identity-Jti");
+    r->id.exp = id_http_header(r, "X-Identity-Exp");
+    if (r->id.sub != NULL && r->id.sub[0] == '\0') {
+        r->id.sub = NULL;
+    }
+    r->client_ip = id_http_header(r, "X-Real-IP");
+    r->user_agent = id_http_header(r, "User-Agent");
+
+    flags = ctx->route->flags;
+    if ((flags & ID_HTTP_BEARER) && r->id.sub == NULL) {
+        id_http_add_header(r, "WWW-Authenticate", "Bearer");
+        id_http_send_problem(r, 401, "unauthorized",
+                             "a valid bearer token is required", NULL);
+        return;
+    }
+    if (flags & ID_HTTP_JSON) {
+        if (r->body_len == 0) {
+            r->json = json_object();
+        } else if (!id_http_media_json(id_http_header(r, "Content-Type"))) {
+            id_http_send_problem(r, 415, "unsupported_media_type",
+                                 "the body must be application/json", NULL);
+            return;
+        } else {
+            r->json = json_loadb(r->body, r->body_len, 0, &jerr);
+            if (r->json == NULL) {
+                snprintf(detail, sizeof(detail),
+                         "malformed JSON at line %d column %d", jerr.line,
+                         jerr.column);
+                id_http_send_problem(r, 400, "invalid_json", detail, NULL);
+                return;
+            }
+            if (!json_is_object(r->json)) {
+                id_http_send_problem(r, 400, "invalid_json",
+                                     "the body must be a JSON object", NULL);
+                return;
+            }
+        }
+        if (r->json == NULL) {
+            id_http_send_problem(r, 500, "internal_error", NULL, NULL);
+            return;
+        }
+    }
+
+    ctx->route->handler(r);
+
+    if (!ctx->sent) {
+        id_log_error("http.no_answer", "path", r->path, NULL);
+        id_http_send_problem(r, 500, "internal_error",
+                             "the server could not answer", NULL);
+    }
+}
+
+
+static enum MHD_Result
+id_http_respond(id_http_ctx_t *ctx)
+{
+    char                 status[8], latency[32];
+    size_t               i;
+    long                 ms;
+    enum MHD_Result      ret;
+    struct timespec      now;
+    struct MHD_Response *resp;
+
+    if (ctx->resp != NULL) {
+        resp = MHD_create_response_from_buffer(ctx->resp_len, ctx->resp,
+                                               MHD_RESPMEM_MUST_FREE);
+        if (resp != NULL) {
+            ctx->resp = NULL; /* now owned by resp */
+        }
+    } else {
+        resp = MHD_create_response_from_buffer(0, (void *) "",
+                                               MHD_RESPMEM_PERSISTENT);
+    }
+    if (resp == NULL) {
+        return MHD_NO;
+    }
+    if (ctx->ctype != NULL) {
+        MHD_add_response_header(resp, "Content-Type", ctx->ctype);
+    }
+    MHD_add_response_header(resp, "X-Request-Id", ctx->rid);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (!ctx->has_cache_control) {
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    }
+    for (i = 0; i < ctx->nheaders; i++) {
+        MHD_add_response_header(resp, ctx->hname[i], ctx->hvalue[i]);
+    }
+    ret = MHD_queue_response(ctx->conn, (unsigned) ctx->status, resp);
+    MHD_destroy_response(resp);
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (now.tv_sec - ctx->start.tv_sec) * 1000
+         + (now.tv_nsec - ctx->start.tv_nsec) / 1000000;
+    snprintf(status, sizeof(status), "%d", ctx->status);
+    snprintf(latency, sizeof(latency), "%ld", ms);
+    id_log_write(ctx->status >= 500 ? "error" : "info", "http.request",
+                 "method", ctx->req.method, "path", ctx->req.path, "status",
+                 status, "latency_ms", latency, "user_id", ctx->req.id.sub,
+                 NULL);
+    return ret;
+}
+
+
+static enum MHD_Result
+id_http_access(void *cls, struct MHD_Connection *conn, const char *url,
+               const char *method, const char *version,
+               const char *upload_data, size_t *upload_data_size,
+               void **con_cls)
+{
+    size_t            cap;
+    char             *p;
+    id_http_ctx_t    *ctx = *con_cls;
+    id_http_server_t *s = cls;
+
+    (void) version;
+    if (ctx == NULL) {
+        ctx = id_http_ctx_new(s, conn, url, method);
+        if (ctx == NULL) {
+            return MHD_NO;
+        }
+        *con_cls = ctx;
+        if (ctx->early == 413) {
+            /* refuse before reading a body we would throw away */
+            id_log_set_request_id(ctx->rid);
+            id_http_dispatch(ctx);
+            return id_http_respond(ctx);
+        }
+        return MHD_YES;
+    }
+
+    if (*upload_data_size != 0) {
+        if (ctx->early == 0 && !ctx->too_large) {
+            if (ctx->len + *upload_data_size > s->opts.max_body) {
+                ctx->too_large = 1;
+                free(ctx->body);
+                ctx->body = NULL;
+                ctx->len = 0;
+            } else {
+                if (ctx->len + *upload_data_size + 1 > ctx->cap) {
+                    cap = ctx->len + *upload_data_size + 1;
+                    cap = cap < 1024 ? 1024 : cap * 2;
+                    if (cap > s->opts.max_body + 1) {
+                        cap = s->opts.max_body + 1;
+                    }
+                    p = realloc(ctx->body, cap);
+                    if (p == NULL) {
+                        return MHD_NO;
+                    }
+                    ctx->body = p;
+                    ctx->cap = cap;
+                }
+                memcpy(ctx->body + ctx->len, upload_data, *upload_data_size);
+                ctx->len += *upload_data_size;
+                ctx->body[ctx->len] = '\0';
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    if (ctx->status != 0) {
+        return MHD_YES; /* already answered (early 413) */
+    }
+    id_log_set_request_id(ctx->rid);
+    id_http_dispatch(ctx);
+    json_decref(ctx->req.json);
+    ctx->req.json = NULL;
+    return id_http_respond(ctx);
+}
+
+
+static void
+id_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                  enum MHD_RequestTerminationCode toe)
+{
+    size_t         i;
+    id_http_ctx_t *ctx = *con_cls;
+
+    (void) cls;
+    (void) conn;
+    (void) toe;
+    if (ctx == NULL) {
+        return;
+    }
+    json_decref(ctx->req.json);
+    free(ctx->body);
+    free(ctx->resp);
+    for (i = 0; i < ctx->nheaders; i++) {
+        free(ctx->hname[i]);
+        free(ctx->hvalue[i]);
+    }
+    free(ctx);
+    *con_cls = NULL;
+    id_log_set_request_id(NULL);
+}
+
+
+static void
+id_http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[256];
+
+    (void) cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    id_log_warn("http.mhd", "message", msg, NULL);
+}
+
+
+static int
+id_http_listen_unix(const char *path)
+{
+    int                fd;
+    struct sockaddr_un sa;
+    struct stat        st;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        id_log_error("http.listen", "err", "unix socket path too long",
+                     "path", path, NULL);
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            id_log_error("http.listen", "err", "path exists, not a socket",
+                         "path", path, NULL);
+            return -1;
+        }
+        /* a socket nobody accepts on is stale: replace it */
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0
+            && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
+            close(fd);
+            id_log_error("http.listen", "err", "socket in use by another "
+                         "process", "path", path, NULL);
+            return -1;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+        unlink(path);
+    }
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0
+        || chmod(path, 0666) != 0 || listen(fd, 512) != 0) {
+        id_log_error("http.listen", "err", strerror(errno), "path", path,
+                     NULL);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    return fd;
+}
+
+
+static int
+id_http_listen_tcp(const char *hostport)
+{
+    int              fd = -1, one = 1, rc;
+    char             host[256];
+    const char      *colon;
+    struct addrinfo  hints, *res = NULL, *ai;
+
+    colon = strrchr(hostport, ':');
+    if (colon == NULL || (size_t) (colon - hostport) >= sizeof(host)) {
+        id_log_error("http.listen", "err", "expected host:port", "listen",
+                     hostport, NULL);
+        return -1;
+    }
+    memcpy(host, hostport, (size_t) (colon - hostport));
+    host[colon - hostport] = '\0';
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+    if (rc != 0) {
+        id_log_error("http.listen", "err", gai_strerror(rc), "listen",
+                     hostport, NULL);
+        return -1;
+    }
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+                    ai->ai_protocol);
+        if (fd < 0) {
+            continue;
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0
+            && listen(fd, 512) == 0) {
+            break;
+        }
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0) {
+        id_log_error("http.listen", "err", strerror(errno), "listen",
+                     hostport, NULL);
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+
+int
+id_http_block_signals(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGPIPE);
+    return pthread_sigmask(SIG_BLOCK, &set, NULL) == 0 ? 0 : -1;
+}
+
+
+int
+id_http_wait(void)
+{
+    int      sig = 0;
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    while (sigwait(&set, &sig) != 0) {
+        /* EINTR cannot happen for sigwait, but keep waiting anyway */
+    }
+    return sig;
+}
+
+
+id_http_server_t *
+id_http_start(const id_http_opts_t *opts)
+{
+    char              threads[16];
+    id_http_server_t *s;
+
+    s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return NULL;
+    }
+    s->opts = *opts;
+    s->fd = -1;
+    if (strncmp(opts->listen, "unix:", 5) == 0) {
+        s->unix_path = strdup(opts->listen + 5);
+        if (s->unix_path == NULL) {
+            goto failed;
+        }
+        s->fd = id_http_listen_unix(s->unix_path);
+    } else {
+        s->fd = id_http_listen_tcp(opts->listen);
+    }
+    if (s->fd < 0) {
+        goto failed;
+    }
+
+    s->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL,
+        id_http_access, s, MHD_OPTION_EXTERNAL_LOGGER, id_http_mhd_log, s,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket) s->fd,
+        MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int) (opts->threads ? opts->threads : 1),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 1000,
+        MHD_OPTION_NOTIFY_COMPLETED, id_http_completed, s, MHD_OPTION_END);
+    if (s->daemon == NULL) {
+        id_log_error("http.start", "err", "MHD_start_daemon failed", NULL);
+        goto failed;
+    }
+    snprintf(threads, sizeof(threads), "%u", opts->threads);
+    id_log_info("http.listening", "listen", opts->listen, "threads",
+                threads, NULL);
+    return s;
+
+failed:
+
+    if (s->fd >= 0) {
+        close(s->fd);
+        if (s->unix_path != NULL) {
+            unlink(s->unix_path);
+        }
+    }
+    free(s->unix_path);
+    free(s);
+    return NULL;
+}
+
+
+void
+id_http_stop(id_http_server_t *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    if (s->daemon != NULL) {
+        /* stop accepting first, then let in-flight requests finish */
+        MHD_quiesce_daemon(s->daemon);
+        MHD_stop_daemon(s->daemon);
+    }
+    if (s->fd >= 0) {
+        close(s->fd);
+    }
+    if (s->unix_path != NULL) {
+        unlink(s->unix_path);
+        free(s->unix_path);
+    }
+    free(s);
+    id_log_info("http.stopped", NULL);
+}

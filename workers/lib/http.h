@@ -1,0 +1,111 @@
+/*
+ * http.h - the workers' HTTP server (libmicrohttpd, thread pool).
+ *
+ * A worker declares a route table and a handler per route:
+ *
+ *   static const id_http_route_t routes[] = {
+ *       { "POST", "/api/v1/auth/login", ID_HTTP_JSON, auth_login },
+ *       { "GET",  "/api/v1/users/{id}", ID_HTTP_BEARER, users_get },
+ *   };
+ *
+ * path is exact, or ends in one "{name}" segment that matches any non-empty
+ * segment without '/' (its value is in r->param).  For each request the server:
+ *   - reads X-Request-Id (or makes a UUID), echoes it, sets it for id_log;
+ *   - answers 404 / 405 (with Allow) problems for unknown paths / methods;
+ *   - accumulates the body up to max_body bytes, 413 beyond;
+ *   - ID_HTTP_JSON routes: a non-empty body must be application/json (415)
+ *     holding a JSON object (400 invalid_json); an empty body is {}.  The
+ *     object is r->json (borrowed, freed after the handler);
+ *   - ID_HTTP_BEARER routes: X-Identity-Sub must be present (set by the
+ *     gateway from a verified JWT), else 401; r->id holds the identity;
+ *   - calls the handler in a pool thread, which answers with exactly one
+ *     id_http_send_* call (none => 500 problem, logged);
+ *   - logs one "http.request" line (method, path, status, latency, user).
+ *
+ * Handlers run concurrently on max `threads` threads: per-thread resources
+ * (PGconn, redisContext) come from db.h / redis.h.
+ */
+#ifndef ID_HTTP_H
+#define ID_HTTP_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#define ID_HTTP_JSON   0x1u /* body is a JSON object */
+#define ID_HTTP_BEARER 0x2u /* needs the gateway's X-Identity-* headers */
+
+typedef struct id_http_req    id_http_req_t;
+typedef struct id_http_server id_http_server_t;
+
+typedef void (*id_http_handler_pt)(id_http_req_t *r);
+
+typedef struct {
+    const char         *method;
+    const char         *path;
+    unsigned            flags;
+    id_http_handler_pt  handler;
+} id_http_route_t;
+
+/* The identity forwarded by the gateway (NULL when absent). */
+typedef struct {
+    const char *sub, *role, *email, *sid, *jti, *exp;
+} id_http_identity_t;
+
+struct id_http_req {
+    const char          *method;
+    const char          *path;       /* without the query string */
+    const char          *param;      /* the "{name}" segment, or NULL */
+    const char          *request_id;
+    const char          *body;       /* NUL-terminated, may be "" */
+    size_t               body_len;
+    json_t              *json;       /* ID_HTTP_JSON routes */
+    id_http_identity_t   id;
+    const char          *client_ip;  /* X-Real-IP, or NULL */
+    const char          *user_agent; /* or NULL */
+    void                *app;        /* id_http_opts_t.app */
+    const void          *health;     /* id_http_opts_t.health */
+    void                *priv;       /* the server's, do not touch */
+};
+
+typedef struct {
+    const char            *listen;    /* unix:/path or 127.0.0.1:PORT */
+    unsigned               threads;
+    size_t                 max_body;
+    const id_http_route_t *routes;
+    size_t                 nroutes;
+    void                  *app;       /* handed to handlers as r->app */
+    const void            *health;    /* handed to handlers as r->health */
+} id_http_opts_t;
+
+/* A request header (case-insensitive) or NULL. */
+const char *id_http_header(id_http_req_t *r, const char *name);
+/* A query-string argument or NULL. */
+const char *id_http_query(id_http_req_t *r, const char *name);
+
+/* Adds a response header (copied). 0 ok, -1 error. */
+int id_http_add_header(id_http_req_t *r, const char *name,
+                       const char *value);
+
+/* The answers.  They take ownership of body (steal).  0 ok, -1 error. */
+int id_http_send_json(id_http_req_t *r, int status, json_t *body);
+int id_http_send_empty(id_http_req_t *r, int status);
+/* A problem (see problem.h); errors borrowed, may be NULL. */
+int id_http_send_problem(id_http_req_t *r, int status, const char *code,
+                         const char *detail, json_t *errors);
+
+/* Blocks SIGINT/SIGTERM/SIGPIPE in the calling thread; call first in main()
+ * so that every thread (MHD, librdkafka) inherits the mask. */
+int id_http_block_signals(void);
+
+/* Starts listening (replacing a stale unix socket, mode 0666).  NULL on
+ * error (logged). */
+id_http_server_t *id_http_start(const id_http_opts_t *opts);
+
+/* Waits for SIGINT/SIGTERM (sigwait), returns the signal number. */
+int id_http_wait(void);
+
+/* Stops accepting, finishes in-flight requests, frees.  NULL-safe. */
+void id_http_stop(id_http_server_t *s);
+
+#endif

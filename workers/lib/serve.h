@@ -1,0 +1,41 @@
+/*
+ * serve.h - the common part of every worker's main(): connect what it
+ * depends on, serve until told to stop.
+ *
+ *   id_serve_deps(conf, need, health, &kafka)
+ *       sets up the dependencies named in need (ID_SERVE_*), as configured
+ *       by the worker's table (env.h): PostgreSQL (DATABASE_URL) and Redis
+ *       (REDIS_URL) for the handler threads (connections open on first
+ *       use), a Kafka producer (KAFKA_BROKERS) into *kafka.  Fills health
+ *       with the same so that readiness checks exactly those.  0 ok, -1
+ *       with the reason on stderr and in the log (*kafka NULL then).
+ *       Call after id_http_block_signals(): librdkafka starts threads.
+ *   id_serve(conf, routes, nroutes, app, health)
+ *       starts the HTTP server with the LISTEN, HTTP_THREADS and
+ *       MAX_BODY_BYTES of conf (see env.h; the worker's table must have
+ *       them), waits for SIGINT/SIGTERM (blocked beforehand with
+ *       id_http_block_signals()), logs "worker.stopping" with the signal,
+ *       then stops accepting and lets in-flight requests finish.
+ *       app and health are handed to handlers (r->app, r->health).
+ *       0 after a clean stop, -1 if the server could not start (logged).
+ */
+#ifndef ID_SERVE_H
+#define ID_SERVE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "health.h"
+#include "http.h"
+#include "kafka.h"
+
+#define ID_SERVE_POSTGRES 0x1u
+#define ID_SERVE_REDIS    0x2u
+#define ID_SERVE_KAFKA    0x4u
+
+int id_serve_deps(const id_conf_t *conf, unsigned need, id_health_t *health,
+                  id_kafka_producer_t **kafka);
+int id_serve(const id_conf_t *conf, const id_http_route_t *routes,
+             size_t nroutes, void *app, const void *health);
+
+#endif

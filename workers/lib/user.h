@@ -1,0 +1,31 @@
+/*
+ * user.h - the user profile as stored in PostgreSQL (sql/0001_users.sql) and
+ * as answered by the API.  Shared by the workers that read users.
+ *
+ * ID_USER_COLUMNS is the select list every profile query uses (timestamps
+ * rendered RFC 3339 UTC, never the password hash); id_user_json() turns a
+ * row of it into the public JSON:
+ *   {"id","email","name","first_name","last_name","gender","sex",
+ *    "occupation","phone","role","email_verified","email_verified_at",
+ *    "created_at","updated_at"}
+ * (absent values are null).  Returns a new json_t or NULL.
+ */
+#ifndef ID_USER_H
+#define ID_USER_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#define ID_TS(col) \
+    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+#define ID_USER_COLUMNS                                                     \
+    "u.id, u.email, u.name, u.first_name, u.last_name, u.gender, u.sex, "   \
+    "u.occupation, u.phone, u.role, "                                       \
+    ID_TS("u.email_verified_at") " AS email_verified_at, "                  \
+    ID_TS("u.created_at") " AS created_at, "                                \
+    ID_TS("u.updated_at") " AS updated_at"
+
+json_t *id_user_json(const PGresult *res, int row);
+
+#endif

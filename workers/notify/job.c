@@ -1,0 +1,259 @@
+/*
+ * job.c - notification job validation and the retry schedule.
+ *
+ * A job (produced by the auth worker and others, key = recipient):
+ *   {"id":"<uuid>","type":"notification","channel":"email"|"sms",
+ *    "to":"<address>","template":"<name>","data":{...},
+ *    "created_at":"<RFC3339>"}
+ * Unknown fields are ignored; "type" and "created_at" may be absent.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "notify.h"
+
+
+static int
+notify_id_valid(const char *s)
+{
+    size_t  n = 0;
+
+    for (; *s != '\0'; s++, n++) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
+              || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'
+              || *s == '.' || *s == ':'))
+        {
+            return 0;
+        }
+    }
+    return n >= 1 && n <= NOTIFY_ID_MAX;
+}
+
+
+int
+notify_email_valid(const char *s)
+{
+    size_t       n, local;
+    const char  *at, *p, *label;
+
+    n = strlen(s);
+    at = strrchr(s, '@');
+    if (n > 254 || at == NULL) {
+        return 0;
+    }
+    local = (size_t) (at - s);
+    if (local < 1 || local > 64 || s[0] == '.' || at[-1] == '.') {
+        return 0;
+    }
+    /* local part: dot-atom only (no quoted strings, no comments) */
+    for (p = s; p < at; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+            || (*p >= '0' && *p <= '9')
+            || strchr("!#$%&'*+-/=?^_`{|}~", *p) != NULL)
+        {
+            continue;
+        }
+        if (*p == '.' && p[1] != '.') {
+            continue;
+        }
+        return 0;
+    }
+    /* domain: LDH labels of 1..63 characters, no domain literals */
+    label = at + 1;
+    for (p = label;; p++) {
+        if (*p == '.' || *p == '\0') {
+            if (p == label || p - label > 63 || *label == '-' || p[-1] == '-') {
+                return 0;
+            }
+            if (*p == '\0') {
+                return 1;
+            }
+            label = p + 1;
+            continue;
+        }
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || *p == '-'))
+        {
+            return 0;
+        }
+    }
+}
+
+
+int
+notify_phone_valid(const char *s)
+{
+    size_t  n = 0;
+
+    if (*s == '+') {
+        s++;
+    }
+    for (; *s != '\0'; s++, n++) {
+        if (*s < '0' || *s > '9') {
+            return 0;
+        }
+    }
+    return n >= 6 && n <= 15; /* E.164: at most 15 digits */
+}
+
+
+static const char *
+notify_job_str(json_t *root, const char *name, char *err, size_t errlen)
+{
+    json_t  *v;
+
+    v = json_object_get(root, name);
+    if (v == NULL || json_is_null(v)) {
+        snprintf(err, errlen, "missing field: %s", name);
+        return NULL;
+    }
+    if (!json_is_string(v)) {
+        snprintf(err, errlen, "field %s is not a string", name);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+
+int
+notify_job_parse(const char *payload, size_t len, notify_job_t *job,
+                 char *err, size_t errlen)
+{
+    json_t        *v;
+    const char    *s;
+    json_error_t   jerr;
+
+    memset(job, 0, sizeof(*job));
+    if (payload == NULL || len == 0) {
+        snprintf(err, errlen, "empty message");
+        return -1;
+    }
+    if (len > NOTIFY_MAX_PAYLOAD) {
+        snprintf(err, errlen, "job larger than %d bytes", NOTIFY_MAX_PAYLOAD);
+        return -1;
+    }
+    job->root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (job->root == NULL) {
+        /* not jerr.text: it quotes the input, which may hold an OTP */
+        snprintf(err, errlen, "bad JSON at line %d column %d", jerr.line,
+                 jerr.column);
+        return -1;
+    }
+    if (!json_is_object(job->root)) {
+        snprintf(err, errlen, "job is not a JSON object");
+        goto bad;
+    }
+
+    s = notify_job_str(job->root, "id", err, errlen);
+    if (s == NULL) {
+        goto bad;
+    }
+    if (!notify_id_valid(s)) {
+        snprintf(err, errlen, "bad id (1-%d of A-Z a-z 0-9 . _ : -)",
+                 NOTIFY_ID_MAX);
+        goto bad;
+    }
+    /* a copy: it outlives root when a later check fails */
+    memcpy(job->id_buf, s, strlen(s) + 1);
+    job->id = job->id_buf;
+
+    v = json_object_get(job->root, "type");
+    if (v != NULL && !(json_is_string(v)
+                       && strcmp(json_string_value(v), "notification") == 0))
+    {
+        snprintf(err, errlen, "type is not \"notification\"");
+        goto bad;
+    }
+
+    s = notify_job_str(job->root, "channel", err, errlen);
+    if (s == NULL) {
+        goto bad;
+    }
+    if (strcmp(s, "email") == 0) {
+        job->channel = NOTIFY_EMAIL;
+    } else if (strcmp(s, "sms") == 0) {
+        job->channel = NOTIFY_SMS;
+    } else {
+        snprintf(err, errlen, "unknown channel (email, sms)");
+        goto bad;
+    }
+
+    job->to = notify_job_str(job->root, "to", err, errlen);
+    if (job->to == NULL) {
+        goto bad;
+    }
+    if (job->channel == NOTIFY_EMAIL ? !notify_email_valid(job->to)
+                                     : !notify_phone_valid(job->to))
+    {
+        snprintf(err, errlen, "bad %s address in to",
+                 job->channel == NOTIFY_EMAIL ? "email" : "phone");
+        goto bad;
+    }
+
+    job->tpl = notify_job_str(job->root, "template", err, errlen);
+    if (job->tpl == NULL) {
+        goto bad;
+    }
+
+    v = json_object_get(job->root, "data");
+    if (v == NULL || json_is_null(v)) {
+        v = json_object();
+        json_object_set_new(job->root, "data", v); /* owned by root */
+    } else if (!json_is_object(v)) {
+        snprintf(err, errlen, "data is not an object");
+        goto bad;
+    }
+    job->data = v;
+
+    v = json_object_get(job->root, "created_at");
+    job->created_at = json_is_string(v) ? json_string_value(v) : NULL;
+    return 0;
+
+bad:
+
+    json_decref(job->root);
+    job->root = NULL;
+    job->to = NULL;
+    job->tpl = NULL;
+    job->data = NULL;
+    job->created_at = NULL;
+    return -1;
+}
+
+
+void
+notify_job_free(notify_job_t *job)
+{
+    if (job == NULL) {
+        return;
+    }
+    json_decref(job->root);
+    memset(job, 0, sizeof(*job));
+}
+
+
+long
+notify_backoff_ms(int attempt, long base_ms, long cap_ms)
+{
+    long  d = base_ms;
+
+    if (attempt < 1) {
+        attempt = 1;
+    }
+    while (--attempt > 0 && d < cap_ms) {
+        d *= 2;
+    }
+    return d < cap_ms ? d : cap_ms;
+}
+
+
+long
+notify_backoff_jitter(long delay_ms, double jitter)
+{
+    if (jitter < 0 || jitter >= 1) {
+        jitter = 0;
+    }
+    return delay_ms - (long) ((double) delay_ms * 0.25 * jitter);
+}

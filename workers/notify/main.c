@@ -1,0 +1,464 @@
+/*
+ * identity-notify - sends the notification jobs of identity.notifications
+ * (group identity-notify) by email (SMTP) or SMS (webhook).
+ *
+ * Delivery is at least once: a job's offset is committed only after it was
+ * sent, found already sent (Redis), or parked on identity.notifications.dlq
+ * with the reason.  A transient failure (SMTP down, 4xx, timeout) sends the
+ * job back to its partition with exponential backoff (the partition waits,
+ * the others go on) until NOTIFY_MAX_ATTEMPTS, then dead-letters it; a
+ * poison job (bad JSON, missing field, unknown template, permanent 5xx) is
+ * dead-lettered at once.  One log line per job: id, template, outcome;
+ * never the address, the code or the text.
+ *
+ * With LISTEN set, /health/live and /health/ready are served (Redis and
+ * Kafka checked).  SIGINT/SIGTERM finish the current job, leave the group
+ * and exit 0.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "env.h"
+#include "health.h"
+#include "http.h"
+#include "kafka.h"
+#include "log.h"
+#include "notify.h"
+#include "redis.h"
+
+#define NOTIFY_POLL_MS     500   /* also the shutdown latency between jobs */
+#define NOTIFY_DLQ_TIMEOUT 10000 /* ms to wait for the DLQ ack */
+
+
+static const id_conf_spec_t notify_specs[] = {
+    ID_ENV_KAFKA_BROKERS,
+    { "KAFKA_GROUP_ID", ID_CONF_STRING, 0, 0, NOTIFY_GROUP, 0, 0,
+      "consumer group of the notification workers" },
+    { "KAFKA_SESSION_TIMEOUT_MS", ID_CONF_INT, 0, 0, "45000", 1000, 3600000,
+      "group session timeout (the dev/test stack uses 6000)" },
+    { "KAFKA_HEARTBEAT_INTERVAL_MS", ID_CONF_INT, 0, 0, "3000", 100, 3600000,
+      "group heartbeat interval, below a third of the session timeout" },
+    ID_KAFKA_CONF_SPECS,
+    ID_ENV_REDIS_URL,
+    { "SMTP_URL", ID_CONF_STRING, 1, 0, NULL, 0, 0,
+      "smtp://host:port (STARTTLS when SMTP_USERNAME is set) or "
+      "smtps://host:port" },
+    { "SMTP_USERNAME", ID_CONF_STRING, 0, 0, NULL, 0, 0,
+      "SMTP AUTH user; unset: no AUTH" },
+    { "SMTP_PASSWORD", ID_CONF_STRING, 0, 1, NULL, 0, 0,
+      "SMTP AUTH password" },
+    { "MAIL_FROM", ID_CONF_STRING, 1, 0, NULL, 0, 0,
+      "sender, \"Name <address>\" or \"address\"" },
+    { "SMS_WEBHOOK_URL", ID_CONF_STRING, 0, 0, NULL, 0, 0,
+      "http(s) URL receiving POST {to,text}; unset: SMS jobs are "
+      "dead-lettered" },
+    { "SMS_WEBHOOK_TOKEN", ID_CONF_STRING, 0, 1, NULL, 0, 0,
+      "bearer token for SMS_WEBHOOK_URL" },
+    { "NOTIFY_MAX_ATTEMPTS", ID_CONF_INT, 0, 0, "10", 0, 1000,
+      "sends of a job before it is dead-lettered (0: retry forever)" },
+    { "NOTIFY_BACKOFF_BASE_MS", ID_CONF_INT, 0, 0, "1000", 10, 3600000,
+      "delay after the first failed attempt, doubled after each" },
+    { "NOTIFY_BACKOFF_MAX_MS", ID_CONF_INT, 0, 0, "60000", 10, 86400000,
+      "longest delay between attempts" },
+    { "LISTEN", ID_CONF_STRING, 0, 0, NULL, 0, 0,
+      "unix:/path or 127.0.0.1:PORT for /health/live and /health/ready; "
+      "unset: no HTTP" },
+};
+
+
+typedef struct {
+    id_kafka_consumer_t  *consumer;
+    id_kafka_producer_t  *dlq;
+    notify_mail_conf_t    mail;
+    const char           *sms_url;
+    const char           *sms_token;
+    long                  max_attempts;
+    long                  backoff_base;
+    long                  backoff_max;
+} notify_ctx_t;
+
+
+/* What happened to one job, for its log line. */
+typedef struct {
+    const char  *id;
+    const char  *tpl;
+    const char  *channel;
+    const char  *outcome;
+    const char  *error;
+    long         delay_ms;
+} notify_report_t;
+
+
+static const char *
+notify_opt(const id_conf_t *conf, const char *name)
+{
+    const char  *v = id_conf_str(conf, name);
+
+    return (v != NULL && v[0] != '\0') ? v : NULL;
+}
+
+
+static void
+notify_log_job(const id_kafka_msg_t *m, const notify_report_t *rep,
+               int64_t started)
+{
+    char             part[16], off[32], att[16], delay[32], ms[32];
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    snprintf(part, sizeof(part), "%d", (int) m->partition);
+    snprintf(off, sizeof(off), "%lld", (long long) m->offset);
+    snprintf(att, sizeof(att), "%d", m->attempt);
+    snprintf(delay, sizeof(delay), "%ld", rep->delay_ms);
+    snprintf(ms, sizeof(ms), "%lld",
+             (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - started);
+    id_log_write(strcmp(rep->outcome, "sent") == 0
+                         || strcmp(rep->outcome, "duplicate") == 0
+                     ? "info"
+                     : "warn",
+                 "notify.job", "id", rep->id, "template", rep->tpl, "channel",
+                 rep->channel, "outcome", rep->outcome, "attempt", att,
+                 "partition", part, "offset", off, "ms", ms, "error",
+                 rep->error, "retry_in_ms",
+                 strcmp(rep->outcome, "retry") == 0 ? delay : NULL, NULL);
+}
+
+
+static void
+notify_retry(notify_ctx_t *nc, const id_kafka_msg_t *m, notify_report_t *rep)
+{
+    long  d;
+
+    d = notify_backoff_ms(m->attempt, nc->backoff_base, nc->backoff_max);
+    d = notify_backoff_jitter(d, (double) random() / ((double) RAND_MAX + 1));
+    rep->delay_ms = d;
+    if (id_kafka_consumer_retry(nc->consumer, m, (int) d) != 0) {
+        /* still uncommitted: comes back after a restart or rebalance */
+        rep->outcome = "retry_failed";
+        return;
+    }
+    rep->outcome = "retry";
+}
+
+
+/*
+ * Parks m on the DLQ: {"error","failed_at","attempts","job_id","template",
+ * "source":{"topic","partition","offset"},"payload"|"payload_base64"}, key
+ * kept.  Commits once the DLQ acked; else the job is retried later.
+ */
+static void
+notify_dead_letter(notify_ctx_t *nc, const id_kafka_msg_t *m,
+                   const notify_job_t *job, const char *reason,
+                   notify_report_t *rep)
+{
+    char       now[32], *key = NULL, *out = NULL, *b64 = NULL;
+    json_t    *o, *payload;
+    time_t     t;
+    struct tm  tm;
+
+    t = time(NULL);
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    o = json_pack("{s:s, s:s, s:i, s:s?, s:s?, s:{s:s, s:i, s:I}}", "error",
+                  reason, "failed_at", now, "attempts", m->attempt, "job_id",
+                  job != NULL ? job->id : NULL, "template",
+                  job != NULL ? job->tpl : NULL, "source", "topic", m->topic,
+                  "partition", (int) m->partition, "offset",
+                  (json_int_t) m->offset);
+    /* the job as it came, losslessly: a string if it is UTF-8 */
+    payload = json_stringn(m->payload != NULL ? m->payload : "", m->len);
+    if (payload != NULL) {
+        json_object_set_new(o, "payload", payload);
+    } else {
+        b64 = malloc(4 * ((m->len + 2) / 3) + 1);
+        if (b64 != NULL) {
+            EVP_EncodeBlock((unsigned char *) b64,
+                            (const unsigned char *) m->payload, (int) m->len);
+            json_object_set_new(o, "payload_base64", json_string(b64));
+        }
+    }
+    out = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (m->key != NULL && m->key_len > 0) {
+        key = strndup(m->key, m->key_len);
+    }
+
+    rep->error = reason;
+    if (out != NULL
+        && id_kafka_produce(nc->dlq, NOTIFY_DLQ_TOPIC, key, out, strlen(out),
+                            NOTIFY_DLQ_TIMEOUT) == 0)
+    {
+        id_kafka_commit(nc->consumer, m);
+        rep->outcome = "dead_lettered";
+    } else {
+        notify_retry(nc, m, rep);
+        rep->error = "dead-letter topic unavailable";
+    }
+    json_decref(o);
+    free(out);
+    free(key);
+    free(b64);
+}
+
+
+static void
+notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
+{
+    int                rc;
+    char               err[512], gaveup[600], *message;
+    int64_t            started;
+    notify_job_t       job;
+    notify_result_t    res;
+    struct timespec    ts;
+    notify_report_t    rep = { NULL, NULL, NULL, NULL, NULL, 0 };
+    notify_rendered_t  r = { NULL, NULL };
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    started = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+
+    if (notify_job_parse(m->payload, m->len, &job, err, sizeof(err)) != 0) {
+        id_log_set_request_id(job.id);
+        rep.id = job.id; /* if the id itself was fine */
+        notify_dead_letter(nc, m, &job, err, &rep);
+        notify_log_job(m, &rep, started);
+        id_log_set_request_id(NULL);
+        return;
+    }
+    id_log_set_request_id(job.id);
+    rep.id = job.id;
+    rep.tpl = job.tpl;
+    rep.channel = job.channel == NOTIFY_EMAIL ? "email" : "sms";
+
+    rc = notify_render(job.tpl, job.channel, job.data, &r, err, sizeof(err));
+    if (rc != 0) {
+        notify_dead_letter(nc, m, &job, err, &rep);
+        goto done;
+    }
+    if (job.channel == NOTIFY_SMS && nc->sms_url == NULL) {
+        id_log_warn("sms.unconfigured", "id", job.id, NULL);
+        notify_dead_letter(nc, m, &job, "SMS_WEBHOOK_URL is not set", &rep);
+        goto done;
+    }
+
+    rc = notify_dedupe_done(job.id);
+    if (rc == 1) {
+        id_kafka_commit(nc->consumer, m);
+        rep.outcome = "duplicate";
+        goto done;
+    }
+    if (rc < 0) {
+        /* at least once: sending twice beats not sending */
+        id_log_warn("notify.dedupe_unavailable", "id", job.id, NULL);
+    }
+
+    err[0] = '\0';
+    if (job.channel == NOTIFY_EMAIL) {
+        message = notify_mail_build(&nc->mail, &job, &r, time(NULL));
+        if (message == NULL) {
+            snprintf(err, sizeof(err), "out of memory");
+            res = NOTIFY_TRANSIENT;
+        } else {
+            res = notify_smtp_send(&nc->mail, job.to, message, err,
+                                   sizeof(err));
+            free(message);
+        }
+    } else {
+        res = notify_sms_send(nc->sms_url, nc->sms_token, job.to, r.text, err,
+                              sizeof(err));
+    }
+
+    switch (res) {
+    case NOTIFY_SENT:
+        if (notify_dedupe_mark(job.id) != 0) {
+            id_log_warn("notify.dedupe_mark_failed", "id", job.id, NULL);
+        }
+        id_kafka_commit(nc->consumer, m);
+        rep.outcome = "sent";
+        break;
+    case NOTIFY_PERMANENT:
+        notify_dead_letter(nc, m, &job, err, &rep);
+        break;
+    case NOTIFY_TRANSIENT:
+        if (nc->max_attempts > 0 && m->attempt >= nc->max_attempts) {
+            snprintf(gaveup, sizeof(gaveup), "gave up after %d attempts: %s",
+                     m->attempt, err);
+            notify_dead_letter(nc, m, &job, gaveup, &rep);
+            break;
+        }
+        rep.error = err;
+        notify_retry(nc, m, &rep);
+        break;
+    }
+
+done:
+
+    notify_log_job(m, &rep, started);
+    notify_rendered_free(&r);
+    notify_job_free(&job);
+    id_log_set_request_id(NULL);
+}
+
+
+int
+main(void)
+{
+    int                       rc = 1, sig, prc;
+    char                      err[512];
+    sigset_t                  sigs;
+    id_conf_t                *conf;
+    const char               *topics[] = { NOTIFY_TOPIC }, *smtp;
+    id_kafka_msg_t           *m;
+    id_health_t               health;
+    notify_ctx_t              nc;
+    id_http_opts_t            opts;
+    id_http_server_t         *http = NULL;
+    struct timespec           zero = { 0, 0 };
+    id_kafka_consumer_conf_t  cf;
+
+    static const id_http_route_t routes[] = { ID_HEALTH_ROUTES };
+
+    id_log_init("notify");
+
+    /* Before any thread (librdkafka, MHD): only sigtimedwait() below gets
+     * them.  SIGPIPE: a peer closing a socket is an error, not a death. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    memset(&nc, 0, sizeof(nc));
+    conf = id_conf_load(notify_specs,
+                        sizeof(notify_specs) / sizeof(notify_specs[0]));
+    if (conf == NULL) {
+        return 1;
+    }
+    if (id_conf_int(conf, "KAFKA_HEARTBEAT_INTERVAL_MS")
+        >= id_conf_int(conf, "KAFKA_SESSION_TIMEOUT_MS"))
+    {
+        fprintf(stderr, "config: KAFKA_HEARTBEAT_INTERVAL_MS: must be below "
+                        "KAFKA_SESSION_TIMEOUT_MS\n");
+        goto err0;
+    }
+    smtp = id_conf_str(conf, "SMTP_URL");
+    if (strncmp(smtp, "smtp://", 7) != 0 && strncmp(smtp, "smtps://", 8) != 0)
+    {
+        fprintf(stderr, "config: SMTP_URL: want smtp://host:port or "
+                        "smtps://host:port\n");
+        goto err0;
+    }
+    nc.mail.url = smtp;
+    nc.mail.username = notify_opt(conf, "SMTP_USERNAME");
+    nc.mail.password = notify_opt(conf, "SMTP_PASSWORD");
+    if (notify_mail_from_parse(&nc.mail, id_conf_str(conf, "MAIL_FROM"), err,
+                               sizeof(err)) != 0)
+    {
+        fprintf(stderr, "config: MAIL_FROM: %s\n", err);
+        goto err0;
+    }
+    nc.sms_url = notify_opt(conf, "SMS_WEBHOOK_URL");
+    nc.sms_token = notify_opt(conf, "SMS_WEBHOOK_TOKEN");
+    nc.max_attempts = id_conf_int(conf, "NOTIFY_MAX_ATTEMPTS");
+    nc.backoff_base = id_conf_int(conf, "NOTIFY_BACKOFF_BASE_MS");
+    nc.backoff_max = id_conf_int(conf, "NOTIFY_BACKOFF_MAX_MS");
+    if (id_redis_init(id_conf_str(conf, "REDIS_URL")) != 0) {
+        fprintf(stderr, "config: REDIS_URL: want redis://host:port[/db] or "
+                        "unix:///path\n");
+        goto err1;
+    }
+    srandom((unsigned) time(NULL) ^ (unsigned) getpid());
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        id_log_error("notify.start_failed", "err", "curl_global_init", NULL);
+        goto err1;
+    }
+
+    nc.dlq = id_kafka_producer_new(id_conf_str(conf, "KAFKA_BROKERS"), err,
+                                   sizeof(err));
+    if (nc.dlq == NULL) {
+        id_log_error("notify.start_failed", "err", err, NULL);
+        goto err2;
+    }
+    memset(&cf, 0, sizeof(cf));
+    cf.brokers = id_conf_str(conf, "KAFKA_BROKERS");
+    cf.group_id = id_conf_str(conf, "KAFKA_GROUP_ID");
+    cf.client_id = "identity-notify";
+    cf.session_timeout_ms = (int) id_conf_int(conf, "KAFKA_SESSION_TIMEOUT_MS");
+    cf.heartbeat_interval_ms =
+        (int) id_conf_int(conf, "KAFKA_HEARTBEAT_INTERVAL_MS");
+    nc.consumer = id_kafka_consumer_new(&cf, topics, 1, err, sizeof(err));
+    if (nc.consumer == NULL) {
+        id_log_error("notify.start_failed", "err", err, NULL);
+        goto err3;
+    }
+
+    if (notify_opt(conf, "LISTEN") != NULL) {
+        memset(&health, 0, sizeof(health));
+        health.redis = 1;
+        health.kafka = nc.dlq;
+        memset(&opts, 0, sizeof(opts));
+        opts.listen = notify_opt(conf, "LISTEN");
+        opts.threads = 1;
+        opts.max_body = 1024;
+        opts.routes = routes;
+        opts.nroutes = sizeof(routes) / sizeof(routes[0]);
+        opts.health = &health;
+        http = id_http_start(&opts);
+        if (http == NULL) {
+            goto err4;
+        }
+    }
+
+    id_log_info("notify.ready", "topic", NOTIFY_TOPIC, "group", cf.group_id,
+                "sms", nc.sms_url != NULL ? "webhook" : "unconfigured", NULL);
+
+    for (;;) {
+        sig = sigtimedwait(&sigs, NULL, &zero);
+        if (sig == SIGINT || sig == SIGTERM) {
+            id_log_info("notify.stop", "signal",
+                        sig == SIGINT ? "INT" : "TERM", NULL);
+            rc = 0;
+            break;
+        }
+        prc = id_kafka_consumer_poll(nc.consumer, NOTIFY_POLL_MS, &m);
+        if (prc < 0) {
+            id_log_error("notify.kafka_fatal", NULL);
+            break;
+        }
+        if (prc == 0) {
+            notify_handle(&nc, m);
+            id_kafka_msg_free(m);
+        }
+    }
+
+    id_http_stop(http);
+
+err4:
+
+    id_kafka_consumer_close(nc.consumer);
+
+err3:
+
+    id_kafka_producer_free(nc.dlq);
+
+err2:
+
+    curl_global_cleanup();
+
+err1:
+
+    notify_mail_conf_free(&nc.mail);
+
+err0:
+
+    id_conf_free(conf);
+    return rc;
+}

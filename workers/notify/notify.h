@@ -1,0 +1,169 @@
+/*
+ * notify.h - the notification worker: consumes jobs from Kafka, renders a
+ * template and sends it by email (SMTP) or SMS (a webhook).
+ *
+ * Files: main.c (config, consume loop, delivery decisions), job.c (job JSON
+ * validation, retry schedule), templates.c (the template table, rendering),
+ * mail.c (RFC 5322 message, header sanitising, RFC 2047, SMTP via libcurl),
+ * sms.c (the SMS webhook), dedupe.c (done job ids in Redis).
+ *
+ * All functions here are single-threaded: the worker is one consumer loop.
+ */
+#ifndef NOTIFY_H
+#define NOTIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#define NOTIFY_TOPIC       "identity.notifications"
+#define NOTIFY_DLQ_TOPIC   "identity.notifications.dlq"
+#define NOTIFY_GROUP       "identity-notify"
+
+#define NOTIFY_MAX_PAYLOAD 65536 /* bytes of one job */
+#define NOTIFY_ID_MAX      64    /* job id characters */
+
+
+/* ------------------------------------------------------------------ job.c */
+
+typedef enum { NOTIFY_EMAIL, NOTIFY_SMS } notify_channel_t;
+
+typedef struct {
+    json_t            *root;       /* owns everything below but id */
+    const char        *id;         /* [A-Za-z0-9._:-], 1..NOTIFY_ID_MAX */
+    char               id_buf[NOTIFY_ID_MAX + 1];
+    notify_channel_t   channel;
+    const char        *to;         /* a valid address for the channel */
+    const char        *tpl;        /* template name (not checked here) */
+    const json_t      *data;       /* an object (empty if absent) */
+    const char        *created_at; /* may be NULL */
+} notify_job_t;
+
+/*
+ * Parses and checks one job.  0: *job is filled (free with
+ * notify_job_free); -1: a poison job, the reason in err (no secret in it),
+ * and job->id still set if the id itself was valid (for logs and the DLQ).
+ */
+int  notify_job_parse(const char *payload, size_t len, notify_job_t *job,
+                      char *err, size_t errlen);
+void notify_job_free(notify_job_t *job);  /* NULL-safe, idempotent */
+
+/* 1 if s looks like a deliverable addr-spec / phone number, else 0. */
+int  notify_email_valid(const char *s);
+int  notify_phone_valid(const char *s);
+
+/*
+ * The delay before trying again after failed attempt number attempt
+ * (1, 2, ...): base_ms * 2^(attempt-1), at most cap_ms.  jitter in [0,1)
+ * then takes away up to a quarter of it, so that workers that failed
+ * together do not retry together.
+ */
+long notify_backoff_ms(int attempt, long base_ms, long cap_ms);
+long notify_backoff_jitter(long delay_ms, double jitter);
+
+
+/* ------------------------------------------------------------ templates.c */
+
+typedef struct {
+    char  *subject;  /* email only; NULL for SMS */
+    char  *text;     /* plain text body / SMS text, '\n' line ends */
+} notify_rendered_t;
+
+/*
+ * Renders template name for channel with data.  0 ok (free with
+ * notify_rendered_free); 1 unknown template; -1 bad or missing data.
+ * err gets the reason (never a value from data).
+ */
+int  notify_render(const char *name, notify_channel_t channel,
+                   const json_t *data, notify_rendered_t *out, char *err,
+                   size_t errlen);
+void notify_rendered_free(notify_rendered_t *r);  /* NULL-safe */
+
+/* The name of template i, NULL past the last one (for tests). */
+const char *notify_template_name(size_t i);
+
+
+/* ----------------------------------------------------------------- mail.c */
+
+typedef enum {
+    NOTIFY_SENT,       /* accepted by the server */
+    NOTIFY_TRANSIENT,  /* try again later (server down, 4xx, timeout) */
+    NOTIFY_PERMANENT   /* will never work (5xx for this message) */
+} notify_result_t;
+
+typedef struct {
+    const char  *url;          /* smtp://host:port or smtps://host:port */
+    const char  *username;     /* NULL: no AUTH */
+    const char  *password;
+    char        *from_addr;    /* envelope sender, from MAIL_FROM */
+    char        *from_header;  /* the From: value, encoded */
+    const char  *from_domain;  /* inside from_addr, for Message-ID */
+} notify_mail_conf_t;
+
+/*
+ * Parses MAIL_FROM ("addr" or "Display Name <addr>") into mc->from_*.
+ * 0 ok, -1 invalid (reason in err).  notify_mail_conf_free frees them.
+ */
+int  notify_mail_from_parse(notify_mail_conf_t *mc, const char *mail_from,
+                            char *err, size_t errlen);
+void notify_mail_conf_free(notify_mail_conf_t *mc);
+
+/*
+ * Header value hygiene (header injection): CR, LF, TAB and other controls
+ * become one space, runs of blanks collapse, ends are trimmed.  Returns a
+ * new string (NULL on ENOMEM).
+ */
+char *notify_header_clean(const char *in);
+
+/*
+ * RFC 2047: in (UTF-8, already clean) as it is if printable ASCII, else as
+ * =?UTF-8?B?...?= words of at most 75 characters, never splitting a UTF-8
+ * sequence, joined by CRLF SP (folding).  Returns a new string.
+ */
+char *notify_rfc2047(const char *in);
+
+/* Quoted-printable (RFC 2045) of text with '\n' line ends; CRLF out. */
+char *notify_qp_encode(const char *in);
+
+/*
+ * The whole RFC 5322 message (CRLF line ends) for job: Date, From, To,
+ * Subject, Message-ID, MIME-Version, Content-Type, Content-Transfer-
+ * Encoding, X-Identity-Job-Id, Auto-Submitted; body 7bit when it is short
+ * ASCII lines, else quoted-printable.  Returns a new string.
+ */
+char *notify_mail_build(const notify_mail_conf_t *mc, const notify_job_t *job,
+                        const notify_rendered_t *r, time_t now);
+
+/* What a finished SMTP transfer means (curl result, last SMTP code). */
+notify_result_t notify_smtp_classify(int curl_code, long smtp_code);
+
+/* Sends message to to.  The reason of a failure goes into err. */
+notify_result_t notify_smtp_send(const notify_mail_conf_t *mc, const char *to,
+                                 const char *message, char *err,
+                                 size_t errlen);
+
+
+/* ------------------------------------------------------------------ sms.c */
+
+/* What a finished webhook POST means (curl result, HTTP status). */
+notify_result_t notify_http_classify(int curl_code, long status);
+
+/* POSTs {"to":to,"text":text} to url (Bearer token if not NULL). */
+notify_result_t notify_sms_send(const char *url, const char *token,
+                                const char *to, const char *text, char *err,
+                                size_t errlen);
+
+
+/* --------------------------------------------------------------- dedupe.c */
+
+/* Over redis.h (id_redis_init() done by main). */
+
+/* 1 job id already delivered, 0 not, -1 unknown (Redis unreachable). */
+int  notify_dedupe_done(const char *id);
+
+/* Records id as delivered for 7 days: 0 ok, -1 failed (logged). */
+int  notify_dedupe_mark(const char *id);
+
+#endif

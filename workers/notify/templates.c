@@ -1,0 +1,400 @@
+/*
+ * templates.c - the notification templates (subject + plain text body, and
+ * a short SMS form) and their rendering.
+ *
+ * {{name}} is replaced by data.name (a string or an integer), or by the
+ * variable's default when data has none; a variable without a default is
+ * required.  Values are checked per variable (an OTP is digits only) and,
+ * except the custom template's text, kept on one line: CR, LF and other
+ * control characters become spaces, so data cannot add lines to a mail.
+ * The From/To/Subject headers are sanitised again in mail.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "notify.h"
+
+#define NOTIFY_VAR_OTP       0x01 /* 4-10 ASCII digits */
+#define NOTIFY_VAR_NUMBER    0x02 /* 1-6 ASCII digits */
+#define NOTIFY_VAR_MULTILINE 0x04 /* line breaks allowed (custom text) */
+
+#define NOTIFY_VALUE_MAX     256   /* bytes of a one-line value */
+#define NOTIFY_TEXT_MAX      16384 /* bytes of a multi-line value */
+
+
+typedef struct {
+    const char  *name;
+    const char  *def;    /* NULL: required */
+    unsigned     flags;
+} notify_var_t;
+
+
+typedef struct {
+    const char    *name;
+    const char    *subject;
+    const char    *text;
+    const char    *sms;  /* NULL: the text */
+    notify_var_t   vars[4];
+} notify_template_t;
+
+
+#define NOTIFY_NAME { "name", "there", 0 }
+#define NOTIFY_OTP  { "otp", NULL, NOTIFY_VAR_OTP }
+#define NOTIFY_TTL  { "ttl_minutes", "10", NOTIFY_VAR_NUMBER }
+
+
+static const notify_template_t notify_templates[] = {
+
+    { "signup_otp",
+      "Your verification code",
+      "Hi {{name}},\n"
+      "\n"
+      "Use this code to verify your email address and finish creating your\n"
+      "account:\n"
+      "\n"
+      "{{otp}}\n"
+      "\n"
+      "The code expires in {{ttl_minutes}} minutes. If you did not sign up,\n"
+      "you can ignore this email.\n",
+      "Your verification code is {{otp}}. It expires in {{ttl_minutes}} "
+      "minutes.",
+      { NOTIFY_NAME, NOTIFY_OTP, NOTIFY_TTL } },
+
+    { "signup_existing_account",
+      "Someone tried to sign up with your email address",
+      "Hi {{name}},\n"
+      "\n"
+      "Someone, hopefully you, tried to create a new account with this\n"
+      "email address. You already have an account, so no new one was made.\n"
+      "\n"
+      "If it was you, sign in instead, or reset your password if you have\n"
+      "forgotten it. If it was not you, you can ignore this email: your\n"
+      "account has not been changed.\n",
+      "Someone tried to sign up with your phone number. You already have an "
+      "account: sign in or reset your password.",
+      { NOTIFY_NAME } },
+
+    { "welcome",
+      "Welcome",
+      "Hi {{name}},\n"
+      "\n"
+      "Your email address is verified and your account is ready.\n"
+      "\n"
+      "Welcome aboard!\n",
+      "Your account is ready. Welcome!",
+      { NOTIFY_NAME } },
+
+    { "password_reset_otp",
+      "Your password reset code",
+      "Hi {{name}},\n"
+      "\n"
+      "Use this code to reset your password:\n"
+      "\n"
+      "{{otp}}\n"
+      "\n"
+      "The code expires in {{ttl_minutes}} minutes. If you did not ask to\n"
+      "reset your password, ignore this email: your password stays the "
+      "same.\n",
+      "Your password reset code is {{otp}}. It expires in {{ttl_minutes}} "
+      "minutes.",
+      { NOTIFY_NAME, NOTIFY_OTP, NOTIFY_TTL } },
+
+    { "password_changed",
+      "Your password was changed",
+      "Hi {{name}},\n"
+      "\n"
+      "The password of your account was just changed, and every session\n"
+      "was signed out.\n"
+      "\n"
+      "If you did not do this, reset your password now and contact support.\n",
+      "Your password was changed. If this was not you, reset it now.",
+      { NOTIFY_NAME } },
+
+    { "login_otp",
+      "Your sign-in code",
+      "Hi {{name}},\n"
+      "\n"
+      "Use this code to finish signing in:\n"
+      "\n"
+      "{{otp}}\n"
+      "\n"
+      "The code expires in {{ttl_minutes}} minutes. If you are not signing\n"
+      "in, someone else may know your password: change it now.\n",
+      "Your sign-in code is {{otp}}. It expires in {{ttl_minutes}} minutes.",
+      { NOTIFY_NAME, NOTIFY_OTP, NOTIFY_TTL } },
+
+    { "email_change_otp",
+      "Confirm your new email address",
+      "Hi {{name}},\n"
+      "\n"
+      "Use this code to confirm this address as the new email address of\n"
+      "your account:\n"
+      "\n"
+      "{{otp}}\n"
+      "\n"
+      "The code expires in {{ttl_minutes}} minutes. If you did not ask for\n"
+      "this change, ignore this email.\n",
+      "Your email change code is {{otp}}. It expires in {{ttl_minutes}} "
+      "minutes.",
+      { NOTIFY_NAME, NOTIFY_OTP, NOTIFY_TTL } },
+
+    { "step_up_otp",
+      "Your security code",
+      "Hi {{name}},\n"
+      "\n"
+      "Use this code to confirm a sensitive action on your account:\n"
+      "\n"
+      "{{otp}}\n"
+      "\n"
+      "The code expires in {{ttl_minutes}} minutes. If you did not ask for\n"
+      "it, someone may be using your account: change your password now.\n",
+      "Your security code is {{otp}}. It expires in {{ttl_minutes}} minutes.",
+      { NOTIFY_NAME, NOTIFY_OTP, NOTIFY_TTL } },
+
+    /* admin and internal sends: the caller writes the words */
+    { "custom",
+      "{{subject}}",
+      "{{text}}",
+      NULL,
+      { { "subject", NULL, 0 }, { "text", NULL, NOTIFY_VAR_MULTILINE } } },
+};
+
+#define NOTIFY_NTEMPLATES \
+    (sizeof(notify_templates) / sizeof(notify_templates[0]))
+
+
+const char *
+notify_template_name(size_t i)
+{
+    return i < NOTIFY_NTEMPLATES ? notify_templates[i].name : NULL;
+}
+
+
+typedef struct {
+    char    *buf;
+    size_t   len;
+    size_t   cap;
+    int      oom;
+} notify_buf_t;
+
+
+static void
+notify_buf_add(notify_buf_t *b, const char *s, size_t n)
+{
+    char    *nb;
+    size_t   cap;
+
+    if (b->oom) {
+        return;
+    }
+    if (b->len + n + 1 > b->cap) {
+        cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1) {
+            cap *= 2;
+        }
+        nb = realloc(b->buf, cap);
+        if (nb == NULL) {
+            b->oom = 1;
+            return;
+        }
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, s, n);
+    b->len += n;
+    b->buf[b->len] = '\0';
+}
+
+
+static const notify_template_t *
+notify_template_find(const char *name)
+{
+    size_t  i;
+
+    for (i = 0; i < NOTIFY_NTEMPLATES; i++) {
+        if (strcmp(notify_templates[i].name, name) == 0) {
+            return &notify_templates[i];
+        }
+    }
+    return NULL;
+}
+
+
+static int
+notify_digits(const char *s, size_t min, size_t max)
+{
+    size_t  n;
+
+    for (n = 0; s[n] != '\0'; n++) {
+        if (s[n] < '0' || s[n] > '9') {
+            return 0;
+        }
+    }
+    return n >= min && n <= max;
+}
+
+
+/* Appends the value of var from data, checked and cleaned. */
+static int
+notify_render_var(notify_buf_t *b, const notify_var_t *var,
+                  const json_t *data, char *err, size_t errlen)
+{
+    char         num[32];
+    size_t       i, n, max;
+    json_t      *v;
+    const char  *s;
+
+    v = json_object_get(data, var->name);
+    if (json_is_string(v)) {
+        s = json_string_value(v);
+    } else if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(v));
+        s = num;
+    } else if (v == NULL || json_is_null(v)) {
+        if (var->def == NULL) {
+            snprintf(err, errlen, "missing data.%s", var->name);
+            return -1;
+        }
+        s = var->def;
+    } else {
+        snprintf(err, errlen, "data.%s is not a string", var->name);
+        return -1;
+    }
+
+    if (((var->flags & NOTIFY_VAR_OTP) && !notify_digits(s, 4, 10))
+        || ((var->flags & NOTIFY_VAR_NUMBER) && !notify_digits(s, 1, 6)))
+    {
+        snprintf(err, errlen, "bad data.%s", var->name);
+        return -1;
+    }
+    max = (var->flags & NOTIFY_VAR_MULTILINE) ? NOTIFY_TEXT_MAX
+                                              : NOTIFY_VALUE_MAX;
+    n = strlen(s);
+    if (n > max) {
+        snprintf(err, errlen, "data.%s longer than %zu bytes", var->name, max);
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) s[i];
+
+        if (c == '\r') {
+            if ((var->flags & NOTIFY_VAR_MULTILINE) && s[i + 1] != '\n') {
+                notify_buf_add(b, "\n", 1); /* a lone CR: old Mac line end */
+            } else if (!(var->flags & NOTIFY_VAR_MULTILINE)) {
+                notify_buf_add(b, " ", 1);
+            }
+        } else if (c == '\n' || c == '\t') {
+            notify_buf_add(b, (var->flags & NOTIFY_VAR_MULTILINE) ? &s[i] : " ",
+                           1);
+        } else if (c < 0x20 || c == 0x7f) {
+            notify_buf_add(b, " ", 1);
+        } else {
+            notify_buf_add(b, &s[i], 1);
+        }
+    }
+    return 0;
+}
+
+
+static char *
+notify_render_one(const notify_template_t *t, const char *src,
+                  const json_t *data, char *err, size_t errlen)
+{
+    size_t               i, n;
+    const char          *open, *close;
+    notify_buf_t         b = { NULL, 0, 0, 0 };
+    const notify_var_t  *var;
+
+    notify_buf_add(&b, "", 0);
+    while ((open = strstr(src, "{{")) != NULL) {
+        notify_buf_add(&b, src, (size_t) (open - src));
+        close = strstr(open, "}}");
+        if (close == NULL) {
+            snprintf(err, errlen, "template %s: unclosed {{", t->name);
+            goto failed;
+        }
+        n = (size_t) (close - open - 2);
+        var = NULL;
+        for (i = 0; i < sizeof(t->vars) / sizeof(t->vars[0]); i++) {
+            if (t->vars[i].name != NULL && strlen(t->vars[i].name) == n
+                && memcmp(t->vars[i].name, open + 2, n) == 0)
+            {
+                var = &t->vars[i];
+                break;
+            }
+        }
+        if (var == NULL) {
+            snprintf(err, errlen, "template %s: undeclared variable",
+                     t->name);
+            goto failed;
+        }
+        if (notify_render_var(&b, var, data, err, errlen) != 0) {
+            goto failed;
+        }
+        src = close + 2;
+    }
+    notify_buf_add(&b, src, strlen(src));
+    if (b.oom) {
+        snprintf(err, errlen, "out of memory");
+        goto failed;
+    }
+    return b.buf;
+
+failed:
+
+    free(b.buf);
+    return NULL;
+}
+
+
+int
+notify_render(const char *name, notify_channel_t channel, const json_t *data,
+              notify_rendered_t *out, char *err, size_t errlen)
+{
+    const notify_template_t  *t;
+
+    memset(out, 0, sizeof(*out));
+    t = notify_template_find(name);
+    if (t == NULL) {
+        snprintf(err, errlen, "unknown template");
+        return 1;
+    }
+    if (channel == NOTIFY_SMS) {
+        out->text = notify_render_one(t, t->sms ? t->sms : t->text, data, err,
+                                      errlen);
+        return out->text != NULL ? 0 : -1;
+    }
+    out->subject = notify_render_one(t, t->subject, data, err, errlen);
+    if (out->subject == NULL) {
+        return -1;
+    }
+    out->text = notify_render_one(t, t->text, data, err, errlen);
+    if (out->text == NULL) {
+        notify_rendered_free(out);
+        return -1;
+    }
+    if (out->subject[0] == '\0') {
+        snprintf(err, errlen, "empty subject");
+        notify_rendered_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+
+void
+notify_rendered_free(notify_rendered_t *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    free(r->subject);
+    free(r->text);
+    r->subject = NULL;
+    r->text = NULL;
+}

@@ -1,0 +1,60 @@
+/*
+ * identity-otp - step-up codes for sensitive actions, behind the gateway.
+ * Configuration: the table below (environment variables, see env.h).
+ */
+#include <stdio.h>
+
+#include "codes.h"
+#include "env.h"
+#include "log.h"
+#include "serve.h"
+
+static const id_conf_spec_t otpw_specs[] = {
+    ID_ENV_LISTEN,
+    ID_ENV_DATABASE_URL,
+    ID_ENV_REDIS_URL,
+    ID_ENV_KAFKA_BROKERS,
+    ID_ENV_OTP_SECRET,
+    ID_ENV_HTTP_THREADS,
+    ID_ENV_MAX_BODY_BYTES,
+    ID_KAFKA_CONF_SPECS,
+};
+
+static const id_http_route_t otpw_routes[] = {
+    { "POST", "/api/v1/otp/generate", ID_HTTP_JSON | ID_HTTP_BEARER,
+      otpw_generate },
+    { "POST", "/api/v1/otp/validate", ID_HTTP_JSON | ID_HTTP_BEARER,
+      otpw_validate },
+    ID_HEALTH_ROUTES,
+};
+
+
+int
+main(void)
+{
+    int          rc = 1;
+    id_conf_t   *conf;
+    otpw_app_t   app;
+    id_health_t  health;
+
+    id_log_init("otp");
+    if (id_http_block_signals() != 0) { /* librdkafka threads inherit it */
+        return 1;
+    }
+    conf = id_conf_load(otpw_specs,
+                        sizeof(otpw_specs) / sizeof(otpw_specs[0]));
+    if (conf == NULL) {
+        return 1;
+    }
+    app.otp_secret = id_conf_str(conf, "OTP_SECRET");
+    if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS
+                      | ID_SERVE_KAFKA, &health, &app.kafka) == 0
+        && id_serve(conf, otpw_routes,
+                    sizeof(otpw_routes) / sizeof(otpw_routes[0]), &app,
+                    &health) == 0) {
+        rc = 0;
+    }
+    id_kafka_producer_free(app.kafka); /* flushes */
+    id_conf_free(conf);
+    return rc;
+}

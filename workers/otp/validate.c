@@ -1,0 +1,43 @@
+/*
+ * validate.c - POST /api/v1/otp/validate {purpose, otp} (bearer): checks a
+ * step-up code (single use) and records the grant for the guarded action.
+ */
+#include "codes.h"
+#include "log.h"
+#include "otp.h"
+#include "reply.h"
+#include "stepup.h"
+
+
+void
+otpw_validate(id_http_req_t *r)
+{
+    int                rc;
+    json_t            *errors;
+    const char        *purpose, *otp;
+    const otpw_app_t  *app = r->app;
+    char               cp[OTPW_CODE_PURPOSE_LEN];
+
+    errors = json_array();
+    if (otpw_read_validate(r->json, &purpose, &otp, errors) != 0
+        || otpw_code_purpose(purpose, cp, sizeof(cp)) != 0) {
+        id_reply_invalid(r, errors);
+        return;
+    }
+    json_decref(errors);
+
+    rc = id_otp_check(app->otp_secret, cp, r->id.sub, otp, 1);
+    if (rc != ID_OTP_OK) {
+        id_log_info("otp.rejected", "purpose", purpose, NULL);
+        id_reply_otp(r, rc);
+        return;
+    }
+    if (id_stepup_grant(r->id.sub, purpose, r->id.sid) != 0) {
+        id_reply_unavailable(r, NULL);
+        return;
+    }
+    id_log_info("otp.validated", "purpose", purpose, NULL);
+    id_http_send_json(r, 200,
+                      json_pack("{s:b, s:s, s:i}", "valid", 1, "purpose",
+                                purpose, "grant_expires_in", ID_STEPUP_TTL));
+}

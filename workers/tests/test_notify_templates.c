@@ -1,0 +1,180 @@
+/*
+ * test_notify_templates.c - the template table and its rendering
+ * (notify/templates.c).
+ */
+#include <string.h>
+
+#include "unit.h"
+
+#include "../notify/templates.c"
+
+
+static json_t *
+data_of(const char *json)
+{
+    return json_loads(json, 0, NULL);
+}
+
+
+/* Renders; returns rc and leaves the result in *r (caller frees). */
+static int
+render(const char *tpl, notify_channel_t ch, const char *data_json,
+       notify_rendered_t *r, char *err, size_t errlen)
+{
+    int      rc;
+    json_t  *d = data_of(data_json);
+
+    err[0] = '\0';
+    rc = notify_render(tpl, ch, d, r, err, errlen);
+    json_decref(d);
+    return rc;
+}
+
+
+int
+main(void)
+{
+    int                rc, all_ok = 1, sms_ok = 1, count = 0;
+    char               err[256];
+    size_t             i;
+    const char        *name, *full;
+    notify_rendered_t  r;
+
+    full = "{\"otp\":\"123456\",\"name\":\"Ann\",\"ttl_minutes\":10,"
+           "\"subject\":\"Hello\",\"text\":\"Body\"}";
+
+    for (i = 0; (name = notify_template_name(i)) != NULL; i++) {
+        count++;
+        rc = render(name, NOTIFY_EMAIL, full, &r, err, sizeof(err));
+        if (rc != 0 || r.subject[0] == '\0' || r.text[0] == '\0'
+            || strchr(r.subject, '\n') != NULL || strstr(r.text, "{{") != NULL)
+        {
+            all_ok = 0;
+        }
+        notify_rendered_free(&r);
+        rc = render(name, NOTIFY_SMS, full, &r, err, sizeof(err));
+        if (rc != 0 || r.subject != NULL || r.text[0] == '\0'
+            || strstr(r.text, "{{") != NULL)
+        {
+            sms_ok = 0;
+        }
+        notify_rendered_free(&r);
+    }
+    UNIT_OK(count == 9, "nine templates");
+    UNIT_OK(all_ok, "every template renders an email");
+    UNIT_OK(sms_ok, "every template renders an SMS");
+
+    rc = render("signup_otp", NOTIFY_EMAIL,
+                "{\"otp\":\"042917\",\"name\":\"Ann\",\"ttl_minutes\":15}", &r,
+                err, sizeof(err));
+    UNIT_OK(rc == 0 && strcmp(r.subject, "Your verification code") == 0,
+            "signup_otp subject");
+    UNIT_OK(rc == 0 && strstr(r.text, "\n042917\n") != NULL,
+            "the code is on a line of its own");
+    UNIT_OK(rc == 0 && strncmp(r.text, "Hi Ann,\n", 8) == 0
+                && strstr(r.text, "15 minutes") != NULL,
+            "name and ttl_minutes (an integer) are filled in");
+    notify_rendered_free(&r);
+
+    rc = render("signup_otp", NOTIFY_EMAIL, "{\"otp\":\"123456\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == 0 && strncmp(r.text, "Hi there,\n", 10) == 0
+                && strstr(r.text, "10 minutes") != NULL,
+            "defaults: name \"there\", 10 minutes");
+    notify_rendered_free(&r);
+
+    rc = render("signup_otp", NOTIFY_EMAIL, "{\"otp\":123456}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "\n123456\n") != NULL,
+            "an integer code is accepted");
+    notify_rendered_free(&r);
+
+    rc = render("signup_otp", NOTIFY_EMAIL, "{\"name\":\"Ann\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == -1 && strcmp(err, "missing data.otp") == 0,
+            "a missing code is an error naming the field");
+    rc = render("login_otp", NOTIFY_EMAIL, "{\"otp\":\"12ab56\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == -1 && strstr(err, "12ab56") == NULL,
+            "a code that is not digits is refused, without echoing it");
+    rc = render("login_otp", NOTIFY_EMAIL, "{\"otp\":\"123\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == -1, "a 3-digit code is refused");
+    rc = render("step_up_otp", NOTIFY_EMAIL,
+                "{\"otp\":\"123456\",\"ttl_minutes\":\"ten\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == -1 && strstr(err, "ttl_minutes") != NULL,
+            "ttl_minutes must be a number");
+    rc = render("welcome", NOTIFY_EMAIL, "{\"name\":{\"a\":1}}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == -1 && strstr(err, "not a string") != NULL,
+            "an object is not a name");
+    rc = render("welcome", NOTIFY_EMAIL, "{\"name\":true}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == -1, "a boolean is not a name");
+    rc = render("nope", NOTIFY_EMAIL, "{}", &r, err, sizeof(err));
+    UNIT_OK(rc == 1 && strcmp(err, "unknown template") == 0,
+            "an unknown template is 1");
+
+    rc = render("welcome", NOTIFY_EMAIL,
+                "{\"name\":\"Ann\\r\\nBcc: evil@example.com\\u0001x\"}", &r,
+                err, sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "\nBcc:") == NULL
+                && strchr(r.text, '\r') == NULL
+                && strncmp(r.text, "Hi Ann  Bcc: evil@example.com x,\n", 33)
+                       == 0,
+            "line breaks and NUL in a name become spaces");
+    notify_rendered_free(&r);
+
+    rc = render("custom", NOTIFY_EMAIL,
+                "{\"subject\":\"Order\\r\\nBcc: x@y.z\","
+                "\"text\":\"Line 1\\r\\nLine 2\\rLine 3\\n\\tTabbed\"}",
+                &r, err, sizeof(err));
+    UNIT_OK(rc == 0 && strcmp(r.subject, "Order  Bcc: x@y.z") == 0,
+            "custom subject stays on one line");
+    UNIT_OK(rc == 0 && strcmp(r.text, "Line 1\nLine 2\nLine 3\n\tTabbed") == 0,
+            "custom text keeps its lines (CRLF and CR become LF)");
+    notify_rendered_free(&r);
+
+    rc = render("custom", NOTIFY_EMAIL, "{\"subject\":\"Hi\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == -1 && strcmp(err, "missing data.text") == 0,
+            "custom needs text");
+    rc = render("custom", NOTIFY_EMAIL, "{\"subject\":\"\",\"text\":\"x\"}",
+                &r, err, sizeof(err));
+    UNIT_OK(rc == -1 && strcmp(err, "empty subject") == 0,
+            "custom email needs a subject");
+    rc = render("custom", NOTIFY_SMS, "{\"text\":\"Your order shipped\"}", &r,
+                err, sizeof(err));
+    UNIT_OK(rc == 0 && strcmp(r.text, "Your order shipped") == 0,
+            "custom SMS needs only text");
+    notify_rendered_free(&r);
+
+    rc = render("signup_otp", NOTIFY_SMS, "{\"otp\":\"123456\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == 0
+                && strcmp(r.text, "Your verification code is 123456. It "
+                                  "expires in 10 minutes.") == 0,
+            "signup_otp SMS text");
+    notify_rendered_free(&r);
+
+    rc = render("welcome", NOTIFY_EMAIL,
+                "{\"name\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                "\"}",
+                &r, err, sizeof(err));
+    UNIT_OK(rc == -1 && strstr(err, "longer than") != NULL,
+            "a name over 256 bytes is refused");
+
+    rc = render("welcome", NOTIFY_EMAIL, "{\"name\":\"Zoë\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == 0 && strncmp(r.text, "Hi Zoë,\n", 9) == 0,
+            "UTF-8 passes through");
+    notify_rendered_free(&r);
+    notify_rendered_free(NULL);
+
+    return UNIT_DONE();
+}
