@@ -29,10 +29,10 @@ module:
 	@scripts/build-module.sh $(NGINX_SRC) $(BUILD)/module
 
 workers:
-	@$(MAKE) -s -C workers BUILD=$(CURDIR)/$(BUILD)/workers SAN=$(SAN)
+	@$(MAKE) -s -C workers BUILD=$(abspath $(BUILD))/workers SAN=$(SAN)
 
 unit: workers
-	@$(MAKE) -s -C workers BUILD=$(CURDIR)/$(BUILD)/workers SAN=$(SAN) check
+	@$(MAKE) -s -C workers BUILD=$(abspath $(BUILD))/workers SAN=$(SAN) check
 
 test: deps build
 	@scripts/test.sh

@@ -235,6 +235,7 @@ http {
         listen 127.0.0.1:$GATEWAY_PORT;
         server_name localhost;
         include $STACK_TOP/nginx.conf.d/identity-server.conf;
+        location / { return 404; }
     }
 }
 CONF

@@ -47,6 +47,15 @@ static ngx_conf_enum_t  ngx_http_identity_auth_modes[] = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_identity_log_levels[] = {
+    { ngx_string("info"), NGX_LOG_INFO },
+    { ngx_string("notice"), NGX_LOG_NOTICE },
+    { ngx_string("warn"), NGX_LOG_WARN },
+    { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_identity_commands[] = {
 
     { ngx_string("identity_auth"),
@@ -104,6 +113,13 @@ static ngx_command_t  ngx_http_identity_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("identity_log_level"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_identity_loc_conf_t, log_level),
+      &ngx_http_identity_log_levels },
 
     { ngx_string("identity_strip_headers"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
@@ -210,7 +226,7 @@ ngx_http_identity_access_handler(ngx_http_request_t *r)
             return NGX_DECLINED;
         }
 
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+        ngx_log_error(ilcf->log_level, r->connection->log, 0,
                       "identity: no bearer token");
 
         ctx->reason = "no token";
@@ -219,14 +235,14 @@ ngx_http_identity_access_handler(ngx_http_request_t *r)
     }
 
     if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+        ngx_log_error(ilcf->log_level, r->connection->log, 0,
                       "identity: token refused: %s", ctx->reason);
 
         return ngx_http_identity_challenge(r, ctx, NGX_HTTP_UNAUTHORIZED);
     }
 
     if (!ngx_http_identity_role_allowed(ilcf, ctx)) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+        ngx_log_error(ilcf->log_level, r->connection->log, 0,
                       "identity: role \"%V\" of \"%V\" not allowed",
                       &ctx->role, &ctx->sub);
 
@@ -684,6 +700,7 @@ ngx_http_identity_create_loc_conf(ngx_conf_t *cf)
     conf->max_size = NGX_CONF_UNSET_SIZE;
     conf->roles = NGX_CONF_UNSET_PTR;
     conf->strip = NGX_CONF_UNSET;
+    conf->log_level = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -708,6 +725,8 @@ ngx_http_identity_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->max_size, prev->max_size, 8192);
     ngx_conf_merge_ptr_value(conf->roles, prev->roles, NULL);
     ngx_conf_merge_value(conf->strip, prev->strip, 1);
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level,
+                              NGX_LOG_INFO);
 
     /* revoked ids are kept 600s past their expiry (revocation.c) */
 

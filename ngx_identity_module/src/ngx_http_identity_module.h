@@ -93,6 +93,7 @@ typedef struct {
     size_t                      max_size;
     ngx_array_t                *roles;      /* ngx_str_t */
     ngx_flag_t                  strip;
+    ngx_uint_t                  log_level;  /* refused tokens */
 } ngx_http_identity_loc_conf_t;
 
 

@@ -288,7 +288,11 @@ ngx_http_identity_revocation_lookup(ngx_shm_zone_t *zone, ngx_uint_t kind,
 }
 
 
-/* idempotent: a known id keeps the later expiry */
+/*
+ * Idempotent: a known id keeps the later expiry.  NGX_OK: added; NGX_BUSY:
+ * added after dropping least recently used entries (the zone is full);
+ * NGX_DECLINED: id too long; NGX_ERROR: does not fit at all.
+ */
 
 ngx_int_t
 ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
@@ -296,6 +300,7 @@ ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
 {
     size_t                             size;
     time_t                             now;
+    ngx_int_t                          rc;
     uint32_t                           hash;
     ngx_rbtree_node_t                 *node;
     ngx_http_identity_revoked_ctx_t   *ctx;
@@ -338,6 +343,8 @@ ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
         return NGX_OK;
     }
 
+    rc = NGX_OK;
+
     node = ngx_slab_alloc_locked(ctx->shpool, size);
 
     while (node == NULL) {
@@ -348,6 +355,7 @@ ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
         }
 
         ngx_http_identity_revocation_expire(ctx, now, 1);
+        rc = NGX_BUSY;
 
         node = ngx_slab_alloc_locked(ctx->shpool, size);
     }
@@ -366,7 +374,7 @@ ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
-    return NGX_OK;
+    return rc;
 }
 
 
@@ -421,6 +429,8 @@ ngx_http_identity_revocation_add_member(ngx_shm_zone_t *zone, u_char *member,
     ngx_int_t   rc;
     ngx_uint_t  kind;
 
+    static time_t  full_logged;
+
     if (len > 4 && ngx_strncmp(member, "sid:", 4) == 0) {
         kind = NGX_HTTP_IDENTITY_REVOKED_SID;
 
@@ -445,6 +455,20 @@ ngx_http_identity_revocation_add_member(ngx_shm_zone_t *zone, u_char *member,
     } else if (rc == NGX_ERROR) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "identity: revocation zone cannot hold an entry");
+
+    } else if (rc == NGX_BUSY) {
+
+        /* once a minute at most: a full zone drops entries on every insert */
+
+        if (ngx_time() - full_logged >= 60) {
+            full_logged = ngx_time();
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "identity: revocation zone is full, least recently "
+                          "used entries dropped; increase "
+                          "\"identity_revocation_zone\"");
+        }
+
+        rc = NGX_OK;
 
     } else {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,

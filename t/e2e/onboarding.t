@@ -21,8 +21,8 @@ ok $res->{headers}{'x-request-id'}, 'register carries X-Request-Id';
 
 my $ttl = redis('TTL', "identity:signup:" . lc $email);
 ok $ttl > 0 && $ttl <= 600, "pending sign-up kept in Redis with a TTL ($ttl s)";
-is sql('SELECT count(*) FROM users WHERE lower(email) = lower($1)', $email)
-       ->[0], 0, 'no user row before verification';
+my ($count) = sql('SELECT count(*) FROM users WHERE lower(email) = lower($1)', $email);
+is $count->[0], 0, 'no user row before verification';
 
 my $mail = wait_for_mail($email, qr/^\s*\d{6}\s*$/m);
 ok $mail, 'the OTP email reached the SMTP sink';

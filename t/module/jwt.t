@@ -495,3 +495,21 @@ GET /p
 --- error_code: 401
 --- error_log
 malformed claim
+
+
+
+=== TEST 33: identity_log_level warn logs refusals at warn
+--- http_config eval: $::HttpConfig
+--- config
+    location /p {
+        identity_auth required;
+        identity_log_level warn;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+--- more_headers eval
+"Authorization: Bearer $::t{expired}"
+--- request
+GET /p
+--- error_code: 401
+--- error_log eval
+qr/\[warn\] .*identity: token refused: token expired/

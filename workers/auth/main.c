@@ -77,11 +77,10 @@ main(void)
     app.refresh_ttl = id_conf_int(conf, "REFRESH_TTL");
     app.argon2.memory_kib = (uint32_t) id_conf_int(conf, "ARGON2_MEMORY_KIB");
     app.argon2.iterations = (uint32_t) id_conf_int(conf, "ARGON2_ITERATIONS");
-    app.argon2.parallelism =
-        (uint32_t) id_conf_int(conf, "ARGON2_PARALLELISM");
+    app.argon2.parallelism = (uint32_t) id_conf_int(conf, "ARGON2_PARALLELISM");
 
-    app.keys = id_jwt_keys_load(id_conf_str(conf, "JWT_SIGNING_KEY_FILE"),
-                                err, sizeof(err));
+    app.keys = id_jwt_keys_load(id_conf_str(conf, "JWT_SIGNING_KEY_FILE"), err,
+                                sizeof(err));
     if (app.keys == NULL) {
         id_log_error("auth.keys", "err", err, NULL);
         fprintf(stderr, "config: JWT_SIGNING_KEY_FILE: %s\n", err);
@@ -108,8 +107,8 @@ main(void)
     if (id_crypto_random(dummy, sizeof(dummy) - 1) != 0) {
         goto err3;
     }
-    app.dummy_hash = id_crypto_argon2_hash(&app.argon2, dummy,
-                                           sizeof(dummy) - 1);
+    app.dummy_hash =
+        id_crypto_argon2_hash(&app.argon2, dummy, sizeof(dummy) - 1);
     if (app.dummy_hash == NULL) {
         id_log_error("auth.argon2", "err", "cannot hash (memory?)", NULL);
         goto err3;

@@ -6,45 +6,44 @@
 
 #include "user.h"
 
-#define AUTH_SQL_USER_BY_EMAIL                                              \
-    "SELECT u.password_hash, " ID_USER_COLUMNS                              \
+#define AUTH_SQL_USER_BY_EMAIL                                                 \
+    "SELECT u.password_hash, " ID_USER_COLUMNS                                 \
     " FROM users u WHERE lower(u.email) = lower($1)"
 
-#define AUTH_SQL_USER_BY_ID                                                 \
+#define AUTH_SQL_USER_BY_ID                                                    \
     "SELECT " ID_USER_COLUMNS " FROM users u WHERE u.id = $1"
 
-#define AUTH_SQL_USER_INSERT                                                \
-    "INSERT INTO users AS u (email, password_hash, name, first_name,"       \
-    " last_name, gender, sex, occupation, phone, email_verified_at)"        \
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())"                   \
-    " ON CONFLICT ((lower(email))) DO NOTHING"                              \
+#define AUTH_SQL_USER_INSERT                                                   \
+    "INSERT INTO users AS u (email, password_hash, name, first_name,"          \
+    " last_name, gender, sex, occupation, phone, email_verified_at)"           \
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())"                      \
+    " ON CONFLICT ((lower(email))) DO NOTHING"                                 \
     " RETURNING " ID_USER_COLUMNS
 
-#define AUTH_SQL_USER_REHASH                                                \
-    "UPDATE users SET password_hash = $2 WHERE id = $1"
+#define AUTH_SQL_USER_REHASH "UPDATE users SET password_hash = $2 WHERE id = $1"
 
-#define AUTH_SQL_SESSION_INSERT                                             \
-    "INSERT INTO sessions (id, user_id, family_id, refresh_token_hash,"     \
-    " expires_at, user_agent, ip)"                                          \
-    " VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::int),"      \
+#define AUTH_SQL_SESSION_INSERT                                                \
+    "INSERT INTO sessions (id, user_id, family_id, refresh_token_hash,"        \
+    " expires_at, user_agent, ip)"                                             \
+    " VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::int),"         \
     " $6, $7::inet)"
 
-#define AUTH_SQL_SESSION_BY_HASH                                            \
-    "SELECT s.id, s.user_id, s.family_id, s.replaced_by,"                   \
-    " (s.revoked_at IS NOT NULL) AS revoked,"                               \
-    " (s.expires_at <= now()) AS expired"                                   \
+#define AUTH_SQL_SESSION_BY_HASH                                               \
+    "SELECT s.id, s.user_id, s.family_id, s.replaced_by,"                      \
+    " (s.revoked_at IS NOT NULL) AS revoked,"                                  \
+    " (s.expires_at <= now()) AS expired"                                      \
     " FROM sessions s WHERE s.refresh_token_hash = $1 FOR UPDATE"
 
-#define AUTH_SQL_SESSION_ROTATE                                             \
-    "UPDATE sessions SET replaced_by = $2, last_used_at = now()"            \
+#define AUTH_SQL_SESSION_ROTATE                                                \
+    "UPDATE sessions SET replaced_by = $2, last_used_at = now()"               \
     " WHERE id = $1"
 
-#define AUTH_SQL_FAMILY_REVOKE                                              \
-    "UPDATE sessions SET revoked_at = now()"                                \
+#define AUTH_SQL_FAMILY_REVOKE                                                 \
+    "UPDATE sessions SET revoked_at = now()"                                   \
     " WHERE family_id = $1 AND revoked_at IS NULL"
 
-#define AUTH_SQL_FAMILY_REVOKE_USER                                         \
-    "UPDATE sessions SET revoked_at = now()"                                \
+#define AUTH_SQL_FAMILY_REVOKE_USER                                            \
+    "UPDATE sessions SET revoked_at = now()"                                   \
     " WHERE family_id = $1 AND user_id = $2 AND revoked_at IS NULL"
 
 #endif

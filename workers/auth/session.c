@@ -23,10 +23,10 @@
 #include "redis.h"
 #include "user.h"
 
-#define AUTH_REFRESH_BYTES     32  /* 256-bit refresh tokens */
-#define AUTH_LOGIN_FAIL_MAX    10  /* wrong passwords per account ... */
+#define AUTH_REFRESH_BYTES 32      /* 256-bit refresh tokens */
+#define AUTH_LOGIN_FAIL_MAX 10     /* wrong passwords per account ... */
 #define AUTH_LOGIN_FAIL_WINDOW 900 /* ... per 15 minutes */
-#define AUTH_LOGIN_IP_MAX      100 /* failures per client address */
+#define AUTH_LOGIN_IP_MAX 100      /* failures per client address */
 
 
 void
@@ -50,8 +50,8 @@ auth_client_ip(id_http_req_t *r)
     if (r->client_ip == NULL) {
         return NULL;
     }
-    if (inet_pton(AF_INET, r->client_ip, buf) == 1
-        || inet_pton(AF_INET6, r->client_ip, buf) == 1) {
+    if (inet_pton(AF_INET, r->client_ip, buf) == 1 ||
+        inet_pton(AF_INET6, r->client_ip, buf) == 1) {
         return r->client_ip;
     }
     return NULL;
@@ -78,8 +78,8 @@ auth_tokens_issue(auth_app_t *app, id_http_req_t *r, const char *user_id,
     snprintf(out->family_id, sizeof(out->family_id), "%s",
              family_id ? family_id : out->session_id);
     out->refresh_token = id_crypto_token(AUTH_REFRESH_BYTES);
-    if (out->refresh_token == NULL
-        || id_crypto_sha256_b64(out->refresh_token, hash) != 0) {
+    if (out->refresh_token == NULL ||
+        id_crypto_sha256_b64(out->refresh_token, hash) != 0) {
         goto done;
     }
     snprintf(ttl, sizeof(ttl), "%ld", app->refresh_ttl);
@@ -106,8 +106,8 @@ auth_tokens_issue(auth_app_t *app, id_http_req_t *r, const char *user_id,
     c.iat = (long long) time(NULL);
     c.exp = c.iat + app->access_ttl;
     claims = id_jwt_claims_new(&c);
-    if (claims == NULL
-        || id_jwt_sign(app->keys, claims, &out->access_token) != 0) {
+    if (claims == NULL ||
+        id_jwt_sign(app->keys, claims, &out->access_token) != 0) {
         id_log_error("auth.sign_failed", NULL);
         goto done;
     }
@@ -188,10 +188,10 @@ auth_login_locked(id_http_req_t *r, const char *email)
     }
     if (a == NULL || (ip != NULL && b == NULL)) {
         locked = -1;
-    } else if ((a->type == REDIS_REPLY_STRING
-                && atol(a->str) >= AUTH_LOGIN_FAIL_MAX)
-               || (b != NULL && b->type == REDIS_REPLY_STRING
-                   && atol(b->str) >= AUTH_LOGIN_IP_MAX)) {
+    } else if ((a->type == REDIS_REPLY_STRING &&
+                atol(a->str) >= AUTH_LOGIN_FAIL_MAX) ||
+               (b != NULL && b->type == REDIS_REPLY_STRING &&
+                atol(b->str) >= AUTH_LOGIN_IP_MAX)) {
         locked = 1;
         snprintf(retry, sizeof(retry), "%d", AUTH_LOGIN_FAIL_WINDOW);
         id_http_add_header(r, "Retry-After", retry);
@@ -296,8 +296,8 @@ auth_login(id_http_req_t *r)
         goto done;
     }
     if (id_crypto_argon2_needs_rehash(hash, &app->argon2)) {
-        rehash = id_crypto_argon2_hash(&app->argon2, password,
-                                       strlen(password));
+        rehash =
+            id_crypto_argon2_hash(&app->argon2, password, strlen(password));
         if (rehash != NULL) {
             params[0] = user_id;
             params[1] = rehash;
@@ -307,19 +307,17 @@ auth_login(id_http_req_t *r)
         }
     }
     if (auth_tokens_issue(app, r, user_id, id_db_value(res, 0, "role"),
-                          id_db_value(res, 0, "email"), NULL, &tokens)
-        != 0) {
+                          id_db_value(res, 0, "email"), NULL, &tokens) != 0) {
         id_db_rollback();
         auth_unavailable(r, "the database");
         goto done;
     }
-    ev = id_event_identity("user.logged_in", user_id,
-                           json_pack("{s:s, s:s?}", "session_id",
-                                     tokens.family_id, "ip",
-                                     auth_client_ip(r)));
+    ev =
+        id_event_identity("user.logged_in", user_id,
+                          json_pack("{s:s, s:s?}", "session_id",
+                                    tokens.family_id, "ip", auth_client_ip(r)));
     if (id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
-                      ID_EVENT_TIMEOUT_MS)
-        != 0) {
+                      ID_EVENT_TIMEOUT_MS) != 0) {
         id_db_rollback();
         auth_unavailable(r, "the message queue");
         goto done;
@@ -412,8 +410,8 @@ auth_refresh(id_http_req_t *r)
                              "session has been revoked");
         goto done;
     }
-    if (strcmp(id_db_value(res, 0, "revoked"), "t") == 0
-        || strcmp(id_db_value(res, 0, "expired"), "t") == 0) {
+    if (strcmp(id_db_value(res, 0, "revoked"), "t") == 0 ||
+        strcmp(id_db_value(res, 0, "expired"), "t") == 0) {
         id_db_rollback();
         auth_refresh_invalid(r, "invalid_refresh_token",
                              "the session has ended; log in again");
@@ -433,8 +431,8 @@ auth_refresh(id_http_req_t *r)
         goto done;
     }
     if (auth_tokens_issue(app, r, user_id, id_db_value(ures, 0, "role"),
-                          id_db_value(ures, 0, "email"), family, &tokens)
-        != 0) {
+                          id_db_value(ures, 0, "email"), family,
+                          &tokens) != 0) {
         id_db_rollback();
         auth_unavailable(r, "the database");
         goto done;
@@ -470,8 +468,8 @@ auth_logout(id_http_req_t *r)
     PGresult   *res;
     auth_app_t *app = r->app;
 
-    if (r->id.sid == NULL || !id_crypto_is_uuid(r->id.sid)
-        || !id_crypto_is_uuid(r->id.sub)) {
+    if (r->id.sid == NULL || !id_crypto_is_uuid(r->id.sid) ||
+        !id_crypto_is_uuid(r->id.sub)) {
         id_http_add_header(r, "WWW-Authenticate", "Bearer");
         id_http_send_problem(r, 401, "unauthorized",
                              "the token carries no session", NULL);
@@ -496,8 +494,7 @@ auth_logout(id_http_req_t *r)
     ev = id_event_identity("user.logged_out", r->id.sub,
                            json_pack("{s:s}", "session_id", r->id.sid));
     if (id_event_send(app->kafka, ID_TOPIC_EVENTS, r->id.sub, ev,
-                      ID_EVENT_TIMEOUT_MS)
-        != 0) {
+                      ID_EVENT_TIMEOUT_MS) != 0) {
         id_log_error("auth.logout_event_lost", "sid", r->id.sid, NULL);
     }
     json_decref(ev);

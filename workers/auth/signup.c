@@ -24,22 +24,23 @@
 #include "redis.h"
 #include "user.h"
 
-#define AUTH_OTP_PURPOSE      "signup"
-#define AUTH_OTP_COOLDOWN     60 /* seconds between two codes to an address */
-#define AUTH_OTP_PER_HOUR     10
-#define AUTH_NOTICE_PER_HOUR  3  /* "you already have an account" mails */
+#define AUTH_OTP_PURPOSE "signup"
+#define AUTH_OTP_COOLDOWN 60 /* seconds between two codes to an address */
+#define AUTH_OTP_PER_HOUR 10
+#define AUTH_NOTICE_PER_HOUR 3 /* "you already have an account" mails */
 
 /* Optional profile fields of a sign-up and their longest length. */
 static const struct {
     const char *name;
     size_t      max;
 } auth_profile_fields[] = {
-    { "name", 200 },      { "first_name", 100 }, { "last_name", 100 },
-    { "gender", 50 },     { "sex", 50 },         { "occupation", 200 },
+    { "name", 200 },  { "first_name", 100 }, { "last_name", 100 },
+    { "gender", 50 }, { "sex", 50 },         { "occupation", 200 },
     { "phone", 32 },
 };
 
-#define AUTH_NPROFILE (sizeof(auth_profile_fields) / sizeof(auth_profile_fields[0]))
+#define AUTH_NPROFILE                                                          \
+    (sizeof(auth_profile_fields) / sizeof(auth_profile_fields[0]))
 
 
 static void
@@ -171,12 +172,10 @@ auth_register(id_http_req_t *r)
     pending = json_object();
     for (i = 0; i < AUTH_NPROFILE; i++) {
         if (id_json_string(r->json, auth_profile_fields[i].name, 0, 0,
-                           auth_profile_fields[i].max, &v, errors)
-            == 0) {
-            if (strcmp(auth_profile_fields[i].name, "phone") == 0
-                && !auth_phone_ok(v)) {
-                id_problem_add_error(errors, "phone",
-                                     "must be a phone number");
+                           auth_profile_fields[i].max, &v, errors) == 0) {
+            if (strcmp(auth_profile_fields[i].name, "phone") == 0 &&
+                !auth_phone_ok(v)) {
+                id_problem_add_error(errors, "phone", "must be a phone number");
                 continue;
             }
             json_object_set_new(pending, auth_profile_fields[i].name,
@@ -225,12 +224,11 @@ auth_register(id_http_req_t *r)
     json_object_set_new(pending, "password_hash", json_string(hash));
     pending_text = id_json_dumps(pending);
     auth_pending_key(key, sizeof(key), email);
-    rep = pending_text ? id_redis_cmd("SET %s %s EX %d", key, pending_text,
-                                      ID_OTP_TTL)
-                       : NULL;
-    if (rep == NULL
-        || id_otp_issue(app->otp_secret, AUTH_OTP_PURPOSE, email, code)
-               != 0) {
+    rep = pending_text
+              ? id_redis_cmd("SET %s %s EX %d", key, pending_text, ID_OTP_TTL)
+              : NULL;
+    if (rep == NULL ||
+        id_otp_issue(app->otp_secret, AUTH_OTP_PURPOSE, email, code) != 0) {
         id_otp_throttle_release(AUTH_OTP_PURPOSE, email);
         auth_unavailable(r, "Redis");
         goto done;
@@ -277,8 +275,8 @@ auth_otp_field(const json_t *obj, char out[16], json_t *errors)
         id_problem_add_error(errors, "otp", "is required");
         return -1;
     }
-    if (json_is_integer(v) && json_integer_value(v) >= 0
-        && json_integer_value(v) <= 999999) {
+    if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+        json_integer_value(v) <= 999999) {
         snprintf(out, 16, "%06lld", (long long) json_integer_value(v));
         return 0;
     }
@@ -323,11 +321,12 @@ auth_verify_email(id_http_req_t *r)
         auth_unavailable(r, "Redis");
         goto done;
     }
-    if (rep->type != REDIS_REPLY_STRING
-        || (pending = json_loads(rep->str, 0, NULL)) == NULL) {
+    if (rep->type != REDIS_REPLY_STRING ||
+        (pending = json_loads(rep->str, 0, NULL)) == NULL) {
         id_http_send_problem(r, 400, "otp_expired",
                              "the code has expired or was never sent; "
-                             "register again", NULL);
+                             "register again",
+                             NULL);
         goto done;
     }
 
@@ -337,17 +336,14 @@ auth_verify_email(id_http_req_t *r)
         break;
     case ID_OTP_EXPIRED:
         id_http_send_problem(r, 400, "otp_expired",
-                             "the code has expired or was already used",
-                             NULL);
+                             "the code has expired or was already used", NULL);
         goto done;
     case ID_OTP_INVALID:
-        id_http_send_problem(r, 400, "invalid_otp", "the code is wrong",
-                             NULL);
+        id_http_send_problem(r, 400, "invalid_otp", "the code is wrong", NULL);
         goto done;
     case ID_OTP_EXCEEDED:
         id_http_send_problem(r, 400, "otp_attempts_exceeded",
-                             "too many wrong codes; ask for a new one",
-                             NULL);
+                             "too many wrong codes; ask for a new one", NULL);
         goto done;
     default:
         auth_unavailable(r, "Redis");
@@ -382,9 +378,8 @@ auth_verify_email(id_http_req_t *r)
     }
     user = id_user_json(res, 0);
     user_id = id_db_value(res, 0, "id");
-    if (user == NULL || user_id == NULL
-        || auth_tokens_issue(app, r, user_id, "user", email, NULL, &tokens)
-               != 0) {
+    if (user == NULL || user_id == NULL ||
+        auth_tokens_issue(app, r, user_id, "user", email, NULL, &tokens) != 0) {
         id_db_rollback();
         auth_unavailable(r, "the database");
         goto done;
@@ -394,15 +389,15 @@ auth_verify_email(id_http_req_t *r)
         json_string_value(json_object_get(pending, "name")),
         json_string_value(json_object_get(pending, "first_name")));
     ev = id_event_identity("user.registered", user_id,
-                           json_pack("{s:s, s:s}", "email", email,
-                                     "session_id", tokens.family_id));
+                           json_pack("{s:s, s:s}", "email", email, "session_id",
+                                     tokens.family_id));
     job = id_event_job("email", email, "welcome",
                        json_pack("{s:s}", "name", name));
     /* the 201 promises both are durable: produce before COMMIT */
     produced = id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
-                             ID_EVENT_TIMEOUT_MS) == 0
-               && id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, email,
-                                job, ID_EVENT_TIMEOUT_MS) == 0;
+                             ID_EVENT_TIMEOUT_MS) == 0 &&
+               id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, email, job,
+                             ID_EVENT_TIMEOUT_MS) == 0;
     if (!produced) {
         id_db_rollback();
         auth_unavailable(r, "the message queue");
@@ -459,8 +454,8 @@ auth_resend_otp(id_http_req_t *r)
         auth_unavailable(r, "Redis");
         goto done;
     }
-    if (rep->type != REDIS_REPLY_STRING
-        || (pending = json_loads(rep->str, 0, NULL)) == NULL) {
+    if (rep->type != REDIS_REPLY_STRING ||
+        (pending = json_loads(rep->str, 0, NULL)) == NULL) {
         auth_accepted(r, email); /* nothing pending: same answer */
         goto done;
     }
@@ -477,9 +472,8 @@ auth_resend_otp(id_http_req_t *r)
     freeReplyObject(rep);
     /* the sign-up lives as long as its newest code */
     rep = id_redis_cmd("EXPIRE %s %d", key, ID_OTP_TTL);
-    if (rep == NULL
-        || id_otp_issue(app->otp_secret, AUTH_OTP_PURPOSE, email, code)
-               != 0) {
+    if (rep == NULL ||
+        id_otp_issue(app->otp_secret, AUTH_OTP_PURPOSE, email, code) != 0) {
         id_otp_throttle_release(AUTH_OTP_PURPOSE, email);
         auth_unavailable(r, "Redis");
         goto done;
@@ -489,8 +483,7 @@ auth_resend_otp(id_http_req_t *r)
             auth_greeting(
                 json_string_value(json_object_get(pending, "name")),
                 json_string_value(json_object_get(pending, "first_name"))),
-            code)
-        != 0) {
+            code) != 0) {
         id_otp_discard(AUTH_OTP_PURPOSE, email);
         id_otp_throttle_release(AUTH_OTP_PURPOSE, email);
         auth_unavailable(r, "the message queue");

@@ -31,8 +31,7 @@ typedef struct {
 
 
 static void
-id_conf_problem(id_conf_report_t *r, const id_conf_spec_t *s,
-                const char *what)
+id_conf_problem(id_conf_report_t *r, const id_conf_spec_t *s, const char *what)
 {
     char line[512];
     int  len;

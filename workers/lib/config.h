@@ -30,13 +30,13 @@
 typedef enum { ID_CONF_STRING, ID_CONF_INT, ID_CONF_BOOL } id_conf_type_t;
 
 typedef struct {
-    const char     *name;     /* environment variable */
-    id_conf_type_t  type;
-    int             required; /* must be set; no default */
-    int             secret;   /* value never logged ("set") */
-    const char     *def;      /* default, or NULL */
-    long            min, max; /* bounds, ID_CONF_INT only */
-    const char     *help;     /* one line, shown when missing/invalid */
+    const char    *name; /* environment variable */
+    id_conf_type_t type;
+    int            required; /* must be set; no default */
+    int            secret;   /* value never logged ("set") */
+    const char    *def;      /* default, or NULL */
+    long           min, max; /* bounds, ID_CONF_INT only */
+    const char    *help;     /* one line, shown when missing/invalid */
 } id_conf_spec_t;
 
 typedef struct id_conf id_conf_t;
@@ -50,7 +50,7 @@ void        id_conf_free(id_conf_t *c);
 /* For tests: like id_conf_load() but the problem lines go into out (one per
  * line, truncated to outlen) instead of stderr, their count into *nproblems,
  * and nothing is logged.  Returns the config or NULL as id_conf_load(). */
-id_conf_t *id_conf_load_report(const id_conf_spec_t *specs, size_t n,
-                               char *out, size_t outlen, int *nproblems);
+id_conf_t *id_conf_load_report(const id_conf_spec_t *specs, size_t n, char *out,
+                               size_t outlen, int *nproblems);
 
 #endif

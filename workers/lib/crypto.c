@@ -70,8 +70,8 @@ id_crypto_uuid4(char out[ID_UUID_LEN + 1])
     snprintf(out, ID_UUID_LEN + 1,
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
              "%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-             b[10], b[11], b[12], b[13], b[14], b[15]);
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+             b[11], b[12], b[13], b[14], b[15]);
     return 0;
 }
 
@@ -98,13 +98,12 @@ id_crypto_is_uuid(const char *s)
 
 
 int
-id_crypto_sha256(const void *data, size_t len,
-                 unsigned char out[ID_SHA256_LEN])
+id_crypto_sha256(const void *data, size_t len, unsigned char out[ID_SHA256_LEN])
 {
     unsigned int n = 0;
 
-    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1
-        || n != ID_SHA256_LEN) {
+    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 ||
+        n != ID_SHA256_LEN) {
         return -1;
     }
     return 0;
@@ -117,9 +116,9 @@ id_crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
 {
     unsigned int n = 0;
 
-    if (keylen > (size_t) INT32_MAX
-        || HMAC(EVP_sha256(), key, (int) keylen, data, len, out, &n) == NULL
-        || n != ID_SHA256_LEN) {
+    if (keylen > (size_t) INT32_MAX ||
+        HMAC(EVP_sha256(), key, (int) keylen, data, len, out, &n) == NULL ||
+        n != ID_SHA256_LEN) {
         return -1;
     }
     return 0;
@@ -134,8 +133,7 @@ id_crypto_equal(const void *a, const void *b, size_t n)
 
 
 int
-id_crypto_b64url_encode(const void *in, size_t len, char *out,
-                        size_t outsize)
+id_crypto_b64url_encode(const void *in, size_t len, char *out, size_t outsize)
 {
     size_t         i, n;
     unsigned char *tmp;
@@ -224,14 +222,13 @@ id_crypto_token(size_t nbytes)
     unsigned char buf[128];
     char         *out;
 
-    if (nbytes == 0 || nbytes > sizeof(buf)
-        || id_crypto_random(buf, nbytes) != 0) {
+    if (nbytes == 0 || nbytes > sizeof(buf) ||
+        id_crypto_random(buf, nbytes) != 0) {
         return NULL;
     }
     out = malloc(ID_B64URL_LEN(nbytes) + 1);
-    if (out != NULL
-        && id_crypto_b64url_encode(buf, nbytes, out,
-                                   ID_B64URL_LEN(nbytes) + 1) != 0) {
+    if (out != NULL && id_crypto_b64url_encode(
+                           buf, nbytes, out, ID_B64URL_LEN(nbytes) + 1) != 0) {
         free(out);
         out = NULL;
     }
@@ -267,17 +264,16 @@ id_crypto_argon2_hash(const id_argon2_params_t *p, const char *password,
     if (id_crypto_random(salt, sizeof(salt)) != 0) {
         return NULL;
     }
-    enclen = argon2_encodedlen(p->iterations, p->memory_kib, p->parallelism,
-                               ID_ARGON2_SALT_LEN, ID_ARGON2_HASH_LEN,
-                               Argon2_id);
+    enclen =
+        argon2_encodedlen(p->iterations, p->memory_kib, p->parallelism,
+                          ID_ARGON2_SALT_LEN, ID_ARGON2_HASH_LEN, Argon2_id);
     enc = malloc(enclen);
     if (enc == NULL) {
         return NULL;
     }
     if (argon2id_hash_encoded(p->iterations, p->memory_kib, p->parallelism,
                               password, len, salt, sizeof(salt),
-                              ID_ARGON2_HASH_LEN, enc, enclen)
-        != ARGON2_OK) {
+                              ID_ARGON2_HASH_LEN, enc, enclen) != ARGON2_OK) {
         free(enc);
         return NULL;
     }
@@ -286,8 +282,7 @@ id_crypto_argon2_hash(const id_argon2_params_t *p, const char *password,
 
 
 int
-id_crypto_argon2_verify(const char *encoded, const char *password,
-                        size_t len)
+id_crypto_argon2_verify(const char *encoded, const char *password, size_t len)
 {
     int rc;
 
@@ -303,8 +298,7 @@ id_crypto_argon2_verify(const char *encoded, const char *password,
 
 
 int
-id_crypto_argon2_needs_rehash(const char *encoded,
-                              const id_argon2_params_t *p)
+id_crypto_argon2_needs_rehash(const char *encoded, const id_argon2_params_t *p)
 {
     char want[64];
 

@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ID_SHA256_LEN   32
-#define ID_UUID_LEN     36                /* without the NUL */
-#define ID_OTP_DIGITS   6
-#define ID_B64URL_LEN(n) (((n) * 4 + 2) / 3) /* unpadded, without NUL */
+#define ID_SHA256_LEN 32
+#define ID_UUID_LEN 36 /* without the NUL */
+#define ID_OTP_DIGITS 6
+#define ID_B64URL_LEN(n) (((n) *4 + 2) / 3) /* unpadded, without NUL */
 
 /* n bytes from the CSPRNG (RAND_bytes). */
 int id_crypto_random(void *buf, size_t n);
@@ -70,7 +70,7 @@ int id_crypto_argon2_verify(const char *encoded, const char *password,
                             size_t len);
 
 /* 1 if an encoded hash uses other parameters than p (re-hash on login). */
-int id_crypto_argon2_needs_rehash(const char *encoded,
+int id_crypto_argon2_needs_rehash(const char               *encoded,
                                   const id_argon2_params_t *p);
 
 #endif

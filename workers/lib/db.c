@@ -9,8 +9,8 @@
 #include "log.h"
 
 /* Set once by id_db_init() before threads start. */
-static char          *id_db_conninfo;
-static pthread_key_t  id_db_key;
+static char         *id_db_conninfo;
+static pthread_key_t id_db_key;
 
 
 static void
@@ -27,8 +27,8 @@ id_db_init(const char *conninfo)
         return -1;
     }
     id_db_conninfo = strdup(conninfo);
-    if (id_db_conninfo == NULL
-        || pthread_key_create(&id_db_key, id_db_thread_exit) != 0) {
+    if (id_db_conninfo == NULL ||
+        pthread_key_create(&id_db_key, id_db_thread_exit) != 0) {
         return -1;
     }
     return 0;
@@ -69,14 +69,13 @@ id_db_conn(void)
 
 
 PGresult *
-id_db_exec(const char *sql, int n, const char *const *params,
-           char sqlstate[6])
+id_db_exec(const char *sql, int n, const char *const *params, char sqlstate[6])
 {
-    int             attempt, in_tx;
-    const char     *st;
-    PGconn         *conn;
-    PGresult       *res = NULL;
-    ExecStatusType  status;
+    int            attempt, in_tx;
+    const char    *st;
+    PGconn        *conn;
+    PGresult      *res = NULL;
+    ExecStatusType status;
 
     if (sqlstate != NULL) {
         sqlstate[0] = '\0';
@@ -145,8 +144,8 @@ id_db_rollback(void)
 {
     PGconn *conn = pthread_getspecific(id_db_key);
 
-    if (conn == NULL || PQstatus(conn) != CONNECTION_OK
-        || PQtransactionStatus(conn) == PQTRANS_IDLE) {
+    if (conn == NULL || PQstatus(conn) != CONNECTION_OK ||
+        PQtransactionStatus(conn) == PQTRANS_IDLE) {
         return 0;
     }
     return id_db_simple("ROLLBACK");

@@ -14,50 +14,81 @@
 
 #include "config.h"
 
-#define ID_ENV_LISTEN                                                        \
-    { "LISTEN", ID_CONF_STRING, 1, 0, NULL, 0, 0,                            \
-      "where to listen: unix:/path/to.sock (mode 0666) or 127.0.0.1:PORT" }
-#define ID_ENV_DATABASE_URL                                                  \
-    { "DATABASE_URL", ID_CONF_STRING, 1, 1, NULL, 0, 0,                      \
-      "PostgreSQL conninfo or URI, e.g. postgresql://identity@/identity" }
-#define ID_ENV_REDIS_URL                                                     \
-    { "REDIS_URL", ID_CONF_STRING, 0, 0, "redis://127.0.0.1:6379", 0, 0,     \
-      "redis://[:password@]host:port[/db] or unix:///path/redis.sock" }
-#define ID_ENV_KAFKA_BROKERS                                                 \
-    { "KAFKA_BROKERS", ID_CONF_STRING, 1, 0, NULL, 0, 0,                     \
-      "Kafka bootstrap servers host:port[,host:port]" }
-#define ID_ENV_HTTP_THREADS                                                  \
-    { "HTTP_THREADS", ID_CONF_INT, 0, 0, "4", 1, 256,                        \
-      "HTTP worker threads (each has its own DB and Redis connection)" }
-#define ID_ENV_MAX_BODY_BYTES                                                \
-    { "MAX_BODY_BYTES", ID_CONF_INT, 0, 0, "16384", 256, 10485760,           \
-      "largest accepted request body in bytes (413 beyond)" }
-#define ID_ENV_JWT_SIGNING_KEY_FILE                                          \
-    { "JWT_SIGNING_KEY_FILE", ID_CONF_STRING, 1, 0, NULL, 0, 0,              \
-      "private JWK / JWK set written by identity-keygen (first key signs)" }
-#define ID_ENV_JWT_ISSUER                                                    \
-    { "JWT_ISSUER", ID_CONF_STRING, 0, 0, "identity", 0, 0,                  \
-      "the iss claim of access tokens (the gateway checks it)" }
-#define ID_ENV_JWT_AUDIENCE                                                  \
-    { "JWT_AUDIENCE", ID_CONF_STRING, 0, 0, "identity-api", 0, 0,            \
-      "the aud claim of access tokens (the gateway checks it)" }
-#define ID_ENV_JWT_ACCESS_TTL                                                \
-    { "JWT_ACCESS_TTL", ID_CONF_INT, 0, 0, "900", 30, 86400,                 \
-      "access token lifetime in seconds" }
-#define ID_ENV_REFRESH_TTL                                                   \
-    { "REFRESH_TTL", ID_CONF_INT, 0, 0, "2592000", 300, 31536000,            \
-      "refresh token (session) lifetime in seconds" }
-#define ID_ENV_OTP_SECRET                                                    \
-    { "OTP_SECRET", ID_CONF_STRING, 1, 1, NULL, 32, 0,                       \
-      "HMAC key for hashing one-time codes, at least 32 characters" }
-#define ID_ENV_ARGON2_MEMORY_KIB                                             \
-    { "ARGON2_MEMORY_KIB", ID_CONF_INT, 0, 0, "19456", 8, 4194304,           \
-      "Argon2id memory cost in KiB (OWASP minimum 19456)" }
-#define ID_ENV_ARGON2_ITERATIONS                                             \
-    { "ARGON2_ITERATIONS", ID_CONF_INT, 0, 0, "2", 1, 100,                   \
-      "Argon2id time cost (passes)" }
-#define ID_ENV_ARGON2_PARALLELISM                                            \
-    { "ARGON2_PARALLELISM", ID_CONF_INT, 0, 0, "1", 1, 64,                   \
-      "Argon2id lanes" }
+#define ID_ENV_LISTEN                                                          \
+    {                                                                          \
+        "LISTEN", ID_CONF_STRING, 1, 0, NULL, 0, 0,                            \
+            "where to listen: unix:/path/to.sock (mode 0666) or "              \
+            "127.0.0.1:PORT"                                                   \
+    }
+#define ID_ENV_DATABASE_URL                                                    \
+    {                                                                          \
+        "DATABASE_URL", ID_CONF_STRING, 1, 1, NULL, 0, 0,                      \
+            "PostgreSQL conninfo or URI, e.g. postgresql://identity@/identity" \
+    }
+#define ID_ENV_REDIS_URL                                                       \
+    {                                                                          \
+        "REDIS_URL", ID_CONF_STRING, 0, 0, "redis://127.0.0.1:6379", 0, 0,     \
+            "redis://[:password@]host:port[/db] or unix:///path/redis.sock"    \
+    }
+#define ID_ENV_KAFKA_BROKERS                                                   \
+    {                                                                          \
+        "KAFKA_BROKERS", ID_CONF_STRING, 1, 0, NULL, 0, 0,                     \
+            "Kafka bootstrap servers host:port[,host:port]"                    \
+    }
+#define ID_ENV_HTTP_THREADS                                                    \
+    {                                                                          \
+        "HTTP_THREADS", ID_CONF_INT, 0, 0, "4", 1, 256,                        \
+            "HTTP worker threads (each has its own DB and Redis connection)"   \
+    }
+#define ID_ENV_MAX_BODY_BYTES                                                  \
+    {                                                                          \
+        "MAX_BODY_BYTES", ID_CONF_INT, 0, 0, "16384", 256, 10485760,           \
+            "largest accepted request body in bytes (413 beyond)"              \
+    }
+#define ID_ENV_JWT_SIGNING_KEY_FILE                                            \
+    {                                                                          \
+        "JWT_SIGNING_KEY_FILE", ID_CONF_STRING, 1, 0, NULL, 0, 0,              \
+            "private JWK / JWK set written by identity-keygen (first key "     \
+            "signs)"                                                           \
+    }
+#define ID_ENV_JWT_ISSUER                                                      \
+    {                                                                          \
+        "JWT_ISSUER", ID_CONF_STRING, 0, 0, "identity", 0, 0,                  \
+            "the iss claim of access tokens (the gateway checks it)"           \
+    }
+#define ID_ENV_JWT_AUDIENCE                                                    \
+    {                                                                          \
+        "JWT_AUDIENCE", ID_CONF_STRING, 0, 0, "identity-api", 0, 0,            \
+            "the aud claim of access tokens (the gateway checks it)"           \
+    }
+#define ID_ENV_JWT_ACCESS_TTL                                                  \
+    {                                                                          \
+        "JWT_ACCESS_TTL", ID_CONF_INT, 0, 0, "900", 30, 86400,                 \
+            "access token lifetime in seconds"                                 \
+    }
+#define ID_ENV_REFRESH_TTL                                                     \
+    {                                                                          \
+        "REFRESH_TTL", ID_CONF_INT, 0, 0, "2592000", 300, 31536000,            \
+            "refresh token (session) lifetime in seconds"                      \
+    }
+#define ID_ENV_OTP_SECRET                                                      \
+    {                                                                          \
+        "OTP_SECRET", ID_CONF_STRING, 1, 1, NULL, 32, 0,                       \
+            "HMAC key for hashing one-time codes, at least 32 characters"      \
+    }
+#define ID_ENV_ARGON2_MEMORY_KIB                                               \
+    {                                                                          \
+        "ARGON2_MEMORY_KIB", ID_CONF_INT, 0, 0, "19456", 8, 4194304,           \
+            "Argon2id memory cost in KiB (OWASP minimum 19456)"                \
+    }
+#define ID_ENV_ARGON2_ITERATIONS                                               \
+    {                                                                          \
+        "ARGON2_ITERATIONS", ID_CONF_INT, 0, 0, "2", 1, 100,                   \
+            "Argon2id time cost (passes)"                                      \
+    }
+#define ID_ENV_ARGON2_PARALLELISM                                              \
+    {                                                                          \
+        "ARGON2_PARALLELISM", ID_CONF_INT, 0, 0, "1", 1, 64, "Argon2id lanes"  \
+    }
 
 #endif

@@ -36,26 +36,33 @@ id_event_job(const char *channel, const char *to, const char *template_name,
         return NULL;
     }
     id_event_now(now);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "id", uuid,
-                     "type", "notification", "channel", channel, "to", to,
-                     "template", template_name, "data",
-                     data ? data : json_object(), "created_at", now);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "id", uuid, "type",
+                     "notification", "channel", channel, "to", to, "template",
+                     template_name, "data", data ? data : json_object(),
+                     "created_at", now);
 }
 
 
 json_t *
 id_event_identity(const char *type, const char *subject, json_t *data)
 {
-    char uuid[ID_UUID_LEN + 1], now[32];
+    char        uuid[ID_UUID_LEN + 1], now[32];
+    const char *rid = id_log_request_id();
+    json_t     *ev;
 
     if (id_crypto_uuid4(uuid) != 0) {
         json_decref(data);
         return NULL;
     }
     id_event_now(now);
-    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", uuid, "type", type,
-                     "occurred_at", now, "subject", subject, "data",
-                     data ? data : json_object());
+    ev = json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", uuid, "type", type,
+                   "occurred_at", now, "subject", subject, "data",
+                   data ? data : json_object());
+    /* lets the audit trail join the event to the request's log lines */
+    if (ev != NULL && rid[0] != '\0') {
+        json_object_set_new(ev, "request_id", json_string(rid));
+    }
+    return ev;
 }
 
 

@@ -6,7 +6,8 @@
  *    "to","template","data":{...},"created_at":"<RFC 3339>"}
  * Identity event, topic ID_TOPIC_EVENTS, key = user id:
  *   {"id":"<uuid>","type":"user.registered"|...,"occurred_at":"<RFC 3339>",
- *    "subject":"<user id>","data":{...}}
+ *    "subject":"<user id>","data":{...},"request_id":"<X-Request-Id>"}
+ * (request_id only when the event comes from a request)
  * Never a password, OTP or token in an event (a notification job carries
  * the OTP its email needs, nothing else secret).
  *
@@ -24,15 +25,14 @@
 #include "kafka.h"
 
 #define ID_TOPIC_NOTIFICATIONS "identity.notifications"
-#define ID_TOPIC_EVENTS        "identity.events"
-#define ID_EVENT_TIMEOUT_MS    5000
+#define ID_TOPIC_EVENTS "identity.events"
+#define ID_EVENT_TIMEOUT_MS 5000
 
 json_t *id_event_job(const char *channel, const char *to,
                      const char *template_name, json_t *data);
-json_t *id_event_identity(const char *type, const char *subject,
-                          json_t *data);
-int     id_event_send(id_kafka_producer_t *p, const char *topic,
-                      const char *key, const json_t *msg, int timeout_ms);
-void    id_event_now(char out[32]);
+json_t *id_event_identity(const char *type, const char *subject, json_t *data);
+int  id_event_send(id_kafka_producer_t *p, const char *topic, const char *key,
+                   const json_t *msg, int timeout_ms);
+void id_event_now(char out[32]);
 
 #endif

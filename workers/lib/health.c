@@ -17,7 +17,8 @@ id_health_report(const id_health_t *h, int *ok)
     if (h != NULL && h->postgres) {
         up = id_db_ping() == 0;
         *ok &= up;
-        json_object_set_new(checks, "postgres", json_string(up ? "ok" : "down"));
+        json_object_set_new(checks, "postgres",
+                            json_string(up ? "ok" : "down"));
     }
     if (h != NULL && h->redis) {
         up = id_redis_ping() == 0;
@@ -29,8 +30,8 @@ id_health_report(const id_health_t *h, int *ok)
         *ok &= up;
         json_object_set_new(checks, "kafka", json_string(up ? "ok" : "down"));
     }
-    return json_pack("{s:s, s:o}", "status", *ok ? "ok" : "degraded",
-                     "checks", checks);
+    return json_pack("{s:s, s:o}", "status", *ok ? "ok" : "degraded", "checks",
+                     checks);
 }
 
 

@@ -31,11 +31,13 @@ json_t *id_health_report(const id_health_t *h, int *ok);
 void id_health_live(id_http_req_t *r);
 void id_health_ready(id_http_req_t *r);
 
-#define ID_HEALTH_ROUTES                                 \
-    { "GET", "/api/health", 0, id_health_ready },        \
-    { "GET", "/api/health/live", 0, id_health_live },    \
-    { "GET", "/api/health/ready", 0, id_health_ready },  \
-    { "GET", "/health/live", 0, id_health_live },        \
-    { "GET", "/health/ready", 0, id_health_ready }
+#define ID_HEALTH_ROUTES                                                       \
+    { "GET", "/api/health", 0, id_health_ready },                              \
+        { "GET", "/api/health/live", 0, id_health_live },                      \
+        { "GET", "/api/health/ready", 0, id_health_ready },                    \
+        { "GET", "/health/live", 0, id_health_live },                          \
+    {                                                                          \
+        "GET", "/health/ready", 0, id_health_ready                             \
+    }
 
 #endif

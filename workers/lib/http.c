@@ -36,9 +36,9 @@ typedef struct {
     id_http_server_t      *srv;
     struct MHD_Connection *conn;
     const id_http_route_t *route;
-    int                    early;     /* status decided before the body */
+    int                    early; /* status decided before the body */
     const char            *early_code;
-    const char            *allow;     /* 405: methods of the path */
+    const char            *allow; /* 405: methods of the path */
     char                  *body;
     size_t                 len, cap;
     int                    too_large;
@@ -46,15 +46,15 @@ typedef struct {
     char                   rid[129];
     char                   allow_buf[64];
     /* the answer */
-    int                    sent;
-    int                    status;
-    char                  *resp;
-    size_t                 resp_len;
-    const char            *ctype;
-    int                    has_cache_control;
-    size_t                 nheaders;
-    char                  *hname[ID_HTTP_MAX_HEADERS];
-    char                  *hvalue[ID_HTTP_MAX_HEADERS];
+    int         sent;
+    int         status;
+    char       *resp;
+    size_t      resp_len;
+    const char *ctype;
+    int         has_cache_control;
+    size_t      nheaders;
+    char       *hname[ID_HTTP_MAX_HEADERS];
+    char       *hvalue[ID_HTTP_MAX_HEADERS];
 } id_http_ctx_t;
 
 
@@ -72,8 +72,7 @@ id_http_query(id_http_req_t *r, const char *name)
 {
     id_http_ctx_t *ctx = r->priv;
 
-    return MHD_lookup_connection_value(ctx->conn, MHD_GET_ARGUMENT_KIND,
-                                       name);
+    return MHD_lookup_connection_value(ctx->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 
@@ -87,8 +86,8 @@ id_http_add_header(id_http_req_t *r, const char *name, const char *value)
     }
     ctx->hname[ctx->nheaders] = strdup(name);
     ctx->hvalue[ctx->nheaders] = strdup(value);
-    if (ctx->hname[ctx->nheaders] == NULL
-        || ctx->hvalue[ctx->nheaders] == NULL) {
+    if (ctx->hname[ctx->nheaders] == NULL ||
+        ctx->hvalue[ctx->nheaders] == NULL) {
         free(ctx->hname[ctx->nheaders]);
         free(ctx->hvalue[ctx->nheaders]);
         return -1;
@@ -173,8 +172,7 @@ id_http_rid_ok(const char *s)
         return 0;
     }
     return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                     "0123456789-_.:")
-           == n;
+                     "0123456789-_.:") == n;
 }
 
 
@@ -192,8 +190,8 @@ id_http_route(id_http_ctx_t *ctx, const char *url, const char *method)
         len = strlen(rt->path);
         rest = NULL;
         brace = strrchr(rt->path, '{');
-        if (len >= 3 && rt->path[len - 1] == '}' && brace != NULL
-            && brace > rt->path && brace[-1] == '/') {
+        if (len >= 3 && rt->path[len - 1] == '}' && brace != NULL &&
+            brace > rt->path && brace[-1] == '/') {
             if (strncmp(url, rt->path, (size_t) (brace - rt->path)) != 0) {
                 continue;
             }
@@ -204,16 +202,15 @@ id_http_route(id_http_ctx_t *ctx, const char *url, const char *method)
         } else if (strcmp(url, rt->path) != 0) {
             continue;
         }
-        if (strcmp(method, rt->method) == 0
-            || (strcmp(method, "HEAD") == 0
-                && strcmp(rt->method, "GET") == 0)) {
+        if (strcmp(method, rt->method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
             ctx->route = rt;
             ctx->req.param = rest;
             return;
         }
-        if (strstr(ctx->allow_buf, rt->method) == NULL
-            && strlen(ctx->allow_buf) + strlen(rt->method) + 3
-                   < sizeof(ctx->allow_buf)) {
+        if (strstr(ctx->allow_buf, rt->method) == NULL &&
+            strlen(ctx->allow_buf) + strlen(rt->method) + 3 <
+                sizeof(ctx->allow_buf)) {
             if (ctx->allow_buf[0] != '\0') {
                 strcat(ctx->allow_buf, ", ");
             }
@@ -293,8 +290,8 @@ id_http_media_json(const char *ctype)
         return 1;
     }
     /* application/<something>+json (e.g. merge-patch+json) */
-    return n > 17 && strncasecmp(ctype, "application/", 12) == 0
-           && strncasecmp(ctype + n - 5, "+json", 5) == 0;
+    return n > 17 && strncasecmp(ctype, "application/", 12) == 0 &&
+           strncasecmp(ctype + n - 5, "+json", 5) == 0;
 }
 
 
@@ -425,8 +422,8 @@ id_http_respond(id_http_ctx_t *ctx)
     MHD_destroy_response(resp);
 
     clock_gettime(CLOCK_MONOTONIC, &now);
-    ms = (now.tv_sec - ctx->start.tv_sec) * 1000
-         + (now.tv_nsec - ctx->start.tv_nsec) / 1000000;
+    ms = (now.tv_sec - ctx->start.tv_sec) * 1000 +
+         (now.tv_nsec - ctx->start.tv_nsec) / 1000000;
     snprintf(status, sizeof(status), "%d", ctx->status);
     snprintf(latency, sizeof(latency), "%ld", ms);
     id_log_write(ctx->status >= 500 ? "error" : "info", "http.request",
@@ -439,9 +436,8 @@ id_http_respond(id_http_ctx_t *ctx)
 
 static enum MHD_Result
 id_http_access(void *cls, struct MHD_Connection *conn, const char *url,
-               const char *method, const char *version,
-               const char *upload_data, size_t *upload_data_size,
-               void **con_cls)
+               const char *method, const char *version, const char *upload_data,
+               size_t *upload_data_size, void **con_cls)
 {
     size_t            cap;
     char             *p;
@@ -551,8 +547,8 @@ id_http_listen_unix(const char *path)
     struct stat        st;
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
-        id_log_error("http.listen", "err", "unix socket path too long",
-                     "path", path, NULL);
+        id_log_error("http.listen", "err", "unix socket path too long", "path",
+                     path, NULL);
         return -1;
     }
     memset(&sa, 0, sizeof(sa));
@@ -567,11 +563,12 @@ id_http_listen_unix(const char *path)
         }
         /* a socket nobody accepts on is stale: replace it */
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd >= 0
-            && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
+        if (fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
             close(fd);
-            id_log_error("http.listen", "err", "socket in use by another "
-                         "process", "path", path, NULL);
+            id_log_error("http.listen", "err",
+                         "socket in use by another "
+                         "process",
+                         "path", path, NULL);
             return -1;
         }
         if (fd >= 0) {
@@ -581,10 +578,9 @@ id_http_listen_unix(const char *path)
     }
 
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0
-        || chmod(path, 0666) != 0 || listen(fd, 512) != 0) {
-        id_log_error("http.listen", "err", strerror(errno), "path", path,
-                     NULL);
+    if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0 ||
+        chmod(path, 0666) != 0 || listen(fd, 512) != 0) {
+        id_log_error("http.listen", "err", strerror(errno), "path", path, NULL);
         if (fd >= 0) {
             close(fd);
         }
@@ -597,10 +593,10 @@ id_http_listen_unix(const char *path)
 static int
 id_http_listen_tcp(const char *hostport)
 {
-    int              fd = -1, one = 1, rc;
-    char             host[256];
-    const char      *colon;
-    struct addrinfo  hints, *res = NULL, *ai;
+    int             fd = -1, one = 1, rc;
+    char            host[256];
+    const char     *colon;
+    struct addrinfo hints, *res = NULL, *ai;
 
     colon = strrchr(hostport, ':');
     if (colon == NULL || (size_t) (colon - hostport) >= sizeof(host)) {
@@ -619,8 +615,8 @@ id_http_listen_tcp(const char *hostport)
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
     if (rc != 0) {
-        id_log_error("http.listen", "err", gai_strerror(rc), "listen",
-                     hostport, NULL);
+        id_log_error("http.listen", "err", gai_strerror(rc), "listen", hostport,
+                     NULL);
         return -1;
     }
     for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -630,16 +626,16 @@ id_http_listen_tcp(const char *hostport)
             continue;
         }
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0
-            && listen(fd, 512) == 0) {
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+            listen(fd, 512) == 0) {
             break;
         }
         close(fd);
         fd = -1;
     }
     if (fd < 0) {
-        id_log_error("http.listen", "err", strerror(errno), "listen",
-                     hostport, NULL);
+        id_log_error("http.listen", "err", strerror(errno), "listen", hostport,
+                     NULL);
     }
     freeaddrinfo(res);
     return fd;
@@ -702,9 +698,8 @@ id_http_start(const id_http_opts_t *opts)
 
     s->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL,
-        id_http_access, s, MHD_OPTION_EXTERNAL_LOGGER, id_http_mhd_log, s,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket) s->fd,
+        NULL, NULL, id_http_access, s, MHD_OPTION_EXTERNAL_LOGGER,
+        id_http_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) s->fd,
         MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned int) (opts->threads ? opts->threads : 1),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
@@ -715,8 +710,8 @@ id_http_start(const id_http_opts_t *opts)
         goto failed;
     }
     snprintf(threads, sizeof(threads), "%u", opts->threads);
-    id_log_info("http.listening", "listen", opts->listen, "threads",
-                threads, NULL);
+    id_log_info("http.listening", "listen", opts->listen, "threads", threads,
+                NULL);
     return s;
 
 failed:

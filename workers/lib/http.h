@@ -32,7 +32,7 @@
 
 #include <jansson.h>
 
-#define ID_HTTP_JSON   0x1u /* body is a JSON object */
+#define ID_HTTP_JSON 0x1u   /* body is a JSON object */
 #define ID_HTTP_BEARER 0x2u /* needs the gateway's X-Identity-* headers */
 
 typedef struct id_http_req    id_http_req_t;
@@ -41,10 +41,10 @@ typedef struct id_http_server id_http_server_t;
 typedef void (*id_http_handler_pt)(id_http_req_t *r);
 
 typedef struct {
-    const char         *method;
-    const char         *path;
-    unsigned            flags;
-    id_http_handler_pt  handler;
+    const char        *method;
+    const char        *path;
+    unsigned           flags;
+    id_http_handler_pt handler;
 } id_http_route_t;
 
 /* The identity forwarded by the gateway (NULL when absent). */
@@ -53,29 +53,29 @@ typedef struct {
 } id_http_identity_t;
 
 struct id_http_req {
-    const char          *method;
-    const char          *path;       /* without the query string */
-    const char          *param;      /* the "{name}" segment, or NULL */
-    const char          *request_id;
-    const char          *body;       /* NUL-terminated, may be "" */
-    size_t               body_len;
-    json_t              *json;       /* ID_HTTP_JSON routes */
-    id_http_identity_t   id;
-    const char          *client_ip;  /* X-Real-IP, or NULL */
-    const char          *user_agent; /* or NULL */
-    void                *app;        /* id_http_opts_t.app */
-    const void          *health;     /* id_http_opts_t.health */
-    void                *priv;       /* the server's, do not touch */
+    const char        *method;
+    const char        *path;  /* without the query string */
+    const char        *param; /* the "{name}" segment, or NULL */
+    const char        *request_id;
+    const char        *body; /* NUL-terminated, may be "" */
+    size_t             body_len;
+    json_t            *json; /* ID_HTTP_JSON routes */
+    id_http_identity_t id;
+    const char        *client_ip;  /* X-Real-IP, or NULL */
+    const char        *user_agent; /* or NULL */
+    void              *app;        /* id_http_opts_t.app */
+    const void        *health;     /* id_http_opts_t.health */
+    void              *priv;       /* the server's, do not touch */
 };
 
 typedef struct {
-    const char            *listen;    /* unix:/path or 127.0.0.1:PORT */
+    const char            *listen; /* unix:/path or 127.0.0.1:PORT */
     unsigned               threads;
     size_t                 max_body;
     const id_http_route_t *routes;
     size_t                 nroutes;
-    void                  *app;       /* handed to handlers as r->app */
-    const void            *health;    /* handed to handlers as r->health */
+    void                  *app;    /* handed to handlers as r->app */
+    const void            *health; /* handed to handlers as r->health */
 } id_http_opts_t;
 
 /* A request header (case-insensitive) or NULL. */
@@ -84,8 +84,7 @@ const char *id_http_header(id_http_req_t *r, const char *name);
 const char *id_http_query(id_http_req_t *r, const char *name);
 
 /* Adds a response header (copied). 0 ok, -1 error. */
-int id_http_add_header(id_http_req_t *r, const char *name,
-                       const char *value);
+int id_http_add_header(id_http_req_t *r, const char *name, const char *value);
 
 /* The answers.  They take ownership of body (steal).  0 ok, -1 error. */
 int id_http_send_json(id_http_req_t *r, int status, json_t *body);

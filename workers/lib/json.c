@@ -44,8 +44,8 @@ id_json_field(const json_t *obj, const char *name)
         return NULL;
     }
     v = json_object_get(obj, name);
-    if ((v == NULL || json_is_null(v))
-        && id_json_camel(name, camel, sizeof(camel)) == 0) {
+    if ((v == NULL || json_is_null(v)) &&
+        id_json_camel(name, camel, sizeof(camel)) == 0) {
         v = json_object_get(obj, camel);
     }
     if (v != NULL && json_is_null(v)) {
@@ -109,8 +109,7 @@ id_json_string(const json_t *obj, const char *name, int required, size_t min,
         if (n == 0 && min > 0) {
             snprintf(msg, sizeof(msg), "must not be empty");
         } else if (n < min) {
-            snprintf(msg, sizeof(msg), "must be at least %zu characters",
-                     min);
+            snprintf(msg, sizeof(msg), "must be at least %zu characters", min);
         } else {
             snprintf(msg, sizeof(msg), "must be at most %zu characters", max);
         }
@@ -153,13 +152,13 @@ id_email_normalize(const char *in, char *out, size_t outlen)
     static const char local_ok[] = "abcdefghijklmnopqrstuvwxyz"
                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                                    ".!#$%&'*+/=?^_`{|}~-";
-    size_t      n, i, label;
-    const char *at, *d;
+    size_t            n, i, label;
+    const char       *at, *d;
 
     n = strlen(in);
     at = strchr(in, '@');
-    if (n == 0 || n > 254 || n + 1 > outlen || at == NULL
-        || strchr(at + 1, '@') != NULL) {
+    if (n == 0 || n > 254 || n + 1 > outlen || at == NULL ||
+        strchr(at + 1, '@') != NULL) {
         return -1;
     }
     /* local part: dot-atom, no quoted strings */
@@ -167,17 +166,17 @@ id_email_normalize(const char *in, char *out, size_t outlen)
         return -1;
     }
     for (i = 0; in + i < at; i++) {
-        if (strchr(local_ok, in[i]) == NULL
-            || (in[i] == '.' && in[i + 1] == '.')) {
+        if (strchr(local_ok, in[i]) == NULL ||
+            (in[i] == '.' && in[i + 1] == '.')) {
             return -1;
         }
     }
     /* domain: LDH labels of 1..63, at least two, last one not numeric */
     label = 0;
-    for (d = at + 1; ; d++) {
+    for (d = at + 1;; d++) {
         if (*d == '.' || *d == '\0') {
-            if (label == 0 || label > 63 || d[-1] == '-'
-                || d[-(long) label] == '-') {
+            if (label == 0 || label > 63 || d[-1] == '-' ||
+                d[-(long) label] == '-') {
                 return -1;
             }
             if (*d == '\0') {

@@ -32,14 +32,12 @@
 
 json_t *id_json_field(const json_t *obj, const char *name);
 int     id_json_string(const json_t *obj, const char *name, int required,
-                       size_t min, size_t max, const char **out,
-                       json_t *errors);
-int     id_json_bool(const json_t *obj, const char *name, int *out,
-                     json_t *errors);
-int     id_json_email(const json_t *obj, const char *name, int required,
-                      char *out, size_t outlen, json_t *errors);
-int     id_email_normalize(const char *in, char *out, size_t outlen);
-size_t  id_json_utf8_len(const char *s);
-char   *id_json_dumps(const json_t *v);
+                       size_t min, size_t max, const char **out, json_t *errors);
+int id_json_bool(const json_t *obj, const char *name, int *out, json_t *errors);
+int id_json_email(const json_t *obj, const char *name, int required, char *out,
+                  size_t outlen, json_t *errors);
+int id_email_normalize(const char *in, char *out, size_t outlen);
+size_t id_json_utf8_len(const char *s);
+char  *id_json_dumps(const json_t *v);
 
 #endif

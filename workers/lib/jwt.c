@@ -20,8 +20,8 @@ typedef struct {
 } id_jwt_key_t;
 
 struct id_jwt_keys {
-    id_jwt_key_t    keys[ID_JWT_MAX_KEYS];
-    size_t          n;
+    id_jwt_key_t keys[ID_JWT_MAX_KEYS];
+    size_t       n;
     /* cjose keeps a reference count inside the key that signing touches:
      * serialise signing instead of trusting it across threads */
     pthread_mutex_t lock;
@@ -40,9 +40,9 @@ id_jwt_alg_for(const json_t *jwk)
         return NULL;
     }
     if (alg != NULL) {
-        if ((strcmp(alg, "ES256") == 0 && strcmp(kty, "EC") == 0)
-            || (strcmp(alg, "RS256") == 0 && strcmp(kty, "RSA") == 0)
-            || (strcmp(alg, "HS256") == 0 && strcmp(kty, "oct") == 0)) {
+        if ((strcmp(alg, "ES256") == 0 && strcmp(kty, "EC") == 0) ||
+            (strcmp(alg, "RS256") == 0 && strcmp(kty, "RSA") == 0) ||
+            (strcmp(alg, "HS256") == 0 && strcmp(kty, "oct") == 0)) {
             return alg;
         }
         return NULL; /* an algorithm we do not sign with */
@@ -76,8 +76,10 @@ id_jwt_key_add(id_jwt_keys_t *k, const json_t *jwk, char *err, size_t errlen)
     alg = id_jwt_alg_for(jwk);
     kid = json_string_value(json_object_get(jwk, "kid"));
     if (alg == NULL) {
-        snprintf(err, errlen, "key %zu: unsupported kty/alg (ES256 P-256, "
-                 "RS256, HS256)", k->n);
+        snprintf(err, errlen,
+                 "key %zu: unsupported kty/alg (ES256 P-256, "
+                 "RS256, HS256)",
+                 k->n);
         return -1;
     }
     if (kid == NULL || kid[0] == '\0' || strlen(kid) >= sizeof(key->kid)) {
@@ -95,8 +97,8 @@ id_jwt_key_add(id_jwt_keys_t *k, const json_t *jwk, char *err, size_t errlen)
         snprintf(err, errlen, "key %s: %s", kid, cerr.message);
         return -1;
     }
-    if (cjose_jwk_get_keydata(key->jwk, &cerr) == NULL
-        || (strcmp(alg, "HS256") != 0 && !json_object_get(jwk, "d"))) {
+    if (cjose_jwk_get_keydata(key->jwk, &cerr) == NULL ||
+        (strcmp(alg, "HS256") != 0 && !json_object_get(jwk, "d"))) {
         snprintf(err, errlen, "key %s: not a private key", kid);
         cjose_jwk_release(key->jwk);
         key->jwk = NULL;
@@ -150,7 +152,8 @@ id_jwt_keys_parse(const char *text, char *err, size_t errlen)
             snprintf(err, errlen, "\"keys\" must be a non-empty array");
             goto failed;
         }
-        json_array_foreach(keys, i, jwk) {
+        json_array_foreach(keys, i, jwk)
+        {
             if (id_jwt_key_add(k, jwk, err, errlen) != 0) {
                 goto failed;
             }
@@ -182,8 +185,8 @@ id_jwt_keys_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot open", path);
         return NULL;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || len > 1 << 20
-        || fseek(f, 0, SEEK_SET) != 0) {
+    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || len > 1 << 20 ||
+        fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
         snprintf(err, errlen, "%s: cannot read", path);
         return NULL;
@@ -272,8 +275,8 @@ id_jwt_claims_new(const id_jwt_claims_t *c)
         json_object_set_new(o, "email", json_string(c->email));
     }
     /* every member but email is required: a NULL string makes it null */
-    if (json_object_size(o) < 9 || !json_is_string(json_object_get(o, "sub"))
-        || !json_is_string(json_object_get(o, "sid"))) {
+    if (json_object_size(o) < 9 || !json_is_string(json_object_get(o, "sub")) ||
+        !json_is_string(json_object_get(o, "sid"))) {
         json_decref(o);
         return NULL;
     }
@@ -295,10 +298,10 @@ id_jwt_sign(id_jwt_keys_t *k, const json_t *claims, char **token)
     *token = NULL;
     payload = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
     hdr = cjose_header_new(&cerr);
-    if (payload == NULL || hdr == NULL
-        || !cjose_header_set(hdr, CJOSE_HDR_ALG, key->alg, &cerr)
-        || !cjose_header_set(hdr, CJOSE_HDR_KID, key->kid, &cerr)
-        || !cjose_header_set(hdr, "typ", "JWT", &cerr)) {
+    if (payload == NULL || hdr == NULL ||
+        !cjose_header_set(hdr, CJOSE_HDR_ALG, key->alg, &cerr) ||
+        !cjose_header_set(hdr, CJOSE_HDR_KID, key->kid, &cerr) ||
+        !cjose_header_set(hdr, "typ", "JWT", &cerr)) {
         goto done;
     }
     pthread_mutex_lock(&k->lock);
@@ -351,8 +354,8 @@ id_jwt_verify(id_jwt_keys_t *k, const char *token, json_t **claims)
         goto done;
     }
     pthread_mutex_lock(&k->lock);
-    if (cjose_jws_verify(jws, key->jwk, &cerr)
-        && cjose_jws_get_plaintext(jws, &plain, &len, &cerr)) {
+    if (cjose_jws_verify(jws, key->jwk, &cerr) &&
+        cjose_jws_get_plaintext(jws, &plain, &len, &cerr)) {
         *claims = json_loadb((const char *) plain, len, 0, NULL);
     }
     pthread_mutex_unlock(&k->lock);

@@ -27,43 +27,43 @@
 
 
 typedef struct {
-    int                  done;
-    int                  refs;      /* the caller + librdkafka */
-    rd_kafka_resp_err_t  err;
+    int                 done;
+    int                 refs; /* the caller + librdkafka */
+    rd_kafka_resp_err_t err;
 } id_kafka_wait_t;
 
 
 struct id_kafka_producer {
-    rd_kafka_t          *rk;
-    pthread_t            poller;
-    atomic_int           stop;
-    pthread_mutex_t      mu;        /* guards every id_kafka_wait_t */
-    pthread_cond_t       cond;      /* broadcast on each delivery report */
+    rd_kafka_t     *rk;
+    pthread_t       poller;
+    atomic_int      stop;
+    pthread_mutex_t mu;   /* guards every id_kafka_wait_t */
+    pthread_cond_t  cond; /* broadcast on each delivery report */
 };
 
 
 typedef struct {
-    char                *topic;
-    int32_t              partition;
-    int64_t              offset;    /* the message to deliver again */
-    int                  attempt;   /* of its last delivery */
-    int                  paused;
-    int64_t              resume_at; /* monotonic ms */
+    char   *topic;
+    int32_t partition;
+    int64_t offset;  /* the message to deliver again */
+    int     attempt; /* of its last delivery */
+    int     paused;
+    int64_t resume_at; /* monotonic ms */
 } id_kafka_retry_t;
 
 
 struct id_kafka_consumer {
-    rd_kafka_t          *rk;
-    id_kafka_retry_t    *retries;
-    size_t               nretries;
-    size_t               cap;
+    rd_kafka_t       *rk;
+    id_kafka_retry_t *retries;
+    size_t            nretries;
+    size_t            cap;
 };
 
 
 /* Optional security settings: environment variable -> librdkafka name. */
 static const struct {
-    const char  *env;
-    const char  *prop;
+    const char *env;
+    const char *prop;
 } id_kafka_env_props[] = {
     { "KAFKA_SECURITY_PROTOCOL", "security.protocol" },
     { "KAFKA_SASL_MECHANISM", "sasl.mechanisms" },
@@ -102,7 +102,7 @@ id_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
 static void
 id_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    char  fatal[512];
+    char fatal[512];
 
     (void) opaque;
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -111,8 +111,8 @@ id_kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         return;
     }
     /* Transport errors are retried by librdkafka: worth a warning only. */
-    id_log_warn("kafka.error", "code", rd_kafka_err2name(err), "reason",
-                reason, NULL);
+    id_log_warn("kafka.error", "code", rd_kafka_err2name(err), "reason", reason,
+                NULL);
 }
 
 
@@ -120,11 +120,10 @@ static int
 id_kafka_set(rd_kafka_conf_t *conf, const char *name, const char *value,
              char *err, size_t errlen)
 {
-    char  why[256];
+    char why[256];
 
-    if (rd_kafka_conf_set(conf, name, value, why, sizeof(why))
-        != RD_KAFKA_CONF_OK)
-    {
+    if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) !=
+        RD_KAFKA_CONF_OK) {
         snprintf(err, errlen, "kafka: %s: %s", name, why);
         return -1;
     }
@@ -139,33 +138,30 @@ static rd_kafka_conf_t *
 id_kafka_conf_common(const char *brokers, const char *client_id, char *err,
                      size_t errlen)
 {
-    size_t            i;
-    const char       *v;
-    rd_kafka_conf_t  *conf;
+    size_t           i;
+    const char      *v;
+    rd_kafka_conf_t *conf;
 
     if (brokers == NULL || brokers[0] == '\0') {
         snprintf(err, errlen, "kafka: no brokers given");
         return NULL;
     }
     conf = rd_kafka_conf_new();
-    if (id_kafka_set(conf, "bootstrap.servers", brokers, err, errlen) != 0
-        || id_kafka_set(conf, "client.id",
-                        client_id != NULL ? client_id : "identity", err,
-                        errlen) != 0
+    if (id_kafka_set(conf, "bootstrap.servers", brokers, err, errlen) != 0 ||
+        id_kafka_set(conf, "client.id",
+                     client_id != NULL ? client_id : "identity", err,
+                     errlen) != 0
         /* brokers close idle connections: not worth a log line each */
-        || id_kafka_set(conf, "log.connection.close", "false", err, errlen)
-               != 0)
-    {
+        ||
+        id_kafka_set(conf, "log.connection.close", "false", err, errlen) != 0) {
         goto failed;
     }
     for (i = 0; i < sizeof(id_kafka_env_props) / sizeof(id_kafka_env_props[0]);
-         i++)
-    {
+         i++) {
         v = getenv(id_kafka_env_props[i].env);
-        if (v != NULL && v[0] != '\0'
-            && id_kafka_set(conf, id_kafka_env_props[i].prop, v, err, errlen)
-                   != 0)
-        {
+        if (v != NULL && v[0] != '\0' &&
+            id_kafka_set(conf, id_kafka_env_props[i].prop, v, err, errlen) !=
+                0) {
             goto failed;
         }
     }
@@ -189,9 +185,9 @@ static rd_kafka_t *
 id_kafka_new_handle(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *err,
                     size_t errlen)
 {
-    char         why[512];
-    sigset_t     all, old;
-    rd_kafka_t  *rk;
+    char        why[512];
+    sigset_t    all, old;
+    rd_kafka_t *rk;
 
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -210,8 +206,8 @@ id_kafka_new_handle(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *err,
 static void
 id_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 {
-    id_kafka_producer_t  *p = opaque;
-    id_kafka_wait_t      *w = rkm->_private;
+    id_kafka_producer_t *p = opaque;
+    id_kafka_wait_t     *w = rkm->_private;
 
     (void) rk;
     if (w == NULL) {
@@ -237,7 +233,7 @@ id_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
 static void *
 id_kafka_poller(void *arg)
 {
-    id_kafka_producer_t  *p = arg;
+    id_kafka_producer_t *p = arg;
 
     while (!atomic_load(&p->stop)) {
         rd_kafka_poll(p->rk, 100);
@@ -249,10 +245,10 @@ id_kafka_poller(void *arg)
 id_kafka_producer_t *
 id_kafka_producer_new(const char *brokers, char *err, size_t errlen)
 {
-    sigset_t              all, old;
-    rd_kafka_conf_t      *conf;
-    pthread_condattr_t    ca;
-    id_kafka_producer_t  *p;
+    sigset_t             all, old;
+    rd_kafka_conf_t     *conf;
+    pthread_condattr_t   ca;
+    id_kafka_producer_t *p;
 
     p = calloc(1, sizeof(*p));
     if (p == NULL) {
@@ -263,18 +259,16 @@ id_kafka_producer_new(const char *brokers, char *err, size_t errlen)
     if (conf == NULL) {
         goto err0;
     }
-    if (id_kafka_set(conf, "acks", "all", err, errlen) != 0
-        || id_kafka_set(conf, "enable.idempotence", "true", err, errlen) != 0
+    if (id_kafka_set(conf, "acks", "all", err, errlen) != 0 ||
+        id_kafka_set(conf, "enable.idempotence", "true", err, errlen) != 0
         /* the Java client's partitioner: every client agrees on a key */
-        || id_kafka_set(conf, "partitioner", "murmur2_random", err, errlen)
-               != 0
+        || id_kafka_set(conf, "partitioner", "murmur2_random", err, errlen) != 0
         /* callers wait for the ack: do not hold messages back */
         || id_kafka_set(conf, "linger.ms", "1", err, errlen) != 0
         /* a caller that timed out has answered already: fail the message
          * within 30 s rather than deliver it minutes later (default 300 s) */
-        || id_kafka_set(conf, "message.timeout.ms", "30000", err, errlen)
-               != 0)
-    {
+        ||
+        id_kafka_set(conf, "message.timeout.ms", "30000", err, errlen) != 0) {
         goto err1;
     }
     rd_kafka_conf_set_opaque(conf, p);
@@ -326,10 +320,10 @@ int
 id_kafka_produce(id_kafka_producer_t *p, const char *topic, const char *key,
                  const char *payload, size_t len, int timeout_ms)
 {
-    int                   rc;
-    struct timespec       deadline;
-    id_kafka_wait_t      *w;
-    rd_kafka_resp_err_t   err;
+    int                 rc;
+    struct timespec     deadline;
+    id_kafka_wait_t    *w;
+    rd_kafka_resp_err_t err;
 
     if (p == NULL || topic == NULL) {
         return -1;
@@ -362,8 +356,7 @@ id_kafka_produce(id_kafka_producer_t *p, const char *topic, const char *key,
 
     pthread_mutex_lock(&p->mu);
     while (!w->done) {
-        if (pthread_cond_timedwait(&p->cond, &p->mu, &deadline) == ETIMEDOUT)
-        {
+        if (pthread_cond_timedwait(&p->cond, &p->mu, &deadline) == ETIMEDOUT) {
             break;
         }
     }
@@ -388,15 +381,14 @@ id_kafka_produce(id_kafka_producer_t *p, const char *topic, const char *key,
 int
 id_kafka_ping(id_kafka_producer_t *p, int timeout_ms)
 {
-    const struct rd_kafka_metadata  *md;
+    const struct rd_kafka_metadata *md;
 
     if (p == NULL) {
         return -1;
     }
     /* all_topics=0 and no topic: brokers only, still a broker round trip */
-    if (rd_kafka_metadata(p->rk, 0, NULL, &md, timeout_ms)
-        != RD_KAFKA_RESP_ERR_NO_ERROR)
-    {
+    if (rd_kafka_metadata(p->rk, 0, NULL, &md, timeout_ms) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
         return -1;
     }
     rd_kafka_metadata_destroy(md);
@@ -407,7 +399,7 @@ id_kafka_ping(id_kafka_producer_t *p, int timeout_ms)
 void
 id_kafka_producer_free(id_kafka_producer_t *p)
 {
-    char  n[32];
+    char n[32];
 
     if (p == NULL) {
         return;
@@ -435,12 +427,11 @@ static id_kafka_retry_t *
 id_kafka_retry_find(id_kafka_consumer_t *c, const char *topic,
                     int32_t partition)
 {
-    size_t  i;
+    size_t i;
 
     for (i = 0; i < c->nretries; i++) {
-        if (c->retries[i].partition == partition
-            && strcmp(c->retries[i].topic, topic) == 0)
-        {
+        if (c->retries[i].partition == partition &&
+            strcmp(c->retries[i].topic, topic) == 0) {
             return &c->retries[i];
         }
     }
@@ -460,8 +451,8 @@ static int
 id_kafka_pause_one(rd_kafka_t *rk, const char *topic, int32_t partition,
                    int pause)
 {
-    rd_kafka_resp_err_t                err;
-    rd_kafka_topic_partition_list_t   *l;
+    rd_kafka_resp_err_t              err;
+    rd_kafka_topic_partition_list_t *l;
 
     l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, partition);
@@ -490,12 +481,12 @@ id_kafka_retry_clear(id_kafka_consumer_t *c)
 
 
 static void
-id_kafka_log_partitions(const char *event,
+id_kafka_log_partitions(const char                            *event,
                         const rd_kafka_topic_partition_list_t *parts)
 {
-    int     i;
-    char    buf[512];
-    size_t  off = 0;
+    int    i;
+    char   buf[512];
+    size_t off = 0;
 
     buf[0] = '\0';
     for (i = 0; i < parts->cnt && off < sizeof(buf); i++) {
@@ -511,9 +502,9 @@ static void
 id_kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                       rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
-    int                   coop;
-    rd_kafka_error_t     *error = NULL;
-    id_kafka_consumer_t  *c = opaque;
+    int                  coop;
+    rd_kafka_error_t    *error = NULL;
+    id_kafka_consumer_t *c = opaque;
 
     coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
 
@@ -540,8 +531,8 @@ id_kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
     }
     if (error != NULL) {
-        id_log_error("kafka.assign_failed", "err",
-                     rd_kafka_error_string(error), NULL);
+        id_log_error("kafka.assign_failed", "err", rd_kafka_error_string(error),
+                     NULL);
         rd_kafka_error_destroy(error);
     }
 }
@@ -552,12 +543,12 @@ id_kafka_consumer_new(const id_kafka_consumer_conf_t *cf,
                       const char *const *topics, size_t ntopics, char *err,
                       size_t errlen)
 {
-    char                              n[32];
-    size_t                            i;
-    rd_kafka_conf_t                  *conf;
-    rd_kafka_resp_err_t               rerr;
-    id_kafka_consumer_t              *c;
-    rd_kafka_topic_partition_list_t  *subs;
+    char                             n[32];
+    size_t                           i;
+    rd_kafka_conf_t                 *conf;
+    rd_kafka_resp_err_t              rerr;
+    id_kafka_consumer_t             *c;
+    rd_kafka_topic_partition_list_t *subs;
 
     if (cf->group_id == NULL || cf->group_id[0] == '\0' || ntopics == 0) {
         snprintf(err, errlen, "kafka: a consumer needs a group and topics");
@@ -574,13 +565,13 @@ id_kafka_consumer_new(const id_kafka_consumer_conf_t *cf,
     }
     if (id_kafka_set(conf, "group.id", cf->group_id, err, errlen) != 0
         /* commit only what is done (id_kafka_commit) */
-        || id_kafka_set(conf, "enable.auto.commit", "false", err, errlen) != 0
-        || id_kafka_set(conf, "enable.auto.offset.store", "false", err, errlen)
-               != 0
+        ||
+        id_kafka_set(conf, "enable.auto.commit", "false", err, errlen) != 0 ||
+        id_kafka_set(conf, "enable.auto.offset.store", "false", err, errlen) !=
+            0
         /* a new group must not skip what was produced before it joined */
-        || id_kafka_set(conf, "auto.offset.reset", "earliest", err, errlen)
-               != 0)
-    {
+        ||
+        id_kafka_set(conf, "auto.offset.reset", "earliest", err, errlen) != 0) {
         goto err1;
     }
     if (cf->session_timeout_ms > 0) {
@@ -639,8 +630,8 @@ err0:
 static int64_t
 id_kafka_retry_tick(id_kafka_consumer_t *c)
 {
-    size_t   i;
-    int64_t  now, next = INT64_MAX;
+    size_t  i;
+    int64_t now, next = INT64_MAX;
 
     now = id_kafka_now_ms();
     for (i = 0; i < c->nretries; i++) {
@@ -667,11 +658,11 @@ int
 id_kafka_consumer_poll(id_kafka_consumer_t *c, int timeout_ms,
                        id_kafka_msg_t **out)
 {
-    char                 why[512];
-    int64_t              next;
-    id_kafka_msg_t      *m;
-    id_kafka_retry_t    *r;
-    rd_kafka_message_t  *rkm;
+    char                why[512];
+    int64_t             next;
+    id_kafka_msg_t     *m;
+    id_kafka_retry_t   *r;
+    rd_kafka_message_t *rkm;
 
     *out = NULL;
     next = id_kafka_retry_tick(c);
@@ -735,9 +726,9 @@ id_kafka_consumer_poll(id_kafka_consumer_t *c, int timeout_ms,
 int
 id_kafka_commit(id_kafka_consumer_t *c, const id_kafka_msg_t *m)
 {
-    char                 off[32];
-    id_kafka_retry_t    *r;
-    rd_kafka_resp_err_t  err;
+    char                off[32];
+    id_kafka_retry_t   *r;
+    rd_kafka_resp_err_t err;
 
     err = rd_kafka_commit_message(c->rk, m->priv, 0 /* sync */);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -758,9 +749,9 @@ int
 id_kafka_consumer_retry(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
                         int delay_ms)
 {
-    rd_kafka_error_t                 *error;
-    id_kafka_retry_t                 *r, *grown;
-    rd_kafka_topic_partition_list_t  *l;
+    rd_kafka_error_t                *error;
+    id_kafka_retry_t                *r, *grown;
+    rd_kafka_topic_partition_list_t *l;
 
     r = id_kafka_retry_find(c, m->topic, m->partition);
     if (r == NULL) {
@@ -826,7 +817,7 @@ id_kafka_msg_free(id_kafka_msg_t *m)
 void
 id_kafka_consumer_close(id_kafka_consumer_t *c)
 {
-    rd_kafka_resp_err_t  err;
+    rd_kafka_resp_err_t err;
 
     if (c == NULL) {
         return;

@@ -30,17 +30,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ID_KAFKA_CONF_SPECS                                                  \
-    { "KAFKA_SECURITY_PROTOCOL", ID_CONF_STRING, 0, 0, NULL, 0, 0,           \
-      "security.protocol: plaintext, ssl, sasl_plaintext or sasl_ssl" },     \
-    { "KAFKA_SASL_MECHANISM", ID_CONF_STRING, 0, 0, NULL, 0, 0,              \
-      "sasl.mechanisms, e.g. PLAIN or SCRAM-SHA-512" },                      \
-    { "KAFKA_SASL_USERNAME", ID_CONF_STRING, 0, 0, NULL, 0, 0,               \
-      "sasl.username" },                                                     \
-    { "KAFKA_SASL_PASSWORD", ID_CONF_STRING, 0, 1, NULL, 0, 0,               \
-      "sasl.password" },                                                     \
-    { "KAFKA_SSL_CA_LOCATION", ID_CONF_STRING, 0, 0, NULL, 0, 0,             \
-      "ssl.ca.location: CA bundle file to verify the brokers" }
+#define ID_KAFKA_CONF_SPECS                                                    \
+    { "KAFKA_SECURITY_PROTOCOL",                                               \
+      ID_CONF_STRING,                                                          \
+      0,                                                                       \
+      0,                                                                       \
+      NULL,                                                                    \
+      0,                                                                       \
+      0,                                                                       \
+      "security.protocol: plaintext, ssl, sasl_plaintext or sasl_ssl" },       \
+        { "KAFKA_SASL_MECHANISM",                                              \
+          ID_CONF_STRING,                                                      \
+          0,                                                                   \
+          0,                                                                   \
+          NULL,                                                                \
+          0,                                                                   \
+          0,                                                                   \
+          "sasl.mechanisms, e.g. PLAIN or SCRAM-SHA-512" },                    \
+        { "KAFKA_SASL_USERNAME", ID_CONF_STRING, 0, 0, NULL, 0, 0,             \
+          "sasl.username" },                                                   \
+        { "KAFKA_SASL_PASSWORD", ID_CONF_STRING, 0, 1, NULL, 0, 0,             \
+          "sasl.password" },                                                   \
+    {                                                                          \
+        "KAFKA_SSL_CA_LOCATION", ID_CONF_STRING, 0, 0, NULL, 0, 0,             \
+            "ssl.ca.location: CA bundle file to verify the brokers"            \
+    }
 
 
 /* ---------------------------------------------------------------- producer */
@@ -64,12 +78,11 @@ id_kafka_producer_t *id_kafka_producer_new(const char *brokers, char *err,
  * later: the caller may retry, so consumers must tolerate duplicates.
  * Thread-safe: call it from any number of threads at once.
  */
-int  id_kafka_produce(id_kafka_producer_t *p, const char *topic,
-                      const char *key, const char *payload, size_t len,
-                      int timeout_ms);
+int id_kafka_produce(id_kafka_producer_t *p, const char *topic, const char *key,
+                     const char *payload, size_t len, int timeout_ms);
 
 /* A metadata round trip to a broker: 0 reachable, -1 not. Thread-safe. */
-int  id_kafka_ping(id_kafka_producer_t *p, int timeout_ms);
+int id_kafka_ping(id_kafka_producer_t *p, int timeout_ms);
 
 /* Flushes (up to 10 s) and frees. NULL-safe. No produce may be running. */
 void id_kafka_producer_free(id_kafka_producer_t *p);
@@ -80,11 +93,11 @@ void id_kafka_producer_free(id_kafka_producer_t *p);
 typedef struct id_kafka_consumer id_kafka_consumer_t;
 
 typedef struct {
-    const char  *brokers;               /* required */
-    const char  *group_id;              /* required */
-    const char  *client_id;             /* NULL: "identity" */
-    int          session_timeout_ms;    /* 0: librdkafka default (45000) */
-    int          heartbeat_interval_ms; /* 0: librdkafka default (3000) */
+    const char *brokers;               /* required */
+    const char *group_id;              /* required */
+    const char *client_id;             /* NULL: "identity" */
+    int         session_timeout_ms;    /* 0: librdkafka default (45000) */
+    int         heartbeat_interval_ms; /* 0: librdkafka default (3000) */
 } id_kafka_consumer_conf_t;
 
 /*
@@ -95,15 +108,15 @@ typedef struct {
  * restart or a rebalance).
  */
 typedef struct {
-    const char  *topic;
-    int32_t      partition;
-    int64_t      offset;
-    const char  *key;
-    size_t       key_len;
-    const char  *payload;
-    size_t       len;
-    int          attempt;
-    void        *priv;                  /* the rd_kafka_message_t */
+    const char *topic;
+    int32_t     partition;
+    int64_t     offset;
+    const char *key;
+    size_t      key_len;
+    const char *payload;
+    size_t      len;
+    int         attempt;
+    void       *priv; /* the rd_kafka_message_t */
 } id_kafka_msg_t;
 
 /*
@@ -124,14 +137,14 @@ id_kafka_consumer_t *id_kafka_consumer_new(const id_kafka_consumer_conf_t *conf,
  * Serves group rebalances; partitions whose retry delay passed are resumed
  * here.  Single-threaded: one thread polls, commits and retries.
  */
-int  id_kafka_consumer_poll(id_kafka_consumer_t *c, int timeout_ms,
-                            id_kafka_msg_t **out);
+int id_kafka_consumer_poll(id_kafka_consumer_t *c, int timeout_ms,
+                           id_kafka_msg_t **out);
 
 /*
  * Commits m's offset + 1 synchronously.  0 committed, -1 failed (logged;
  * the message will be delivered again, e.g. after a rebalance).
  */
-int  id_kafka_commit(id_kafka_consumer_t *c, const id_kafka_msg_t *m);
+int id_kafka_commit(id_kafka_consumer_t *c, const id_kafka_msg_t *m);
 
 /*
  * Asks for m to be delivered again no earlier than delay_ms from now, with
@@ -140,10 +153,10 @@ int  id_kafka_commit(id_kafka_consumer_t *c, const id_kafka_msg_t *m);
  * it (other partitions go on).  0 scheduled, -1 failed (logged; the
  * message is still uncommitted and comes back after a restart/rebalance).
  */
-int  id_kafka_consumer_retry(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
-                             int delay_ms);
+int id_kafka_consumer_retry(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
+                            int delay_ms);
 
-void id_kafka_msg_free(id_kafka_msg_t *m);  /* NULL-safe */
+void id_kafka_msg_free(id_kafka_msg_t *m); /* NULL-safe */
 
 /* Leaves the group (committing nothing) and frees. NULL-safe. */
 void id_kafka_consumer_close(id_kafka_consumer_t *c);

@@ -129,8 +129,7 @@ id_log_write(const char *level, const char *event, ...)
 
 void
 id_log_write_pairs(const char *level, const char *event,
-                   const char *const *keys, const char *const *values,
-                   size_t n)
+                   const char *const *keys, const char *const *values, size_t n)
 {
     size_t  i;
     json_t *o;

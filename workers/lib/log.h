@@ -22,8 +22,8 @@
 
 #include <stddef.h>
 
-void id_log_init(const char *worker);
-void id_log_set_request_id(const char *request_id);
+void        id_log_init(const char *worker);
+void        id_log_set_request_id(const char *request_id);
 const char *id_log_request_id(void); /* this thread's id, "" if none */
 
 void id_log_write(const char *level, const char *event, ...);
@@ -33,8 +33,8 @@ void id_log_write_pairs(const char *level, const char *event,
                         const char *const *keys, const char *const *values,
                         size_t n);
 
-#define id_log_info(...)  id_log_write("info", __VA_ARGS__)
-#define id_log_warn(...)  id_log_write("warn", __VA_ARGS__)
+#define id_log_info(...) id_log_write("info", __VA_ARGS__)
+#define id_log_warn(...) id_log_write("warn", __VA_ARGS__)
 #define id_log_error(...) id_log_write("error", __VA_ARGS__)
 
 #endif

@@ -43,8 +43,8 @@ static const char id_otp_lua_throttle[] =
 int
 id_otp_format_ok(const char *code)
 {
-    return code != NULL && strlen(code) == ID_OTP_DIGITS
-           && strspn(code, "0123456789") == ID_OTP_DIGITS;
+    return code != NULL && strlen(code) == ID_OTP_DIGITS &&
+           strspn(code, "0123456789") == ID_OTP_DIGITS;
 }
 
 
@@ -60,8 +60,8 @@ id_otp_hash(const char *secret, const char *purpose, const char *address,
     if (n < 0 || (size_t) n >= sizeof(msg)) {
         goto done;
     }
-    if (id_crypto_hmac_sha256(secret, strlen(secret), msg, (size_t) n, mac)
-        != 0) {
+    if (id_crypto_hmac_sha256(secret, strlen(secret), msg, (size_t) n, mac) !=
+        0) {
         goto done;
     }
     rc = id_crypto_b64url_encode(mac, sizeof(mac), out, ID_HASH_B64_LEN);
@@ -91,9 +91,9 @@ id_otp_issue(const char *secret, const char *purpose, const char *address,
     char        key[512], hash[ID_HASH_B64_LEN], ttl[16];
     redisReply *r = NULL;
 
-    if (id_otp_key(key, sizeof(key), "otp", purpose, address) != 0
-        || id_crypto_otp(code) != 0
-        || id_otp_hash(secret, purpose, address, code, hash) != 0) {
+    if (id_otp_key(key, sizeof(key), "otp", purpose, address) != 0 ||
+        id_crypto_otp(code) != 0 ||
+        id_otp_hash(secret, purpose, address, code, hash) != 0) {
         goto done;
     }
     snprintf(ttl, sizeof(ttl), "%d", ID_OTP_TTL);
@@ -122,8 +122,8 @@ id_otp_check(const char *secret, const char *purpose, const char *address,
         goto done;
     }
     r = id_redis_cmd("EVAL %s 1 %s", id_otp_lua_check, key);
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2
-        || r->element[0]->type != REDIS_REPLY_INTEGER) {
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER) {
         goto done;
     }
     attempts = r->element[0]->integer;
@@ -136,11 +136,11 @@ id_otp_check(const char *secret, const char *purpose, const char *address,
         goto done;
     }
     /* a malformed code still costs an attempt, and is simply wrong */
-    if (!id_otp_format_ok(code)
-        || id_otp_hash(secret, purpose, address, code, hash) != 0
-        || r->element[1]->type != REDIS_REPLY_STRING
-        || r->element[1]->len != strlen(hash)
-        || !id_crypto_equal(hash, r->element[1]->str, strlen(hash))) {
+    if (!id_otp_format_ok(code) ||
+        id_otp_hash(secret, purpose, address, code, hash) != 0 ||
+        r->element[1]->type != REDIS_REPLY_STRING ||
+        r->element[1]->len != strlen(hash) ||
+        !id_crypto_equal(hash, r->element[1]->str, strlen(hash))) {
         rc = ID_OTP_INVALID;
         goto done;
     }
@@ -194,8 +194,8 @@ id_otp_throttle(const char *purpose, const char *address, int cooldown_s,
     char        k1[512], k2[512], cd[16], mx[16];
     redisReply *r;
 
-    if (id_otp_key(k1, sizeof(k1), "otp-cooldown", purpose, address) != 0
-        || id_otp_key(k2, sizeof(k2), "otp-sends", purpose, address) != 0) {
+    if (id_otp_key(k1, sizeof(k1), "otp-cooldown", purpose, address) != 0 ||
+        id_otp_key(k2, sizeof(k2), "otp-sends", purpose, address) != 0) {
         return -1;
     }
     snprintf(cd, sizeof(cd), "%d", cooldown_s > 0 ? cooldown_s : 1);
@@ -218,8 +218,8 @@ id_otp_throttle_release(const char *purpose, const char *address)
     char        k1[512], k2[512];
     redisReply *r;
 
-    if (id_otp_key(k1, sizeof(k1), "otp-cooldown", purpose, address) != 0
-        || id_otp_key(k2, sizeof(k2), "otp-sends", purpose, address) != 0) {
+    if (id_otp_key(k1, sizeof(k1), "otp-cooldown", purpose, address) != 0 ||
+        id_otp_key(k2, sizeof(k2), "otp-sends", purpose, address) != 0) {
         return -1;
     }
     r = id_redis_cmd("DEL %s", k1);

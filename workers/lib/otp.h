@@ -17,7 +17,7 @@
 
 #include "crypto.h"
 
-#define ID_OTP_TTL          600 /* seconds */
+#define ID_OTP_TTL 600 /* seconds */
 #define ID_OTP_MAX_ATTEMPTS 5
 
 enum {
@@ -30,19 +30,19 @@ enum {
 
 /* Generates a code, stores it (replacing any previous one, attempts reset)
  * and writes it into code.  0 ok, -1 error. */
-int id_otp_issue(const char *secret, const char *purpose,
-                 const char *address, char code[ID_OTP_DIGITS + 1]);
+int id_otp_issue(const char *secret, const char *purpose, const char *address,
+                 char code[ID_OTP_DIGITS + 1]);
 
 /* Checks code; consume = 1 deletes it on success.  ID_OTP_* above. */
-int id_otp_check(const char *secret, const char *purpose,
-                 const char *address, const char *code, int consume);
+int id_otp_check(const char *secret, const char *purpose, const char *address,
+                 const char *code, int consume);
 
 /* Deletes the stored code.  0 ok, -1 error. */
 int id_otp_discard(const char *purpose, const char *address);
 
 /* 0 a send is allowed now (and counted), 1 throttled, -1 error. */
-int id_otp_throttle(const char *purpose, const char *address,
-                    int cooldown_s, int max_per_hour);
+int id_otp_throttle(const char *purpose, const char *address, int cooldown_s,
+                    int max_per_hour);
 /* Forgets the last counted send (it failed): 0 ok, -1 error. */
 int id_otp_throttle_release(const char *purpose, const char *address);
 

@@ -32,9 +32,9 @@ id_redis_thread_exit(void *c)
 int
 id_redis_init(const char *url)
 {
-    char        *end;
-    const char  *p, *at, *colon, *slash, *q;
-    size_t       n;
+    char       *end;
+    const char *p, *at, *colon, *slash, *q;
+    size_t      n;
 
     memset(&id_redis, 0, sizeof(id_redis));
     id_redis.port = 6379;
@@ -62,13 +62,12 @@ id_redis_init(const char *url)
             colon = memchr(p, ':', (size_t) (at - p));
             if (colon != NULL) {
                 n = (size_t) (colon - p);
-                if (n >= sizeof(id_redis.user)
-                    || (size_t) (at - colon - 1) >= sizeof(id_redis.password)) {
+                if (n >= sizeof(id_redis.user) ||
+                    (size_t) (at - colon - 1) >= sizeof(id_redis.password)) {
                     return -1;
                 }
                 memcpy(id_redis.user, p, n);
-                memcpy(id_redis.password, colon + 1,
-                       (size_t) (at - colon - 1));
+                memcpy(id_redis.password, colon + 1, (size_t) (at - colon - 1));
             } else {
                 if ((size_t) (at - p) >= sizeof(id_redis.password)) {
                     return -1;
@@ -113,8 +112,7 @@ id_redis_setup(redisContext *c)
 
     if (id_redis.password[0] != '\0') {
         if (id_redis.user[0] != '\0') {
-            r = redisCommand(c, "AUTH %s %s", id_redis.user,
-                             id_redis.password);
+            r = redisCommand(c, "AUTH %s %s", id_redis.user, id_redis.password);
         } else {
             r = redisCommand(c, "AUTH %s", id_redis.password);
         }
@@ -148,8 +146,8 @@ failed:
 static redisContext *
 id_redis_ctx(int *fresh)
 {
-    redisContext   *c;
-    struct timeval  tv = { 2, 0 };
+    redisContext  *c;
+    struct timeval tv = { 2, 0 };
 
     *fresh = 0;
     c = pthread_getspecific(id_redis.key);
@@ -166,8 +164,8 @@ id_redis_ctx(int *fresh)
         c = redisConnectWithTimeout(id_redis.host, id_redis.port, tv);
     }
     if (c == NULL || c->err) {
-        id_log_error("redis.connect", "err",
-                     c ? c->errstr : "out of memory", NULL);
+        id_log_error("redis.connect", "err", c ? c->errstr : "out of memory",
+                     NULL);
         redisFree(c);
         return NULL;
     }
@@ -251,8 +249,8 @@ id_redis_ping(void)
     redisReply *r;
 
     r = id_redis_cmd("PING");
-    rc = (r != NULL && r->type == REDIS_REPLY_STATUS
-          && strcmp(r->str, "PONG") == 0)
+    rc = (r != NULL && r->type == REDIS_REPLY_STATUS &&
+          strcmp(r->str, "PONG") == 0)
              ? 0
              : -1;
     if (r != NULL) {

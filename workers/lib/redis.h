@@ -25,8 +25,7 @@
 
 int         id_redis_init(const char *url);
 redisReply *id_redis_cmd(const char *fmt, ...);
-redisReply *id_redis_cmdargv(int argc, const char **argv,
-                             const size_t *lens);
+redisReply *id_redis_cmdargv(int argc, const char **argv, const size_t *lens);
 int         id_redis_ping(void);
 
 #endif

@@ -41,6 +41,11 @@ id_serve_deps(const id_conf_t *conf, unsigned need, id_health_t *health,
             return -1;
         }
         health->kafka = *kafka;
+        /* best effort: connect now, so that the first request does not
+         * pay for it (an unreachable broker is readiness's business) */
+        if (id_kafka_ping(*kafka, 3000) != 0) {
+            id_log_warn("kafka.unreachable", NULL);
+        }
     }
     health->postgres = (need & ID_SERVE_POSTGRES) != 0;
     health->redis = (need & ID_SERVE_REDIS) != 0;

@@ -6,9 +6,12 @@
  *       sets up the dependencies named in need (ID_SERVE_*), as configured
  *       by the worker's table (env.h): PostgreSQL (DATABASE_URL) and Redis
  *       (REDIS_URL) for the handler threads (connections open on first
- *       use), a Kafka producer (KAFKA_BROKERS) into *kafka.  Fills health
- *       with the same so that readiness checks exactly those.  0 ok, -1
- *       with the reason on stderr and in the log (*kafka NULL then).
+ *       use), a Kafka producer (KAFKA_BROKERS) into *kafka, connected
+ *       before returning if a broker answers within 3 s (else a warning;
+ *       readiness reports it), so the first request does not pay for it.
+ *       Fills health with the same, so that readiness checks exactly
+ *       those.  0 ok, -1 with the reason on stderr and in the log (*kafka
+ *       NULL then).
  *       Call after id_http_block_signals(): librdkafka starts threads.
  *   id_serve(conf, routes, nroutes, app, health)
  *       starts the HTTP server with the LISTEN, HTTP_THREADS and

@@ -17,10 +17,9 @@ id_user_str(const PGresult *res, int row, const char *col)
 json_t *
 id_user_json(const PGresult *res, int row)
 {
-    static const char *cols[] = { "id",         "email",     "name",
-                                  "first_name", "last_name", "gender",
-                                  "sex",        "occupation", "phone",
-                                  "role" };
+    static const char *cols[] = { "id",        "email",  "name", "first_name",
+                                  "last_name", "gender", "sex",  "occupation",
+                                  "phone",     "role" };
     size_t             i;
     json_t            *o;
 

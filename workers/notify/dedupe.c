@@ -10,15 +10,15 @@
 #include "notify.h"
 #include "redis.h"
 
-#define DEDUPE_KEY  "identity:notify:done:%s"
-#define DEDUPE_TTL  "604800" /* seconds: 7 days */
+#define DEDUPE_KEY "identity:notify:done:%s"
+#define DEDUPE_TTL "604800" /* seconds: 7 days */
 
 
 int
 notify_dedupe_done(const char *id)
 {
-    int          rc = -1;
-    redisReply  *r;
+    int         rc = -1;
+    redisReply *r;
 
     r = id_redis_cmd("EXISTS " DEDUPE_KEY, id);
     if (r != NULL && r->type == REDIS_REPLY_INTEGER) {
@@ -32,13 +32,15 @@ notify_dedupe_done(const char *id)
 int
 notify_dedupe_mark(const char *id)
 {
-    int          rc;
-    redisReply  *r;
+    int         rc;
+    redisReply *r;
 
     r = id_redis_cmd("SET " DEDUPE_KEY " 1 NX EX " DEDUPE_TTL, id);
     /* +OK, or nil when the key existed (another delivery marked it) */
-    rc = (r != NULL && (r->type == REDIS_REPLY_STATUS
-                        || r->type == REDIS_REPLY_NIL)) ? 0 : -1;
+    rc = (r != NULL &&
+          (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_NIL))
+             ? 0
+             : -1;
     freeReplyObject(r);
     return rc;
 }

@@ -18,13 +18,12 @@
 static int
 notify_id_valid(const char *s)
 {
-    size_t  n = 0;
+    size_t n = 0;
 
     for (; *s != '\0'; s++, n++) {
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
-              || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'
-              || *s == '.' || *s == ':'))
-        {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.' ||
+              *s == ':')) {
             return 0;
         }
     }
@@ -35,8 +34,8 @@ notify_id_valid(const char *s)
 int
 notify_email_valid(const char *s)
 {
-    size_t       n, local;
-    const char  *at, *p, *label;
+    size_t      n, local;
+    const char *at, *p, *label;
 
     n = strlen(s);
     at = strrchr(s, '@');
@@ -49,10 +48,9 @@ notify_email_valid(const char *s)
     }
     /* local part: dot-atom only (no quoted strings, no comments) */
     for (p = s; p < at; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-            || (*p >= '0' && *p <= '9')
-            || strchr("!#$%&'*+-/=?^_`{|}~", *p) != NULL)
-        {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9') ||
+            strchr("!#$%&'*+-/=?^_`{|}~", *p) != NULL) {
             continue;
         }
         if (*p == '.' && p[1] != '.') {
@@ -73,9 +71,8 @@ notify_email_valid(const char *s)
             label = p + 1;
             continue;
         }
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-              || (*p >= '0' && *p <= '9') || *p == '-'))
-        {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '-')) {
             return 0;
         }
     }
@@ -83,26 +80,36 @@ notify_email_valid(const char *s)
 
 
 int
-notify_phone_valid(const char *s)
+notify_phone_normalize(const char *s, char out[NOTIFY_PHONE_MAX + 1])
 {
-    size_t  n = 0;
+    size_t n = 0, digits = 0;
 
-    if (*s == '+') {
+    while (*s == ' ') {
         s++;
     }
-    for (; *s != '\0'; s++, n++) {
-        if (*s < '0' || *s > '9') {
-            return 0;
+    if (*s == '+') {
+        out[n++] = *s++;
+    }
+    for (; *s != '\0'; s++) {
+        if (*s >= '0' && *s <= '9') {
+            if (digits == 15) {
+                return -1; /* E.164: at most 15 digits */
+            }
+            out[n++] = *s;
+            digits++;
+        } else if (strchr(" -.()", *s) == NULL) {
+            return -1;
         }
     }
-    return n >= 6 && n <= 15; /* E.164: at most 15 digits */
+    out[n] = '\0';
+    return digits >= 6 ? 0 : -1;
 }
 
 
 static const char *
 notify_job_str(json_t *root, const char *name, char *err, size_t errlen)
 {
-    json_t  *v;
+    json_t *v;
 
     v = json_object_get(root, name);
     if (v == NULL || json_is_null(v)) {
@@ -118,12 +125,12 @@ notify_job_str(json_t *root, const char *name, char *err, size_t errlen)
 
 
 int
-notify_job_parse(const char *payload, size_t len, notify_job_t *job,
-                 char *err, size_t errlen)
+notify_job_parse(const char *payload, size_t len, notify_job_t *job, char *err,
+                 size_t errlen)
 {
-    json_t        *v;
-    const char    *s;
-    json_error_t   jerr;
+    json_t      *v;
+    const char  *s;
+    json_error_t jerr;
 
     memset(job, 0, sizeof(*job));
     if (payload == NULL || len == 0) {
@@ -160,9 +167,8 @@ notify_job_parse(const char *payload, size_t len, notify_job_t *job,
     job->id = job->id_buf;
 
     v = json_object_get(job->root, "type");
-    if (v != NULL && !(json_is_string(v)
-                       && strcmp(json_string_value(v), "notification") == 0))
-    {
+    if (v != NULL && !(json_is_string(v) &&
+                       strcmp(json_string_value(v), "notification") == 0)) {
         snprintf(err, errlen, "type is not \"notification\"");
         goto bad;
     }
@@ -184,12 +190,16 @@ notify_job_parse(const char *payload, size_t len, notify_job_t *job,
     if (job->to == NULL) {
         goto bad;
     }
-    if (job->channel == NOTIFY_EMAIL ? !notify_email_valid(job->to)
-                                     : !notify_phone_valid(job->to))
-    {
+    if (job->channel == NOTIFY_SMS
+            ? notify_phone_normalize(job->to, job->to_buf) != 0
+            : !notify_email_valid(job->to)) {
         snprintf(err, errlen, "bad %s address in to",
                  job->channel == NOTIFY_EMAIL ? "email" : "phone");
         goto bad;
+    }
+
+    if (job->channel == NOTIFY_SMS) {
+        job->to = job->to_buf;
     }
 
     job->tpl = notify_job_str(job->root, "template", err, errlen);
@@ -237,7 +247,7 @@ notify_job_free(notify_job_t *job)
 long
 notify_backoff_ms(int attempt, long base_ms, long cap_ms)
 {
-    long  d = base_ms;
+    long d = base_ms;
 
     if (attempt < 1) {
         attempt = 1;

@@ -16,24 +16,24 @@
 #include "log.h"
 #include "notify.h"
 
-#define NOTIFY_QP_LINE      76  /* RFC 2045 6.7 (5) */
-#define NOTIFY_7BIT_LINE    998 /* RFC 5322 2.1.1 */
-#define NOTIFY_2047_CHUNK   45  /* bytes -> 60 base64 chars; word <= 75 */
+#define NOTIFY_QP_LINE 76    /* RFC 2045 6.7 (5) */
+#define NOTIFY_7BIT_LINE 998 /* RFC 5322 2.1.1 */
+#define NOTIFY_2047_CHUNK 45 /* bytes -> 60 base64 chars; word <= 75 */
 
 
 typedef struct {
-    char    *buf;
-    size_t   len;
-    size_t   cap;
-    int      oom;
+    char  *buf;
+    size_t len;
+    size_t cap;
+    int    oom;
 } mail_buf_t;
 
 
 static void
 mail_add(mail_buf_t *b, const char *s, size_t n)
 {
-    char    *nb;
-    size_t   cap;
+    char  *nb;
+    size_t cap;
 
     if (b->oom) {
         return;
@@ -81,8 +81,8 @@ mail_done(mail_buf_t *b)
 char *
 notify_header_clean(const char *in)
 {
-    char         *out, *o;
-    const char   *p;
+    char       *out, *o;
+    const char *p;
 
     out = malloc(strlen(in) + 1);
     if (out == NULL) {
@@ -131,7 +131,7 @@ notify_rfc2047(const char *in)
     char           b64[4 * NOTIFY_2047_CHUNK / 3 + 4];
     size_t         n, len, off = 0;
     mail_buf_t     b = { NULL, 0, 0, 0 };
-    unsigned char  *u = (unsigned char *) in;
+    unsigned char *u = (unsigned char *) in;
 
     if (mail_is_plain_ascii(in)) {
         return strdup(in);
@@ -159,10 +159,10 @@ notify_rfc2047(const char *in)
 char *
 notify_qp_encode(const char *in)
 {
-    char         tok[4];
-    size_t       col = 0, tlen;
-    mail_buf_t   b = { NULL, 0, 0, 0 };
-    const char  *p;
+    char        tok[4];
+    size_t      col = 0, tlen;
+    mail_buf_t  b = { NULL, 0, 0, 0 };
+    const char *p;
 
     for (p = in; *p != '\0'; p++) {
         unsigned char c = (unsigned char) *p;
@@ -177,9 +177,8 @@ notify_qp_encode(const char *in)
         }
         if ((c >= 33 && c <= 126 && c != '=')
             /* a blank is literal unless it ends the line */
-            || ((c == ' ' || c == '\t') && p[1] != '\n' && p[1] != '\0'
-                && p[1] != '\r'))
-        {
+            || ((c == ' ' || c == '\t') && p[1] != '\n' && p[1] != '\0' &&
+                p[1] != '\r')) {
             tok[0] = (char) c;
             tlen = 1;
         } else {
@@ -201,8 +200,8 @@ notify_qp_encode(const char *in)
 static int
 mail_is_7bit(const char *text)
 {
-    size_t       col = 0;
-    const char  *p;
+    size_t      col = 0;
+    const char *p;
 
     for (p = text; *p != '\0'; p++) {
         if ((unsigned char) *p >= 0x80 || *p == '\r') {
@@ -218,13 +217,13 @@ mail_is_7bit(const char *text)
 
 
 int
-notify_mail_from_parse(notify_mail_conf_t *mc, const char *mail_from,
-                       char *err, size_t errlen)
+notify_mail_from_parse(notify_mail_conf_t *mc, const char *mail_from, char *err,
+                       size_t errlen)
 {
-    int          rc = -1;
-    char        *s, *lt, *gt, *name = NULL, *enc = NULL, *q;
-    size_t       n;
-    mail_buf_t   b = { NULL, 0, 0, 0 };
+    int        rc = -1;
+    char      *s, *lt, *gt, *name = NULL, *enc = NULL, *q;
+    size_t     n;
+    mail_buf_t b = { NULL, 0, 0, 0 };
 
     mc->from_addr = NULL;
     mc->from_header = NULL;
@@ -323,11 +322,11 @@ char *
 notify_mail_build(const notify_mail_conf_t *mc, const notify_job_t *job,
                   const notify_rendered_t *r, time_t now)
 {
-    int          sevenbit;
-    char         date[64], *subject = NULL, *enc = NULL, *body = NULL, *q;
-    struct tm    tm;
-    mail_buf_t   b = { NULL, 0, 0, 0 };
-    const char  *p;
+    int         sevenbit;
+    char        date[64], *subject = NULL, *enc = NULL, *body = NULL, *q;
+    struct tm   tm;
+    mail_buf_t  b = { NULL, 0, 0, 0 };
+    const char *p;
 
     gmtime_r(&now, &tm);
     /* the C locale's day and month names are the RFC 5322 ones */
@@ -395,9 +394,8 @@ notify_smtp_classify(int curl_code, long smtp_code)
         return NOTIFY_SENT;
     }
     /* authentication problems are ours, not the message's: keep it */
-    if (curl_code == CURLE_LOGIN_DENIED || smtp_code == 530
-        || smtp_code == 534 || smtp_code == 535 || smtp_code == 538)
-    {
+    if (curl_code == CURLE_LOGIN_DENIED || smtp_code == 530 ||
+        smtp_code == 534 || smtp_code == 535 || smtp_code == 538) {
         return NOTIFY_TRANSIENT;
     }
     if (smtp_code >= 500 && smtp_code <= 599) {
@@ -408,17 +406,17 @@ notify_smtp_classify(int curl_code, long smtp_code)
 
 
 typedef struct {
-    const char  *data;
-    size_t       len;
-    size_t       off;
+    const char *data;
+    size_t      len;
+    size_t      off;
 } mail_upload_t;
 
 
 static size_t
 mail_read_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
-    size_t          n;
-    mail_upload_t  *u = arg;
+    size_t         n;
+    mail_upload_t *u = arg;
 
     n = size * nitems;
     if (n > u->len - u->off) {
@@ -434,13 +432,13 @@ notify_result_t
 notify_smtp_send(const notify_mail_conf_t *mc, const char *to,
                  const char *message, char *err, size_t errlen)
 {
-    CURL               *curl;
-    char                from[300], rcpt[300], ebuf[CURL_ERROR_SIZE];
-    long                code = 0;
-    CURLcode            cc;
-    mail_upload_t       up = { message, strlen(message), 0 };
-    notify_result_t     res;
-    struct curl_slist  *rcpts = NULL;
+    CURL              *curl;
+    char               from[300], rcpt[300], ebuf[CURL_ERROR_SIZE];
+    long               code = 0;
+    CURLcode           cc;
+    mail_upload_t      up = { message, strlen(message), 0 };
+    notify_result_t    res;
+    struct curl_slist *rcpts = NULL;
 
     curl = curl_easy_init();
     if (curl == NULL) {

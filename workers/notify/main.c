@@ -35,7 +35,7 @@
 #include "notify.h"
 #include "redis.h"
 
-#define NOTIFY_POLL_MS     500   /* also the shutdown latency between jobs */
+#define NOTIFY_POLL_MS 500       /* also the shutdown latency between jobs */
 #define NOTIFY_DLQ_TIMEOUT 10000 /* ms to wait for the DLQ ack */
 
 
@@ -54,8 +54,7 @@ static const id_conf_spec_t notify_specs[] = {
       "smtps://host:port" },
     { "SMTP_USERNAME", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "SMTP AUTH user; unset: no AUTH" },
-    { "SMTP_PASSWORD", ID_CONF_STRING, 0, 1, NULL, 0, 0,
-      "SMTP AUTH password" },
+    { "SMTP_PASSWORD", ID_CONF_STRING, 0, 1, NULL, 0, 0, "SMTP AUTH password" },
     { "MAIL_FROM", ID_CONF_STRING, 1, 0, NULL, 0, 0,
       "sender, \"Name <address>\" or \"address\"" },
     { "SMS_WEBHOOK_URL", ID_CONF_STRING, 0, 0, NULL, 0, 0,
@@ -76,32 +75,32 @@ static const id_conf_spec_t notify_specs[] = {
 
 
 typedef struct {
-    id_kafka_consumer_t  *consumer;
-    id_kafka_producer_t  *dlq;
-    notify_mail_conf_t    mail;
-    const char           *sms_url;
-    const char           *sms_token;
-    long                  max_attempts;
-    long                  backoff_base;
-    long                  backoff_max;
+    id_kafka_consumer_t *consumer;
+    id_kafka_producer_t *dlq;
+    notify_mail_conf_t   mail;
+    const char          *sms_url;
+    const char          *sms_token;
+    long                 max_attempts;
+    long                 backoff_base;
+    long                 backoff_max;
 } notify_ctx_t;
 
 
 /* What happened to one job, for its log line. */
 typedef struct {
-    const char  *id;
-    const char  *tpl;
-    const char  *channel;
-    const char  *outcome;
-    const char  *error;
-    long         delay_ms;
+    const char *id;
+    const char *tpl;
+    const char *channel;
+    const char *outcome;
+    const char *error;
+    long        delay_ms;
 } notify_report_t;
 
 
 static const char *
 notify_opt(const id_conf_t *conf, const char *name)
 {
-    const char  *v = id_conf_str(conf, name);
+    const char *v = id_conf_str(conf, name);
 
     return (v != NULL && v[0] != '\0') ? v : NULL;
 }
@@ -111,8 +110,8 @@ static void
 notify_log_job(const id_kafka_msg_t *m, const notify_report_t *rep,
                int64_t started)
 {
-    char             part[16], off[32], att[16], delay[32], ms[32];
-    struct timespec  ts;
+    char            part[16], off[32], att[16], delay[32], ms[32];
+    struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     snprintf(part, sizeof(part), "%d", (int) m->partition);
@@ -121,8 +120,8 @@ notify_log_job(const id_kafka_msg_t *m, const notify_report_t *rep,
     snprintf(delay, sizeof(delay), "%ld", rep->delay_ms);
     snprintf(ms, sizeof(ms), "%lld",
              (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - started);
-    id_log_write(strcmp(rep->outcome, "sent") == 0
-                         || strcmp(rep->outcome, "duplicate") == 0
+    id_log_write(strcmp(rep->outcome, "sent") == 0 ||
+                         strcmp(rep->outcome, "duplicate") == 0
                      ? "info"
                      : "warn",
                  "notify.job", "id", rep->id, "template", rep->tpl, "channel",
@@ -136,7 +135,7 @@ notify_log_job(const id_kafka_msg_t *m, const notify_report_t *rep,
 static void
 notify_retry(notify_ctx_t *nc, const id_kafka_msg_t *m, notify_report_t *rep)
 {
-    long  d;
+    long d;
 
     d = notify_backoff_ms(m->attempt, nc->backoff_base, nc->backoff_max);
     d = notify_backoff_jitter(d, (double) random() / ((double) RAND_MAX + 1));
@@ -160,10 +159,10 @@ notify_dead_letter(notify_ctx_t *nc, const id_kafka_msg_t *m,
                    const notify_job_t *job, const char *reason,
                    notify_report_t *rep)
 {
-    char       now[32], *key = NULL, *out = NULL, *b64 = NULL;
-    json_t    *o, *payload;
-    time_t     t;
-    struct tm  tm;
+    char      now[32], *key = NULL, *out = NULL, *b64 = NULL;
+    json_t   *o, *payload;
+    time_t    t;
+    struct tm tm;
 
     t = time(NULL);
     gmtime_r(&t, &tm);
@@ -193,10 +192,8 @@ notify_dead_letter(notify_ctx_t *nc, const id_kafka_msg_t *m,
     }
 
     rep->error = reason;
-    if (out != NULL
-        && id_kafka_produce(nc->dlq, NOTIFY_DLQ_TOPIC, key, out, strlen(out),
-                            NOTIFY_DLQ_TIMEOUT) == 0)
-    {
+    if (out != NULL && id_kafka_produce(nc->dlq, NOTIFY_DLQ_TOPIC, key, out,
+                                        strlen(out), NOTIFY_DLQ_TIMEOUT) == 0) {
         id_kafka_commit(nc->consumer, m);
         rep->outcome = "dead_lettered";
     } else {
@@ -213,14 +210,14 @@ notify_dead_letter(notify_ctx_t *nc, const id_kafka_msg_t *m,
 static void
 notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
 {
-    int                rc;
-    char               err[512], gaveup[600], *message;
-    int64_t            started;
-    notify_job_t       job;
-    notify_result_t    res;
-    struct timespec    ts;
-    notify_report_t    rep = { NULL, NULL, NULL, NULL, NULL, 0 };
-    notify_rendered_t  r = { NULL, NULL };
+    int               rc;
+    char              err[512], gaveup[600], *message;
+    int64_t           started;
+    notify_job_t      job;
+    notify_result_t   res;
+    struct timespec   ts;
+    notify_report_t   rep = { NULL, NULL, NULL, NULL, NULL, 0 };
+    notify_rendered_t r = { NULL, NULL };
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     started = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -267,8 +264,8 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
             snprintf(err, sizeof(err), "out of memory");
             res = NOTIFY_TRANSIENT;
         } else {
-            res = notify_smtp_send(&nc->mail, job.to, message, err,
-                                   sizeof(err));
+            res =
+                notify_smtp_send(&nc->mail, job.to, message, err, sizeof(err));
             free(message);
         }
     } else {
@@ -311,18 +308,18 @@ done:
 int
 main(void)
 {
-    int                       rc = 1, sig, prc;
-    char                      err[512];
-    sigset_t                  sigs;
-    id_conf_t                *conf;
-    const char               *topics[] = { NOTIFY_TOPIC }, *smtp;
-    id_kafka_msg_t           *m;
-    id_health_t               health;
-    notify_ctx_t              nc;
-    id_http_opts_t            opts;
-    id_http_server_t         *http = NULL;
-    struct timespec           zero = { 0, 0 };
-    id_kafka_consumer_conf_t  cf;
+    int                      rc = 1, sig, prc;
+    char                     err[512];
+    sigset_t                 sigs;
+    id_conf_t               *conf;
+    const char              *topics[] = { NOTIFY_TOPIC }, *smtp;
+    id_kafka_msg_t          *m;
+    id_health_t              health;
+    notify_ctx_t             nc;
+    id_http_opts_t           opts;
+    id_http_server_t        *http = NULL;
+    struct timespec          zero = { 0, 0 };
+    id_kafka_consumer_conf_t cf;
 
     static const id_http_route_t routes[] = { ID_HEALTH_ROUTES };
 
@@ -342,16 +339,14 @@ main(void)
     if (conf == NULL) {
         return 1;
     }
-    if (id_conf_int(conf, "KAFKA_HEARTBEAT_INTERVAL_MS")
-        >= id_conf_int(conf, "KAFKA_SESSION_TIMEOUT_MS"))
-    {
+    if (id_conf_int(conf, "KAFKA_HEARTBEAT_INTERVAL_MS") >=
+        id_conf_int(conf, "KAFKA_SESSION_TIMEOUT_MS")) {
         fprintf(stderr, "config: KAFKA_HEARTBEAT_INTERVAL_MS: must be below "
                         "KAFKA_SESSION_TIMEOUT_MS\n");
         goto err0;
     }
     smtp = id_conf_str(conf, "SMTP_URL");
-    if (strncmp(smtp, "smtp://", 7) != 0 && strncmp(smtp, "smtps://", 8) != 0)
-    {
+    if (strncmp(smtp, "smtp://", 7) != 0 && strncmp(smtp, "smtps://", 8) != 0) {
         fprintf(stderr, "config: SMTP_URL: want smtp://host:port or "
                         "smtps://host:port\n");
         goto err0;
@@ -360,8 +355,7 @@ main(void)
     nc.mail.username = notify_opt(conf, "SMTP_USERNAME");
     nc.mail.password = notify_opt(conf, "SMTP_PASSWORD");
     if (notify_mail_from_parse(&nc.mail, id_conf_str(conf, "MAIL_FROM"), err,
-                               sizeof(err)) != 0)
-    {
+                               sizeof(err)) != 0) {
         fprintf(stderr, "config: MAIL_FROM: %s\n", err);
         goto err0;
     }
@@ -406,7 +400,7 @@ main(void)
         health.kafka = nc.dlq;
         memset(&opts, 0, sizeof(opts));
         opts.listen = notify_opt(conf, "LISTEN");
-        opts.threads = 1;
+        opts.threads = 2; /* MHD ignores a pool of 1, with a warning */
         opts.max_body = 1024;
         opts.routes = routes;
         opts.nroutes = sizeof(routes) / sizeof(routes[0]);
@@ -423,8 +417,8 @@ main(void)
     for (;;) {
         sig = sigtimedwait(&sigs, NULL, &zero);
         if (sig == SIGINT || sig == SIGTERM) {
-            id_log_info("notify.stop", "signal",
-                        sig == SIGINT ? "INT" : "TERM", NULL);
+            id_log_info("notify.stop", "signal", sig == SIGINT ? "INT" : "TERM",
+                        NULL);
             rc = 0;
             break;
         }

@@ -18,12 +18,13 @@
 
 #include <jansson.h>
 
-#define NOTIFY_TOPIC       "identity.notifications"
-#define NOTIFY_DLQ_TOPIC   "identity.notifications.dlq"
-#define NOTIFY_GROUP       "identity-notify"
+#define NOTIFY_TOPIC "identity.notifications"
+#define NOTIFY_DLQ_TOPIC "identity.notifications.dlq"
+#define NOTIFY_GROUP "identity-notify"
 
 #define NOTIFY_MAX_PAYLOAD 65536 /* bytes of one job */
-#define NOTIFY_ID_MAX      64    /* job id characters */
+#define NOTIFY_ID_MAX 64         /* job id characters */
+#define NOTIFY_PHONE_MAX 16      /* "+" and at most 15 digits (E.164) */
 
 
 /* ------------------------------------------------------------------ job.c */
@@ -31,14 +32,15 @@
 typedef enum { NOTIFY_EMAIL, NOTIFY_SMS } notify_channel_t;
 
 typedef struct {
-    json_t            *root;       /* owns everything below but id */
-    const char        *id;         /* [A-Za-z0-9._:-], 1..NOTIFY_ID_MAX */
-    char               id_buf[NOTIFY_ID_MAX + 1];
-    notify_channel_t   channel;
-    const char        *to;         /* a valid address for the channel */
-    const char        *tpl;        /* template name (not checked here) */
-    const json_t      *data;       /* an object (empty if absent) */
-    const char        *created_at; /* may be NULL */
+    json_t          *root; /* owns everything below but id */
+    const char      *id;   /* [A-Za-z0-9._:-], 1..NOTIFY_ID_MAX */
+    char             id_buf[NOTIFY_ID_MAX + 1];
+    notify_channel_t channel;
+    const char      *to; /* a valid address; a phone in the form +digits */
+    char             to_buf[NOTIFY_PHONE_MAX + 1];
+    const char      *tpl;        /* template name (not checked here) */
+    const json_t    *data;       /* an object (empty if absent) */
+    const char      *created_at; /* may be NULL */
 } notify_job_t;
 
 /*
@@ -48,11 +50,17 @@ typedef struct {
  */
 int  notify_job_parse(const char *payload, size_t len, notify_job_t *job,
                       char *err, size_t errlen);
-void notify_job_free(notify_job_t *job);  /* NULL-safe, idempotent */
+void notify_job_free(notify_job_t *job); /* NULL-safe, idempotent */
 
-/* 1 if s looks like a deliverable addr-spec / phone number, else 0. */
-int  notify_email_valid(const char *s);
-int  notify_phone_valid(const char *s);
+/* 1 if s looks like a deliverable addr-spec, else 0. */
+int notify_email_valid(const char *s);
+
+/*
+ * A phone number as people write it ("+1 (555) 010-0100"): blanks, dashes,
+ * dots and parentheses are dropped, an optional leading + is kept, 6-15
+ * digits must remain.  0 with the result in out, -1 not a phone number.
+ */
+int notify_phone_normalize(const char *s, char out[NOTIFY_PHONE_MAX + 1]);
 
 /*
  * The delay before trying again after failed attempt number attempt
@@ -67,8 +75,8 @@ long notify_backoff_jitter(long delay_ms, double jitter);
 /* ------------------------------------------------------------ templates.c */
 
 typedef struct {
-    char  *subject;  /* email only; NULL for SMS */
-    char  *text;     /* plain text body / SMS text, '\n' line ends */
+    char *subject; /* email only; NULL for SMS */
+    char *text;    /* plain text body / SMS text, '\n' line ends */
 } notify_rendered_t;
 
 /*
@@ -79,7 +87,7 @@ typedef struct {
 int  notify_render(const char *name, notify_channel_t channel,
                    const json_t *data, notify_rendered_t *out, char *err,
                    size_t errlen);
-void notify_rendered_free(notify_rendered_t *r);  /* NULL-safe */
+void notify_rendered_free(notify_rendered_t *r); /* NULL-safe */
 
 /* The name of template i, NULL past the last one (for tests). */
 const char *notify_template_name(size_t i);
@@ -88,18 +96,18 @@ const char *notify_template_name(size_t i);
 /* ----------------------------------------------------------------- mail.c */
 
 typedef enum {
-    NOTIFY_SENT,       /* accepted by the server */
-    NOTIFY_TRANSIENT,  /* try again later (server down, 4xx, timeout) */
-    NOTIFY_PERMANENT   /* will never work (5xx for this message) */
+    NOTIFY_SENT,      /* accepted by the server */
+    NOTIFY_TRANSIENT, /* try again later (server down, 4xx, timeout) */
+    NOTIFY_PERMANENT  /* will never work (5xx for this message) */
 } notify_result_t;
 
 typedef struct {
-    const char  *url;          /* smtp://host:port or smtps://host:port */
-    const char  *username;     /* NULL: no AUTH */
-    const char  *password;
-    char        *from_addr;    /* envelope sender, from MAIL_FROM */
-    char        *from_header;  /* the From: value, encoded */
-    const char  *from_domain;  /* inside from_addr, for Message-ID */
+    const char *url;      /* smtp://host:port or smtps://host:port */
+    const char *username; /* NULL: no AUTH */
+    const char *password;
+    char       *from_addr;   /* envelope sender, from MAIL_FROM */
+    char       *from_header; /* the From: value, encoded */
+    const char *from_domain; /* inside from_addr, for Message-ID */
 } notify_mail_conf_t;
 
 /*
@@ -141,8 +149,7 @@ notify_result_t notify_smtp_classify(int curl_code, long smtp_code);
 
 /* Sends message to to.  The reason of a failure goes into err. */
 notify_result_t notify_smtp_send(const notify_mail_conf_t *mc, const char *to,
-                                 const char *message, char *err,
-                                 size_t errlen);
+                                 const char *message, char *err, size_t errlen);
 
 
 /* ------------------------------------------------------------------ sms.c */
@@ -161,9 +168,9 @@ notify_result_t notify_sms_send(const char *url, const char *token,
 /* Over redis.h (id_redis_init() done by main). */
 
 /* 1 job id already delivered, 0 not, -1 unknown (Redis unreachable). */
-int  notify_dedupe_done(const char *id);
+int notify_dedupe_done(const char *id);
 
 /* Records id as delivered for 7 days: 0 ok, -1 failed (logged). */
-int  notify_dedupe_mark(const char *id);
+int notify_dedupe_mark(const char *id);
 
 #endif

@@ -21,9 +21,8 @@ notify_http_classify(int curl_code, long status)
         return NOTIFY_SENT;
     }
     /* timeouts, throttling and server trouble pass; other 4xx do not */
-    if (status == 408 || status == 425 || status == 429 || status >= 500
-        || status < 200)
-    {
+    if (status == 408 || status == 425 || status == 429 || status >= 500 ||
+        status < 200) {
         return NOTIFY_TRANSIENT;
     }
     return NOTIFY_PERMANENT;
@@ -44,13 +43,13 @@ notify_result_t
 notify_sms_send(const char *url, const char *token, const char *to,
                 const char *text, char *err, size_t errlen)
 {
-    CURL               *curl;
-    char               *body = NULL, *auth = NULL, ebuf[CURL_ERROR_SIZE];
-    long                status = 0;
-    json_t             *o;
-    CURLcode            cc;
-    notify_result_t     res = NOTIFY_TRANSIENT;
-    struct curl_slist  *hdrs = NULL;
+    CURL              *curl;
+    char              *body = NULL, *auth = NULL, ebuf[CURL_ERROR_SIZE];
+    long               status = 0;
+    json_t            *o;
+    CURLcode           cc;
+    notify_result_t    res = NOTIFY_TRANSIENT;
+    struct curl_slist *hdrs = NULL;
 
     o = json_pack("{s:s, s:s}", "to", to, "text", text);
     body = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;

@@ -17,33 +17,42 @@
 
 #include "notify.h"
 
-#define NOTIFY_VAR_OTP       0x01 /* 4-10 ASCII digits */
-#define NOTIFY_VAR_NUMBER    0x02 /* 1-6 ASCII digits */
+#define NOTIFY_VAR_OTP 0x01       /* 4-10 ASCII digits */
+#define NOTIFY_VAR_NUMBER 0x02    /* 1-6 ASCII digits */
 #define NOTIFY_VAR_MULTILINE 0x04 /* line breaks allowed (custom text) */
 
-#define NOTIFY_VALUE_MAX     256   /* bytes of a one-line value */
-#define NOTIFY_TEXT_MAX      16384 /* bytes of a multi-line value */
+#define NOTIFY_VALUE_MAX 256  /* bytes of a one-line value */
+#define NOTIFY_TEXT_MAX 16384 /* bytes of a multi-line value */
 
 
 typedef struct {
-    const char  *name;
-    const char  *def;    /* NULL: required */
-    unsigned     flags;
+    const char *name;
+    const char *def; /* NULL: required */
+    unsigned    flags;
 } notify_var_t;
 
 
 typedef struct {
-    const char    *name;
-    const char    *subject;
-    const char    *text;
-    const char    *sms;  /* NULL: the text */
-    notify_var_t   vars[4];
+    const char  *name;
+    const char  *subject;
+    const char  *text;
+    const char  *sms; /* NULL: the text */
+    notify_var_t vars[4];
 } notify_template_t;
 
 
-#define NOTIFY_NAME { "name", "there", 0 }
-#define NOTIFY_OTP  { "otp", NULL, NOTIFY_VAR_OTP }
-#define NOTIFY_TTL  { "ttl_minutes", "10", NOTIFY_VAR_NUMBER }
+#define NOTIFY_NAME                                                            \
+    {                                                                          \
+        "name", "there", 0                                                     \
+    }
+#define NOTIFY_OTP                                                             \
+    {                                                                          \
+        "otp", NULL, NOTIFY_VAR_OTP                                            \
+    }
+#define NOTIFY_TTL                                                             \
+    {                                                                          \
+        "ttl_minutes", "10", NOTIFY_VAR_NUMBER                                 \
+    }
 
 
 static const notify_template_t notify_templates[] = {
@@ -162,7 +171,7 @@ static const notify_template_t notify_templates[] = {
       { { "subject", NULL, 0 }, { "text", NULL, NOTIFY_VAR_MULTILINE } } },
 };
 
-#define NOTIFY_NTEMPLATES \
+#define NOTIFY_NTEMPLATES                                                      \
     (sizeof(notify_templates) / sizeof(notify_templates[0]))
 
 
@@ -174,18 +183,18 @@ notify_template_name(size_t i)
 
 
 typedef struct {
-    char    *buf;
-    size_t   len;
-    size_t   cap;
-    int      oom;
+    char  *buf;
+    size_t len;
+    size_t cap;
+    int    oom;
 } notify_buf_t;
 
 
 static void
 notify_buf_add(notify_buf_t *b, const char *s, size_t n)
 {
-    char    *nb;
-    size_t   cap;
+    char  *nb;
+    size_t cap;
 
     if (b->oom) {
         return;
@@ -212,7 +221,7 @@ notify_buf_add(notify_buf_t *b, const char *s, size_t n)
 static const notify_template_t *
 notify_template_find(const char *name)
 {
-    size_t  i;
+    size_t i;
 
     for (i = 0; i < NOTIFY_NTEMPLATES; i++) {
         if (strcmp(notify_templates[i].name, name) == 0) {
@@ -226,7 +235,7 @@ notify_template_find(const char *name)
 static int
 notify_digits(const char *s, size_t min, size_t max)
 {
-    size_t  n;
+    size_t n;
 
     for (n = 0; s[n] != '\0'; n++) {
         if (s[n] < '0' || s[n] > '9') {
@@ -239,13 +248,13 @@ notify_digits(const char *s, size_t min, size_t max)
 
 /* Appends the value of var from data, checked and cleaned. */
 static int
-notify_render_var(notify_buf_t *b, const notify_var_t *var,
-                  const json_t *data, char *err, size_t errlen)
+notify_render_var(notify_buf_t *b, const notify_var_t *var, const json_t *data,
+                  char *err, size_t errlen)
 {
-    char         num[32];
-    size_t       i, n, max;
-    json_t      *v;
-    const char  *s;
+    char        num[32];
+    size_t      i, n, max;
+    json_t     *v;
+    const char *s;
 
     v = json_object_get(data, var->name);
     if (json_is_string(v)) {
@@ -265,9 +274,8 @@ notify_render_var(notify_buf_t *b, const notify_var_t *var,
         return -1;
     }
 
-    if (((var->flags & NOTIFY_VAR_OTP) && !notify_digits(s, 4, 10))
-        || ((var->flags & NOTIFY_VAR_NUMBER) && !notify_digits(s, 1, 6)))
-    {
+    if (((var->flags & NOTIFY_VAR_OTP) && !notify_digits(s, 4, 10)) ||
+        ((var->flags & NOTIFY_VAR_NUMBER) && !notify_digits(s, 1, 6))) {
         snprintf(err, errlen, "bad data.%s", var->name);
         return -1;
     }
@@ -305,10 +313,10 @@ static char *
 notify_render_one(const notify_template_t *t, const char *src,
                   const json_t *data, char *err, size_t errlen)
 {
-    size_t               i, n;
-    const char          *open, *close;
-    notify_buf_t         b = { NULL, 0, 0, 0 };
-    const notify_var_t  *var;
+    size_t              i, n;
+    const char         *open, *close;
+    notify_buf_t        b = { NULL, 0, 0, 0 };
+    const notify_var_t *var;
 
     notify_buf_add(&b, "", 0);
     while ((open = strstr(src, "{{")) != NULL) {
@@ -321,16 +329,14 @@ notify_render_one(const notify_template_t *t, const char *src,
         n = (size_t) (close - open - 2);
         var = NULL;
         for (i = 0; i < sizeof(t->vars) / sizeof(t->vars[0]); i++) {
-            if (t->vars[i].name != NULL && strlen(t->vars[i].name) == n
-                && memcmp(t->vars[i].name, open + 2, n) == 0)
-            {
+            if (t->vars[i].name != NULL && strlen(t->vars[i].name) == n &&
+                memcmp(t->vars[i].name, open + 2, n) == 0) {
                 var = &t->vars[i];
                 break;
             }
         }
         if (var == NULL) {
-            snprintf(err, errlen, "template %s: undeclared variable",
-                     t->name);
+            snprintf(err, errlen, "template %s: undeclared variable", t->name);
             goto failed;
         }
         if (notify_render_var(&b, var, data, err, errlen) != 0) {
@@ -356,7 +362,7 @@ int
 notify_render(const char *name, notify_channel_t channel, const json_t *data,
               notify_rendered_t *out, char *err, size_t errlen)
 {
-    const notify_template_t  *t;
+    const notify_template_t *t;
 
     memset(out, 0, sizeof(*out));
     t = notify_template_find(name);
@@ -365,8 +371,8 @@ notify_render(const char *name, notify_channel_t channel, const json_t *data,
         return 1;
     }
     if (channel == NOTIFY_SMS) {
-        out->text = notify_render_one(t, t->sms ? t->sms : t->text, data, err,
-                                      errlen);
+        out->text =
+            notify_render_one(t, t->sms ? t->sms : t->text, data, err, errlen);
         return out->text != NULL ? 0 : -1;
     }
     out->subject = notify_render_one(t, t->subject, data, err, errlen);

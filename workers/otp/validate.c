@@ -25,6 +25,11 @@ otpw_validate(id_http_req_t *r)
         return;
     }
     json_decref(errors);
+    if (!id_crypto_is_uuid(r->id.sub)) {
+        id_http_send_problem(r, 401, "unauthorized", "not a user token",
+                             NULL);
+        return;
+    }
 
     rc = id_otp_check(app->otp_secret, cp, r->id.sub, otp, 1);
     if (rc != ID_OTP_OK) {

@@ -43,8 +43,8 @@ main(void)
     c = id_conf_load_report(specs, NSPECS, out, sizeof(out), &n);
     UNIT_OK(c == NULL, "invalid configuration refused");
     UNIT_INT(n, 5, "all five problems reported at once");
-    UNIT_OK(strstr(out, "T_LISTEN: required but not set (where to listen)")
-                != NULL,
+    UNIT_OK(strstr(out, "T_LISTEN: required but not set (where to listen)") !=
+                NULL,
             "missing required named with its help");
     UNIT_OK(strstr(out, "T_SECRET: required secret is not set") != NULL,
             "missing secret reported");

@@ -27,9 +27,14 @@ test_b64url(void)
     static const struct {
         const char *in, *out;
     } v[] = {
-        { "", "" },         { "f", "Zg" },         { "fo", "Zm8" },
-        { "foo", "Zm9v" },  { "foob", "Zm9vYg" },  { "fooba", "Zm9vYmE" },
-        { "foobar", "Zm9vYmFy" }, { "\xfb\xff\xbf", "-_-_" },
+        { "", "" },
+        { "f", "Zg" },
+        { "fo", "Zm8" },
+        { "foo", "Zm9v" },
+        { "foob", "Zm9vYg" },
+        { "fooba", "Zm9vYmE" },
+        { "foobar", "Zm9vYmFy" },
+        { "\xfb\xff\xbf", "-_-_" },
     };
     char          out[64];
     unsigned char dec[64];
@@ -38,14 +43,14 @@ test_b64url(void)
 
     for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         if (id_crypto_b64url_encode(v[i].in, strlen(v[i].in), out,
-                                    sizeof(out)) != 0
-            || strcmp(out, v[i].out) != 0) {
+                                    sizeof(out)) != 0 ||
+            strcmp(out, v[i].out) != 0) {
             printf("# encode %zu: %s\n", i, out);
             all = 0;
         }
         if (id_crypto_b64url_decode(v[i].out, strlen(v[i].out), dec,
-                                    sizeof(dec), &n) != 0
-            || n != strlen(v[i].in) || memcmp(dec, v[i].in, n) != 0) {
+                                    sizeof(dec), &n) != 0 ||
+            n != strlen(v[i].in) || memcmp(dec, v[i].in, n) != 0) {
             printf("# decode %zu\n", i);
             all = 0;
         }
@@ -107,10 +112,8 @@ test_hashes(void)
              "base64url(SHA-256) of a refresh token");
 
     UNIT_INT(id_crypto_equal("abcdef", "abcdef", 6), 1, "equal buffers");
-    UNIT_INT(id_crypto_equal("abcdef", "abcdeg", 6), 0,
-             "last byte differs");
-    UNIT_INT(id_crypto_equal("xbcdef", "abcdef", 6), 0,
-             "first byte differs");
+    UNIT_INT(id_crypto_equal("abcdef", "abcdeg", 6), 0, "last byte differs");
+    UNIT_INT(id_crypto_equal("xbcdef", "abcdef", 6), 0, "first byte differs");
     UNIT_INT(id_crypto_equal("", "", 0), 1, "empty buffers equal");
 }
 
@@ -118,11 +121,11 @@ test_hashes(void)
 static void
 test_otp(void)
 {
-    char        code[ID_OTP_DIGITS + 1], h1[ID_HASH_B64_LEN];
-    char        h2[ID_HASH_B64_LEN];
-    int         i, ok = 1, counts[10] = { 0 }, first[10] = { 0 }, lo, hi;
-    uint32_t    v;
-    const int   n = 20000;
+    char      code[ID_OTP_DIGITS + 1], h1[ID_HASH_B64_LEN];
+    char      h2[ID_HASH_B64_LEN];
+    int       i, ok = 1, counts[10] = { 0 }, first[10] = { 0 }, lo, hi;
+    uint32_t  v;
+    const int n = 20000;
 
     for (i = 0; i < n; i++) {
         if (id_crypto_otp(code) != 0 || !id_otp_format_ok(code)) {
@@ -183,7 +186,7 @@ test_otp(void)
 static void
 test_uuid_token(void)
 {
-    char  u1[ID_UUID_LEN + 1], u2[ID_UUID_LEN + 1], *t;
+    char u1[ID_UUID_LEN + 1], u2[ID_UUID_LEN + 1], *t;
 
     id_crypto_uuid4(u1);
     id_crypto_uuid4(u2);
@@ -199,10 +202,9 @@ test_uuid_token(void)
     UNIT_OK(!id_crypto_is_uuid(NULL), "NULL is not a uuid");
 
     t = id_crypto_token(32);
-    UNIT_OK(t != NULL && strlen(t) == 43
-                && strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
-                             "wxyz0123456789-_")
-                       == 43,
+    UNIT_OK(t != NULL && strlen(t) == 43 &&
+                strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
+                          "wxyz0123456789-_") == 43,
             "256-bit token is 43 base64url characters");
     free(t);
 }

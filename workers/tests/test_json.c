@@ -77,16 +77,16 @@ main(void)
              "utf8 length of 1+2+3+4-byte characters");
 
     /* email syntax and normalisation */
-    UNIT_INT(id_email_normalize("Alice.Smith+tag@Example.COM", email,
-                                sizeof(email)),
-             0, "valid email");
+    UNIT_INT(
+        id_email_normalize("Alice.Smith+tag@Example.COM", email, sizeof(email)),
+        0, "valid email");
     UNIT_STR(email, "alice.smith+tag@example.com", "email lower-cased");
     {
         static const char *bad[] = {
-            "", "plain", "@example.com", "a@", "a@b", "a@@b.com",
-            "a b@c.com", ".a@b.com", "a.@b.com", "a..b@c.com", "a@-b.com",
-            "a@b-.com", "a@b..com", "a@b.123", "a@b.com.", "a@.b.com",
-            "a\"b@c.com",
+            "",         "plain",      "@example.com", "a@",       "a@b",
+            "a@@b.com", "a b@c.com",  ".a@b.com",     "a.@b.com", "a..b@c.com",
+            "a@-b.com", "a@b-.com",   "a@b..com",     "a@b.123",  "a@b.com.",
+            "a@.b.com", "a\"b@c.com",
         };
         size_t i;
         int    all = 1;
@@ -115,9 +115,9 @@ main(void)
     UNIT_STR(email, "bob@example.org", "id_json_email lower-cases");
     UNIT_INT(id_json_email(o, "mail", 1, email, sizeof(email), errors), -1,
              "missing required email");
-    UNIT_STR(json_string_value(
-                 json_object_get(json_array_get(errors, 0), "field")),
-             "mail", "error names the snake_case field");
+    UNIT_STR(
+        json_string_value(json_object_get(json_array_get(errors, 0), "field")),
+        "mail", "error names the snake_case field");
     json_decref(o);
     json_decref(errors);
     return unit_done();

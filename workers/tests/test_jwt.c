@@ -15,9 +15,9 @@
 static char *
 make_set(cjose_jwk_t *jwk, const char *kid, const char *alg)
 {
-    char      *text, *out;
-    json_t    *k, *set;
-    cjose_err  err;
+    char     *text, *out;
+    json_t   *k, *set;
+    cjose_err err;
 
     text = cjose_jwk_to_json(jwk, true, &err);
     k = json_loads(text, 0, NULL);
@@ -68,9 +68,10 @@ round_trip(const char *alg)
     unsigned char   hdr[256];
     json_t         *claims, *got = NULL, *jwks;
     id_jwt_keys_t  *k, *other;
-    id_jwt_claims_t c = { "https://id.example", "user-1", "api", "jti-1",
-                          "sid-1", "user", "a@example.com", 1700000000,
-                          1700000900 };
+    id_jwt_claims_t c = {
+        "https://id.example", "user-1",   "api",     "jti-1", "sid-1", "user",
+        "a@example.com",      1700000000, 1700000900
+    };
 
     k = keys_for(alg, "kid-1");
     snprintf(name, sizeof(name), "%s: key set loads", alg);
@@ -88,9 +89,9 @@ round_trip(const char *alg)
     id_crypto_b64url_decode(token, n, hdr, sizeof(hdr) - 1, &n);
     hdr_json = (char *) hdr;
     snprintf(name, sizeof(name), "%s: header names alg and kid", alg);
-    UNIT_OK(strstr(hdr_json, alg) != NULL
-                && strstr(hdr_json, "\"kid\":\"kid-1\"") != NULL
-                && strstr(hdr_json, "\"typ\":\"JWT\"") != NULL,
+    UNIT_OK(strstr(hdr_json, alg) != NULL &&
+                strstr(hdr_json, "\"kid\":\"kid-1\"") != NULL &&
+                strstr(hdr_json, "\"typ\":\"JWT\"") != NULL,
             name);
 
     snprintf(name, sizeof(name), "%s: verify with the same key", alg);
@@ -116,16 +117,15 @@ round_trip(const char *alg)
     } else {
         json_t *pub = json_array_get(json_object_get(jwks, "keys"), 0);
 
-        snprintf(name, sizeof(name), "%s: JWKS has kid/alg/use, no 'd'",
-                 alg);
-        UNIT_OK(pub != NULL && json_object_get(pub, "d") == NULL
-                    && json_object_get(pub, "p") == NULL
-                    && strcmp(json_string_value(json_object_get(pub, "kid")),
-                              "kid-1") == 0
-                    && strcmp(json_string_value(json_object_get(pub, "alg")),
-                              alg) == 0
-                    && strcmp(json_string_value(json_object_get(pub, "use")),
-                              "sig") == 0,
+        snprintf(name, sizeof(name), "%s: JWKS has kid/alg/use, no 'd'", alg);
+        UNIT_OK(pub != NULL && json_object_get(pub, "d") == NULL &&
+                    json_object_get(pub, "p") == NULL &&
+                    strcmp(json_string_value(json_object_get(pub, "kid")),
+                           "kid-1") == 0 &&
+                    strcmp(json_string_value(json_object_get(pub, "alg")),
+                           alg) == 0 &&
+                    strcmp(json_string_value(json_object_get(pub, "use")),
+                           "sig") == 0,
                 name);
     }
     json_decref(jwks);
@@ -138,10 +138,10 @@ round_trip(const char *alg)
 int
 main(void)
 {
-    char            *s, err[256];
-    json_t          *claims, *jwk;
-    id_jwt_claims_t  c = { "iss", "sub", "aud", "jti", "sid", "admin", NULL,
-                           100, 1000 };
+    char           *s, err[256];
+    json_t         *claims, *jwk;
+    id_jwt_claims_t c = { "iss",   "sub", "aud", "jti", "sid",
+                          "admin", NULL,  100,   1000 };
 
     claims = id_jwt_claims_new(&c);
     s = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -170,8 +170,7 @@ main(void)
     UNIT_OK(id_jwt_keys_parse("{\"keys\":[]}", err, sizeof(err)) == NULL,
             "empty key set refused");
     UNIT_OK(id_jwt_keys_parse("{\"kty\":\"oct\",\"k\":\"AAAA\"}", err,
-                              sizeof(err))
-                == NULL,
+                              sizeof(err)) == NULL,
             "key without kid refused");
     UNIT_OK(strstr(err, "kid") != NULL, "the error says why");
     UNIT_OK(id_jwt_keys_parse("not json", err, sizeof(err)) == NULL,

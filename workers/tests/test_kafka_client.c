@@ -24,18 +24,18 @@
 
 
 typedef struct {
-    id_kafka_producer_t  *p;
-    int                   id;
-    int                   failed;
+    id_kafka_producer_t *p;
+    int                  id;
+    int                  failed;
 } producer_arg_t;
 
 
 static void *
 produce_some(void *arg)
 {
-    int              i;
-    char             key[32], val[64];
-    producer_arg_t  *a = arg;
+    int             i;
+    char            key[32], val[64];
+    producer_arg_t *a = arg;
 
     for (i = 0; i < PER_THREAD; i++) {
         snprintf(key, sizeof(key), "k%d", (a->id * PER_THREAD + i) % 7);
@@ -61,20 +61,20 @@ now_ms(void)
 int
 main(void)
 {
-    int                       i, rc, got = 0, retried = 0, order_ok = 1;
-    int                       back = 0, failed = 0, extra = 0;
-    char                      err[512];
-    int64_t                   t0, retried_off = -1, last_off[2] = { -1, -1 };
-    int32_t                   retried_part = -1;
-    pthread_t                 th[NTHREADS];
-    rd_kafka_t               *mrk;
-    const char               *bs, *topics[] = { TOPIC };
-    id_kafka_msg_t           *m;
-    producer_arg_t            args[NTHREADS];
-    id_kafka_consumer_t      *c;
-    id_kafka_producer_t      *p;
-    rd_kafka_mock_cluster_t  *mc;
-    id_kafka_consumer_conf_t  cf;
+    int                      i, rc, got = 0, retried = 0, order_ok = 1;
+    int                      back = 0, failed = 0, extra = 0;
+    char                     err[512];
+    int64_t                  t0, retried_off = -1, last_off[2] = { -1, -1 };
+    int32_t                  retried_part = -1;
+    pthread_t                th[NTHREADS];
+    rd_kafka_t              *mrk;
+    const char              *bs, *topics[] = { TOPIC };
+    id_kafka_msg_t          *m;
+    producer_arg_t           args[NTHREADS];
+    id_kafka_consumer_t     *c;
+    id_kafka_producer_t     *p;
+    rd_kafka_mock_cluster_t *mc;
+    id_kafka_consumer_conf_t cf;
 
     id_log_init("test_kafka_client");
 
@@ -103,8 +103,8 @@ main(void)
     id_kafka_producer_free(p);
 
     /* the mock cluster */
-    mrk = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err,
-                       sizeof(err));
+    mrk =
+        rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof(err));
     mc = rd_kafka_mock_cluster_new(mrk, 1);
     rd_kafka_mock_topic_create(mc, TOPIC, 2, 1);
     bs = rd_kafka_mock_cluster_bootstraps(mc);
@@ -147,8 +147,7 @@ main(void)
             retried_part = m->partition;
             retried_off = m->offset;
             UNIT_OK(m->attempt == 1, "first delivery has attempt 1");
-            UNIT_OK(id_kafka_consumer_retry(c, m, 500) == 0,
-                    "retry scheduled");
+            UNIT_OK(id_kafka_consumer_retry(c, m, 500) == 0, "retry scheduled");
             id_kafka_msg_free(m);
             continue;
         }

@@ -12,9 +12,9 @@
 static int
 parse_fails(const char *json, const char *want_in_err)
 {
-    int           rc;
-    char          err[512];
-    notify_job_t  job;
+    int          rc;
+    char         err[512];
+    notify_job_t job;
 
     err[0] = '\0';
     rc = notify_job_parse(json, strlen(json), &job, err, sizeof(err));
@@ -26,19 +26,38 @@ parse_fails(const char *json, const char *want_in_err)
 int
 main(void)
 {
-    int           rc;
-    char          err[512], big[NOTIFY_MAX_PAYLOAD + 64];
-    size_t        i;
-    notify_job_t  job;
+    int          rc;
+    char         err[512], big[NOTIFY_MAX_PAYLOAD + 64];
+    char         phone[NOTIFY_PHONE_MAX + 1];
+    size_t       i;
+    notify_job_t job;
 
     static const char *good_emails[] = {
-        "a@b.co", "first.last+tag@example.com", "root@localhost",
-        "x_y-z@sub.domain-1.example", "o'hara@example.ie",
+        "a@b.co",
+        "first.last+tag@example.com",
+        "root@localhost",
+        "x_y-z@sub.domain-1.example",
+        "o'hara@example.ie",
     };
     static const char *bad_emails[] = {
-        "", "a", "@b.c", "a@", "a..b@c.d", ".a@b.c", "a.@b.c", "a@b..c",
-        "a@-b.com", "a@b-.com", "a b@c.d", "a@b.c\r\nBcc: x@y.z", "<a@b.c>",
-        "a@b@c.d", "a@b.c.", "\"q\"@b.c", "a@[127.0.0.1]", "ann@exämple.de",
+        "",
+        "a",
+        "@b.c",
+        "a@",
+        "a..b@c.d",
+        ".a@b.c",
+        "a.@b.c",
+        "a@b..c",
+        "a@-b.com",
+        "a@b-.com",
+        "a b@c.d",
+        "a@b.c\r\nBcc: x@y.z",
+        "<a@b.c>",
+        "a@b@c.d",
+        "a@b.c.",
+        "\"q\"@b.c",
+        "a@[127.0.0.1]",
+        "ann@exämple.de",
     };
 
     const char *ok =
@@ -50,30 +69,32 @@ main(void)
 
     const char *half = "{\"id\":\"job-7\",\"channel\":\"email\"}";
     const char *sms = "{\"id\":\"j1\",\"channel\":\"sms\","
-                      "\"to\":\"+4915112345678\",\"template\":\"welcome\"}";
+                      "\"to\":\"+1 555 0100\",\"template\":\"welcome\"}";
 
     rc = notify_job_parse(ok, strlen(ok), &job, err, sizeof(err));
     UNIT_OK(rc == 0, "a complete job parses");
-    UNIT_OK(rc == 0 && strcmp(job.id, "3f0c1c2e-8a7b-4c4e-9d1a-0b5a6f7e8d9c")
-                == 0 && job.channel == NOTIFY_EMAIL
-                && strcmp(job.to, "ann@example.com") == 0
-                && strcmp(job.tpl, "signup_otp") == 0
-                && json_is_object(job.data)
-                && strcmp(job.created_at, "2026-11-23T05:00:00Z") == 0,
+    UNIT_OK(rc == 0 &&
+                strcmp(job.id, "3f0c1c2e-8a7b-4c4e-9d1a-0b5a6f7e8d9c") == 0 &&
+                job.channel == NOTIFY_EMAIL &&
+                strcmp(job.to, "ann@example.com") == 0 &&
+                strcmp(job.tpl, "signup_otp") == 0 &&
+                json_is_object(job.data) &&
+                strcmp(job.created_at, "2026-11-23T05:00:00Z") == 0,
             "its fields are read");
     notify_job_free(&job);
     notify_job_free(&job);
     UNIT_OK(job.root == NULL, "notify_job_free is idempotent");
 
     rc = notify_job_parse(sms, strlen(sms), &job, err, sizeof(err));
-    UNIT_OK(rc == 0 && job.channel == NOTIFY_SMS && json_is_object(job.data)
-                && json_object_size(job.data) == 0 && job.created_at == NULL,
+    UNIT_OK(rc == 0 && job.channel == NOTIFY_SMS &&
+                strcmp(job.to, "+15550100") == 0 && json_is_object(job.data) &&
+                json_object_size(job.data) == 0 && job.created_at == NULL,
             "type, data and created_at are optional");
     notify_job_free(&job);
 
-    UNIT_OK(parse_fails("{\"id\":\"x\", \"otp\":\"123456\"",
-                        "bad JSON at line 1"),
-            "bad JSON is poison");
+    UNIT_OK(
+        parse_fails("{\"id\":\"x\", \"otp\":\"123456\"", "bad JSON at line 1"),
+        "bad JSON is poison");
     rc = notify_job_parse("{\"otp\":\"987654\" oops}", 21, &job, err,
                           sizeof(err));
     UNIT_OK(rc == -1 && strstr(err, "987654") == NULL,
@@ -88,22 +109,24 @@ main(void)
     UNIT_OK(parse_fails("{\"id\":\"a b\"}", "bad id"), "id with a space");
     UNIT_OK(parse_fails("{\"id\":\"x\\r\\nBcc: y\"}", "bad id"),
             "id with CRLF (it goes into a header)");
-    UNIT_OK(parse_fails("{\"id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                        "aaaaaaaaaaaaaaaaaaaa\"}",
-                        "bad id"),
-            "id of 65 characters");
+    UNIT_OK(
+        parse_fails("{\"id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                    "aaaaaaaaaaaaaaaaaaaa\"}",
+                    "bad id"),
+        "id of 65 characters");
     UNIT_OK(parse_fails("{\"id\":\"x\",\"type\":\"event\"}", "type"),
             "another type");
     UNIT_OK(parse_fails("{\"id\":\"x\"}", "missing field: channel"),
             "missing channel");
-    UNIT_OK(parse_fails("{\"id\":\"x\",\"channel\":\"fax\"}", "unknown channel"),
-            "unknown channel");
+    UNIT_OK(
+        parse_fails("{\"id\":\"x\",\"channel\":\"fax\"}", "unknown channel"),
+        "unknown channel");
     UNIT_OK(parse_fails("{\"id\":\"x\",\"channel\":\"email\"}",
                         "missing field: to"),
             "missing to");
     rc = notify_job_parse(half, strlen(half), &job, err, sizeof(err));
-    UNIT_OK(rc == -1 && job.id != NULL && strcmp(job.id, "job-7") == 0
-                && job.root == NULL,
+    UNIT_OK(rc == -1 && job.id != NULL && strcmp(job.id, "job-7") == 0 &&
+                job.root == NULL,
             "a valid id survives a later failure (for the log and DLQ)");
     notify_job_free(&job);
     UNIT_OK(parse_fails("{\"id\":\"x\",\"channel\":\"email\",\"to\":"
@@ -134,27 +157,37 @@ main(void)
     for (i = 0; i < sizeof(bad_emails) / sizeof(bad_emails[0]); i++) {
         UNIT_OK(!notify_email_valid(bad_emails[i]), "refused email address");
     }
-    UNIT_OK(notify_phone_valid("+4915112345678") && notify_phone_valid("0301234")
-                && !notify_phone_valid("12345")
-                && !notify_phone_valid("+1234567890123456")
-                && !notify_phone_valid("+49 151 1234567")
-                && !notify_phone_valid("+"),
-            "phone numbers: optional +, 6-15 digits");
+    UNIT_OK(notify_phone_normalize("+4915112345678", phone) == 0 &&
+                strcmp(phone, "+4915112345678") == 0,
+            "E.164 stays as it is");
+    UNIT_OK(notify_phone_normalize("+1 (555) 010-0100", phone) == 0 &&
+                strcmp(phone, "+15550100100") == 0,
+            "blanks, dashes, parentheses are dropped");
+    UNIT_OK(notify_phone_normalize("030.1234", phone) == 0 &&
+                strcmp(phone, "0301234") == 0,
+            "no +: digits only");
+    UNIT_OK(notify_phone_normalize("12345", phone) == -1 &&
+                notify_phone_normalize("+1234567890123456", phone) == -1 &&
+                notify_phone_normalize("+49 151 x", phone) == -1 &&
+                notify_phone_normalize("1+2345678", phone) == -1 &&
+                notify_phone_normalize("+", phone) == -1 &&
+                notify_phone_normalize("", phone) == -1,
+            "not phone numbers: short, 16 digits, letters, inner +, empty");
 
-    UNIT_OK(notify_backoff_ms(1, 1000, 60000) == 1000
-                && notify_backoff_ms(2, 1000, 60000) == 2000
-                && notify_backoff_ms(3, 1000, 60000) == 4000
-                && notify_backoff_ms(6, 1000, 60000) == 32000,
+    UNIT_OK(notify_backoff_ms(1, 1000, 60000) == 1000 &&
+                notify_backoff_ms(2, 1000, 60000) == 2000 &&
+                notify_backoff_ms(3, 1000, 60000) == 4000 &&
+                notify_backoff_ms(6, 1000, 60000) == 32000,
             "backoff doubles from the base");
-    UNIT_OK(notify_backoff_ms(7, 1000, 60000) == 60000
-                && notify_backoff_ms(1000, 1000, 60000) == 60000,
+    UNIT_OK(notify_backoff_ms(7, 1000, 60000) == 60000 &&
+                notify_backoff_ms(1000, 1000, 60000) == 60000,
             "backoff stops at the cap (no overflow)");
     UNIT_OK(notify_backoff_ms(0, 1000, 60000) == 1000,
             "attempt 0 counts as the first");
-    UNIT_OK(notify_backoff_jitter(1000, 0) == 1000
-                && notify_backoff_jitter(1000, 0.5) == 875
-                && notify_backoff_jitter(1000, 0.9999) > 750
-                && notify_backoff_jitter(1000, 2.0) == 1000,
+    UNIT_OK(notify_backoff_jitter(1000, 0) == 1000 &&
+                notify_backoff_jitter(1000, 0.5) == 875 &&
+                notify_backoff_jitter(1000, 0.9999) > 750 &&
+                notify_backoff_jitter(1000, 2.0) == 1000,
             "jitter takes off at most a quarter");
 
     return UNIT_DONE();

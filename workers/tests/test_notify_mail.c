@@ -17,8 +17,8 @@
 static int
 clean_is(const char *in, const char *want)
 {
-    int    ok;
-    char  *s = notify_header_clean(in);
+    int   ok;
+    char *s = notify_header_clean(in);
 
     ok = s != NULL && strcmp(s, want) == 0;
     free(s);
@@ -29,8 +29,8 @@ clean_is(const char *in, const char *want)
 static int
 enc_is(const char *in, const char *want)
 {
-    int    ok;
-    char  *s = notify_rfc2047(in);
+    int   ok;
+    char *s = notify_rfc2047(in);
 
     ok = s != NULL && strcmp(s, want) == 0;
     free(s);
@@ -41,8 +41,8 @@ enc_is(const char *in, const char *want)
 static int
 qp_is(const char *in, const char *want)
 {
-    int    ok;
-    char  *s = notify_qp_encode(in);
+    int   ok;
+    char *s = notify_qp_encode(in);
 
     ok = s != NULL && strcmp(s, want) == 0;
     free(s);
@@ -55,22 +55,20 @@ qp_is(const char *in, const char *want)
 static int
 rfc2047_roundtrip(const char *in)
 {
-    int            ok = 1;
-    char          *s, *w, *save = NULL, back[4096];
-    size_t         blen = 0, n, pad;
-    unsigned char  dec[256];
+    int           ok = 1;
+    char         *s, *w, *save = NULL, back[4096];
+    size_t        blen = 0, n, pad;
+    unsigned char dec[256];
 
     s = notify_rfc2047(in);
     if (s == NULL) {
         return 0;
     }
     for (w = strtok_r(s, "\r\n ", &save); w != NULL;
-         w = strtok_r(NULL, "\r\n ", &save))
-    {
+         w = strtok_r(NULL, "\r\n ", &save)) {
         n = strlen(w);
-        if (n > 75 || strncmp(w, "=?UTF-8?B?", 10) != 0
-            || strcmp(w + n - 2, "?=") != 0)
-        {
+        if (n > 75 || strncmp(w, "=?UTF-8?B?", 10) != 0 ||
+            strcmp(w + n - 2, "?=") != 0) {
             ok = 0;
             break;
         }
@@ -100,12 +98,11 @@ rfc2047_roundtrip(const char *in)
 static int
 no_bare_lf(const char *s)
 {
-    const char  *p;
+    const char *p;
 
     for (p = s; *p != '\0'; p++) {
-        if ((*p == '\n' && (p == s || p[-1] != '\r'))
-            || (*p == '\r' && p[1] != '\n'))
-        {
+        if ((*p == '\n' && (p == s || p[-1] != '\r')) ||
+            (*p == '\r' && p[1] != '\n')) {
             return 0;
         }
     }
@@ -116,8 +113,8 @@ no_bare_lf(const char *s)
 static int
 qp_lines_short(const char *s)
 {
-    size_t       col = 0;
-    const char  *p;
+    size_t      col = 0;
+    const char *p;
 
     for (p = s; *p != '\0'; p++) {
         col = (*p == '\n') ? 0 : col + 1;
@@ -132,13 +129,13 @@ qp_lines_short(const char *s)
 int
 main(void)
 {
-    int                 rc;
-    char                err[256], *msg, *qp, long_line[201], many[200];
-    char               *body;
-    time_t              when = 1795410000; /* Mon, 23 Nov 2026 05:00:00 */
-    notify_job_t        job;
-    notify_mail_conf_t  mc;
-    notify_rendered_t   r;
+    int                rc;
+    char               err[256], *msg, *qp, long_line[201], many[200];
+    char              *body;
+    time_t             when = 1795410000; /* Mon, 23 Nov 2026 05:00:00 */
+    notify_job_t       job;
+    notify_mail_conf_t mc;
+    notify_rendered_t  r;
 
     /* header hygiene */
     UNIT_OK(clean_is("a\r\nb", "a b"), "CRLF becomes one space");
@@ -184,10 +181,11 @@ main(void)
     memset(&mc, 0, sizeof(mc));
     rc = notify_mail_from_parse(&mc, "Identity <no-reply@identity.localhost>",
                                 err, sizeof(err));
-    UNIT_OK(rc == 0 && strcmp(mc.from_addr, "no-reply@identity.localhost") == 0
-                && strcmp(mc.from_header,
-                          "Identity <no-reply@identity.localhost>") == 0
-                && strcmp(mc.from_domain, "identity.localhost") == 0,
+    UNIT_OK(rc == 0 &&
+                strcmp(mc.from_addr, "no-reply@identity.localhost") == 0 &&
+                strcmp(mc.from_header,
+                       "Identity <no-reply@identity.localhost>") == 0 &&
+                strcmp(mc.from_domain, "identity.localhost") == 0,
             "Name <address>");
     notify_mail_conf_free(&mc);
     rc = notify_mail_from_parse(&mc, "no-reply@x.org", err, sizeof(err));
@@ -200,17 +198,17 @@ main(void)
             "a name with specials is quoted");
     notify_mail_conf_free(&mc);
     rc = notify_mail_from_parse(&mc, "Zoë <a@b.co>", err, sizeof(err));
-    UNIT_OK(rc == 0 && strcmp(mc.from_header, "=?UTF-8?B?Wm/Dqw==?= <a@b.co>")
-                           == 0,
+    UNIT_OK(rc == 0 &&
+                strcmp(mc.from_header, "=?UTF-8?B?Wm/Dqw==?= <a@b.co>") == 0,
             "a non-ASCII name is encoded");
     notify_mail_conf_free(&mc);
-    UNIT_OK(notify_mail_from_parse(&mc, "Name <nope>", err, sizeof(err)) == -1
-                && notify_mail_from_parse(&mc, "a@b.co\r\nBcc: x@y.z", err,
-                                          sizeof(err)) == -1
-                && notify_mail_from_parse(&mc, "<a@b.co> x", err,
-                                          sizeof(err)) == -1
-                && notify_mail_from_parse(&mc, "", err, sizeof(err)) == -1,
-            "bad MAIL_FROM values are refused");
+    UNIT_OK(
+        notify_mail_from_parse(&mc, "Name <nope>", err, sizeof(err)) == -1 &&
+            notify_mail_from_parse(&mc, "a@b.co\r\nBcc: x@y.z", err,
+                                   sizeof(err)) == -1 &&
+            notify_mail_from_parse(&mc, "<a@b.co> x", err, sizeof(err)) == -1 &&
+            notify_mail_from_parse(&mc, "", err, sizeof(err)) == -1,
+        "bad MAIL_FROM values are refused");
 
     /* the message */
     notify_mail_from_parse(&mc, "Identity <no-reply@identity.localhost>", err,
@@ -221,33 +219,33 @@ main(void)
     r.subject = "Your verification code";
     r.text = "Hi Ann,\n\n123456\n\n.\nBye\n";
     msg = notify_mail_build(&mc, &job, &r, when);
-    UNIT_OK(msg != NULL && strncmp(msg, "Date: Mon, 23 Nov 2026 05:00:00 "
-                                        "+0000\r\n", 39) == 0,
+    UNIT_OK(msg != NULL && strncmp(msg,
+                                   "Date: Mon, 23 Nov 2026 05:00:00 "
+                                   "+0000\r\n",
+                                   39) == 0,
             "Date in RFC 5322 form, UTC");
-    UNIT_OK(msg != NULL
-                && strstr(msg, "\r\nFrom: Identity <no-reply@identity.localhost>"
-                               "\r\n") != NULL
-                && strstr(msg, "\r\nTo: ann@example.com\r\n") != NULL
-                && strstr(msg, "\r\nSubject: Your verification code\r\n")
-                       != NULL,
+    UNIT_OK(msg != NULL &&
+                strstr(msg, "\r\nFrom: Identity <no-reply@identity.localhost>"
+                            "\r\n") != NULL &&
+                strstr(msg, "\r\nTo: ann@example.com\r\n") != NULL &&
+                strstr(msg, "\r\nSubject: Your verification code\r\n") != NULL,
             "From, To, Subject");
-    UNIT_OK(msg != NULL
-                && strstr(msg, "\r\nMessage-ID: <notify.3f0c1c2e-8a7b-4c4e-"
-                               "9d1a-0b5a6f7e8d9c@identity.localhost>\r\n")
-                       != NULL
-                && strstr(msg, "\r\nX-Identity-Job-Id: 3f0c1c2e-8a7b-4c4e-"
-                               "9d1a-0b5a6f7e8d9c\r\n") != NULL,
+    UNIT_OK(msg != NULL &&
+                strstr(msg,
+                       "\r\nMessage-ID: <notify.3f0c1c2e-8a7b-4c4e-"
+                       "9d1a-0b5a6f7e8d9c@identity.localhost>\r\n") != NULL &&
+                strstr(msg, "\r\nX-Identity-Job-Id: 3f0c1c2e-8a7b-4c4e-"
+                            "9d1a-0b5a6f7e8d9c\r\n") != NULL,
             "Message-ID and X-Identity-Job-Id from the job id");
-    UNIT_OK(msg != NULL && strstr(msg, "\r\nMIME-Version: 1.0\r\n") != NULL
-                && strstr(msg, "\r\nContent-Type: text/plain; "
-                               "charset=utf-8\r\n") != NULL
-                && strstr(msg, "\r\nContent-Transfer-Encoding: 7bit\r\n")
-                       != NULL,
+    UNIT_OK(msg != NULL && strstr(msg, "\r\nMIME-Version: 1.0\r\n") != NULL &&
+                strstr(msg, "\r\nContent-Type: text/plain; "
+                            "charset=utf-8\r\n") != NULL &&
+                strstr(msg, "\r\nContent-Transfer-Encoding: 7bit\r\n") != NULL,
             "MIME headers, 7bit for ASCII");
     body = msg != NULL ? strstr(msg, "\r\n\r\n") : NULL;
-    UNIT_OK(body != NULL
-                && strcmp(body, "\r\n\r\nHi Ann,\r\n\r\n123456\r\n\r\n.\r\n"
-                                "Bye\r\n") == 0,
+    UNIT_OK(body != NULL &&
+                strcmp(body, "\r\n\r\nHi Ann,\r\n\r\n123456\r\n\r\n.\r\n"
+                             "Bye\r\n") == 0,
             "body after an empty line, code on its own line");
     UNIT_OK(msg != NULL && no_bare_lf(msg), "CRLF everywhere");
     free(msg);
@@ -255,22 +253,21 @@ main(void)
     r.subject = "Hi\r\nBcc: evil@example.com";
     r.text = "x";
     msg = notify_mail_build(&mc, &job, &r, when);
-    UNIT_OK(msg != NULL && strstr(msg, "\r\nBcc:") == NULL
-                && strstr(msg, "\r\nSubject: Hi Bcc: evil@example.com\r\n")
-                       != NULL
-                && no_bare_lf(msg),
+    UNIT_OK(msg != NULL && strstr(msg, "\r\nBcc:") == NULL &&
+                strstr(msg, "\r\nSubject: Hi Bcc: evil@example.com\r\n") !=
+                    NULL &&
+                no_bare_lf(msg),
             "CRLF in a subject cannot add a header");
     free(msg);
 
     r.subject = "Willkommen, Zoë";
     r.text = "Hallo Zoë,\n\n123456\n";
     msg = notify_mail_build(&mc, &job, &r, when);
-    UNIT_OK(msg != NULL
-                && strstr(msg, "\r\nSubject: =?UTF-8?B?") != NULL
-                && strstr(msg, "\r\nContent-Transfer-Encoding: "
-                               "quoted-printable\r\n") != NULL
-                && strstr(msg, "\r\n\r\nHallo Zo=C3=AB,\r\n\r\n123456\r\n")
-                       != NULL,
+    UNIT_OK(msg != NULL && strstr(msg, "\r\nSubject: =?UTF-8?B?") != NULL &&
+                strstr(msg, "\r\nContent-Transfer-Encoding: "
+                            "quoted-printable\r\n") != NULL &&
+                strstr(msg, "\r\n\r\nHallo Zo=C3=AB,\r\n\r\n123456\r\n") !=
+                    NULL,
             "non-ASCII: encoded subject, quoted-printable body, code intact");
     free(msg);
     notify_mail_conf_free(&mc);
@@ -279,8 +276,8 @@ main(void)
     UNIT_OK(notify_smtp_classify(CURLE_OK, 250) == NOTIFY_SENT, "250 sent");
     UNIT_OK(notify_smtp_classify(CURLE_COULDNT_CONNECT, 0) == NOTIFY_TRANSIENT,
             "server down: transient");
-    UNIT_OK(notify_smtp_classify(CURLE_OPERATION_TIMEDOUT, 0)
-                == NOTIFY_TRANSIENT,
+    UNIT_OK(notify_smtp_classify(CURLE_OPERATION_TIMEDOUT, 0) ==
+                NOTIFY_TRANSIENT,
             "timeout: transient");
     UNIT_OK(notify_smtp_classify(CURLE_SEND_ERROR, 451) == NOTIFY_TRANSIENT,
             "451: transient");
@@ -288,16 +285,16 @@ main(void)
             "550: permanent");
     UNIT_OK(notify_smtp_classify(CURLE_LOGIN_DENIED, 535) == NOTIFY_TRANSIENT,
             "bad credentials are ours: transient");
-    UNIT_OK(notify_http_classify(CURLE_OK, 200) == NOTIFY_SENT
-                && notify_http_classify(CURLE_OK, 202) == NOTIFY_SENT,
+    UNIT_OK(notify_http_classify(CURLE_OK, 200) == NOTIFY_SENT &&
+                notify_http_classify(CURLE_OK, 202) == NOTIFY_SENT,
             "webhook 2xx sent");
-    UNIT_OK(notify_http_classify(CURLE_OK, 400) == NOTIFY_PERMANENT
-                && notify_http_classify(CURLE_OK, 422) == NOTIFY_PERMANENT,
+    UNIT_OK(notify_http_classify(CURLE_OK, 400) == NOTIFY_PERMANENT &&
+                notify_http_classify(CURLE_OK, 422) == NOTIFY_PERMANENT,
             "webhook 4xx permanent");
-    UNIT_OK(notify_http_classify(CURLE_OK, 429) == NOTIFY_TRANSIENT
-                && notify_http_classify(CURLE_OK, 503) == NOTIFY_TRANSIENT
-                && notify_http_classify(CURLE_COULDNT_CONNECT, 0)
-                       == NOTIFY_TRANSIENT,
+    UNIT_OK(notify_http_classify(CURLE_OK, 429) == NOTIFY_TRANSIENT &&
+                notify_http_classify(CURLE_OK, 503) == NOTIFY_TRANSIENT &&
+                notify_http_classify(CURLE_COULDNT_CONNECT, 0) ==
+                    NOTIFY_TRANSIENT,
             "webhook 429, 5xx, refused: transient");
 
     /* nothing listens on port 1: a quick transient failure */
@@ -305,8 +302,8 @@ main(void)
     notify_mail_from_parse(&mc, "a@b.co", err, sizeof(err));
     mc.url = "smtp://127.0.0.1:1";
     UNIT_OK(notify_smtp_send(&mc, "ann@example.com", "Subject: x\r\n\r\nx\r\n",
-                             err, sizeof(err)) == NOTIFY_TRANSIENT
-                && strstr(err, "smtp:") != NULL,
+                             err, sizeof(err)) == NOTIFY_TRANSIENT &&
+                strstr(err, "smtp:") != NULL,
             "SMTP server down: transient with a reason");
     notify_mail_conf_free(&mc);
     UNIT_OK(notify_sms_send("http://127.0.0.1:1/sms", NULL, "+4915112345678",

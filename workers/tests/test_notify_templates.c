@@ -21,8 +21,8 @@ static int
 render(const char *tpl, notify_channel_t ch, const char *data_json,
        notify_rendered_t *r, char *err, size_t errlen)
 {
-    int      rc;
-    json_t  *d = data_of(data_json);
+    int     rc;
+    json_t *d = data_of(data_json);
 
     err[0] = '\0';
     rc = notify_render(tpl, ch, d, r, err, errlen);
@@ -34,11 +34,11 @@ render(const char *tpl, notify_channel_t ch, const char *data_json,
 int
 main(void)
 {
-    int                rc, all_ok = 1, sms_ok = 1, count = 0;
-    char               err[256];
-    size_t             i;
-    const char        *name, *full;
-    notify_rendered_t  r;
+    int               rc, all_ok = 1, sms_ok = 1, count = 0;
+    char              err[256];
+    size_t            i;
+    const char       *name, *full;
+    notify_rendered_t r;
 
     full = "{\"otp\":\"123456\",\"name\":\"Ann\",\"ttl_minutes\":10,"
            "\"subject\":\"Hello\",\"text\":\"Body\"}";
@@ -46,16 +46,14 @@ main(void)
     for (i = 0; (name = notify_template_name(i)) != NULL; i++) {
         count++;
         rc = render(name, NOTIFY_EMAIL, full, &r, err, sizeof(err));
-        if (rc != 0 || r.subject[0] == '\0' || r.text[0] == '\0'
-            || strchr(r.subject, '\n') != NULL || strstr(r.text, "{{") != NULL)
-        {
+        if (rc != 0 || r.subject[0] == '\0' || r.text[0] == '\0' ||
+            strchr(r.subject, '\n') != NULL || strstr(r.text, "{{") != NULL) {
             all_ok = 0;
         }
         notify_rendered_free(&r);
         rc = render(name, NOTIFY_SMS, full, &r, err, sizeof(err));
-        if (rc != 0 || r.subject != NULL || r.text[0] == '\0'
-            || strstr(r.text, "{{") != NULL)
-        {
+        if (rc != 0 || r.subject != NULL || r.text[0] == '\0' ||
+            strstr(r.text, "{{") != NULL) {
             sms_ok = 0;
         }
         notify_rendered_free(&r);
@@ -71,15 +69,15 @@ main(void)
             "signup_otp subject");
     UNIT_OK(rc == 0 && strstr(r.text, "\n042917\n") != NULL,
             "the code is on a line of its own");
-    UNIT_OK(rc == 0 && strncmp(r.text, "Hi Ann,\n", 8) == 0
-                && strstr(r.text, "15 minutes") != NULL,
+    UNIT_OK(rc == 0 && strncmp(r.text, "Hi Ann,\n", 8) == 0 &&
+                strstr(r.text, "15 minutes") != NULL,
             "name and ttl_minutes (an integer) are filled in");
     notify_rendered_free(&r);
 
     rc = render("signup_otp", NOTIFY_EMAIL, "{\"otp\":\"123456\"}", &r, err,
                 sizeof(err));
-    UNIT_OK(rc == 0 && strncmp(r.text, "Hi there,\n", 10) == 0
-                && strstr(r.text, "10 minutes") != NULL,
+    UNIT_OK(rc == 0 && strncmp(r.text, "Hi there,\n", 10) == 0 &&
+                strstr(r.text, "10 minutes") != NULL,
             "defaults: name \"there\", 10 minutes");
     notify_rendered_free(&r);
 
@@ -119,10 +117,9 @@ main(void)
     rc = render("welcome", NOTIFY_EMAIL,
                 "{\"name\":\"Ann\\r\\nBcc: evil@example.com\\u0001x\"}", &r,
                 err, sizeof(err));
-    UNIT_OK(rc == 0 && strstr(r.text, "\nBcc:") == NULL
-                && strchr(r.text, '\r') == NULL
-                && strncmp(r.text, "Hi Ann  Bcc: evil@example.com x,\n", 33)
-                       == 0,
+    UNIT_OK(rc == 0 && strstr(r.text, "\nBcc:") == NULL &&
+                strchr(r.text, '\r') == NULL &&
+                strncmp(r.text, "Hi Ann  Bcc: evil@example.com x,\n", 33) == 0,
             "line breaks and NUL in a name become spaces");
     notify_rendered_free(&r);
 
@@ -140,8 +137,8 @@ main(void)
                 sizeof(err));
     UNIT_OK(rc == -1 && strcmp(err, "missing data.text") == 0,
             "custom needs text");
-    rc = render("custom", NOTIFY_EMAIL, "{\"subject\":\"\",\"text\":\"x\"}",
-                &r, err, sizeof(err));
+    rc = render("custom", NOTIFY_EMAIL, "{\"subject\":\"\",\"text\":\"x\"}", &r,
+                err, sizeof(err));
     UNIT_OK(rc == -1 && strcmp(err, "empty subject") == 0,
             "custom email needs a subject");
     rc = render("custom", NOTIFY_SMS, "{\"text\":\"Your order shipped\"}", &r,
@@ -152,9 +149,8 @@ main(void)
 
     rc = render("signup_otp", NOTIFY_SMS, "{\"otp\":\"123456\"}", &r, err,
                 sizeof(err));
-    UNIT_OK(rc == 0
-                && strcmp(r.text, "Your verification code is 123456. It "
-                                  "expires in 10 minutes.") == 0,
+    UNIT_OK(rc == 0 && strcmp(r.text, "Your verification code is 123456. It "
+                                      "expires in 10 minutes.") == 0,
             "signup_otp SMS text");
     notify_rendered_free(&r);
 

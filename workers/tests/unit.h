@@ -24,19 +24,18 @@ unit_ok(int ok, const char *name, const char *file, int line)
         printf("ok %d - %s\n", unit_count, name);
     } else {
         unit_failed++;
-        printf("not ok %d - %s\n#   at %s:%d\n", unit_count, name, file,
-               line);
+        printf("not ok %d - %s\n#   at %s:%d\n", unit_count, name, file, line);
     }
     fflush(stdout);
     return ok;
 }
 
 static inline int
-unit_str(const char *got, const char *want, const char *name,
-         const char *file, int line)
+unit_str(const char *got, const char *want, const char *name, const char *file,
+         int line)
 {
-    int ok = (got == NULL || want == NULL) ? got == want
-                                           : strcmp(got, want) == 0;
+    int ok =
+        (got == NULL || want == NULL) ? got == want : strcmp(got, want) == 0;
 
     if (!unit_ok(ok, name, file, line)) {
         printf("#   got:  %s\n#   want: %s\n", got ? got : "(null)",
@@ -64,10 +63,10 @@ unit_done(void)
     return unit_failed ? 1 : 0;
 }
 
-#define UNIT_DONE()             unit_done()
-#define UNIT_OK(c, name)        unit_ok(!!(c), name, __FILE__, __LINE__)
-#define UNIT_STR(g, w, name)    unit_str(g, w, name, __FILE__, __LINE__)
-#define UNIT_INT(g, w, name)    unit_int((long long) (g), (long long) (w), \
-                                         name, __FILE__, __LINE__)
+#define UNIT_DONE() unit_done()
+#define UNIT_OK(c, name) unit_ok(!!(c), name, __FILE__, __LINE__)
+#define UNIT_STR(g, w, name) unit_str(g, w, name, __FILE__, __LINE__)
+#define UNIT_INT(g, w, name)                                                   \
+    unit_int((long long) (g), (long long) (w), name, __FILE__, __LINE__)
 
 #endif

@@ -38,8 +38,8 @@ main(void)
     if (id_http_block_signals() != 0) {
         return 1;
     }
-    conf = id_conf_load(users_specs,
-                        sizeof(users_specs) / sizeof(users_specs[0]));
+    conf =
+        id_conf_load(users_specs, sizeof(users_specs) / sizeof(users_specs[0]));
     if (conf == NULL) {
         goto err0;
     }

@@ -54,8 +54,8 @@ users_get(id_http_req_t *r)
     int is_admin, is_self;
 
     is_admin = r->id.role != NULL && strcmp(r->id.role, "admin") == 0;
-    is_self = r->id.sub != NULL && r->param != NULL
-              && strcasecmp(r->id.sub, r->param) == 0;
+    is_self = r->id.sub != NULL && r->param != NULL &&
+              strcasecmp(r->id.sub, r->param) == 0;
     /* permission before existence: a user learns nothing about other ids */
     if (!is_admin && !is_self) {
         id_http_send_problem(r, 403, "forbidden",

@@ -6,7 +6,7 @@
 
 #include "user.h"
 
-#define USERS_SQL_BY_ID \
+#define USERS_SQL_BY_ID                                                        \
     "SELECT " ID_USER_COLUMNS " FROM users u WHERE u.id = $1"
 
 #endif

@@ -106,7 +106,7 @@ sub redis {
     local $/;
     my $out = <$ph> // '';
     close $ph;
-    chomp $out;
+    $out =~ s/\s+\z//;
     return $out;
 }
 

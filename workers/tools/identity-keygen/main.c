@@ -57,8 +57,7 @@ keygen_write(const char *path, const char *text, mode_t mode, int force)
             if (errno == EINTR) {
                 continue;
             }
-            fprintf(stderr, "identity-keygen: %s: %s\n", path,
-                    strerror(errno));
+            fprintf(stderr, "identity-keygen: %s: %s\n", path, strerror(errno));
             close(fd);
             return -1;
         }
@@ -74,12 +73,11 @@ keygen_write(const char *path, const char *text, mode_t mode, int force)
 
 /* {"keys":[jwk + kid, alg, use]} from cjose's JSON export. */
 static char *
-keygen_set(const cjose_jwk_t *jwk, int priv, const char *kid,
-           const char *alg)
+keygen_set(const cjose_jwk_t *jwk, int priv, const char *kid, const char *alg)
 {
-    char      *text, *out;
-    json_t    *key, *set;
-    cjose_err  err;
+    char     *text, *out;
+    json_t   *key, *set;
+    cjose_err err;
 
     text = cjose_jwk_to_json(jwk, priv, &err);
     if (text == NULL) {
@@ -114,25 +112,39 @@ main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     static const uint8_t e65537[] = { 0x01, 0x00, 0x01 };
-    int          c, force = 0, rc = 1, hs;
-    char        *priv_text = NULL, *pub_text = NULL;
-    const char  *alg = "ES256", *kid = NULL, *priv = NULL, *pub = NULL;
-    cjose_err    err;
-    cjose_jwk_t *jwk = NULL;
+    int                  c, force = 0, rc = 1, hs;
+    char                *priv_text = NULL, *pub_text = NULL;
+    const char          *alg = "ES256", *kid = NULL, *priv = NULL, *pub = NULL;
+    cjose_err            err;
+    cjose_jwk_t         *jwk = NULL;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'a': alg = optarg; break;
-        case 'k': kid = optarg; break;
-        case 'p': priv = optarg; break;
-        case 'P': pub = optarg; break;
-        case 'f': force = 1; break;
-        case 'h': keygen_usage(stdout); return 0;
-        default: keygen_usage(stderr); return 2;
+        case 'a':
+            alg = optarg;
+            break;
+        case 'k':
+            kid = optarg;
+            break;
+        case 'p':
+            priv = optarg;
+            break;
+        case 'P':
+            pub = optarg;
+            break;
+        case 'f':
+            force = 1;
+            break;
+        case 'h':
+            keygen_usage(stdout);
+            return 0;
+        default:
+            keygen_usage(stderr);
+            return 2;
         }
     }
-    if (optind != argc || kid == NULL || kid[0] == '\0' || priv == NULL
-        || pub == NULL) {
+    if (optind != argc || kid == NULL || kid[0] == '\0' || priv == NULL ||
+        pub == NULL) {
         keygen_usage(stderr);
         return 2;
     }
@@ -166,13 +178,14 @@ main(int argc, char **argv)
         goto done;
     }
     if (!force && (access(priv, F_OK) == 0 || access(pub, F_OK) == 0)) {
-        fprintf(stderr, "identity-keygen: %s exists (use --force to "
-                        "overwrite)\n",
+        fprintf(stderr,
+                "identity-keygen: %s exists (use --force to "
+                "overwrite)\n",
                 access(priv, F_OK) == 0 ? priv : pub);
         goto done;
     }
-    if (keygen_write(priv, priv_text, 0600, force) != 0
-        || keygen_write(pub, pub_text, hs ? 0600 : 0644, force) != 0) {
+    if (keygen_write(priv, priv_text, 0600, force) != 0 ||
+        keygen_write(pub, pub_text, hs ? 0600 : 0644, force) != 0) {
         goto done;
     }
     fprintf(stderr, "identity-keygen: %s key \"%s\": private %s, public %s%s\n",

@@ -32,8 +32,8 @@
 
 
 typedef struct {
-    const char  *name;
-    int          partitions;
+    const char *name;
+    int         partitions;
 } dev_topic_t;
 
 
@@ -62,8 +62,8 @@ dev_usage(FILE *f)
 static int
 dev_parse_topic(char *arg, dev_topic_t *t)
 {
-    long   n;
-    char  *colon, *end;
+    long  n;
+    char *colon, *end;
 
     colon = strrchr(arg, ':');
     if (colon == NULL || colon == arg) {
@@ -94,9 +94,9 @@ dev_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 static int
 dev_write_file(const char *path, const char *line)
 {
-    int    rc = -1;
-    char  *tmp = NULL;
-    FILE  *f = NULL;
+    int   rc = -1;
+    char *tmp = NULL;
+    FILE *f = NULL;
 
     if (asprintf(&tmp, "%s.tmp.%ld", path, (long) getpid()) < 0) {
         tmp = NULL;
@@ -106,9 +106,8 @@ dev_write_file(const char *path, const char *line)
     if (f == NULL) {
         goto done;
     }
-    if (fprintf(f, "%s\n", line) < 0 || fflush(f) != 0
-        || fsync(fileno(f)) != 0)
-    {
+    if (fprintf(f, "%s\n", line) < 0 || fflush(f) != 0 ||
+        fsync(fileno(f)) != 0) {
         goto done;
     }
     if (fclose(f) != 0) {
@@ -137,15 +136,15 @@ done:
 int
 main(int argc, char **argv)
 {
-    int                       i, sig, ntopics = 0;
-    char                      errstr[512], n[16];
-    sigset_t                  sigs;
-    rd_kafka_t               *rk;
-    const char               *file = NULL, *bootstraps;
-    dev_topic_t               topics[DEV_MAX_TOPICS];
-    rd_kafka_conf_t          *conf;
-    rd_kafka_resp_err_t       err;
-    rd_kafka_mock_cluster_t  *mc;
+    int                      i, sig, ntopics = 0;
+    char                     errstr[512], n[16];
+    sigset_t                 sigs;
+    rd_kafka_t              *rk;
+    const char              *file = NULL, *bootstraps;
+    dev_topic_t              topics[DEV_MAX_TOPICS];
+    rd_kafka_conf_t         *conf;
+    rd_kafka_resp_err_t      err;
+    rd_kafka_mock_cluster_t *mc;
 
     id_log_init("kafka-dev-broker");
 
@@ -153,18 +152,17 @@ main(int argc, char **argv)
         if (strcmp(argv[i], "--bootstrap-file") == 0 && i + 1 < argc) {
             file = argv[++i];
         } else if (strcmp(argv[i], "--topic") == 0 && i + 1 < argc) {
-            if (ntopics == DEV_MAX_TOPICS
-                || dev_parse_topic(argv[++i], &topics[ntopics]) != 0)
-            {
-                fprintf(stderr, "kafka-dev-broker: bad --topic %s "
-                                "(want NAME:PARTITIONS, 1..1000)\n",
+            if (ntopics == DEV_MAX_TOPICS ||
+                dev_parse_topic(argv[++i], &topics[ntopics]) != 0) {
+                fprintf(stderr,
+                        "kafka-dev-broker: bad --topic %s "
+                        "(want NAME:PARTITIONS, 1..1000)\n",
                         argv[i]);
                 return 2;
             }
             ntopics++;
-        } else if (strcmp(argv[i], "--help") == 0
-                   || strcmp(argv[i], "-h") == 0)
-        {
+        } else if (strcmp(argv[i], "--help") == 0 ||
+                   strcmp(argv[i], "-h") == 0) {
             dev_usage(stdout);
             return 0;
         } else {
@@ -173,8 +171,8 @@ main(int argc, char **argv)
         }
     }
     if (ntopics == 0) {
-        ntopics = (int) (sizeof(dev_default_topics)
-                         / sizeof(dev_default_topics[0]));
+        ntopics =
+            (int) (sizeof(dev_default_topics) / sizeof(dev_default_topics[0]));
         memcpy(topics, dev_default_topics, sizeof(dev_default_topics));
     }
 
@@ -243,8 +241,7 @@ main(int argc, char **argv)
         }
     }
 
-    id_log_info("broker.stop", "signal", sig == SIGINT ? "INT" : "TERM",
-                NULL);
+    id_log_info("broker.stop", "signal", sig == SIGINT ? "INT" : "TERM", NULL);
     if (file != NULL) {
         unlink(file);
     }
