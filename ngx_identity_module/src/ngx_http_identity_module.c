@@ -374,6 +374,7 @@ ngx_http_identity_evaluate(ngx_http_request_t *r,
     }
 
     if (ctx->checked != ilcf) {
+        ctx->reason = NULL;
         ctx->check_rc = ngx_http_identity_jwt_check(r, ilcf, ctx);
         ctx->checked = ilcf;
     }

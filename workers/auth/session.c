@@ -58,6 +58,20 @@ auth_client_ip(id_http_req_t *r)
 }
 
 
+/* The User-Agent as stored: printable ASCII only (raw header bytes need not
+ * be UTF-8, which PostgreSQL would refuse), at most len - 1 bytes. */
+static void
+auth_user_agent(const char *in, char *out, size_t len)
+{
+    size_t i;
+
+    for (i = 0; in != NULL && in[i] != '\0' && i + 1 < len; i++) {
+        out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+    }
+    out[i] = '\0';
+}
+
+
 int
 auth_tokens_issue(auth_app_t *app, id_http_req_t *r, const char *user_id,
                   const char *role, const char *email, const char *family_id,
@@ -83,7 +97,7 @@ auth_tokens_issue(auth_app_t *app, id_http_req_t *r, const char *user_id,
         goto done;
     }
     snprintf(ttl, sizeof(ttl), "%ld", app->refresh_ttl);
-    snprintf(ua, sizeof(ua), "%s", r->user_agent ? r->user_agent : "");
+    auth_user_agent(r->user_agent, ua, sizeof(ua));
     params[0] = out->session_id;
     params[1] = user_id;
     params[2] = out->family_id;

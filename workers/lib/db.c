@@ -48,6 +48,7 @@ id_db_conn(void)
         PQreset(conn);
         if (PQstatus(conn) == CONNECTION_OK) {
             id_log_info("db.reconnected", NULL);
+            PQclear(PQexec(conn, "SET TIME ZONE 'UTC'"));
             return conn;
         }
         id_log_error("db.connect", "err", PQerrorMessage(conn), NULL);
@@ -62,7 +63,8 @@ id_db_conn(void)
         id_log_error("db.connect", "err", PQerrorMessage(conn), NULL);
         return NULL;
     }
-    /* timestamps are rendered in UTC by the queries */
+    /* the queries format their timestamps in UTC themselves (user.h); this
+     * covers any other timestamp text */
     PQclear(PQexec(conn, "SET TIME ZONE 'UTC'"));
     return conn;
 }

@@ -34,15 +34,14 @@
 #include "http.h"
 
 typedef struct {
-    int          rc;      /* ID_OTP_* */
-    int          status;
-    const char  *code;
-    const char  *detail;
+    int         rc; /* ID_OTP_* */
+    int         status;
+    const char *code;
+    const char *detail;
 } id_reply_otp_t;
 
 int                   id_reply_invalid(id_http_req_t *r, json_t *errors);
-int                   id_reply_unavailable(id_http_req_t *r,
-                                           const char *what);
+int                   id_reply_unavailable(id_http_req_t *r, const char *what);
 int                   id_reply_otp(id_http_req_t *r, int rc);
 const id_reply_otp_t *id_reply_otp_for(int rc);
 

@@ -16,25 +16,25 @@ int
 id_serve_deps(const id_conf_t *conf, unsigned need, id_health_t *health,
               id_kafka_producer_t **kafka)
 {
-    char err[256];
-
     memset(health, 0, sizeof(*health));
     if (kafka != NULL) {
         *kafka = NULL;
     }
-    if ((need & ID_SERVE_POSTGRES)
-        && id_db_init(id_conf_str(conf, "DATABASE_URL")) != 0) {
+    if ((need & ID_SERVE_POSTGRES) &&
+        id_db_init(id_conf_str(conf, "DATABASE_URL")) != 0) {
         fprintf(stderr, "config: DATABASE_URL: cannot be used\n");
         return -1;
     }
-    if ((need & ID_SERVE_REDIS)
-        && id_redis_init(id_conf_str(conf, "REDIS_URL")) != 0) {
+    if ((need & ID_SERVE_REDIS) &&
+        id_redis_init(id_conf_str(conf, "REDIS_URL")) != 0) {
         fprintf(stderr, "config: REDIS_URL: not a redis:// or unix:// URL\n");
         return -1;
     }
     if ((need & ID_SERVE_KAFKA) && kafka != NULL) {
-        *kafka = id_kafka_producer_new(id_conf_str(conf, "KAFKA_BROKERS"),
-                                       err, sizeof(err));
+        char err[256];
+
+        *kafka = id_kafka_producer_new(id_conf_str(conf, "KAFKA_BROKERS"), err,
+                                       sizeof(err));
         if (*kafka == NULL) {
             id_log_error("kafka.producer", "err", err, NULL);
             fprintf(stderr, "config: KAFKA_BROKERS: %s\n", err);
@@ -54,8 +54,8 @@ id_serve_deps(const id_conf_t *conf, unsigned need, id_health_t *health,
 
 
 int
-id_serve(const id_conf_t *conf, const id_http_route_t *routes,
-         size_t nroutes, void *app, const void *health)
+id_serve(const id_conf_t *conf, const id_http_route_t *routes, size_t nroutes,
+         void *app, const void *health)
 {
     int               sig;
     id_http_opts_t    opts;

@@ -33,8 +33,8 @@
 #include "kafka.h"
 
 #define ID_SERVE_POSTGRES 0x1u
-#define ID_SERVE_REDIS    0x2u
-#define ID_SERVE_KAFKA    0x4u
+#define ID_SERVE_REDIS 0x2u
+#define ID_SERVE_KAFKA 0x4u
 
 int id_serve_deps(const id_conf_t *conf, unsigned need, id_health_t *health,
                   id_kafka_producer_t **kafka);

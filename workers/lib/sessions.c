@@ -17,16 +17,16 @@
  * claim is its family_id, and revoking it marks every row of the family.
  * $2 NULL: every live session of the user.
  */
-#define ID_SQL_REVOKE_USER_SESSIONS                                          \
-    "WITH r AS (UPDATE sessions SET revoked_at = now()"                      \
-    "            WHERE user_id = $1 AND revoked_at IS NULL"                  \
-    "              AND ($2::uuid IS NULL OR family_id <> $2::uuid)"          \
-    "            RETURNING family_id)"                                       \
+#define ID_SQL_REVOKE_USER_SESSIONS                                            \
+    "WITH r AS (UPDATE sessions SET revoked_at = now()"                        \
+    "            WHERE user_id = $1 AND revoked_at IS NULL"                    \
+    "              AND ($2::uuid IS NULL OR family_id <> $2::uuid)"            \
+    "            RETURNING family_id)"                                         \
     " SELECT DISTINCT family_id::text AS sid FROM r"
 
-#define ID_SQL_REVOKE_SESSION                                                \
-    "UPDATE sessions SET revoked_at = now()"                                 \
-    " WHERE family_id = $1 AND revoked_at IS NULL"                           \
+#define ID_SQL_REVOKE_SESSION                                                  \
+    "UPDATE sessions SET revoked_at = now()"                                   \
+    " WHERE family_id = $1 AND revoked_at IS NULL"                             \
     " RETURNING id"
 
 /* KEYS[1] the sorted set; ARGV: member, exp, now, channel. */
@@ -73,13 +73,13 @@ int
 id_sessions_revoke_user(const char *user_id, const char *keep_sid,
                         long access_ttl, int *n)
 {
-    int          rc = -1, i, rows;
-    long long    exp;
-    PGresult    *res;
-    const char  *params[2] = { user_id, keep_sid };
+    int         rc = -1, i, rows;
+    long long   exp;
+    PGresult   *res;
+    const char *params[2] = { user_id, keep_sid };
 
-    if (user_id == NULL || !id_crypto_is_uuid(user_id)
-        || (keep_sid != NULL && !id_crypto_is_uuid(keep_sid))) {
+    if (user_id == NULL || !id_crypto_is_uuid(user_id) ||
+        (keep_sid != NULL && !id_crypto_is_uuid(keep_sid))) {
         id_log_error("sessions.revoke", "err", "not a uuid", NULL);
         return -1;
     }
@@ -109,9 +109,9 @@ done:
 int
 id_sessions_revoke(const char *sid, long access_ttl)
 {
-    int          rc;
-    PGresult    *res;
-    const char  *params[1] = { sid };
+    int         rc;
+    PGresult   *res;
+    const char *params[1] = { sid };
 
     if (sid == NULL || !id_crypto_is_uuid(sid)) {
         return -1;

@@ -38,7 +38,7 @@
 #include <stddef.h>
 
 #define ID_SESSIONS_REVOKED_KEY "identity:revoked"
-#define ID_SESSIONS_CHANNEL     "identity:revocations"
+#define ID_SESSIONS_CHANNEL "identity:revocations"
 
 int id_sessions_revoke_user(const char *user_id, const char *keep_sid,
                             long access_ttl, int *n);

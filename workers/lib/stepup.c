@@ -39,8 +39,7 @@ id_stepup_purpose_ok(const char *purpose)
 
 
 int
-id_stepup_key(const char *user_id, const char *purpose, char *out,
-              size_t len)
+id_stepup_key(const char *user_id, const char *purpose, char *out, size_t len)
 {
     int n = snprintf(out, len, "identity:stepup:%s:%s", user_id, purpose);
 

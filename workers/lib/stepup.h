@@ -22,15 +22,13 @@
 #include <stddef.h>
 
 #define ID_STEPUP_TTL 300 /* seconds */
-#define ID_STEPUP_PURPOSES \
+#define ID_STEPUP_PURPOSES                                                     \
     "step_up", "email_change", "delete_account", "sensitive_action"
 
 int id_stepup_purpose_ok(const char *purpose);
 int id_stepup_key(const char *user_id, const char *purpose, char *out,
                   size_t len);
-int id_stepup_grant(const char *user_id, const char *purpose,
-                    const char *sid);
-int id_stepup_take(const char *user_id, const char *purpose,
-                   const char *sid);
+int id_stepup_grant(const char *user_id, const char *purpose, const char *sid);
+int id_stepup_take(const char *user_id, const char *purpose, const char *sid);
 
 #endif

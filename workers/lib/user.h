@@ -16,20 +16,18 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#define ID_TS(col)                                                             \
-    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+/* RFC 3339 UTC text of a timestamptz expression */
+#define ID_TS_FORMAT "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
 
-#define ID_USER_COLUMNS                                                                                                \
-    "u.id, u.email, u.name, u.first_name, u.last_name, u.gender, u.sex, "                                              \
-    "u.occupation, u.phone, u.role, " ID_TS("u.email_verified_at") " AS "                                              \
-                                                                   "email_"                                            \
-                                                                   "verified_"                                         \
-                                                                   "at,"                                               \
-                                                                   " " ID_TS("u.created_at") " AS created_at, " ID_TS( \
-                                                                       "u."                                            \
-                                                                       "updat"                                         \
-                                                                       "ed_"                                           \
-                                                                       "at") " AS updated_at"
+#define ID_USER_COLUMNS                                                        \
+    "u.id, u.email, u.name, u.first_name, u.last_name, u.gender, u.sex, "      \
+    "u.occupation, u.phone, u.role, "                                          \
+    "to_char(u.email_verified_at AT TIME ZONE 'UTC', " ID_TS_FORMAT ")"        \
+    " AS email_verified_at, "                                                  \
+    "to_char(u.created_at AT TIME ZONE 'UTC', " ID_TS_FORMAT ")"               \
+    " AS created_at, "                                                         \
+    "to_char(u.updated_at AT TIME ZONE 'UTC', " ID_TS_FORMAT ")"               \
+    " AS updated_at"
 
 json_t *id_user_json(const PGresult *res, int row);
 

@@ -19,16 +19,16 @@
 #include "http.h"
 #include "kafka.h"
 
-#define OTPW_SEND_COOLDOWN   30 /* seconds between two codes to a user */
-#define OTPW_SENDS_PER_HOUR  10
-#define OTPW_THROTTLE_SCOPE  "stepup" /* one budget for all purposes */
-#define OTPW_PURPOSE_MAX     64
+#define OTPW_SEND_COOLDOWN 30 /* seconds between two codes to a user */
+#define OTPW_SENDS_PER_HOUR 10
+#define OTPW_THROTTLE_SCOPE "stepup" /* one budget for all purposes */
+#define OTPW_PURPOSE_MAX 64
 #define OTPW_CODE_PURPOSE_LEN (sizeof("stepup:") + OTPW_PURPOSE_MAX)
 
 /* Read-only after start-up; handed to handlers as r->app. */
 typedef struct {
-    const char           *otp_secret;
-    id_kafka_producer_t  *kafka;
+    const char          *otp_secret;
+    id_kafka_producer_t *kafka;
 } otpw_app_t;
 
 void otpw_generate(id_http_req_t *r);

@@ -27,8 +27,8 @@ otpw_send(const otpw_app_t *app, const char *user_id, const char *purpose,
     char    code[ID_OTP_DIGITS + 1], cp[OTPW_CODE_PURPOSE_LEN];
     json_t *job = NULL;
 
-    if (otpw_code_purpose(purpose, cp, sizeof(cp)) != 0
-        || id_otp_issue(app->otp_secret, cp, user_id, code) != 0) {
+    if (otpw_code_purpose(purpose, cp, sizeof(cp)) != 0 ||
+        id_otp_issue(app->otp_secret, cp, user_id, code) != 0) {
         return -1;
     }
     job = id_event_job(channel, to, "step_up_otp",
@@ -49,12 +49,12 @@ otpw_send(const otpw_app_t *app, const char *user_id, const char *purpose,
 void
 otpw_generate(id_http_req_t *r)
 {
-    int                rc;
-    char               retry[16];
-    json_t            *errors;
-    PGresult          *res = NULL;
-    const char        *purpose, *channel, *to, *params[1];
-    const otpw_app_t  *app = r->app;
+    int               rc;
+    char              retry[16];
+    json_t           *errors;
+    PGresult         *res = NULL;
+    const char       *purpose, *channel, *to, *params[1];
+    const otpw_app_t *app = r->app;
 
     errors = json_array();
     if (otpw_read_generate(r->json, &purpose, &channel, errors) != 0) {
@@ -92,9 +92,8 @@ otpw_generate(id_http_req_t *r)
                              "a code was sent recently; retry later", NULL);
         goto done;
     }
-    if (rc != 0
-        || otpw_send(app, r->id.sub, purpose, channel, to,
-                     id_db_value(res, 0, "name")) != 0) {
+    if (rc != 0 || otpw_send(app, r->id.sub, purpose, channel, to,
+                             id_db_value(res, 0, "name")) != 0) {
         if (rc == 0) {
             id_otp_throttle_release(OTPW_THROTTLE_SCOPE, r->id.sub);
         }

@@ -10,14 +10,9 @@
 #include "serve.h"
 
 static const id_conf_spec_t otpw_specs[] = {
-    ID_ENV_LISTEN,
-    ID_ENV_DATABASE_URL,
-    ID_ENV_REDIS_URL,
-    ID_ENV_KAFKA_BROKERS,
-    ID_ENV_OTP_SECRET,
-    ID_ENV_HTTP_THREADS,
-    ID_ENV_MAX_BODY_BYTES,
-    ID_KAFKA_CONF_SPECS,
+    ID_ENV_LISTEN,         ID_ENV_DATABASE_URL, ID_ENV_REDIS_URL,
+    ID_ENV_KAFKA_BROKERS,  ID_ENV_OTP_SECRET,   ID_ENV_HTTP_THREADS,
+    ID_ENV_MAX_BODY_BYTES, ID_KAFKA_CONF_SPECS,
 };
 
 static const id_http_route_t otpw_routes[] = {
@@ -32,26 +27,25 @@ static const id_http_route_t otpw_routes[] = {
 int
 main(void)
 {
-    int          rc = 1;
-    id_conf_t   *conf;
-    otpw_app_t   app;
-    id_health_t  health;
+    int         rc = 1;
+    id_conf_t  *conf;
+    otpw_app_t  app;
+    id_health_t health;
 
     id_log_init("otp");
     if (id_http_block_signals() != 0) { /* librdkafka threads inherit it */
         return 1;
     }
-    conf = id_conf_load(otpw_specs,
-                        sizeof(otpw_specs) / sizeof(otpw_specs[0]));
+    conf = id_conf_load(otpw_specs, sizeof(otpw_specs) / sizeof(otpw_specs[0]));
     if (conf == NULL) {
         return 1;
     }
     app.otp_secret = id_conf_str(conf, "OTP_SECRET");
-    if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS
-                      | ID_SERVE_KAFKA, &health, &app.kafka) == 0
-        && id_serve(conf, otpw_routes,
-                    sizeof(otpw_routes) / sizeof(otpw_routes[0]), &app,
-                    &health) == 0) {
+    if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA,
+                      &health, &app.kafka) == 0 &&
+        id_serve(conf, otpw_routes,
+                 sizeof(otpw_routes) / sizeof(otpw_routes[0]), &app,
+                 &health) == 0) {
         rc = 0;
     }
     id_kafka_producer_free(app.kafka); /* flushes */

@@ -5,9 +5,9 @@
 #define OTPW_QUERIES_H
 
 /* $1 user id: where a code can go and how to greet the user. */
-#define OTPW_SQL_CONTACT                                                     \
-    "SELECT email, coalesce(phone, '') AS phone,"                            \
-    " coalesce(name, first_name, '') AS name"                                \
+#define OTPW_SQL_CONTACT                                                       \
+    "SELECT email, coalesce(phone, '') AS phone,"                              \
+    " coalesce(name, first_name, '') AS name"                                  \
     " FROM users WHERE id = $1"
 
 #endif

@@ -52,8 +52,8 @@ otpw_read_generate(const json_t *body, const char **purpose,
 
 
 int
-otpw_read_validate(const json_t *body, const char **purpose,
-                   const char **otp, json_t *errors)
+otpw_read_validate(const json_t *body, const char **purpose, const char **otp,
+                   json_t *errors)
 {
     int rc = otpw_read_purpose(body, purpose, errors);
 

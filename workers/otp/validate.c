@@ -12,22 +12,21 @@
 void
 otpw_validate(id_http_req_t *r)
 {
-    int                rc;
-    json_t            *errors;
-    const char        *purpose, *otp;
-    const otpw_app_t  *app = r->app;
-    char               cp[OTPW_CODE_PURPOSE_LEN];
+    int               rc;
+    json_t           *errors;
+    const char       *purpose, *otp;
+    const otpw_app_t *app = r->app;
+    char              cp[OTPW_CODE_PURPOSE_LEN];
 
     errors = json_array();
-    if (otpw_read_validate(r->json, &purpose, &otp, errors) != 0
-        || otpw_code_purpose(purpose, cp, sizeof(cp)) != 0) {
+    if (otpw_read_validate(r->json, &purpose, &otp, errors) != 0 ||
+        otpw_code_purpose(purpose, cp, sizeof(cp)) != 0) {
         id_reply_invalid(r, errors);
         return;
     }
     json_decref(errors);
     if (!id_crypto_is_uuid(r->id.sub)) {
-        id_http_send_problem(r, 401, "unauthorized", "not a user token",
-                             NULL);
+        id_http_send_problem(r, 401, "unauthorized", "not a user token", NULL);
         return;
     }
 

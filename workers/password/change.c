@@ -67,12 +67,12 @@ pw_fails(const char *user_id, int count)
 void
 pw_change(id_http_req_t *r)
 {
-    int              rc;
-    long long        fails;
-    json_t          *errors;
-    pw_user_t        u;
-    const char      *current, *new_password;
-    char             retry[16];
+    int         rc;
+    long long   fails;
+    json_t     *errors;
+    pw_user_t   u;
+    const char *current, *new_password;
+    char        retry[16];
 
     errors = json_array();
     if (pw_read_change(r->json, &current, &new_password, errors) != 0) {

@@ -22,9 +22,9 @@
 static int
 pw_forgot_send(const pw_app_t *app, const char *addr)
 {
-    int        rc;
-    char       code[ID_OTP_DIGITS + 1];
-    pw_user_t  u;
+    int       rc;
+    char      code[ID_OTP_DIGITS + 1];
+    pw_user_t u;
 
     rc = id_otp_throttle(PW_OTP_PURPOSE, addr, PW_SEND_COOLDOWN,
                          PW_SENDS_PER_HOUR);
@@ -75,8 +75,7 @@ pw_sleep_until(const struct timespec *start, long ms)
         t.tv_sec++;
         t.tv_nsec -= 1000000000L;
     }
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL)
-           == EINTR) {
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR) {
     }
 }
 
@@ -84,11 +83,11 @@ pw_sleep_until(const struct timespec *start, long ms)
 void
 pw_forgot(id_http_req_t *r)
 {
-    int              rc;
-    json_t          *errors;
-    const pw_app_t  *app = r->app;
-    struct timespec  start;
-    char             email[PW_EMAIL_LEN];
+    int             rc;
+    json_t         *errors;
+    const pw_app_t *app = r->app;
+    struct timespec start;
+    char            email[PW_EMAIL_LEN];
 
     clock_gettime(CLOCK_MONOTONIC, &start);
     errors = json_array();

@@ -34,10 +34,10 @@ static const id_http_route_t pw_routes[] = {
 int
 main(void)
 {
-    int          rc = 1;
-    id_conf_t   *conf;
-    pw_app_t     app;
-    id_health_t  health;
+    int         rc = 1;
+    id_conf_t  *conf;
+    pw_app_t    app;
+    id_health_t health;
 
     id_log_init("password");
     /* before any thread (librdkafka, MHD) so all of them inherit the mask */
@@ -52,13 +52,12 @@ main(void)
     app.access_ttl = id_conf_int(conf, "JWT_ACCESS_TTL");
     app.argon2.memory_kib = (uint32_t) id_conf_int(conf, "ARGON2_MEMORY_KIB");
     app.argon2.iterations = (uint32_t) id_conf_int(conf, "ARGON2_ITERATIONS");
-    app.argon2.parallelism =
-        (uint32_t) id_conf_int(conf, "ARGON2_PARALLELISM");
+    app.argon2.parallelism = (uint32_t) id_conf_int(conf, "ARGON2_PARALLELISM");
 
-    if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS
-                      | ID_SERVE_KAFKA, &health, &app.kafka) == 0
-        && id_serve(conf, pw_routes, sizeof(pw_routes) / sizeof(pw_routes[0]),
-                    &app, &health) == 0) {
+    if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA,
+                      &health, &app.kafka) == 0 &&
+        id_serve(conf, pw_routes, sizeof(pw_routes) / sizeof(pw_routes[0]),
+                 &app, &health) == 0) {
         rc = 0;
     }
     id_kafka_producer_free(app.kafka); /* flushes */

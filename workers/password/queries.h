@@ -6,20 +6,18 @@
 
 /* What a password flow needs of a user: who to write to and how to greet
  * them, and the hash to check. */
-#define PW_USER_COLUMNS                                                      \
-    "id::text AS id, email, password_hash,"                                  \
+#define PW_USER_COLUMNS                                                        \
+    "id::text AS id, email, password_hash,"                                    \
     " coalesce(name, first_name, '') AS name"
 
 /* $1 email (the workers store it lower-cased; lower() keeps old rows safe) */
-#define PW_SQL_USER_BY_EMAIL                                                 \
+#define PW_SQL_USER_BY_EMAIL                                                   \
     "SELECT " PW_USER_COLUMNS " FROM users WHERE lower(email) = lower($1)"
 
 /* $1 user id */
-#define PW_SQL_USER_BY_ID                                                    \
-    "SELECT " PW_USER_COLUMNS " FROM users WHERE id = $1"
+#define PW_SQL_USER_BY_ID "SELECT " PW_USER_COLUMNS " FROM users WHERE id = $1"
 
 /* $1 user id, $2 new Argon2id hash */
-#define PW_SQL_SET_PASSWORD                                                  \
-    "UPDATE users SET password_hash = $2 WHERE id = $1"
+#define PW_SQL_SET_PASSWORD "UPDATE users SET password_hash = $2 WHERE id = $1"
 
 #endif

@@ -10,12 +10,12 @@
 void
 pw_reset(id_http_req_t *r)
 {
-    int              rc;
-    json_t          *errors;
-    pw_user_t        u;
-    const char      *otp, *new_password;
-    const pw_app_t  *app = r->app;
-    char             email[PW_EMAIL_LEN];
+    int             rc;
+    json_t         *errors;
+    pw_user_t       u;
+    const char     *otp, *new_password;
+    const pw_app_t *app = r->app;
+    char            email[PW_EMAIL_LEN];
 
     errors = json_array();
     if (pw_read_reset(r->json, email, &otp, &new_password, errors) != 0) {

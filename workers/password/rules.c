@@ -14,7 +14,8 @@ pw_read_new(const json_t *body, const char **new_password, json_t *errors)
 {
     return id_json_string(body, "new_password", 1, PW_PASSWORD_MIN,
                           PW_PASSWORD_MAX, new_password, errors) != 0
-               ? -1 : 0;
+               ? -1
+               : 0;
 }
 
 
@@ -22,7 +23,8 @@ int
 pw_read_forgot(const json_t *body, char *email, json_t *errors)
 {
     return id_json_email(body, "email", 1, email, PW_EMAIL_LEN, errors) != 0
-               ? -1 : 0;
+               ? -1
+               : 0;
 }
 
 
@@ -50,8 +52,8 @@ pw_read_change(const json_t *body, const char **current,
 {
     int rc = 0;
 
-    if (id_json_string(body, "current_password", 1, 1, PW_CURRENT_MAX,
-                       current, errors) != 0) {
+    if (id_json_string(body, "current_password", 1, 1, PW_CURRENT_MAX, current,
+                       errors) != 0) {
         rc = -1;
     }
     if (pw_read_new(body, new_password, errors) != 0) {

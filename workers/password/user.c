@@ -28,9 +28,9 @@ pw_dup(const PGresult *res, const char *column)
 static int
 pw_user_query(const char *sql, const char *param, pw_user_t *u)
 {
-    int          rc = -1;
-    PGresult    *res;
-    const char  *params[1] = { param };
+    int         rc = -1;
+    PGresult   *res;
+    const char *params[1] = { param };
 
     memset(u, 0, sizeof(*u));
     res = id_db_exec(sql, 1, params, NULL);
@@ -45,8 +45,8 @@ pw_user_query(const char *sql, const char *param, pw_user_t *u)
     u->email = pw_dup(res, "email");
     u->name = pw_dup(res, "name");
     u->password_hash = pw_dup(res, "password_hash");
-    if (u->id == NULL || u->email == NULL || u->name == NULL
-        || u->password_hash == NULL) {
+    if (u->id == NULL || u->email == NULL || u->name == NULL ||
+        u->password_hash == NULL) {
         pw_user_free(u);
         goto done;
     }
@@ -113,20 +113,20 @@ static int
 pw_replace_tx(const pw_app_t *app, const pw_user_t *u, const char *hash,
               const char *keep_sid, const char *via, int *revoked)
 {
-    int          rc = -1;
-    json_t      *event = NULL;
-    PGresult    *res;
-    const char  *params[2] = { u->id, hash };
+    int         rc = -1;
+    json_t     *event = NULL;
+    PGresult   *res;
+    const char *params[2] = { u->id, hash };
 
     if (id_db_begin() != 0) {
         return -1;
     }
     res = id_db_exec(PW_SQL_SET_PASSWORD, 2, params, NULL);
-    if (res == NULL
-        || id_sessions_revoke_user(u->id, keep_sid, app->access_ttl, revoked)
-               != 0
-        || pw_notify(app, u, "password_changed",
-                     json_pack("{s:s}", "name", u->name)) != 0) {
+    if (res == NULL ||
+        id_sessions_revoke_user(u->id, keep_sid, app->access_ttl, revoked) !=
+            0 ||
+        pw_notify(app, u, "password_changed",
+                  json_pack("{s:s}", "name", u->name)) != 0) {
         goto done;
     }
     event = id_event_identity("password.changed", u->id,
@@ -157,8 +157,8 @@ pw_replace(id_http_req_t *r, const pw_user_t *u, const char *new_password,
     const pw_app_t *app = r->app;
 
     /* hashed before the transaction: ~50 ms of CPU holding no row lock */
-    hash = id_crypto_argon2_hash(&app->argon2, new_password,
-                                 strlen(new_password));
+    hash =
+        id_crypto_argon2_hash(&app->argon2, new_password, strlen(new_password));
     if (hash == NULL) {
         id_log_error("password.hash", NULL);
         id_reply_unavailable(r, NULL);

@@ -12,7 +12,8 @@
 #include "http.h"
 #include "unit.h"
 
-#define SOCK "/tmp/identity-test-http.sock"
+/* per process: two test runs (SAN and not) may overlap */
+static char sock_path[108];
 
 typedef struct {
     long   status;
@@ -105,7 +106,7 @@ request(const char *method, const char *path, const char *body, size_t body_len,
     memset(rep, 0, sizeof(*rep));
     c = curl_easy_init();
     snprintf(url, sizeof(url), "http://localhost%s", path);
-    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, SOCK);
+    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock_path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -138,7 +139,7 @@ has(const reply_t *rep, const char *s)
 int
 main(void)
 {
-    char             *big;
+    char             *big, listen_on[128];
     reply_t           rep;
     id_http_opts_t    opts;
     id_http_server_t *s;
@@ -153,7 +154,10 @@ main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     id_http_block_signals();
     memset(&opts, 0, sizeof(opts));
-    opts.listen = "unix:" SOCK;
+    snprintf(sock_path, sizeof(sock_path), "/tmp/identity-test-http.%ld.sock",
+             (long) getpid());
+    snprintf(listen_on, sizeof(listen_on), "unix:%s", sock_path);
+    opts.listen = listen_on;
     opts.threads = 2;
     opts.max_body = 1024;
     opts.routes = routes;
@@ -162,7 +166,7 @@ main(void)
     if (!UNIT_OK(s != NULL, "server starts on a unix socket")) {
         return unit_done();
     }
-    UNIT_OK(access(SOCK, F_OK) == 0, "socket file exists");
+    UNIT_OK(access(sock_path, F_OK) == 0, "socket file exists");
 
     request("POST", "/echo", "{\"a\":1}", 7, json_h, &rep);
     UNIT_INT(rep.status, 200, "JSON route answers");
@@ -222,7 +226,7 @@ main(void)
     UNIT_INT(rep.status, 500, "a handler that never answers gives 500");
 
     id_http_stop(s);
-    UNIT_OK(access(SOCK, F_OK) != 0, "socket removed on stop");
+    UNIT_OK(access(sock_path, F_OK) != 0, "socket removed on stop");
     curl_global_cleanup();
     return unit_done();
 }

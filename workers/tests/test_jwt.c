@@ -157,6 +157,49 @@ main(void)
     UNIT_OK(claims == NULL, "claims without sub refused");
     json_decref(claims);
 
+    {
+        /* a rotated set: the first key signs, every public key is listed */
+        static const uint8_t e[] = { 1, 0, 1 };
+        char                *a, *b, *text, *token = NULL;
+        json_t              *sa, *sb, *set, *got = NULL, *jwks;
+        cjose_err            cerr;
+        cjose_jwk_t         *ka, *kb;
+        id_jwt_keys_t       *k;
+        id_jwt_claims_t c2 = { "i", "s", "a", "j", "sid", "user", NULL, 1, 2 };
+
+        ka = cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_256, &cerr);
+        kb = cjose_jwk_create_RSA_random(2048, e, sizeof(e), &cerr);
+        a = make_set(ka, "new", "ES256");
+        b = make_set(kb, "old", "RS256");
+        sa = json_loads(a, 0, NULL);
+        sb = json_loads(b, 0, NULL);
+        json_array_extend(json_object_get(sa, "keys"),
+                          json_object_get(sb, "keys"));
+        text = json_dumps(sa, 0);
+        k = id_jwt_keys_parse(text, err, sizeof(err));
+        UNIT_OK(k != NULL, "two-key set loads");
+        UNIT_STR(k ? id_jwt_kid(k) : NULL, "new", "the first key signs");
+        jwks = k ? id_jwt_jwks(k) : NULL;
+        UNIT_INT(json_array_size(json_object_get(jwks, "keys")), 2,
+                 "both public keys published");
+        set = id_jwt_claims_new(&c2);
+        UNIT_OK(k != NULL && id_jwt_sign(k, set, &token) == 0 &&
+                    id_jwt_verify(k, token, &got) == 0,
+                "sign with the first, verify by kid");
+        json_decref(got);
+        json_decref(set);
+        json_decref(jwks);
+        free(token);
+        id_jwt_keys_free(k);
+        free(text);
+        free(a);
+        free(b);
+        json_decref(sa);
+        json_decref(sb);
+        cjose_jwk_release(ka);
+        cjose_jwk_release(kb);
+    }
+
     round_trip("ES256");
     round_trip("RS256");
     round_trip("HS256");

@@ -26,8 +26,8 @@ gen(const char *text, json_t **o, const char **purpose, const char **channel)
 static const char *
 first_field(void)
 {
-    return json_string_value(json_object_get(json_array_get(errors, 0),
-                                             "field"));
+    return json_string_value(
+        json_object_get(json_array_get(errors, 0), "field"));
 }
 
 
@@ -45,15 +45,17 @@ main(void)
     UNIT_STR(channel, "email", "generate: channel defaults to email");
     json_decref(o);
     UNIT_INT(gen("{\"purpose\":\"delete_account\",\"channel\":\"sms\"}", &o,
-                 &purpose, &channel), 0, "generate: sms");
+                 &purpose, &channel),
+             0, "generate: sms");
     UNIT_STR(channel, "sms", "generate: channel read");
     json_decref(o);
-    UNIT_INT(gen("{\"purpose\":\"launch_missiles\"}", &o, &purpose,
-                 &channel), -1, "generate: purpose outside the allow-list");
+    UNIT_INT(gen("{\"purpose\":\"launch_missiles\"}", &o, &purpose, &channel),
+             -1, "generate: purpose outside the allow-list");
     UNIT_STR(first_field(), "purpose", "generate: error on purpose");
     json_decref(o);
     UNIT_INT(gen("{\"purpose\":\"step_up\",\"channel\":\"pigeon\"}", &o,
-                 &purpose, &channel), -1, "generate: unknown channel");
+                 &purpose, &channel),
+             -1, "generate: unknown channel");
     UNIT_STR(first_field(), "channel", "generate: error on channel");
     json_decref(o);
     UNIT_INT(gen("{\"channel\":5}", &o, &purpose, &channel), -1,
@@ -84,13 +86,14 @@ main(void)
              "code purpose: too long refused");
 
     /* lib/stepup */
-    UNIT_OK(id_stepup_purpose_ok("step_up") && id_stepup_purpose_ok(
-                "email_change") && id_stepup_purpose_ok("delete_account")
-                && id_stepup_purpose_ok("sensitive_action"),
+    UNIT_OK(id_stepup_purpose_ok("step_up") &&
+                id_stepup_purpose_ok("email_change") &&
+                id_stepup_purpose_ok("delete_account") &&
+                id_stepup_purpose_ok("sensitive_action"),
             "stepup: the four purposes allowed");
-    UNIT_OK(!id_stepup_purpose_ok("STEP_UP") && !id_stepup_purpose_ok("")
-                && !id_stepup_purpose_ok(NULL)
-                && !id_stepup_purpose_ok("step_up "),
+    UNIT_OK(!id_stepup_purpose_ok("STEP_UP") && !id_stepup_purpose_ok("") &&
+                !id_stepup_purpose_ok(NULL) &&
+                !id_stepup_purpose_ok("step_up "),
             "stepup: nothing else");
     UNIT_INT(id_stepup_key("u1", "step_up", buf, sizeof(buf)), 0,
              "stepup: key fits");
@@ -106,8 +109,8 @@ main(void)
     UNIT_OK(e && e->status == 400 && strcmp(e->code, "otp_expired") == 0,
             "reply: none pending 400 otp_expired");
     e = id_reply_otp_for(ID_OTP_EXCEEDED);
-    UNIT_OK(e && e->status == 400
-                && strcmp(e->code, "otp_attempts_exceeded") == 0,
+    UNIT_OK(e && e->status == 400 &&
+                strcmp(e->code, "otp_attempts_exceeded") == 0,
             "reply: too many 400 otp_attempts_exceeded");
 
     json_decref(errors);

@@ -13,8 +13,8 @@
 static const char *
 field(json_t *errors, size_t i)
 {
-    return json_string_value(json_object_get(json_array_get(errors, i),
-                                             "field"));
+    return json_string_value(
+        json_object_get(json_array_get(errors, i), "field"));
 }
 
 
@@ -36,10 +36,10 @@ reset(const char *text, char *email, const char **otp, const char **pw,
 int
 main(void)
 {
-    int          rc;
-    char         email[PW_EMAIL_LEN], member[64];
-    const char  *otp, *pw, *cur;
-    json_t      *o, *errors;
+    int         rc;
+    char        email[PW_EMAIL_LEN], member[64];
+    const char *otp, *pw, *cur;
+    json_t     *o, *errors;
 
     /* forgot */
     o = json_loads("{\"email\":\"Ann.Lee@Example.COM\",\"extra\":1}", 0, NULL);
@@ -71,7 +71,8 @@ main(void)
 
     /* reset */
     o = json_loads("{\"email\":\"a@b.example\",\"otp\":\"123456\","
-                   "\"new_password\":\"long enough\"}", 0, NULL);
+                   "\"new_password\":\"long enough\"}",
+                   0, NULL);
     errors = json_array();
     UNIT_INT(pw_read_reset(o, email, &otp, &pw, errors), 0, "reset: valid");
     UNIT_STR(otp, "123456", "reset: otp read");
@@ -80,7 +81,8 @@ main(void)
     json_decref(errors);
 
     o = json_loads("{\"email\":\"a@b.example\",\"otp\":\"123456\","
-                   "\"newPassword\":\"camel case pw\"}", 0, NULL);
+                   "\"newPassword\":\"camel case pw\"}",
+                   0, NULL);
     errors = json_array();
     UNIT_INT(pw_read_reset(o, email, &otp, &pw, errors), 0,
              "reset: newPassword (camelCase) accepted");
@@ -89,45 +91,51 @@ main(void)
     json_decref(errors);
 
     rc = reset("{\"email\":\"a@b.example\",\"otp\":\"1\","
-               "\"new_password\":\"short\"}", email, &otp, &pw, &errors);
+               "\"new_password\":\"short\"}",
+               email, &otp, &pw, &errors);
     UNIT_INT(rc, -1, "reset: 5 characters refused");
     UNIT_INT(json_array_size(errors), 1, "reset: one error");
     UNIT_STR(field(errors, 0), "new_password", "reset: on new_password");
     json_decref(errors);
 
     rc = reset("{\"email\":\"a@b.example\",\"otp\":\"1\","
-               "\"new_password\":\"12345678\"}", email, &otp, &pw, &errors);
+               "\"new_password\":\"12345678\"}",
+               email, &otp, &pw, &errors);
     UNIT_INT(rc, 0, "reset: exactly 8 characters accepted");
     json_decref(errors);
 
     /* 8 code points, 16 bytes: the policy counts characters */
     rc = reset("{\"email\":\"a@b.example\",\"otp\":\"1\","
                "\"new_password\":\"\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9"
-               "\\u00e9\\u00e9\"}", email, &otp, &pw, &errors);
+               "\\u00e9\\u00e9\"}",
+               email, &otp, &pw, &errors);
     UNIT_INT(rc, 0, "reset: 8 non-ASCII characters accepted");
     json_decref(errors);
 
     {
-        char   big[200];
-        char   text[300];
+        char big[200];
+        char text[300];
 
         memset(big, 'x', 129);
         big[129] = '\0';
-        snprintf(text, sizeof(text), "{\"email\":\"a@b.example\","
-                 "\"otp\":\"1\",\"new_password\":\"%s\"}", big);
+        snprintf(text, sizeof(text),
+                 "{\"email\":\"a@b.example\","
+                 "\"otp\":\"1\",\"new_password\":\"%s\"}",
+                 big);
         rc = reset(text, email, &otp, &pw, &errors);
         UNIT_INT(rc, -1, "reset: 129 characters refused");
         json_decref(errors);
         big[128] = '\0';
-        snprintf(text, sizeof(text), "{\"email\":\"a@b.example\","
-                 "\"otp\":\"1\",\"new_password\":\"%s\"}", big);
+        snprintf(text, sizeof(text),
+                 "{\"email\":\"a@b.example\","
+                 "\"otp\":\"1\",\"new_password\":\"%s\"}",
+                 big);
         rc = reset(text, email, &otp, &pw, &errors);
         UNIT_INT(rc, 0, "reset: 128 characters accepted");
         json_decref(errors);
     }
 
-    rc = reset("{\"otp\":7,\"new_password\":null}", email, &otp, &pw,
-               &errors);
+    rc = reset("{\"otp\":7,\"new_password\":null}", email, &otp, &pw, &errors);
     UNIT_INT(rc, -1, "reset: everything wrong");
     UNIT_INT(json_array_size(errors), 3, "reset: one error per field");
     UNIT_STR(field(errors, 0), "email", "reset: email first");
@@ -137,7 +145,8 @@ main(void)
 
     /* change */
     o = json_loads("{\"currentPassword\":\"old password\","
-                   "\"newPassword\":\"new password\"}", 0, NULL);
+                   "\"newPassword\":\"new password\"}",
+                   0, NULL);
     errors = json_array();
     UNIT_INT(pw_read_change(o, &cur, &pw, errors), 0,
              "change: camelCase fields accepted");
@@ -146,7 +155,8 @@ main(void)
     json_decref(errors);
 
     o = json_loads("{\"current_password\":\"same password\","
-                   "\"new_password\":\"same password\"}", 0, NULL);
+                   "\"new_password\":\"same password\"}",
+                   0, NULL);
     errors = json_array();
     UNIT_INT(pw_read_change(o, &cur, &pw, errors), -1,
              "change: new == current refused");
@@ -171,12 +181,14 @@ main(void)
     json_decref(errors);
 
     /* lib/sessions: the member the gateway looks up */
-    UNIT_INT(id_sessions_member("0f1e2d3c-0000-4000-8000-000000000001",
-                                member, sizeof(member)), 0, "member fits");
+    UNIT_INT(id_sessions_member("0f1e2d3c-0000-4000-8000-000000000001", member,
+                                sizeof(member)),
+             0, "member fits");
     UNIT_STR(member, "sid:0f1e2d3c-0000-4000-8000-000000000001",
              "member is sid:<session id>");
-    UNIT_INT(id_sessions_member("0f1e2d3c-0000-4000-8000-000000000001",
-                                member, 10), -1, "member too long refused");
+    UNIT_INT(
+        id_sessions_member("0f1e2d3c-0000-4000-8000-000000000001", member, 10),
+        -1, "member too long refused");
 
     return unit_done();
 }

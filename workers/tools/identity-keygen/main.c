@@ -1,14 +1,20 @@
 /*
- * identity-keygen - makes the access-token signing key.
+ * identity-keygen - makes (and rotates) the access-token signing keys.
  *
  *   identity-keygen --alg ES256|RS256|HS256 --kid <kid> \
- *                   --private <file> --public <jwks file> [--force]
+ *                   --private <file> --public <jwks file> \
+ *                   [--force | --rotate [--keep N]]
  *
- * --private gets a JWK set {"keys":[<private JWK>]} (mode 0600) for the auth
- * worker's JWT_SIGNING_KEY_FILE; --public gets the public JWKS for nginx's
- * identity_jwt_keys.  HS256 has no public half: the "public" file then holds
- * the shared secret too and is written 0600 as well.  Existing files are
- * never overwritten without --force.
+ * --private gets a JWK set {"keys":[<private JWK>...]} (mode 0600) for the
+ * auth worker's JWT_SIGNING_KEY_FILE; --public gets the public JWKS for
+ * nginx's identity_jwt_keys.  HS256 has no public half: the "public" file
+ * then holds the shared secret too and is written 0600 as well.
+ *
+ * Existing files are never overwritten without --force.  --rotate keeps the
+ * existing private set: the new key goes first (the auth worker signs with
+ * the first key) and at most N (default 2) previous keys follow, so tokens
+ * they signed keep verifying at the gateway until they expire.  Files are
+ * replaced atomically (temporary file + rename).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,56 +33,60 @@ static void
 keygen_usage(FILE *f)
 {
     fprintf(f, "usage: identity-keygen --alg ES256|RS256|HS256 --kid <kid> "
-               "--private <file> --public <jwks file> [--force]\n");
+               "--private <file> --public <jwks file>\n"
+               "                       [--force | --rotate [--keep N]]\n");
 }
 
 
-/* Writes text to path with mode; refuses an existing file unless force. */
+/* Writes set to path with mode, via a temporary file and rename(2). */
 static int
-keygen_write(const char *path, const char *text, mode_t mode, int force)
+keygen_write(const char *path, const json_t *set, mode_t mode)
 {
-    int     fd, flags;
-    size_t  len = strlen(text), off = 0;
+    int     fd;
+    char    tmp[4096], *text;
+    size_t  len, off = 0;
     ssize_t n;
 
-    flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
-    fd = open(path, flags, mode);
+    text = json_dumps(set, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (text == NULL) {
+        return -1;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long) getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
-        fprintf(stderr, "identity-keygen: %s: %s%s\n", path, strerror(errno),
-                errno == EEXIST ? " (use --force to overwrite)" : "");
+        fprintf(stderr, "identity-keygen: %s: %s\n", tmp, strerror(errno));
+        free(text);
         return -1;
     }
-    if (fchmod(fd, mode) != 0) {
-        fprintf(stderr, "identity-keygen: %s: %s\n", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
+    len = strlen(text);
+    text[len++] = '\n'; /* replaces the NUL: written by length */
     while (off < len) {
         n = write(fd, text + off, len - off);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
         if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            fprintf(stderr, "identity-keygen: %s: %s\n", path, strerror(errno));
-            close(fd);
-            return -1;
+            break;
         }
         off += (size_t) n;
     }
-    if (write(fd, "\n", 1) != 1 || close(fd) != 0) {
-        fprintf(stderr, "identity-keygen: %s: write failed\n", path);
+    free(text);
+    if (off != len || fchmod(fd, mode) != 0 || fsync(fd) != 0 ||
+        close(fd) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "identity-keygen: %s: %s\n", path, strerror(errno));
+        unlink(tmp);
         return -1;
     }
     return 0;
 }
 
 
-/* {"keys":[jwk + kid, alg, use]} from cjose's JSON export. */
-static char *
-keygen_set(const cjose_jwk_t *jwk, int priv, const char *kid, const char *alg)
+/* jwk (cjose's JSON export) + kid, alg, use; a new json_t or NULL. */
+static json_t *
+keygen_jwk(const cjose_jwk_t *jwk, int priv, const char *kid, const char *alg)
 {
-    char     *text, *out;
-    json_t   *key, *set;
+    char     *text;
+    json_t   *key;
     cjose_err err;
 
     text = cjose_jwk_to_json(jwk, priv, &err);
@@ -86,16 +96,78 @@ keygen_set(const cjose_jwk_t *jwk, int priv, const char *kid, const char *alg)
     }
     key = json_loads(text, 0, NULL);
     free(text);
-    if (key == NULL) {
-        return NULL;
+    if (key != NULL) {
+        json_object_set_new(key, "kid", json_string(kid));
+        json_object_set_new(key, "alg", json_string(alg));
+        json_object_set_new(key, "use", json_string("sig"));
     }
-    json_object_set_new(key, "kid", json_string(kid));
-    json_object_set_new(key, "alg", json_string(alg));
-    json_object_set_new(key, "use", json_string("sig"));
-    set = json_pack("{s:[o]}", "keys", key);
-    out = set ? json_dumps(set, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(set);
-    return out;
+    return key;
+}
+
+
+/* Appends up to keep keys of the existing private set at path to priv and
+ * their public halves to pub.  *secret = 1 if one is symmetric.  0 ok. */
+static int
+keygen_previous(const char *path, const char *kid, long keep, json_t *priv,
+                json_t *pub, int *secret)
+{
+    size_t       i;
+    char        *text;
+    const char  *okid, *alg, *kty;
+    json_t      *old, *keys, *k, *p;
+    json_error_t jerr;
+    cjose_err    err;
+    cjose_jwk_t *jwk;
+
+    old = json_load_file(path, 0, &jerr);
+    keys = old ? json_object_get(old, "keys") : NULL;
+    if (!json_is_array(keys)) {
+        fprintf(stderr, "identity-keygen: %s: not a JWK set (%s)\n", path,
+                old ? "no \"keys\" array" : jerr.text);
+        json_decref(old);
+        return -1;
+    }
+    json_array_foreach(keys, i, k)
+    {
+        if ((long) i >= keep) {
+            break;
+        }
+        okid = json_string_value(json_object_get(k, "kid"));
+        alg = json_string_value(json_object_get(k, "alg"));
+        kty = json_string_value(json_object_get(k, "kty"));
+        if (okid == NULL || alg == NULL || kty == NULL) {
+            fprintf(stderr, "identity-keygen: %s: key %zu lacks kid/alg\n",
+                    path, i);
+            json_decref(old);
+            return -1;
+        }
+        if (strcmp(okid, kid) == 0) {
+            fprintf(stderr, "identity-keygen: kid \"%s\" is already in %s\n",
+                    kid, path);
+            json_decref(old);
+            return -1;
+        }
+        text = json_dumps(k, JSON_COMPACT);
+        jwk = text ? cjose_jwk_import(text, strlen(text), &err) : NULL;
+        free(text);
+        if (jwk == NULL) {
+            fprintf(stderr, "identity-keygen: %s: key \"%s\" unreadable\n",
+                    path, okid);
+            json_decref(old);
+            return -1;
+        }
+        *secret |= strcmp(kty, "oct") == 0;
+        p = keygen_jwk(jwk, strcmp(kty, "oct") == 0, okid, alg);
+        cjose_jwk_release(jwk);
+        if (p == NULL) {
+            json_decref(old);
+            return -1;
+        }
+        json_array_append(priv, k);
+        json_array_append_new(pub, p);
+    }
+    json_decref(old);
+    return 0;
 }
 
 
@@ -108,13 +180,17 @@ main(int argc, char **argv)
         { "private", required_argument, NULL, 'p' },
         { "public", required_argument, NULL, 'P' },
         { "force", no_argument, NULL, 'f' },
+        { "rotate", no_argument, NULL, 'r' },
+        { "keep", required_argument, NULL, 'K' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     static const uint8_t e65537[] = { 0x01, 0x00, 0x01 };
-    int                  c, force = 0, rc = 1, hs;
-    char                *priv_text = NULL, *pub_text = NULL;
+    int                  c, force = 0, rotate = 0, rc = 1, secret = 0;
+    long                 keep = 2;
+    char                *end;
     const char          *alg = "ES256", *kid = NULL, *priv = NULL, *pub = NULL;
+    json_t              *privs = NULL, *pubs = NULL, *k, *set;
     cjose_err            err;
     cjose_jwk_t         *jwk = NULL;
 
@@ -135,6 +211,16 @@ main(int argc, char **argv)
         case 'f':
             force = 1;
             break;
+        case 'r':
+            rotate = 1;
+            break;
+        case 'K':
+            keep = strtol(optarg, &end, 10);
+            if (*end != '\0' || keep < 0 || keep > 8) {
+                fprintf(stderr, "identity-keygen: --keep takes 0..8\n");
+                return 2;
+            }
+            break;
         case 'h':
             keygen_usage(stdout);
             return 0;
@@ -144,7 +230,7 @@ main(int argc, char **argv)
         }
     }
     if (optind != argc || kid == NULL || kid[0] == '\0' || priv == NULL ||
-        pub == NULL) {
+        pub == NULL || (force && rotate)) {
         keygen_usage(stderr);
         return 2;
     }
@@ -153,15 +239,22 @@ main(int argc, char **argv)
                         "differ\n");
         return 2;
     }
+    if (!force && !rotate &&
+        (access(priv, F_OK) == 0 || access(pub, F_OK) == 0)) {
+        fprintf(stderr,
+                "identity-keygen: %s exists (use --force to "
+                "overwrite or --rotate to add a key)\n",
+                access(priv, F_OK) == 0 ? priv : pub);
+        return 1;
+    }
 
-    hs = 0;
     if (strcmp(alg, "ES256") == 0) {
         jwk = cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_256, &err);
     } else if (strcmp(alg, "RS256") == 0) {
         jwk = cjose_jwk_create_RSA_random(2048, e65537, sizeof(e65537), &err);
     } else if (strcmp(alg, "HS256") == 0) {
         jwk = cjose_jwk_create_oct_random(32, &err); /* 256-bit secret */
-        hs = 1;
+        secret = 1;
     } else {
         fprintf(stderr, "identity-keygen: --alg must be ES256, RS256 or "
                         "HS256\n");
@@ -172,31 +265,42 @@ main(int argc, char **argv)
         return 1;
     }
 
-    priv_text = keygen_set(jwk, 1, kid, alg);
-    pub_text = keygen_set(jwk, hs, kid, alg); /* HS256: the secret itself */
-    if (priv_text == NULL || pub_text == NULL) {
+    privs = json_array();
+    pubs = json_array();
+    k = keygen_jwk(jwk, 1, kid, alg);
+    if (k == NULL || json_array_append_new(privs, k) != 0) {
         goto done;
     }
-    if (!force && (access(priv, F_OK) == 0 || access(pub, F_OK) == 0)) {
-        fprintf(stderr,
-                "identity-keygen: %s exists (use --force to "
-                "overwrite)\n",
-                access(priv, F_OK) == 0 ? priv : pub);
+    k = keygen_jwk(jwk, secret, kid, alg); /* HS256: the secret itself */
+    if (k == NULL || json_array_append_new(pubs, k) != 0) {
         goto done;
     }
-    if (keygen_write(priv, priv_text, 0600, force) != 0 ||
-        keygen_write(pub, pub_text, hs ? 0600 : 0644, force) != 0) {
+    if (rotate && keygen_previous(priv, kid, keep, privs, pubs, &secret) != 0) {
         goto done;
     }
-    fprintf(stderr, "identity-keygen: %s key \"%s\": private %s, public %s%s\n",
-            alg, kid, priv, pub,
-            hs ? " (HS256: the public file holds the shared secret)" : "");
-    rc = 0;
+
+    set = json_pack("{s:O}", "keys", privs);
+    rc = keygen_write(priv, set, 0600);
+    json_decref(set);
+    if (rc == 0) {
+        set = json_pack("{s:O}", "keys", pubs);
+        rc = keygen_write(pub, set, secret ? 0600 : 0644);
+        json_decref(set);
+    }
+    if (rc != 0) {
+        rc = 1;
+        goto done;
+    }
+    fprintf(stderr,
+            "identity-keygen: %s key \"%s\" signs; %zu key(s) in %s and "
+            "%s%s\n",
+            alg, kid, json_array_size(privs), priv, pub,
+            secret ? " (symmetric: the public file holds a secret)" : "");
 
 done:
 
-    free(priv_text);
-    free(pub_text);
+    json_decref(privs);
+    json_decref(pubs);
     cjose_jwk_release(jwk);
     return rc;
 }
