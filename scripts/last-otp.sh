@@ -5,7 +5,7 @@
 set -euo pipefail
 addr=${1:?usage: last-otp.sh ADDRESS [MAIL_DIR]}
 dir=${2:-$(cd "$(dirname "$0")/.." && pwd)/.run/mail}
-file=$(grep -liF "To: $addr" "$dir"/new/* "$dir"/cur/* 2>/dev/null \
+file=$( (grep -liF "To: $addr" "$dir"/new/* "$dir"/cur/* 2>/dev/null || true) \
        | xargs -r ls -t | head -n 1)
 [ -n "$file" ] || { echo "no mail for $addr in $dir" >&2; exit 1; }
 code=$(grep -Eo '^[[:space:]]*[0-9]{6}[[:space:]]*$' "$file" | tr -d '[:space:]' | tail -n 1)

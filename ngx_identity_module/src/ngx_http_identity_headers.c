@@ -338,6 +338,10 @@ ngx_http_identity_challenge(ngx_http_request_t *r,
                                ", error_description=\"";
     static u_char  scope[] = ", error=\"insufficient_scope\"";
 
+    if (ctx->reason == NULL) {
+        ctx->reason = "invalid token";
+    }
+
     len = sizeof(realm) - 1;
 
     if (status == NGX_HTTP_FORBIDDEN) {

@@ -166,4 +166,18 @@ $event = wait_for_message('identity.events', sub {
         && ($_[0]{data}{via} // '') eq 'change' });
 ok $event, 'password.changed event via change';
 
+# --- 4. a token is no unlimited password oracle -----------------------------
+
+for my $i (1 .. 5) {
+    $res = api(POST => '/api/v1/password/change',
+               { current_password => "guess number $i", new_password => 'fifth password 5' },
+               bearer($token3));
+    is((json_body($res) || {})->{code}, 'invalid_credentials', "wrong guess $i refused");
+}
+$res = api(POST => '/api/v1/password/change',
+           { current_password => $newer, new_password => 'fifth password 5' }, bearer($token3));
+is_problem($res, 429, undef, 'after five wrong guesses, even the right one');
+ok(($res->{headers}{'retry-after'} // 0) > 0, 'with Retry-After');
+ok login($email, $newer), 'the password was not changed';
+
 done_testing;

@@ -36,15 +36,19 @@ if ($helper == 0) {
     open STDERR, '>', '/dev/null';
     for (1 .. 1200) {
         if (-s $Marker) {
-            system('redis-server', '--port', '0', '--unixsocket', $Socket,
+            # listen under another name until the revocation is stored, so
+            # that nginx cannot connect (and load) before it
+            my $tmp = "$Socket.starting";
+            system('redis-server', '--port', '0', '--unixsocket', $tmp,
                    '--save', '', '--daemonize', 'yes',
                    '--pidfile', "$Dir/redis.pid", '--logfile', "$Dir/redis.log");
             for (1 .. 100) {
-                last if system('redis-cli', '-s', $Socket, 'PING') == 0;
+                last if system('redis-cli', '-s', $tmp, 'PING') == 0;
                 select undef, undef, undef, 0.02;
             }
-            system('redis-cli', '-s', $Socket, 'ZADD', 'identity:revoked',
+            system('redis-cli', '-s', $tmp, 'ZADD', 'identity:revoked',
                    $exp, 'sid:late-1');
+            rename $tmp, $Socket;
             POSIX::_exit(0);
         }
         select undef, undef, undef, 0.05;

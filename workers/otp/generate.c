@@ -38,7 +38,7 @@ otpw_send(const otpw_app_t *app, const char *user_id, const char *purpose,
     OPENSSL_cleanse(code, sizeof(code));
     rc = id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, to, job,
                        ID_EVENT_TIMEOUT_MS);
-    json_decref(job); /* holds the code: gone with it */
+    json_decref(job);
     if (rc != 0) {
         id_otp_discard(cp, user_id); /* never delivered: useless */
     }

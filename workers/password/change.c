@@ -29,9 +29,9 @@ pw_fail_key(const char *user_id, char *out, size_t len)
 
 
 /*
- * The wrong guesses so far (cmd "GET") or after counting one more ("EVAL"):
- * >= 0, or -1 on a Redis failure.  A stolen access token must not become an
- * unlimited password oracle.
+ * The wrong guesses so far (count 0), after counting one more (count 1), or
+ * forgets them (count -1, after a success): >= 0, or -1 on a Redis failure.
+ * A stolen access token must not become an unlimited password oracle.
  */
 static long long
 pw_fails(const char *user_id, int count)
@@ -43,9 +43,11 @@ pw_fails(const char *user_id, int count)
     if (pw_fail_key(user_id, key, sizeof(key)) != 0) {
         return -1;
     }
-    if (count) {
+    if (count > 0) {
         snprintf(window, sizeof(window), "%d", PW_CHANGE_WINDOW);
         rep = id_redis_cmd("EVAL %s 1 %s %s", pw_lua_fail, key, window);
+    } else if (count < 0) {
+        rep = id_redis_cmd("DEL %s", key);
     } else {
         rep = id_redis_cmd("GET %s", key);
     }
@@ -115,7 +117,9 @@ pw_change(id_http_req_t *r)
                              "the current password is wrong", NULL);
         goto done;
     }
-    pw_replace(r, &u, new_password, r->id.sid, "change");
+    if (pw_replace(r, &u, new_password, r->id.sid, "change") == 0) {
+        pw_fails(u.id, -1);
+    }
 
 done:
 

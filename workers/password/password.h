@@ -71,9 +71,10 @@ int pw_notify(const pw_app_t *app, const pw_user_t *u,
  * event (data {"via": via}); Kafka acks before the commit, so a failure
  * leaves the old password in place.  Then answers r: 200 {"status":
  * "password_reset" | "password_changed", "sessions_revoked": n}, or 503.
+ * 0 replaced, -1 not (answered either way).
  */
-void pw_replace(id_http_req_t *r, const pw_user_t *u, const char *new_password,
-                const char *keep_sid, const char *via);
+int pw_replace(id_http_req_t *r, const pw_user_t *u, const char *new_password,
+               const char *keep_sid, const char *via);
 
 /* Pure helpers (rules.c, unit-tested): read a request's fields into
  * out-params (email lower-cased into a PW_EMAIL_LEN buffer), appending

@@ -148,7 +148,7 @@ done:
 }
 
 
-void
+int
 pw_replace(id_http_req_t *r, const pw_user_t *u, const char *new_password,
            const char *keep_sid, const char *via)
 {
@@ -162,14 +162,14 @@ pw_replace(id_http_req_t *r, const pw_user_t *u, const char *new_password,
     if (hash == NULL) {
         id_log_error("password.hash", NULL);
         id_reply_unavailable(r, NULL);
-        return;
+        return -1;
     }
     rc = pw_replace_tx(app, u, hash, keep_sid, via, &revoked);
     OPENSSL_cleanse(hash, strlen(hash));
     free(hash);
     if (rc != 0) {
         id_reply_unavailable(r, NULL);
-        return;
+        return -1;
     }
     id_log_info("password.replaced", "user", u->id, "via", via, NULL);
     id_http_send_json(r, 200,
@@ -177,4 +177,5 @@ pw_replace(id_http_req_t *r, const pw_user_t *u, const char *new_password,
                                 strcmp(via, "reset") == 0 ? "password_reset"
                                                           : "password_changed",
                                 "sessions_revoked", revoked));
+    return 0;
 }
