@@ -367,6 +367,11 @@ ngx_http_identity_redis_on_connect(const redisAsyncContext *cac, int status)
     rd->backoff = NGX_HTTP_IDENTITY_REDIS_BACKOFF_MIN;
     rd->failures = 0;
 
+    /* a subscriber only reads: let TCP notice a peer that went away */
+    if (ac->c.connection_type == REDIS_CONN_TCP) {
+        (void) redisEnableKeepAlive(&ac->c);
+    }
+
     min = ngx_time() - NGX_HTTP_IDENTITY_REDIS_GRACE;
 
     if (redisAsyncCommand(ac, ngx_http_identity_redis_on_range, NULL,

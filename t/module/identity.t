@@ -328,3 +328,27 @@ GET /p
 --- error_code: 200
 --- response_headers
 !WWW-Authenticate
+
+
+
+=== TEST 17: after an internal redirect the identity is still known
+--- http_config eval: $::HttpConfig
+--- config
+    location /p {
+        identity_auth required;
+        try_files /nonexistent @up;
+    }
+
+    location @up {
+        identity_auth required;
+        add_header X-Sub $identity_sub;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+--- more_headers eval
+"Authorization: Bearer $::t{user}
+X-Identity-Sub: forged"
+--- request
+GET /p
+--- response_headers
+X-Sub: user-42
+--- response_body_like: ^sub=user-42 role=user

@@ -58,7 +58,7 @@
     }
 #define ID_ENV_JWT_AUDIENCE                                                    \
     {                                                                          \
-        "JWT_AUDIENCE", ID_CONF_STRING, 0, 0, "identity-api", 0, 0,            \
+        "JWT_AUDIENCE", ID_CONF_STRING, 0, 0, "identity", 0, 0,                \
             "the aud claim of access tokens (the gateway checks it)"           \
     }
 #define ID_ENV_JWT_ACCESS_TTL                                                  \
