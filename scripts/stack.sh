@@ -73,10 +73,14 @@ stack_init() {
 
 stack_track() { echo "$1 $2" >> "$STACK_DIR/pids"; }
 
-# Starts "$@" in the background with its output in logs/NAME.log.
+# Starts "$@" in the background with its output in logs/NAME.log, in a
+# session of its own: a Ctrl-C on the terminal reaches only the script, which
+# then stops everything in order (Redis and PostgreSQL would otherwise take
+# the SIGINT as a shutdown of their own).  setsid execs in place here (a
+# background job is no group leader), so $! is the service's own pid.
 stack_spawn() {
     local name=$1; shift
-    "$@" >> "$LOG_DIR/$name.log" 2>&1 &
+    setsid "$@" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null &
     stack_track "$name" $!
 }
 
@@ -95,7 +99,7 @@ stack_start_postgres() {
             || stack_die "initdb failed, see $LOG_DIR/postgres.log"
     fi
     # No TCP at all: the workers reach it through the socket directory.
-    stack_as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 30 \
+    stack_as_pg setsid -w "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 30 \
         -l "$PG_DIR/server.log" \
         -o "-c listen_addresses='' -k $PG_DIR/sock -c fsync=off" start \
         >> "$LOG_DIR/postgres.log" 2>&1 \

@@ -28,6 +28,7 @@ static ngx_int_t ngx_http_identity_jwt_key_fits(ngx_conf_t *cf,
 static void ngx_http_identity_jwt_cleanup_keys(void *data);
 static ngx_int_t ngx_http_identity_jwt_syntax(ngx_str_t *token,
     ngx_http_identity_ctx_t *ctx);
+static ngx_int_t ngx_http_identity_jwt_canonical(u_char *seg, u_char *last);
 static ngx_http_identity_key_t *ngx_http_identity_jwt_find_key(
     ngx_http_identity_keys_t *keys, json_t *header, ngx_uint_t alg,
     ngx_http_identity_ctx_t *ctx);
@@ -498,7 +499,11 @@ refused:
 }
 
 
-/* three non-empty base64url segments, before any decoding */
+/*
+ * Three non-empty base64url segments in canonical form, before any
+ * decoding: one token has exactly one spelling, so a changed character is
+ * never silently accepted (and a cache keyed by the token sees one key).
+ */
 
 static ngx_int_t
 ngx_http_identity_jwt_syntax(ngx_str_t *token, ngx_http_identity_ctx_t *ctx)
@@ -514,7 +519,9 @@ ngx_http_identity_jwt_syntax(ngx_str_t *token, ngx_http_identity_ctx_t *ctx)
         c = *p;
 
         if (c == '.') {
-            if (p == seg) {
+            if (p == seg
+                || ngx_http_identity_jwt_canonical(seg, p) != NGX_OK)
+            {
                 ctx->reason = "malformed token";
                 return NGX_DECLINED;
             }
@@ -544,7 +551,55 @@ ngx_http_identity_jwt_syntax(ngx_str_t *token, ngx_http_identity_ctx_t *ctx)
         return NGX_DECLINED;
     }
 
+    if (ngx_http_identity_jwt_canonical(seg, last) != NGX_OK) {
+        ctx->reason = "malformed token";
+        return NGX_DECLINED;
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * Unpadded base64url (RFC 7515 2): a length of 4n+1 is impossible, and the
+ * bits of the last character beyond the data must be zero (RFC 4648 3.5).
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_canonical(u_char *seg, u_char *last)
+{
+    u_char      c;
+    ngx_uint_t  v, unused;
+
+    switch ((last - seg) % 4) {
+    case 1:
+        return NGX_DECLINED;
+    case 2:
+        unused = 0x0f;
+        break;
+    case 3:
+        unused = 0x03;
+        break;
+    default:
+        return NGX_OK;
+    }
+
+    c = last[-1];
+
+    if (c >= 'A' && c <= 'Z') {
+        v = c - 'A';
+
+    } else if (c >= 'a' && c <= 'z') {
+        v = c - 'a' + 26;
+
+    } else if (c >= '0' && c <= '9') {
+        v = c - '0' + 52;
+
+    } else {
+        v = (c == '-') ? 62 : 63;
+    }
+
+    return (v & unused) ? NGX_DECLINED : NGX_OK;
 }
 
 

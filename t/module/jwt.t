@@ -39,6 +39,17 @@ our %t = (
     crlf_sub     => token('ES256', { sub => "user-42\r\nX-Identity-Role: admin" }),
 );
 
+# The same ES256 signature spelled differently: its 64 bytes take 86
+# base64url characters, the last one carries 2 bits and 4 unused ones.
+# Setting an unused bit leaves the decoded signature as it was.
+{
+    my ($h, $p, $s) = split /\./, $t{es256};
+    my $alphabet = join '', 'A' .. 'Z', 'a' .. 'z', '0' .. '9', '-', '_';
+    my $v = index $alphabet, substr($s, -1);
+    substr($s, -1) = substr($alphabet, $v | 1, 1);
+    $t{padding_bits} = join '.', $h, $p, $s;
+}
+
 our $HttpConfig = <<'_EOC_';
     identity_jwt_keys $TEST_NGINX_DATA_DIR/jwks.json;
     identity_jwt_issuer https://id.example.test;
@@ -513,3 +524,16 @@ GET /p
 --- error_code: 401
 --- error_log eval
 qr/\[warn\] .*identity: token refused: token expired/
+
+
+
+=== TEST 34: a non-canonical base64url spelling of a valid signature is 401
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- more_headers eval
+"Authorization: Bearer $::t{padding_bits}"
+--- request
+GET /p
+--- error_code: 401
+--- error_log
+malformed token

@@ -57,11 +57,4 @@ void auth_tokens_free(auth_tokens_t *t);
 json_t *auth_tokens_json(const auth_app_t *app, const auth_tokens_t *t,
                          json_t *user);
 
-/* The gateway revocation protocol for a session family: ZADD, trim, PUBLISH.
- * 0 ok, -1 Redis failed. */
-int auth_revoke_publish(const auth_app_t *app, const char *sid);
-
-/* 503 "service_unavailable" problem. */
-void auth_unavailable(id_http_req_t *r, const char *what);
-
 #endif

@@ -7,12 +7,10 @@
 #include <string.h>
 
 #include "auth.h"
-#include "db.h"
 #include "env.h"
-#include "health.h"
 #include "json.h"
 #include "log.h"
-#include "redis.h"
+#include "serve.h"
 
 static const id_conf_spec_t auth_specs[] = {
     ID_ENV_LISTEN,
@@ -49,14 +47,12 @@ static const id_http_route_t auth_routes[] = {
 int
 main(void)
 {
-    int               rc = 1, sig;
-    char              err[256], dummy[33];
-    json_t           *jwks;
-    id_conf_t        *conf;
-    auth_app_t        app;
-    id_health_t       health;
-    id_http_opts_t    opts;
-    id_http_server_t *srv;
+    int         rc = 1;
+    char        err[256], dummy[33];
+    json_t     *jwks;
+    id_conf_t  *conf;
+    auth_app_t  app;
+    id_health_t health;
 
     id_log_init("auth");
     memset(&app, 0, sizeof(app));
@@ -95,14 +91,6 @@ main(void)
     id_log_info("auth.signing_key", "alg", id_jwt_alg(app.keys), "kid",
                 id_jwt_kid(app.keys), NULL);
 
-    if (id_db_init(id_conf_str(conf, "DATABASE_URL")) != 0) {
-        goto err3;
-    }
-    if (id_redis_init(id_conf_str(conf, "REDIS_URL")) != 0) {
-        fprintf(stderr, "config: REDIS_URL: not a redis:// or unix:// URL\n");
-        goto err3;
-    }
-
     /* what unknown users are verified against, so they take as long */
     if (id_crypto_random(dummy, sizeof(dummy) - 1) != 0) {
         goto err3;
@@ -114,38 +102,15 @@ main(void)
         goto err3;
     }
 
-    app.kafka = id_kafka_producer_new(id_conf_str(conf, "KAFKA_BROKERS"), err,
-                                      sizeof(err));
-    if (app.kafka == NULL) {
-        id_log_error("auth.kafka", "err", err, NULL);
-        goto err4;
+    if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA,
+                      &health, &app.kafka) == 0 &&
+        id_serve(conf, auth_routes,
+                 sizeof(auth_routes) / sizeof(auth_routes[0]), &app,
+                 &health) == 0) {
+        rc = 0;
     }
+    id_kafka_producer_free(app.kafka); /* flushes */
 
-    health.postgres = 1;
-    health.redis = 1;
-    health.kafka = app.kafka;
-    memset(&opts, 0, sizeof(opts));
-    opts.listen = id_conf_str(conf, "LISTEN");
-    opts.threads = (unsigned) id_conf_int(conf, "HTTP_THREADS");
-    opts.max_body = (size_t) id_conf_int(conf, "MAX_BODY_BYTES");
-    opts.routes = auth_routes;
-    opts.nroutes = sizeof(auth_routes) / sizeof(auth_routes[0]);
-    opts.app = &app;
-    opts.health = &health;
-    srv = id_http_start(&opts);
-    if (srv == NULL) {
-        goto err5;
-    }
-
-    sig = id_http_wait();
-    id_log_info("auth.stopping", "signal", sig == 2 ? "SIGINT" : "SIGTERM",
-                NULL);
-    id_http_stop(srv);
-    rc = 0;
-
-err5:
-    id_kafka_producer_free(app.kafka);
-err4:
     free(app.dummy_hash);
 err3:
     free(app.jwks);

@@ -38,12 +38,4 @@
     "UPDATE sessions SET replaced_by = $2, last_used_at = now()"               \
     " WHERE id = $1"
 
-#define AUTH_SQL_FAMILY_REVOKE                                                 \
-    "UPDATE sessions SET revoked_at = now()"                                   \
-    " WHERE family_id = $1 AND revoked_at IS NULL"
-
-#define AUTH_SQL_FAMILY_REVOKE_USER                                            \
-    "UPDATE sessions SET revoked_at = now()"                                   \
-    " WHERE family_id = $1 AND user_id = $2 AND revoked_at IS NULL"
-
 #endif

@@ -21,6 +21,8 @@
 #include "log.h"
 #include "queries.h"
 #include "redis.h"
+#include "reply.h"
+#include "sessions.h"
 #include "user.h"
 
 #define AUTH_REFRESH_BYTES 32      /* 256-bit refresh tokens */
@@ -148,45 +150,6 @@ auth_tokens_json(const auth_app_t *app, const auth_tokens_t *t, json_t *user)
 }
 
 
-int
-auth_revoke_publish(const auth_app_t *app, const char *sid)
-{
-    int         rc = -1;
-    char        member[64], exp[24], now[24], msg[96];
-    time_t      t = time(NULL);
-    redisReply *rep;
-
-    /* no token of the family outlives now + TTL: that is when the entry
-     * may go */
-    snprintf(member, sizeof(member), "sid:%s", sid);
-    snprintf(exp, sizeof(exp), "%lld", (long long) t + app->access_ttl);
-    snprintf(now, sizeof(now), "%lld", (long long) t);
-    snprintf(msg, sizeof(msg), "%s %s", member, exp);
-
-    rep = id_redis_cmd("ZADD identity:revoked %s %s", exp, member);
-    if (rep == NULL) {
-        goto done;
-    }
-    freeReplyObject(rep);
-    rep = id_redis_cmd("ZREMRANGEBYSCORE identity:revoked -inf %s", now);
-    if (rep == NULL) {
-        goto done;
-    }
-    freeReplyObject(rep);
-    rep = id_redis_cmd("PUBLISH identity:revocations %s", msg);
-    if (rep == NULL) {
-        goto done;
-    }
-    freeReplyObject(rep);
-    rc = 0;
-    id_log_info("auth.revoked", "sid", sid, "exp", exp, NULL);
-
-done:
-
-    return rc;
-}
-
-
 /* Failed-login counters: 1 if locked out (Retry-After set), 0 ok, -1 err. */
 static int
 auth_login_locked(id_http_req_t *r, const char *email)
@@ -266,14 +229,14 @@ auth_login(id_http_req_t *r)
     id_json_email(r->json, "email", 1, email, sizeof(email), errors);
     id_json_string(r->json, "password", 1, 1, 1024, &password, errors);
     if (json_array_size(errors) > 0) {
-        id_http_send_problem(r, 422, "validation_failed",
-                             "some fields are missing or invalid", errors);
+        id_reply_invalid(r, errors);
+        errors = NULL; /* freed by id_reply_invalid */
         goto done;
     }
     locked = auth_login_locked(r, email);
     if (locked != 0) {
         if (locked < 0) {
-            auth_unavailable(r, "Redis");
+            id_reply_unavailable(r, "Redis");
         } else {
             id_http_send_problem(r, 429, "too_many_attempts",
                                  "too many failed logins; try again later",
@@ -285,7 +248,7 @@ auth_login(id_http_req_t *r)
     params[0] = email;
     res = id_db_exec(AUTH_SQL_USER_BY_EMAIL, 1, params, NULL);
     if (res == NULL) {
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     hash = PQntuples(res) == 1 ? id_db_value(res, 0, "password_hash") : NULL;
@@ -306,7 +269,7 @@ auth_login(id_http_req_t *r)
     freeReplyObject(id_redis_cmd("DEL identity:login-fail:%s", email));
 
     if (id_db_begin() != 0) {
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     if (id_crypto_argon2_needs_rehash(hash, &app->argon2)) {
@@ -323,7 +286,7 @@ auth_login(id_http_req_t *r)
     if (auth_tokens_issue(app, r, user_id, id_db_value(res, 0, "role"),
                           id_db_value(res, 0, "email"), NULL, &tokens) != 0) {
         id_db_rollback();
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     ev =
@@ -333,12 +296,12 @@ auth_login(id_http_req_t *r)
     if (id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
                       ID_EVENT_TIMEOUT_MS) != 0) {
         id_db_rollback();
-        auth_unavailable(r, "the message queue");
+        id_reply_unavailable(r, "the message queue");
         goto done;
     }
     if (id_db_commit() != 0) {
         id_db_rollback();
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     user = id_user_json(res, 0);
@@ -370,7 +333,7 @@ auth_refresh(id_http_req_t *r)
     char          hash[ID_HASH_B64_LEN], family[ID_UUID_LEN + 1];
     const char   *token = NULL, *params[2], *old_id, *user_id;
     json_t       *errors, *user = NULL;
-    PGresult     *res = NULL, *ures = NULL, *rot = NULL, *rev;
+    PGresult     *res = NULL, *ures = NULL, *rot = NULL;
     auth_tokens_t tokens;
     auth_app_t   *app = r->app;
 
@@ -378,19 +341,19 @@ auth_refresh(id_http_req_t *r)
     errors = json_array();
     id_json_string(r->json, "refresh_token", 1, 1, 512, &token, errors);
     if (json_array_size(errors) > 0) {
-        id_http_send_problem(r, 422, "validation_failed",
-                             "some fields are missing or invalid", errors);
+        id_reply_invalid(r, errors);
+        errors = NULL; /* freed by id_reply_invalid */
         goto done;
     }
     if (id_crypto_sha256_b64(token, hash) != 0 || id_db_begin() != 0) {
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     params[0] = hash;
     res = id_db_exec(AUTH_SQL_SESSION_BY_HASH, 1, params, NULL);
     if (res == NULL) {
         id_db_rollback();
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     if (PQntuples(res) != 1) {
@@ -404,19 +367,18 @@ auth_refresh(id_http_req_t *r)
     snprintf(family, sizeof(family), "%s", id_db_value(res, 0, "family_id"));
 
     if (id_db_value(res, 0, "replaced_by") != NULL) {
-        /* a rotated token came back: it leaked; end the whole family */
-        params[0] = family;
-        rev = id_db_exec(AUTH_SQL_FAMILY_REVOKE, 1, params, NULL);
-        PQclear(rev);
-        if (rev == NULL || id_db_commit() != 0) {
+        /* a rotated token came back: it leaked; end the whole family (the
+         * revocation commits on its own, so it stands even if announcing
+         * it to the gateways fails) */
+        if (id_db_commit() != 0) {
             id_db_rollback();
-            auth_unavailable(r, "the database");
+            id_reply_unavailable(r, "the database");
             goto done;
         }
         id_log_warn("auth.refresh_reuse", "sid", family, "user_id", user_id,
                     NULL);
-        if (auth_revoke_publish(app, family) != 0) {
-            auth_unavailable(r, "Redis");
+        if (id_sessions_revoke(family, app->access_ttl) < 0) {
+            id_reply_unavailable(r, NULL);
             goto done;
         }
         auth_refresh_invalid(r, "refresh_token_reused",
@@ -437,7 +399,7 @@ auth_refresh(id_http_req_t *r)
     if (ures == NULL || PQntuples(ures) != 1) {
         id_db_rollback();
         if (ures == NULL) {
-            auth_unavailable(r, "the database");
+            id_reply_unavailable(r, "the database");
         } else {
             auth_refresh_invalid(r, "invalid_refresh_token",
                                  "the account no longer exists");
@@ -448,7 +410,7 @@ auth_refresh(id_http_req_t *r)
                           id_db_value(ures, 0, "email"), family,
                           &tokens) != 0) {
         id_db_rollback();
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     params[0] = old_id;
@@ -456,7 +418,7 @@ auth_refresh(id_http_req_t *r)
     rot = id_db_exec(AUTH_SQL_SESSION_ROTATE, 2, params, NULL);
     if (rot == NULL || id_db_commit() != 0) {
         id_db_rollback();
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     user = id_user_json(ures, 0);
@@ -477,9 +439,7 @@ done:
 void
 auth_logout(id_http_req_t *r)
 {
-    const char *params[2];
     json_t     *ev;
-    PGresult   *res;
     auth_app_t *app = r->app;
 
     if (r->id.sid == NULL || !id_crypto_is_uuid(r->id.sid) ||
@@ -489,18 +449,10 @@ auth_logout(id_http_req_t *r)
                              "the token carries no session", NULL);
         return;
     }
-    params[0] = r->id.sid;
-    params[1] = r->id.sub;
-    res = id_db_exec(AUTH_SQL_FAMILY_REVOKE_USER, 2, params, NULL);
-    if (res == NULL) {
-        auth_unavailable(r, "the database");
-        return;
-    }
-    PQclear(res);
-    /* the gateway must refuse the access token even if the row was already
-     * revoked: publish every time */
-    if (auth_revoke_publish(app, r->id.sid) != 0) {
-        auth_unavailable(r, "Redis");
+    /* announced to the gateways even if the session was already revoked:
+     * the access token must be refused every time */
+    if (id_sessions_revoke(r->id.sid, app->access_ttl) < 0) {
+        id_reply_unavailable(r, NULL);
         return;
     }
     /* logging out must work while Kafka is away: the event is best effort

@@ -22,6 +22,7 @@
 #include "problem.h"
 #include "queries.h"
 #include "redis.h"
+#include "reply.h"
 #include "user.h"
 
 #define AUTH_OTP_PURPOSE "signup"
@@ -77,18 +78,6 @@ auth_phone_ok(const char *s)
 }
 
 
-void
-auth_unavailable(id_http_req_t *r, const char *what)
-{
-    char detail[128];
-
-    snprintf(detail, sizeof(detail), "%s is unavailable, try again later",
-             what);
-    id_http_add_header(r, "Retry-After", "5");
-    id_http_send_problem(r, 503, "service_unavailable", detail, NULL);
-}
-
-
 static void
 auth_accepted(id_http_req_t *r, const char *email)
 {
@@ -129,7 +118,7 @@ auth_register_existing(auth_app_t *app, id_http_req_t *r, const char *email,
     t = id_otp_throttle("signup-notice", email, AUTH_OTP_COOLDOWN,
                         AUTH_NOTICE_PER_HOUR);
     if (t < 0) {
-        auth_unavailable(r, "Redis");
+        id_reply_unavailable(r, "Redis");
         return;
     }
     if (t == 0) {
@@ -143,7 +132,7 @@ auth_register_existing(auth_app_t *app, id_http_req_t *r, const char *email,
         json_decref(job);
         if (rc != 0) {
             id_otp_throttle_release("signup-notice", email);
-            auth_unavailable(r, "the message queue");
+            id_reply_unavailable(r, "the message queue");
             return;
         }
     }
@@ -183,8 +172,8 @@ auth_register(id_http_req_t *r)
         }
     }
     if (json_array_size(errors) > 0) {
-        id_http_send_problem(r, 422, "validation_failed",
-                             "some fields are missing or invalid", errors);
+        id_reply_invalid(r, errors);
+        errors = NULL; /* freed by id_reply_invalid */
         goto done;
     }
 
@@ -198,7 +187,7 @@ auth_register(id_http_req_t *r)
     params[0] = email;
     res = id_db_exec(AUTH_SQL_USER_BY_EMAIL, 1, params, NULL);
     if (res == NULL) {
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     existing = PQntuples(res) > 0;
@@ -210,7 +199,7 @@ auth_register(id_http_req_t *r)
     t = id_otp_throttle(AUTH_OTP_PURPOSE, email, AUTH_OTP_COOLDOWN,
                         AUTH_OTP_PER_HOUR);
     if (t < 0) {
-        auth_unavailable(r, "Redis");
+        id_reply_unavailable(r, "Redis");
         goto done;
     }
     if (t == 1) {
@@ -230,7 +219,7 @@ auth_register(id_http_req_t *r)
     if (rep == NULL ||
         id_otp_issue(app->otp_secret, AUTH_OTP_PURPOSE, email, code) != 0) {
         id_otp_throttle_release(AUTH_OTP_PURPOSE, email);
-        auth_unavailable(r, "Redis");
+        id_reply_unavailable(r, "Redis");
         goto done;
     }
     name = json_string_value(json_object_get(pending, "name"));
@@ -240,7 +229,7 @@ auth_register(id_http_req_t *r)
         freeReplyObject(id_redis_cmd("DEL %s", key));
         id_otp_discard(AUTH_OTP_PURPOSE, email);
         id_otp_throttle_release(AUTH_OTP_PURPOSE, email);
-        auth_unavailable(r, "the message queue");
+        id_reply_unavailable(r, "the message queue");
         goto done;
     }
     id_log_info("auth.register", "outcome", "code_sent", NULL);
@@ -310,15 +299,15 @@ auth_verify_email(id_http_req_t *r)
     id_json_email(r->json, "email", 1, email, sizeof(email), errors);
     auth_otp_field(r->json, otp, errors);
     if (json_array_size(errors) > 0) {
-        id_http_send_problem(r, 422, "validation_failed",
-                             "some fields are missing or invalid", errors);
+        id_reply_invalid(r, errors);
+        errors = NULL; /* freed by id_reply_invalid */
         goto done;
     }
 
     auth_pending_key(key, sizeof(key), email);
     rep = id_redis_cmd("GET %s", key);
     if (rep == NULL) {
-        auth_unavailable(r, "Redis");
+        id_reply_unavailable(r, "Redis");
         goto done;
     }
     if (rep->type != REDIS_REPLY_STRING ||
@@ -331,22 +320,8 @@ auth_verify_email(id_http_req_t *r)
     }
 
     rc = id_otp_check(app->otp_secret, AUTH_OTP_PURPOSE, email, otp, 0);
-    switch (rc) {
-    case ID_OTP_OK:
-        break;
-    case ID_OTP_EXPIRED:
-        id_http_send_problem(r, 400, "otp_expired",
-                             "the code has expired or was already used", NULL);
-        goto done;
-    case ID_OTP_INVALID:
-        id_http_send_problem(r, 400, "invalid_otp", "the code is wrong", NULL);
-        goto done;
-    case ID_OTP_EXCEEDED:
-        id_http_send_problem(r, 400, "otp_attempts_exceeded",
-                             "too many wrong codes; ask for a new one", NULL);
-        goto done;
-    default:
-        auth_unavailable(r, "Redis");
+    if (rc != ID_OTP_OK) {
+        id_reply_otp(r, rc);
         goto done;
     }
 
@@ -357,13 +332,13 @@ auth_verify_email(id_http_req_t *r)
             json_object_get(pending, auth_profile_fields[i].name));
     }
     if (params[1] == NULL || id_db_begin() != 0) {
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     res = id_db_exec(AUTH_SQL_USER_INSERT, 9, params, NULL);
     if (res == NULL) {
         id_db_rollback();
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     if (PQntuples(res) == 0) {
@@ -381,7 +356,7 @@ auth_verify_email(id_http_req_t *r)
     if (user == NULL || user_id == NULL ||
         auth_tokens_issue(app, r, user_id, "user", email, NULL, &tokens) != 0) {
         id_db_rollback();
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
 
@@ -400,12 +375,12 @@ auth_verify_email(id_http_req_t *r)
                              ID_EVENT_TIMEOUT_MS) == 0;
     if (!produced) {
         id_db_rollback();
-        auth_unavailable(r, "the message queue");
+        id_reply_unavailable(r, "the message queue");
         goto done;
     }
     if (id_db_commit() != 0) {
         id_db_rollback();
-        auth_unavailable(r, "the database");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
 
@@ -444,14 +419,14 @@ auth_resend_otp(id_http_req_t *r)
     errors = json_array();
     id_json_email(r->json, "email", 1, email, sizeof(email), errors);
     if (json_array_size(errors) > 0) {
-        id_http_send_problem(r, 422, "validation_failed",
-                             "some fields are missing or invalid", errors);
+        id_reply_invalid(r, errors);
+        errors = NULL; /* freed by id_reply_invalid */
         goto done;
     }
     auth_pending_key(key, sizeof(key), email);
     rep = id_redis_cmd("GET %s", key);
     if (rep == NULL) {
-        auth_unavailable(r, "Redis");
+        id_reply_unavailable(r, "Redis");
         goto done;
     }
     if (rep->type != REDIS_REPLY_STRING ||
@@ -463,7 +438,7 @@ auth_resend_otp(id_http_req_t *r)
                         AUTH_OTP_PER_HOUR);
     if (t != 0) {
         if (t < 0) {
-            auth_unavailable(r, "Redis");
+            id_reply_unavailable(r, "Redis");
         } else {
             auth_accepted(r, email);
         }
@@ -475,7 +450,7 @@ auth_resend_otp(id_http_req_t *r)
     if (rep == NULL ||
         id_otp_issue(app->otp_secret, AUTH_OTP_PURPOSE, email, code) != 0) {
         id_otp_throttle_release(AUTH_OTP_PURPOSE, email);
-        auth_unavailable(r, "Redis");
+        id_reply_unavailable(r, "Redis");
         goto done;
     }
     if (auth_send_code(
@@ -486,7 +461,7 @@ auth_resend_otp(id_http_req_t *r)
             code) != 0) {
         id_otp_discard(AUTH_OTP_PURPOSE, email);
         id_otp_throttle_release(AUTH_OTP_PURPOSE, email);
-        auth_unavailable(r, "the message queue");
+        id_reply_unavailable(r, "the message queue");
         goto done;
     }
     id_log_info("auth.resend_otp", "outcome", "code_sent", NULL);

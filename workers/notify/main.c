@@ -33,7 +33,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "notify.h"
-#include "redis.h"
+#include "serve.h"
 
 #define NOTIFY_POLL_MS 500       /* also the shutdown latency between jobs */
 #define NOTIFY_DLQ_TIMEOUT 10000 /* ms to wait for the DLQ ack */
@@ -364,21 +364,14 @@ main(void)
     nc.max_attempts = id_conf_int(conf, "NOTIFY_MAX_ATTEMPTS");
     nc.backoff_base = id_conf_int(conf, "NOTIFY_BACKOFF_BASE_MS");
     nc.backoff_max = id_conf_int(conf, "NOTIFY_BACKOFF_MAX_MS");
-    if (id_redis_init(id_conf_str(conf, "REDIS_URL")) != 0) {
-        fprintf(stderr, "config: REDIS_URL: want redis://host:port[/db] or "
-                        "unix:///path\n");
-        goto err1;
-    }
     srandom((unsigned) time(NULL) ^ (unsigned) getpid());
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         id_log_error("notify.start_failed", "err", "curl_global_init", NULL);
         goto err1;
     }
-
-    nc.dlq = id_kafka_producer_new(id_conf_str(conf, "KAFKA_BROKERS"), err,
-                                   sizeof(err));
-    if (nc.dlq == NULL) {
-        id_log_error("notify.start_failed", "err", err, NULL);
+    /* Redis for deduplication, the DLQ producer; health checks both */
+    if (id_serve_deps(conf, ID_SERVE_REDIS | ID_SERVE_KAFKA, &health,
+                      &nc.dlq) != 0) {
         goto err2;
     }
     memset(&cf, 0, sizeof(cf));
@@ -395,9 +388,6 @@ main(void)
     }
 
     if (notify_opt(conf, "LISTEN") != NULL) {
-        memset(&health, 0, sizeof(health));
-        health.redis = 1;
-        health.kafka = nc.dlq;
         memset(&opts, 0, sizeof(opts));
         opts.listen = notify_opt(conf, "LISTEN");
         opts.threads = 2; /* MHD ignores a pool of 1, with a warning */

@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "queries.h"
+#include "reply.h"
 #include "users.h"
 
 
@@ -22,10 +23,7 @@ users_answer(id_http_req_t *r, const char *id)
 
     res = id_db_exec(USERS_SQL_BY_ID, 1, params, NULL);
     if (res == NULL) {
-        id_http_add_header(r, "Retry-After", "5");
-        id_http_send_problem(r, 503, "service_unavailable",
-                             "the database is unavailable, try again later",
-                             NULL);
+        id_reply_unavailable(r, "the database");
         return;
     }
     if (PQntuples(res) != 1) {
