@@ -62,14 +62,14 @@ ngx_conf_bitmask_t  ngx_http_identity_jwt_algs[] = {
 ngx_http_identity_keys_t *
 ngx_http_identity_jwt_load_keys(ngx_conf_t *cf, ngx_str_t *file)
 {
-    size_t                           i;
-    json_t                          *root, *list;
-    ngx_str_t                        name;
-    ngx_uint_t                       n;
-    json_error_t                     jerr;
-    ngx_pool_cleanup_t              *cln;
-    ngx_http_identity_keys_t        *keys, **set;
-    ngx_http_identity_main_conf_t   *imcf;
+    size_t                          i;
+    json_t                         *root, *list;
+    ngx_str_t                       name;
+    ngx_uint_t                      n;
+    json_error_t                    jerr;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_identity_keys_t       *keys, **set;
+    ngx_http_identity_main_conf_t  *imcf;
 
     name = *file;
 
@@ -675,8 +675,8 @@ ngx_http_identity_jwt_find_key(ngx_http_identity_keys_t *keys, json_t *header,
 static ngx_int_t
 ngx_http_identity_jwt_claims(ngx_http_identity_ctx_t *ctx)
 {
-    ngx_int_t   rc;
     json_t     *claims;
+    ngx_int_t   rc;
 
     claims = ctx->claims;
 

@@ -183,21 +183,6 @@ auth_login_locked(id_http_req_t *r, const char *email)
 }
 
 
-/* Counts a failure; the window starts with the first one. */
-static void
-auth_login_count(const char *key)
-{
-    redisReply *rep;
-
-    rep = id_redis_cmd("INCR %s", key);
-    if (rep != NULL && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1) {
-        freeReplyObject(
-            id_redis_cmd("EXPIRE %s %d", key, AUTH_LOGIN_FAIL_WINDOW));
-    }
-    freeReplyObject(rep);
-}
-
-
 static void
 auth_login_failed(id_http_req_t *r, const char *email)
 {
@@ -205,10 +190,10 @@ auth_login_failed(id_http_req_t *r, const char *email)
     const char *ip = auth_client_ip(r);
 
     snprintf(key, sizeof(key), "identity:login-fail:%s", email);
-    auth_login_count(key);
+    id_redis_count(key, AUTH_LOGIN_FAIL_WINDOW);
     if (ip != NULL) {
         snprintf(key, sizeof(key), "identity:login-fail-ip:%s", ip);
-        auth_login_count(key);
+        id_redis_count(key, AUTH_LOGIN_FAIL_WINDOW);
     }
 }
 

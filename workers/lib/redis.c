@@ -258,3 +258,30 @@ id_redis_ping(void)
     }
     return rc;
 }
+
+
+/* KEYS[1] the counter; ARGV[1] the window in seconds. */
+static const char id_redis_lua_count[] =
+    "local n = redis.call('INCR', KEYS[1])\n"
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end\n"
+    "return n\n";
+
+
+long long
+id_redis_count(const char *key, int window_s)
+{
+    long long   n = -1;
+    char        window[16];
+    redisReply *r;
+
+    snprintf(window, sizeof(window), "%d", window_s > 0 ? window_s : 1);
+    r = id_redis_cmd("EVAL %s 1 %s %s", id_redis_lua_count, key, window);
+    if (r == NULL) {
+        return -1;
+    }
+    if (r->type == REDIS_REPLY_INTEGER) {
+        n = r->integer;
+    }
+    freeReplyObject(r);
+    return n;
+}

@@ -15,6 +15,10 @@
  *       (logged).  A REDIS_REPLY_ERROR reply is logged and freed: NULL.
  *   id_redis_cmdargv(argc, argv, lens)  the same with an argument vector.
  *   id_redis_ping()   0 if PING answers PONG.
+ *   id_redis_count(key, window_s)
+ *       counts one event (failed logins, wrong passwords, ...) in a fixed
+ *       window that starts with the first: INCR, and EXPIRE when that made
+ *       it 1, atomically.  The count so far (>= 1), -1 on error (logged).
  */
 #ifndef ID_REDIS_H
 #define ID_REDIS_H
@@ -27,5 +31,6 @@ int         id_redis_init(const char *url);
 redisReply *id_redis_cmd(const char *fmt, ...);
 redisReply *id_redis_cmdargv(int argc, const char **argv, const size_t *lens);
 int         id_redis_ping(void);
+long long   id_redis_count(const char *key, int window_s);
 
 #endif

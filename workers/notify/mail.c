@@ -13,69 +13,13 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "buf.h"
 #include "log.h"
 #include "notify.h"
 
 #define NOTIFY_QP_LINE 76    /* RFC 2045 6.7 (5) */
 #define NOTIFY_7BIT_LINE 998 /* RFC 5322 2.1.1 */
 #define NOTIFY_2047_CHUNK 45 /* bytes -> 60 base64 chars; word <= 75 */
-
-
-typedef struct {
-    char  *buf;
-    size_t len;
-    size_t cap;
-    int    oom;
-} mail_buf_t;
-
-
-static void
-mail_add(mail_buf_t *b, const char *s, size_t n)
-{
-    char  *nb;
-    size_t cap;
-
-    if (b->oom) {
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        cap = b->cap ? b->cap : 512;
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-        nb = realloc(b->buf, cap);
-        if (nb == NULL) {
-            b->oom = 1;
-            return;
-        }
-        b->buf = nb;
-        b->cap = cap;
-    }
-    memcpy(b->buf + b->len, s, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
-}
-
-
-static void
-mail_adds(mail_buf_t *b, const char *s)
-{
-    mail_add(b, s, strlen(s));
-}
-
-
-static char *
-mail_done(mail_buf_t *b)
-{
-    if (b->oom) {
-        free(b->buf);
-        return NULL;
-    }
-    if (b->buf == NULL) {
-        return strdup("");
-    }
-    return b->buf;
-}
 
 
 char *
@@ -130,7 +74,7 @@ notify_rfc2047(const char *in)
 {
     char           b64[4 * NOTIFY_2047_CHUNK / 3 + 4];
     size_t         n, len, off = 0;
-    mail_buf_t     b = { NULL, 0, 0, 0 };
+    id_buf_t       b = ID_BUF_INIT;
     unsigned char *u = (unsigned char *) in;
 
     if (mail_is_plain_ascii(in)) {
@@ -145,14 +89,14 @@ notify_rfc2047(const char *in)
         }
         EVP_EncodeBlock((unsigned char *) b64, u + off, (int) n);
         if (off > 0) {
-            mail_adds(&b, "\r\n ");
+            id_buf_adds(&b, "\r\n ");
         }
-        mail_adds(&b, "=?UTF-8?B?");
-        mail_adds(&b, b64);
-        mail_adds(&b, "?=");
+        id_buf_adds(&b, "=?UTF-8?B?");
+        id_buf_adds(&b, b64);
+        id_buf_adds(&b, "?=");
         off += n;
     }
-    return mail_done(&b);
+    return id_buf_done(&b);
 }
 
 
@@ -161,14 +105,14 @@ notify_qp_encode(const char *in)
 {
     char        tok[4];
     size_t      col = 0, tlen;
-    mail_buf_t  b = { NULL, 0, 0, 0 };
+    id_buf_t    b = ID_BUF_INIT;
     const char *p;
 
     for (p = in; *p != '\0'; p++) {
         unsigned char c = (unsigned char) *p;
 
         if (c == '\n') {
-            mail_adds(&b, "\r\n");
+            id_buf_adds(&b, "\r\n");
             col = 0;
             continue;
         }
@@ -186,13 +130,13 @@ notify_qp_encode(const char *in)
             tlen = 3;
         }
         if (col + tlen > NOTIFY_QP_LINE - 1) { /* room for the soft '=' */
-            mail_adds(&b, "=\r\n");
+            id_buf_adds(&b, "=\r\n");
             col = 0;
         }
-        mail_add(&b, tok, tlen);
+        id_buf_add(&b, tok, tlen);
         col += tlen;
     }
-    return mail_done(&b);
+    return id_buf_done(&b);
 }
 
 
@@ -220,10 +164,10 @@ int
 notify_mail_from_parse(notify_mail_conf_t *mc, const char *mail_from, char *err,
                        size_t errlen)
 {
-    int        rc = -1;
-    char      *s, *lt, *gt, *name = NULL, *enc = NULL, *q;
-    size_t     n;
-    mail_buf_t b = { NULL, 0, 0, 0 };
+    int      rc = -1;
+    char    *s, *lt, *gt, *name = NULL, *enc = NULL, *q;
+    size_t   n;
+    id_buf_t b = ID_BUF_INIT;
 
     mc->from_addr = NULL;
     mc->from_header = NULL;
@@ -260,32 +204,32 @@ notify_mail_from_parse(notify_mail_conf_t *mc, const char *mail_from, char *err,
     }
 
     if (name == NULL || name[0] == '\0') {
-        mail_adds(&b, mc->from_addr);
+        id_buf_adds(&b, mc->from_addr);
     } else if (mail_is_plain_ascii(name)) {
         /* RFC 5322 quoted-string if the name has specials */
         if (strpbrk(name, "()<>[]:;@\\,.\"") != NULL) {
-            mail_adds(&b, "\"");
+            id_buf_adds(&b, "\"");
             for (q = name; *q != '\0'; q++) {
                 if (*q == '"' || *q == '\\') {
-                    mail_adds(&b, "\\");
+                    id_buf_adds(&b, "\\");
                 }
-                mail_add(&b, q, 1);
+                id_buf_add(&b, q, 1);
             }
-            mail_adds(&b, "\"");
+            id_buf_adds(&b, "\"");
         } else {
-            mail_adds(&b, name);
+            id_buf_adds(&b, name);
         }
-        mail_adds(&b, " <");
-        mail_adds(&b, mc->from_addr);
-        mail_adds(&b, ">");
+        id_buf_adds(&b, " <");
+        id_buf_adds(&b, mc->from_addr);
+        id_buf_adds(&b, ">");
     } else {
         enc = notify_rfc2047(name);
-        mail_adds(&b, enc != NULL ? enc : "");
-        mail_adds(&b, " <");
-        mail_adds(&b, mc->from_addr);
-        mail_adds(&b, ">");
+        id_buf_adds(&b, enc != NULL ? enc : "");
+        id_buf_adds(&b, " <");
+        id_buf_adds(&b, mc->from_addr);
+        id_buf_adds(&b, ">");
     }
-    mc->from_header = mail_done(&b);
+    mc->from_header = id_buf_done(&b);
     if (mc->from_header == NULL) {
         snprintf(err, errlen, "out of memory");
         goto done;
@@ -325,7 +269,7 @@ notify_mail_build(const notify_mail_conf_t *mc, const notify_job_t *job,
     int         sevenbit;
     char        date[64], *subject = NULL, *enc = NULL, *body = NULL, *q;
     struct tm   tm;
-    mail_buf_t  b = { NULL, 0, 0, 0 };
+    id_buf_t    b = ID_BUF_INIT;
     const char *p;
 
     gmtime_r(&now, &tm);
@@ -340,38 +284,38 @@ notify_mail_build(const notify_mail_conf_t *mc, const notify_job_t *job,
         goto done;
     }
 
-    mail_adds(&b, "Date: ");
-    mail_adds(&b, date);
-    mail_adds(&b, "\r\nFrom: ");
-    mail_adds(&b, mc->from_header);
-    mail_adds(&b, "\r\nTo: ");
-    mail_adds(&b, job->to); /* a validated addr-spec */
-    mail_adds(&b, "\r\nSubject: ");
-    mail_adds(&b, enc);
+    id_buf_adds(&b, "Date: ");
+    id_buf_adds(&b, date);
+    id_buf_adds(&b, "\r\nFrom: ");
+    id_buf_adds(&b, mc->from_header);
+    id_buf_adds(&b, "\r\nTo: ");
+    id_buf_adds(&b, job->to); /* a validated addr-spec */
+    id_buf_adds(&b, "\r\nSubject: ");
+    id_buf_adds(&b, enc);
     /* the same id for every attempt of a job: receivers may dedupe too */
-    mail_adds(&b, "\r\nMessage-ID: <notify.");
+    id_buf_adds(&b, "\r\nMessage-ID: <notify.");
     for (p = job->id; *p != '\0'; p++) {
-        mail_add(&b, *p == ':' || *p == '.' ? "-" : p, 1);
+        id_buf_add(&b, *p == ':' || *p == '.' ? "-" : p, 1);
     }
-    mail_adds(&b, "@");
-    mail_adds(&b, mc->from_domain);
-    mail_adds(&b, ">\r\nMIME-Version: 1.0\r\n"
-                  "Content-Type: text/plain; charset=utf-8\r\n"
-                  "Content-Transfer-Encoding: ");
-    mail_adds(&b, sevenbit ? "7bit" : "quoted-printable");
-    mail_adds(&b, "\r\nX-Identity-Job-Id: ");
-    mail_adds(&b, job->id); /* validated: [A-Za-z0-9._:-] */
-    mail_adds(&b, "\r\nAuto-Submitted: auto-generated\r\n\r\n");
+    id_buf_adds(&b, "@");
+    id_buf_adds(&b, mc->from_domain);
+    id_buf_adds(&b, ">\r\nMIME-Version: 1.0\r\n"
+                    "Content-Type: text/plain; charset=utf-8\r\n"
+                    "Content-Transfer-Encoding: ");
+    id_buf_adds(&b, sevenbit ? "7bit" : "quoted-printable");
+    id_buf_adds(&b, "\r\nX-Identity-Job-Id: ");
+    id_buf_adds(&b, job->id); /* validated: [A-Za-z0-9._:-] */
+    id_buf_adds(&b, "\r\nAuto-Submitted: auto-generated\r\n\r\n");
 
     if (sevenbit) {
         for (q = r->text; *q != '\0'; q++) {
-            mail_add(&b, *q == '\n' ? "\r\n" : q, *q == '\n' ? 2 : 1);
+            id_buf_add(&b, *q == '\n' ? "\r\n" : q, *q == '\n' ? 2 : 1);
         }
     } else {
-        mail_adds(&b, body);
+        id_buf_adds(&b, body);
     }
     if (b.len < 2 || b.buf[b.len - 2] != '\r' || b.buf[b.len - 1] != '\n') {
-        mail_adds(&b, "\r\n");
+        id_buf_adds(&b, "\r\n");
     }
 
 done:
@@ -383,7 +327,7 @@ done:
         free(b.buf);
         return NULL;
     }
-    return mail_done(&b);
+    return id_buf_done(&b);
 }
 
 

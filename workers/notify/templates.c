@@ -7,6 +7,8 @@
  * required.  Values are checked per variable (an OTP is digits only) and,
  * except the custom template's text, kept on one line: CR, LF and other
  * control characters become spaces, so data cannot add lines to a mail.
+ * A choice variable takes one of a fixed set of values and stands for the
+ * template's own words for it (any other value is refused).
  * The From/To/Subject headers are sanitised again in mail.c.
  */
 #include <stdio.h>
@@ -15,20 +17,23 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "notify.h"
 
 #define NOTIFY_VAR_OTP 0x01       /* 4-10 ASCII digits */
 #define NOTIFY_VAR_NUMBER 0x02    /* 1-6 ASCII digits */
 #define NOTIFY_VAR_MULTILINE 0x04 /* line breaks allowed (custom text) */
+#define NOTIFY_VAR_CHOICE 0x08    /* one of choices: its words stand */
 
 #define NOTIFY_VALUE_MAX 256  /* bytes of a one-line value */
 #define NOTIFY_TEXT_MAX 16384 /* bytes of a multi-line value */
 
 
 typedef struct {
-    const char *name;
-    const char *def; /* NULL: required */
-    unsigned    flags;
+    const char        *name;
+    const char        *def; /* NULL: required */
+    unsigned           flags;
+    const char *const *choices; /* NOTIFY_VAR_CHOICE: value, words, ..., NULL */
 } notify_var_t;
 
 
@@ -43,16 +48,35 @@ typedef struct {
 
 #define NOTIFY_NAME                                                            \
     {                                                                          \
-        "name", "there", 0                                                     \
+        "name", "there", 0, NULL                                               \
     }
 #define NOTIFY_OTP                                                             \
     {                                                                          \
-        "otp", NULL, NOTIFY_VAR_OTP                                            \
+        "otp", NULL, NOTIFY_VAR_OTP, NULL                                      \
     }
 #define NOTIFY_TTL                                                             \
     {                                                                          \
-        "ttl_minutes", "10", NOTIFY_VAR_NUMBER                                 \
+        "ttl_minutes", "10", NOTIFY_VAR_NUMBER, NULL                           \
     }
+
+
+/*
+ * password_changed: data.via is how (password worker): a reset with an
+ * emailed code ends every session, a change ends every other one (the
+ * session it was made from stays).  Without via (older jobs, other
+ * senders) the mail says nothing about sessions.
+ */
+static const char *const notify_password_via[] = {
+    "reset",
+    "The password of your account was just reset with a code sent to this\n"
+    "address, and every session was signed out.",
+    "change",
+    "The password of your account was just changed, and every other session\n"
+    "was signed out; the one it was changed from stays signed in.",
+    "",
+    "The password of your account was just changed.",
+    NULL,
+};
 
 
 static const notify_template_t notify_templates[] = {
@@ -115,12 +139,11 @@ static const notify_template_t notify_templates[] = {
       "Your password was changed",
       "Hi {{name}},\n"
       "\n"
-      "The password of your account was just changed, and every session\n"
-      "was signed out.\n"
+      "{{via}}\n"
       "\n"
       "If you did not do this, reset your password now and contact support.\n",
       "Your password was changed. If this was not you, reset it now.",
-      { NOTIFY_NAME } },
+      { NOTIFY_NAME, { "via", "", NOTIFY_VAR_CHOICE, notify_password_via } } },
 
     { "login_otp",
       "Your sign-in code",
@@ -168,7 +191,8 @@ static const notify_template_t notify_templates[] = {
       "{{subject}}",
       "{{text}}",
       NULL,
-      { { "subject", NULL, 0 }, { "text", NULL, NOTIFY_VAR_MULTILINE } } },
+      { { "subject", NULL, 0, NULL },
+        { "text", NULL, NOTIFY_VAR_MULTILINE, NULL } } },
 };
 
 #define NOTIFY_NTEMPLATES                                                      \
@@ -179,42 +203,6 @@ const char *
 notify_template_name(size_t i)
 {
     return i < NOTIFY_NTEMPLATES ? notify_templates[i].name : NULL;
-}
-
-
-typedef struct {
-    char  *buf;
-    size_t len;
-    size_t cap;
-    int    oom;
-} notify_buf_t;
-
-
-static void
-notify_buf_add(notify_buf_t *b, const char *s, size_t n)
-{
-    char  *nb;
-    size_t cap;
-
-    if (b->oom) {
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-        nb = realloc(b->buf, cap);
-        if (nb == NULL) {
-            b->oom = 1;
-            return;
-        }
-        b->buf = nb;
-        b->cap = cap;
-    }
-    memcpy(b->buf + b->len, s, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
 }
 
 
@@ -248,7 +236,7 @@ notify_digits(const char *s, size_t min, size_t max)
 
 /* Appends the value of var from data, checked and cleaned. */
 static int
-notify_render_var(notify_buf_t *b, const notify_var_t *var, const json_t *data,
+notify_render_var(id_buf_t *b, const notify_var_t *var, const json_t *data,
                   char *err, size_t errlen)
 {
     char        num[32];
@@ -274,6 +262,16 @@ notify_render_var(notify_buf_t *b, const notify_var_t *var, const json_t *data,
         return -1;
     }
 
+    if (var->flags & NOTIFY_VAR_CHOICE) {
+        for (i = 0; var->choices[i] != NULL; i += 2) {
+            if (strcmp(var->choices[i], s) == 0) {
+                id_buf_adds(b, var->choices[i + 1]); /* our words */
+                return 0;
+            }
+        }
+        snprintf(err, errlen, "bad data.%s", var->name);
+        return -1;
+    }
     if (((var->flags & NOTIFY_VAR_OTP) && !notify_digits(s, 4, 10)) ||
         ((var->flags & NOTIFY_VAR_NUMBER) && !notify_digits(s, 1, 6))) {
         snprintf(err, errlen, "bad data.%s", var->name);
@@ -292,17 +290,16 @@ notify_render_var(notify_buf_t *b, const notify_var_t *var, const json_t *data,
 
         if (c == '\r') {
             if ((var->flags & NOTIFY_VAR_MULTILINE) && s[i + 1] != '\n') {
-                notify_buf_add(b, "\n", 1); /* a lone CR: old Mac line end */
+                id_buf_add(b, "\n", 1); /* a lone CR: old Mac line end */
             } else if (!(var->flags & NOTIFY_VAR_MULTILINE)) {
-                notify_buf_add(b, " ", 1);
+                id_buf_add(b, " ", 1);
             }
         } else if (c == '\n' || c == '\t') {
-            notify_buf_add(b, (var->flags & NOTIFY_VAR_MULTILINE) ? &s[i] : " ",
-                           1);
+            id_buf_add(b, (var->flags & NOTIFY_VAR_MULTILINE) ? &s[i] : " ", 1);
         } else if (c < 0x20 || c == 0x7f) {
-            notify_buf_add(b, " ", 1);
+            id_buf_add(b, " ", 1);
         } else {
-            notify_buf_add(b, &s[i], 1);
+            id_buf_add(b, &s[i], 1);
         }
     }
     return 0;
@@ -315,12 +312,12 @@ notify_render_one(const notify_template_t *t, const char *src,
 {
     size_t              i, n;
     const char         *open, *close;
-    notify_buf_t        b = { NULL, 0, 0, 0 };
+    char               *out;
+    id_buf_t            b = ID_BUF_INIT;
     const notify_var_t *var;
 
-    notify_buf_add(&b, "", 0);
     while ((open = strstr(src, "{{")) != NULL) {
-        notify_buf_add(&b, src, (size_t) (open - src));
+        id_buf_add(&b, src, (size_t) (open - src));
         close = strstr(open, "}}");
         if (close == NULL) {
             snprintf(err, errlen, "template %s: unclosed {{", t->name);
@@ -344,12 +341,12 @@ notify_render_one(const notify_template_t *t, const char *src,
         }
         src = close + 2;
     }
-    notify_buf_add(&b, src, strlen(src));
-    if (b.oom) {
+    id_buf_add(&b, src, strlen(src));
+    out = id_buf_done(&b);
+    if (out == NULL) {
         snprintf(err, errlen, "out of memory");
-        goto failed;
     }
-    return b.buf;
+    return out;
 
 failed:
 

@@ -12,13 +12,6 @@
 #include "redis.h"
 #include "reply.h"
 
-/* Counts a wrong current password; the window starts at the first. */
-static const char pw_lua_fail[] =
-    "local n = redis.call('INCR', KEYS[1])\n"
-    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end\n"
-    "return n\n";
-
-
 static int
 pw_fail_key(const char *user_id, char *out, size_t len)
 {
@@ -37,16 +30,16 @@ static long long
 pw_fails(const char *user_id, int count)
 {
     long long   n = -1;
-    char        key[128], window[16];
+    char        key[128];
     redisReply *rep;
 
     if (pw_fail_key(user_id, key, sizeof(key)) != 0) {
         return -1;
     }
     if (count > 0) {
-        snprintf(window, sizeof(window), "%d", PW_CHANGE_WINDOW);
-        rep = id_redis_cmd("EVAL %s 1 %s %s", pw_lua_fail, key, window);
-    } else if (count < 0) {
+        return id_redis_count(key, PW_CHANGE_WINDOW);
+    }
+    if (count < 0) {
         rep = id_redis_cmd("DEL %s", key);
     } else {
         rep = id_redis_cmd("GET %s", key);

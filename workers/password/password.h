@@ -68,7 +68,8 @@ int pw_notify(const pw_app_t *app, const pw_user_t *u,
  * user.c: replaces u's password with an Argon2id hash of new_password and,
  * in one transaction, revokes every session of u except keep_sid (NULL:
  * all) and produces the "password_changed" email and the "password.changed"
- * event (data {"via": via}); Kafka acks before the commit, so a failure
+ * event (both with data.via = via: "reset" ends every session, "change"
+ * keeps keep_sid); Kafka acks before the commit, so a failure
  * leaves the old password in place.  Then answers r: 200 {"status":
  * "password_reset" | "password_changed", "sessions_revoked": n}, or 503.
  * 0 replaced, -1 not (answered either way).

@@ -126,7 +126,7 @@ pw_replace_tx(const pw_app_t *app, const pw_user_t *u, const char *hash,
         id_sessions_revoke_user(u->id, keep_sid, app->access_ttl, revoked) !=
             0 ||
         pw_notify(app, u, "password_changed",
-                  json_pack("{s:s}", "name", u->name)) != 0) {
+                  json_pack("{s:s, s:s}", "name", u->name, "via", via)) != 0) {
         goto done;
     }
     event = id_event_identity("password.changed", u->id,

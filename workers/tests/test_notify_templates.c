@@ -147,6 +147,30 @@ main(void)
             "custom SMS needs only text");
     notify_rendered_free(&r);
 
+    rc = render("password_changed", NOTIFY_EMAIL,
+                "{\"name\":\"Ann\",\"via\":\"reset\"}", &r, err, sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "reset with a code") != NULL &&
+                strstr(r.text, "and every session was signed out.") != NULL &&
+                strstr(r.text, "other") == NULL,
+            "password_changed via reset: every session signed out");
+    notify_rendered_free(&r);
+    rc = render("password_changed", NOTIFY_EMAIL,
+                "{\"name\":\"Ann\",\"via\":\"change\"}", &r, err, sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "every other session\nwas signed out") &&
+                strstr(r.text, "stays signed in") != NULL,
+            "password_changed via change: the caller's session stays");
+    notify_rendered_free(&r);
+    rc = render("password_changed", NOTIFY_EMAIL, "{\"name\":\"Ann\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "was just changed.\n") != NULL &&
+                strstr(r.text, "signed out") == NULL,
+            "password_changed without via says nothing about sessions");
+    notify_rendered_free(&r);
+    rc = render("password_changed", NOTIFY_EMAIL, "{\"via\":\"Reset\\n\"}", &r,
+                err, sizeof(err));
+    UNIT_OK(rc == -1 && strcmp(err, "bad data.via") == 0,
+            "password_changed refuses an unknown via");
+
     rc = render("signup_otp", NOTIFY_SMS, "{\"otp\":\"123456\"}", &r, err,
                 sizeof(err));
     UNIT_OK(rc == 0 && strcmp(r.text, "Your verification code is 123456. It "
