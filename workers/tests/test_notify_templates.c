@@ -156,7 +156,8 @@ main(void)
     notify_rendered_free(&r);
     rc = render("password_changed", NOTIFY_EMAIL,
                 "{\"name\":\"Ann\",\"via\":\"change\"}", &r, err, sizeof(err));
-    UNIT_OK(rc == 0 && strstr(r.text, "every other session\nwas signed out") &&
+    UNIT_OK(rc == 0 &&
+                strstr(r.text, "every other session\nwas signed out") != NULL &&
                 strstr(r.text, "stays signed in") != NULL,
             "password_changed via change: the caller's session stays");
     notify_rendered_free(&r);
