@@ -14,11 +14,17 @@
 
 #include "config.h"
 
+/* Two rows: where to listen, and who may connect to a unix socket.  The
+ * workers trust the gateway's X-Identity-* headers, so only nginx may reach
+ * the socket: its owner and group by default. */
 #define ID_ENV_LISTEN                                                          \
+    { "LISTEN", ID_CONF_STRING,                                                \
+      1,        0,                                                             \
+      NULL,     0,                                                             \
+      0,        "where to listen: unix:/path/to.sock or 127.0.0.1:PORT" },     \
     {                                                                          \
-        "LISTEN", ID_CONF_STRING, 1, 0, NULL, 0, 0,                            \
-            "where to listen: unix:/path/to.sock (mode 0666) or "              \
-            "127.0.0.1:PORT"                                                   \
+        "LISTEN_MODE", ID_CONF_STRING, 0, 0, "0660", 0, 0,                     \
+            "permissions of a unix socket, octal (only nginx may connect)"     \
     }
 #define ID_ENV_DATABASE_URL                                                    \
     {                                                                          \

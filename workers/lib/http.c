@@ -540,7 +540,7 @@ id_http_mhd_log(void *cls, const char *fmt, va_list ap)
 
 
 static int
-id_http_listen_unix(const char *path)
+id_http_listen_unix(const char *path, mode_t mode)
 {
     int                fd;
     struct sockaddr_un sa;
@@ -579,7 +579,7 @@ id_http_listen_unix(const char *path)
 
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0 ||
-        chmod(path, 0666) != 0 || listen(fd, 512) != 0) {
+        chmod(path, mode) != 0 || listen(fd, 512) != 0) {
         id_log_error("http.listen", "err", strerror(errno), "path", path, NULL);
         if (fd >= 0) {
             close(fd);
@@ -688,7 +688,9 @@ id_http_start(const id_http_opts_t *opts)
         if (s->unix_path == NULL) {
             goto failed;
         }
-        s->fd = id_http_listen_unix(s->unix_path);
+        s->fd = id_http_listen_unix(
+            s->unix_path,
+            opts->listen_mode != 0 ? (mode_t) opts->listen_mode : 0660);
     } else {
         s->fd = id_http_listen_tcp(opts->listen);
     }

@@ -69,7 +69,8 @@ struct id_http_req {
 };
 
 typedef struct {
-    const char            *listen; /* unix:/path or 127.0.0.1:PORT */
+    const char            *listen;      /* unix:/path or 127.0.0.1:PORT */
+    unsigned               listen_mode; /* unix socket mode; 0 = 0660 */
     unsigned               threads;
     size_t                 max_body;
     const id_http_route_t *routes;
@@ -97,7 +98,7 @@ int id_http_send_problem(id_http_req_t *r, int status, const char *code,
  * so that every thread (MHD, librdkafka) inherits the mask. */
 int id_http_block_signals(void);
 
-/* Starts listening (replacing a stale unix socket, mode 0666).  NULL on
+/* Starts listening (replacing a stale unix socket, mode listen_mode).  NULL on
  * error (logged). */
 id_http_server_t *id_http_start(const id_http_opts_t *opts);
 

@@ -3,6 +3,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -53,6 +54,26 @@ id_serve_deps(const id_conf_t *conf, unsigned need, id_health_t *health,
 }
 
 
+/* Parses an octal file mode ("0660"); NULL means the default (0). */
+static int
+id_serve_mode(const char *s, unsigned *mode)
+{
+    char         *end;
+    unsigned long v;
+
+    *mode = 0;
+    if (s == NULL) {
+        return 0;
+    }
+    v = strtoul(s, &end, 8);
+    if (*s == '\0' || *end != '\0' || v > 0777) {
+        return -1;
+    }
+    *mode = (unsigned) v;
+    return 0;
+}
+
+
 int
 id_serve(const id_conf_t *conf, const id_http_route_t *routes, size_t nroutes,
          void *app, const void *health)
@@ -63,6 +84,12 @@ id_serve(const id_conf_t *conf, const id_http_route_t *routes, size_t nroutes,
 
     memset(&opts, 0, sizeof(opts));
     opts.listen = id_conf_str(conf, "LISTEN");
+    if (id_serve_mode(id_conf_str(conf, "LISTEN_MODE"), &opts.listen_mode) !=
+        0) {
+        fprintf(stderr, "config: LISTEN_MODE: expected octal permissions "
+                        "such as 0660\n");
+        return -1;
+    }
     opts.threads = (unsigned) id_conf_int(conf, "HTTP_THREADS");
     opts.max_body = (size_t) id_conf_int(conf, "MAX_BODY_BYTES");
     opts.routes = routes;
