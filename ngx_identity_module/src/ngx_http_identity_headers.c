@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_identity_error_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_identity_claim_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_identity_cache_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_http_identity_ctx_t *ngx_http_identity_variable_ctx(
     ngx_http_request_t *r, ngx_int_t *rc);
 
@@ -86,6 +88,9 @@ static ngx_http_variable_t  ngx_http_identity_vars[] = {
 
     { ngx_string("identity_error"), NULL,
       ngx_http_identity_error_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("identity_cache_status"), NULL,
+      ngx_http_identity_cache_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string(NGX_HTTP_IDENTITY_CLAIM_VAR), NULL,
       ngx_http_identity_claim_variable, 0,
@@ -540,6 +545,19 @@ ngx_http_identity_claim_variable(ngx_http_request_t *r,
     ngx_cpystrn(name, var->data + sizeof(NGX_HTTP_IDENTITY_CLAIM_VAR) - 1,
                 len + 1);
 
+    /* after a verification cache hit the claims are parsed on first use */
+
+    rc = ngx_http_identity_jwt_parse_claims(r, ctx);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
     claim = json_object_get(ctx->claims, (const char *) name);
 
     if (claim == NULL) {
@@ -595,6 +613,49 @@ ngx_http_identity_claim_variable(ngx_http_request_t *r,
 
     v->len = len;
     v->data = p;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* HIT: a valid token known to the verification cache; MISS: verified now */
+
+static ngx_int_t
+ngx_http_identity_cache_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_int_t                       rc;
+    ngx_http_identity_ctx_t        *ctx;
+    ngx_http_identity_main_conf_t  *imcf;
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_identity_module);
+
+    if (imcf->cache == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_identity_variable_ctx(r, &rc);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (ctx->cached) {
+        ngx_str_set(v, "HIT");
+
+    } else {
+        ngx_str_set(v, "MISS");
+    }
+
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;

@@ -1,45 +1,64 @@
 
 /*
- * JWT: JWKS loading (configuration time), signature verification and
- * claims (request time).
+ * JWT: JWKS loading (configuration time, and in the workers when a file
+ * changes), signature verification and claims (request time), and the
+ * location's policy (every request, also after a verification cache hit).
  *
- * RFC 8725: the key decides the algorithm.  Every key gets one algorithm at
- * configuration time (its "alg", else the one its type implies), the token
- * header's "alg" must equal it and be in the location's allow-list, so an
- * RSA or EC public key can never serve as an HMAC secret and "none" is never
- * accepted.  "jku", "x5u", "jwk" and "x5c" headers are ignored: keys come
- * from the configured file only.
+ * RFC 8725: the key decides the algorithm.  Every key gets its algorithms
+ * when it is loaded (its "alg", else the family its type implies), the
+ * token header's "alg" must be one of them and be in the location's
+ * allow-list, so an RSA or EC public key can never serve as an HMAC secret
+ * and "none" is never accepted.  "jku", "x5u", "jwk" and "x5c" headers are
+ * ignored: keys come from the configured file or URL only.
  */
 
 
 #include "ngx_http_identity_module.h"
 
+#include <openssl/sha.h>
+
 
 /* NumericDate bounds: anything later than year 36812 is a broken token */
 #define NGX_HTTP_IDENTITY_TIME_MAX  ((double) (1LL << 40))
 
+/* longest header "typ" accepted (media types are short) */
+#define NGX_HTTP_IDENTITY_TYP_MAX   64
 
-static ngx_int_t ngx_http_identity_jwt_load_key(ngx_conf_t *cf,
-    ngx_str_t *file, json_t *jwk, ngx_http_identity_keys_t *keys);
+
+static ngx_http_identity_keyset_t *ngx_http_identity_jwt_parse(
+    ngx_str_t *file, ngx_log_t *log, u_char *err);
+static void ngx_http_identity_jwt_error(u_char *err, const char *fmt, ...);
+static ngx_int_t ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
+    ngx_http_identity_keyset_t *set, u_char *err);
 static ngx_uint_t ngx_http_identity_jwt_alg(const char *name);
-static ngx_uint_t ngx_http_identity_jwt_key_alg(cjose_jwk_t *jwk);
-static ngx_int_t ngx_http_identity_jwt_key_fits(ngx_conf_t *cf,
-    ngx_str_t *file, ngx_http_identity_key_t *key);
+static ngx_uint_t ngx_http_identity_jwt_key_algs(cjose_jwk_t *jwk);
+static ngx_int_t ngx_http_identity_jwt_key_fits(ngx_str_t *file,
+    ngx_http_identity_key_t *key, ngx_uint_t declared, u_char *err);
+static ngx_int_t ngx_http_identity_jwt_fingerprint(ngx_str_t *file,
+    json_t *jwk, ngx_http_identity_key_t *key, ngx_pool_t *pool, u_char *err);
+static void ngx_http_identity_jwt_release_keys(void *data);
 static void ngx_http_identity_jwt_cleanup_keys(void *data);
+static ngx_int_t ngx_http_identity_jwt_stat(ngx_http_identity_keys_t *keys,
+    ngx_log_t *log);
+static void ngx_http_identity_jwt_watch(ngx_event_t *ev);
 static ngx_int_t ngx_http_identity_jwt_syntax(ngx_str_t *token,
     ngx_http_identity_ctx_t *ctx);
 static ngx_int_t ngx_http_identity_jwt_canonical(u_char *seg, u_char *last);
 static ngx_http_identity_key_t *ngx_http_identity_jwt_find_key(
-    ngx_http_identity_keys_t *keys, json_t *header, ngx_uint_t alg,
+    ngx_http_identity_keyset_t *keys, json_t *header, ngx_uint_t alg,
     ngx_http_identity_ctx_t *ctx);
-static ngx_int_t ngx_http_identity_jwt_claims(ngx_http_identity_ctx_t *ctx);
+static ngx_int_t ngx_http_identity_jwt_claims(ngx_http_request_t *r,
+    ngx_http_identity_ctx_t *ctx);
+static ngx_int_t ngx_http_identity_jwt_aud_encode(ngx_http_request_t *r,
+    json_t *aud, ngx_str_t *out);
+static ngx_int_t ngx_http_identity_jwt_aud_contains(ngx_str_t *aud,
+    ngx_str_t *audience);
 static ngx_int_t ngx_http_identity_jwt_string(json_t *claims,
     const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_identity_jwt_time(json_t *claims, const char *name,
     time_t *value);
-static ngx_int_t ngx_http_identity_jwt_audience(json_t *aud,
-    ngx_str_t *audience);
-static ngx_int_t ngx_http_identity_jwt_equal(json_t *s, ngx_str_t *value);
+static ngx_int_t ngx_http_identity_jwt_typ(ngx_http_identity_loc_conf_t *ilcf,
+    ngx_str_t *typ);
 
 
 ngx_conf_bitmask_t  ngx_http_identity_jwt_algs[] = {
@@ -62,18 +81,25 @@ ngx_conf_bitmask_t  ngx_http_identity_jwt_algs[] = {
 ngx_http_identity_keys_t *
 ngx_http_identity_jwt_load_keys(ngx_conf_t *cf, ngx_str_t *file)
 {
-    size_t                          i;
-    json_t                         *root, *list;
+    u_char                          err[NGX_HTTP_IDENTITY_ERR_LEN];
     ngx_str_t                       name;
-    ngx_uint_t                      n;
-    json_error_t                    jerr;
+    ngx_uint_t                      n, url;
     ngx_pool_cleanup_t             *cln;
     ngx_http_identity_keys_t       *keys, **set;
     ngx_http_identity_main_conf_t  *imcf;
 
     name = *file;
+    url = 0;
 
-    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+    if ((name.len > 7 && ngx_strncasecmp(name.data, (u_char *) "http://", 7)
+                         == 0)
+        || (name.len > 8
+            && ngx_strncasecmp(name.data, (u_char *) "https://", 8) == 0))
+    {
+        /* fetched by ngx_http_identity_fetch.c */
+        url = 1;
+
+    } else if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
         return NULL;
     }
 
@@ -98,56 +124,39 @@ ngx_http_identity_jwt_load_keys(ngx_conf_t *cf, ngx_str_t *file)
 
     keys->file = name;
 
-    if (ngx_array_init(&keys->keys, cf->pool, 4,
-                       sizeof(ngx_http_identity_key_t))
-        != NGX_OK)
-    {
-        return NULL;
+    if (url) {
+        /* value[1] of the directive: NUL-terminated */
+        keys->url = name;
+
+        /* no keys until fetched: ngx_http_identity_fetch_conf() */
+
+        keys->set = ngx_http_identity_jwt_empty_set(cf->log);
+        if (keys->set == NULL) {
+            return NULL;
+        }
+
+    } else {
+        /* before reading: a change made while we read is seen later */
+        ngx_http_identity_jwt_stat(keys, NULL);
+
+        keys->set = ngx_http_identity_jwt_parse(&keys->file, cf->log, err);
+
+        if (keys->set == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
+            return NULL;
+        }
     }
+
+    /* whichever set is current when the cycle goes */
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
+        ngx_destroy_pool(keys->set->pool);
         return NULL;
     }
 
     cln->handler = ngx_http_identity_jwt_cleanup_keys;
     cln->data = keys;
-
-    root = json_load_file((char *) name.data, JSON_REJECT_DUPLICATES, &jerr);
-
-    if (root == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "cannot load JWKS \"%V\": %s (line %d)",
-                           &name, jerr.text, jerr.line);
-        return NULL;
-    }
-
-    list = json_object_get(root, "keys");
-
-    if (!json_is_array(list) || json_array_size(list) == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "JWKS \"%V\" has no \"keys\" array", &name);
-        json_decref(root);
-        return NULL;
-    }
-
-    for (i = 0; i < json_array_size(list); i++) {
-        if (ngx_http_identity_jwt_load_key(cf, &name,
-                                           json_array_get(list, i), keys)
-            != NGX_OK)
-        {
-            json_decref(root);
-            return NULL;
-        }
-    }
-
-    json_decref(root);
-
-    if (keys->keys.nelts == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "JWKS \"%V\" has no signature key", &name);
-        return NULL;
-    }
 
     set = ngx_array_push(&imcf->key_sets);
     if (set == NULL) {
@@ -160,20 +169,170 @@ ngx_http_identity_jwt_load_keys(ngx_conf_t *cf, ngx_str_t *file)
 }
 
 
+/*
+ * Parses a JWKS file into a key set in a pool of its own.  On failure the
+ * reason (NUL-terminated, with the file name) is in "err" and NULL is
+ * returned.  Used at configuration time and by the worker's file watcher.
+ */
+
+static ngx_http_identity_keyset_t *
+ngx_http_identity_jwt_parse(ngx_str_t *file, ngx_log_t *log, u_char *err)
+{
+    json_t        *root;
+    json_error_t   jerr;
+
+    root = json_load_file((char *) file->data, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (root == NULL) {
+        ngx_http_identity_jwt_error(err, "cannot load JWKS \"%V\": %s "
+                                    "(line %d)", file, jerr.text, jerr.line);
+        return NULL;
+    }
+
+    return ngx_http_identity_jwt_keyset(root, file, log, err);
+}
+
+
+/*
+ * A key set from a parsed JWKS document (released here), "name" its file
+ * or URL for messages; as ngx_http_identity_jwt_parse().
+ */
+
+ngx_http_identity_keyset_t *
+ngx_http_identity_jwt_keyset(json_t *root, ngx_str_t *name, ngx_log_t *log,
+    u_char *err)
+{
+    size_t                       i;
+    json_t                      *list;
+    ngx_http_identity_keyset_t  *set;
+
+    set = ngx_http_identity_jwt_empty_set(log);
+    if (set == NULL) {
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\": out of memory", name);
+        json_decref(root);
+        return NULL;
+    }
+
+    list = json_object_get(root, "keys");
+
+    if (!json_is_array(list) || json_array_size(list) == 0) {
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\" has no \"keys\" array",
+                                    name);
+        goto failed;
+    }
+
+    for (i = 0; i < json_array_size(list); i++) {
+        if (ngx_http_identity_jwt_load_key(name, json_array_get(list, i), set,
+                                           err)
+            != NGX_OK)
+        {
+            goto failed;
+        }
+    }
+
+    if (set->keys.nelts == 0) {
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\" has no signature key",
+                                    name);
+        goto failed;
+    }
+
+    json_decref(root);
+
+    return set;
+
+failed:
+
+    json_decref(root);
+    ngx_destroy_pool(set->pool);
+
+    return NULL;
+}
+
+
+/* a set without keys, in its own pool: NULL when out of memory */
+
+ngx_http_identity_keyset_t *
+ngx_http_identity_jwt_empty_set(ngx_log_t *log)
+{
+    ngx_pool_t                  *pool;
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_identity_keyset_t  *set;
+
+    pool = ngx_create_pool(1024, log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    set = ngx_palloc(pool, sizeof(ngx_http_identity_keyset_t));
+    if (set == NULL) {
+        goto failed;
+    }
+
+    set->pool = pool;
+
+    if (ngx_array_init(&set->keys, pool, 4, sizeof(ngx_http_identity_key_t))
+        != NGX_OK)
+    {
+        goto failed;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        goto failed;
+    }
+
+    cln->handler = ngx_http_identity_jwt_release_keys;
+    cln->data = set;
+
+    return set;
+
+failed:
+
+    ngx_destroy_pool(pool);
+
+    return NULL;
+}
+
+
+/* the old set is freed at once: see ngx_http_identity_jwt_watch() */
+
+void
+ngx_http_identity_jwt_replace(ngx_http_identity_keys_t *keys,
+    ngx_http_identity_keyset_t *set)
+{
+    ngx_destroy_pool(keys->set->pool);
+    keys->set = set;
+}
+
+
+static void
+ngx_http_identity_jwt_error(u_char *err, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(err, err + NGX_HTTP_IDENTITY_ERR_LEN - 1, fmt, args);
+    va_end(args);
+
+    *p = '\0';
+}
+
+
 static ngx_int_t
-ngx_http_identity_jwt_load_key(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk,
-    ngx_http_identity_keys_t *keys)
+ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
+    ngx_http_identity_keyset_t *set, u_char *err)
 {
     size_t                    len;
     json_t                   *use, *alg, *kid;
     ngx_uint_t                i;
-    cjose_err                 err;
+    cjose_err                 cerr;
     const char               *s;
     ngx_http_identity_key_t  *key, *k;
 
     if (!json_is_object(jwk)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "JWKS \"%V\": a key is not an object", file);
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\": a key is not an object",
+                                    file);
         return NGX_ERROR;
     }
 
@@ -190,13 +349,13 @@ ngx_http_identity_jwt_load_key(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk,
     kid = json_object_get(jwk, "kid");
 
     if (kid != NULL && (!json_is_string(kid) || json_string_length(kid) == 0)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "JWKS \"%V\": invalid \"kid\"", file);
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\": invalid \"kid\"", file);
         return NGX_ERROR;
     }
 
-    key = ngx_array_push(&keys->keys);
+    key = ngx_array_push(&set->keys);
     if (key == NULL) {
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\": out of memory", file);
         return NGX_ERROR;
     }
 
@@ -205,35 +364,37 @@ ngx_http_identity_jwt_load_key(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk,
     if (kid != NULL) {
         len = json_string_length(kid);
 
-        key->kid.data = ngx_pnalloc(cf->pool, len);
+        key->kid.data = ngx_pnalloc(set->pool, len);
         if (key->kid.data == NULL) {
+            set->keys.nelts--;
+            ngx_http_identity_jwt_error(err, "JWKS \"%V\": out of memory",
+                                        file);
             return NGX_ERROR;
         }
 
         ngx_memcpy(key->kid.data, json_string_value(kid), len);
         key->kid.len = len;
 
-        k = keys->keys.elts;
+        k = set->keys.elts;
 
-        for (i = 0; i < keys->keys.nelts - 1; i++) {
+        for (i = 0; i < set->keys.nelts - 1; i++) {
             if (k[i].kid.len == len
                 && ngx_strncmp(k[i].kid.data, key->kid.data, len) == 0)
             {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "JWKS \"%V\": duplicate kid \"%V\"",
-                                   file, &key->kid);
+                ngx_http_identity_jwt_error(err, "JWKS \"%V\": duplicate kid "
+                                            "\"%V\"", file, &key->kid);
+                set->keys.nelts--;
                 return NGX_ERROR;
             }
         }
     }
 
-    key->jwk = cjose_jwk_import_json((cjose_header_t *) jwk, &err);
+    key->jwk = cjose_jwk_import_json((cjose_header_t *) jwk, &cerr);
 
     if (key->jwk == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "JWKS \"%V\": invalid key \"%V\": %s",
-                           file, &key->kid, err.message);
-        keys->keys.nelts--;
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\": invalid key \"%V\": %s",
+                                    file, &key->kid, cerr.message);
+        set->keys.nelts--;
         return NGX_ERROR;
     }
 
@@ -241,20 +402,27 @@ ngx_http_identity_jwt_load_key(ngx_conf_t *cf, ngx_str_t *file, json_t *jwk,
 
     if (alg != NULL) {
         s = json_string_value(alg);
-        key->alg = (s != NULL) ? ngx_http_identity_jwt_alg(s) : 0;
+        key->algs = (s != NULL) ? ngx_http_identity_jwt_alg(s) : 0;
 
-        if (key->alg == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "JWKS \"%V\": key \"%V\" has unknown or "
-                               "unsupported \"alg\"", file, &key->kid);
+        if (key->algs == 0) {
+            ngx_http_identity_jwt_error(err, "JWKS \"%V\": key \"%V\" has "
+                                        "unknown or unsupported \"alg\"",
+                                        file, &key->kid);
             return NGX_ERROR;
         }
 
     } else {
-        key->alg = ngx_http_identity_jwt_key_alg(key->jwk);
+        key->algs = ngx_http_identity_jwt_key_algs(key->jwk);
     }
 
-    return ngx_http_identity_jwt_key_fits(cf, file, key);
+    if (ngx_http_identity_jwt_key_fits(file, key, alg != NULL, err)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_identity_jwt_fingerprint(file, jwk, key, set->pool,
+                                             err);
 }
 
 
@@ -278,10 +446,14 @@ ngx_http_identity_jwt_alg(const char *name)
 }
 
 
-/* the algorithm a key without "alg" implies */
+/*
+ * The algorithms a key without "alg" may verify: the family of its type,
+ * and for EC only the one its curve implies (RFC 7518 3.4).  HMAC keys are
+ * trimmed to the hashes they are long enough for by key_fits().
+ */
 
 static ngx_uint_t
-ngx_http_identity_jwt_key_alg(cjose_jwk_t *jwk)
+ngx_http_identity_jwt_key_algs(cjose_jwk_t *jwk)
 {
     cjose_err  err;
 
@@ -300,10 +472,10 @@ ngx_http_identity_jwt_key_alg(cjose_jwk_t *jwk)
         }
 
     case CJOSE_JWK_KTY_RSA:
-        return NGX_HTTP_IDENTITY_ALG_RS256;
+        return NGX_HTTP_IDENTITY_ALG_RSA;
 
     case CJOSE_JWK_KTY_OCT:
-        return NGX_HTTP_IDENTITY_ALG_HS256;
+        return NGX_HTTP_IDENTITY_ALG_HMAC;
 
     default:
         return 0;
@@ -311,55 +483,75 @@ ngx_http_identity_jwt_key_alg(cjose_jwk_t *jwk)
 }
 
 
-/* the key type and size must suit the key's algorithm (RFC 7518 3.2-3.4) */
+/* the key type and size must suit the key's algorithms (RFC 7518 3.2-3.4) */
 
 static ngx_int_t
-ngx_http_identity_jwt_key_fits(ngx_conf_t *cf, ngx_str_t *file,
-    ngx_http_identity_key_t *key)
+ngx_http_identity_jwt_key_fits(ngx_str_t *file, ngx_http_identity_key_t *key,
+    ngx_uint_t declared, u_char *err)
 {
-    size_t           bits, need;
-    cjose_err        err;
+    size_t           bits;
+    ngx_uint_t       algs;
+    cjose_err        cerr;
     cjose_jwk_kty_t  kty;
 
-    kty = cjose_jwk_get_kty(key->jwk, &err);
-    bits = cjose_jwk_get_keysize(key->jwk, &err);
+    kty = cjose_jwk_get_kty(key->jwk, &cerr);
+    bits = cjose_jwk_get_keysize(key->jwk, &cerr);
 
-    if (key->alg & NGX_HTTP_IDENTITY_ALG_HMAC) {
-        need = (key->alg == NGX_HTTP_IDENTITY_ALG_HS256) ? 256
-               : (key->alg == NGX_HTTP_IDENTITY_ALG_HS384) ? 384 : 512;
+    if (key->algs == 0) {
+        goto mismatch;
+    }
 
+    if ((key->algs & NGX_HTTP_IDENTITY_ALG_HMAC) == key->algs) {
         if (kty != CJOSE_JWK_KTY_OCT) {
             goto mismatch;
         }
 
-        if (bits < need) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "JWKS \"%V\": HMAC key \"%V\" is shorter "
-                               "than %uz bits", file, &key->kid, need);
+        /* an HMAC key at least as long as the hash (RFC 7518 3.2) */
+
+        algs = 0;
+
+        if (bits >= 256) {
+            algs |= NGX_HTTP_IDENTITY_ALG_HS256;
+        }
+
+        if (bits >= 384) {
+            algs |= NGX_HTTP_IDENTITY_ALG_HS384;
+        }
+
+        if (bits >= 512) {
+            algs |= NGX_HTTP_IDENTITY_ALG_HS512;
+        }
+
+        if ((key->algs & algs) == 0 || (declared && (key->algs & ~algs))) {
+            ngx_http_identity_jwt_error(err, "JWKS \"%V\": HMAC key \"%V\" is "
+                                        "shorter than its hash", file,
+                                        &key->kid);
             return NGX_ERROR;
         }
+
+        key->algs &= algs;
 
         return NGX_OK;
     }
 
-    if (key->alg & NGX_HTTP_IDENTITY_ALG_RSA) {
+    if ((key->algs & NGX_HTTP_IDENTITY_ALG_RSA) == key->algs) {
         if (kty != CJOSE_JWK_KTY_RSA) {
             goto mismatch;
         }
 
         if (bits < 2048) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "JWKS \"%V\": RSA key \"%V\" is shorter "
-                               "than 2048 bits", file, &key->kid);
+            ngx_http_identity_jwt_error(err, "JWKS \"%V\": RSA key \"%V\" is "
+                                        "shorter than 2048 bits", file,
+                                        &key->kid);
             return NGX_ERROR;
         }
 
         return NGX_OK;
     }
 
-    if (key->alg & NGX_HTTP_IDENTITY_ALG_EC) {
+    if ((key->algs & NGX_HTTP_IDENTITY_ALG_EC) == key->algs) {
         if (kty != CJOSE_JWK_KTY_EC
-            || ngx_http_identity_jwt_key_alg(key->jwk) != key->alg)
+            || ngx_http_identity_jwt_key_algs(key->jwk) != key->algs)
         {
             goto mismatch;
         }
@@ -369,11 +561,76 @@ ngx_http_identity_jwt_key_fits(ngx_conf_t *cf, ngx_str_t *file,
 
 mismatch:
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "JWKS \"%V\": key \"%V\" does not suit its algorithm",
-                       file, &key->kid);
+    ngx_http_identity_jwt_error(err, "JWKS \"%V\": key \"%V\" does not suit "
+                                "its algorithm", file, &key->kid);
 
     return NGX_ERROR;
+}
+
+
+/*
+ * The verification cache remembers which key verified a token by this
+ * fingerprint (SHA-256 of the key's JWK and its algorithms), so that a
+ * cached token stops being accepted once its key leaves the JWKS, in every
+ * worker and across reloads, whatever kid the new set uses.
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_fingerprint(ngx_str_t *file, json_t *jwk,
+    ngx_http_identity_key_t *key, ngx_pool_t *pool, u_char *err)
+{
+    u_char  *buf, *p;
+    char    *text;
+    size_t   len;
+    u_char   md[SHA256_DIGEST_LENGTH];
+
+    text = json_dumps(jwk, JSON_COMPACT|JSON_SORT_KEYS);
+    if (text == NULL) {
+        goto nomem;
+    }
+
+    len = ngx_strlen(text);
+
+    buf = ngx_pnalloc(pool, len + 1 + NGX_INT_T_LEN);
+    if (buf == NULL) {
+        free(text);
+        goto nomem;
+    }
+
+    p = ngx_sprintf(buf, "%*s %ui", len, text, key->algs);
+
+    free(text);
+
+    SHA256(buf, p - buf, md);
+
+    ngx_memcpy(&key->fp, md, sizeof(uint64_t));
+
+    return NGX_OK;
+
+nomem:
+
+    ngx_http_identity_jwt_error(err, "JWKS \"%V\": out of memory", file);
+
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_http_identity_jwt_release_keys(void *data)
+{
+    ngx_http_identity_keyset_t  *set = data;
+
+    ngx_uint_t                i;
+    ngx_http_identity_key_t  *key;
+
+    key = set->keys.elts;
+
+    for (i = 0; i < set->keys.nelts; i++) {
+        if (key[i].jwk != NULL) {
+            cjose_jwk_release(key[i].jwk);
+            key[i].jwk = NULL;
+        }
+    }
 }
 
 
@@ -382,17 +639,159 @@ ngx_http_identity_jwt_cleanup_keys(void *data)
 {
     ngx_http_identity_keys_t  *keys = data;
 
+    if (keys->set != NULL) {
+        ngx_destroy_pool(keys->set->pool);
+        keys->set = NULL;
+    }
+}
+
+
+/*
+ * NGX_OK: the file's identity changed since last recorded (and is now
+ * recorded); NGX_DECLINED: unchanged; NGX_ERROR: cannot stat it (recorded
+ * as missing, so that its return counts as a change).
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_stat(ngx_http_identity_keys_t *keys, ngx_log_t *log)
+{
+    long             nsec;
+    ngx_file_info_t  fi;
+
+    if (ngx_file_info(keys->file.data, &fi) == NGX_FILE_ERROR) {
+
+        if (log != NULL && keys->size != -1) {
+            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                          "identity: " ngx_file_info_n " \"%V\" failed, "
+                          "keeping its keys", &keys->file);
+        }
+
+        keys->uniq = 0;
+        keys->size = -1;
+        keys->mtime = 0;
+        keys->mtime_nsec = 0;
+
+        return NGX_ERROR;
+    }
+
+#if (NGX_LINUX)
+    nsec = fi.st_mtim.tv_nsec;
+#else
+    nsec = 0;
+#endif
+
+    if (keys->uniq == ngx_file_uniq(&fi)
+        && keys->size == ngx_file_size(&fi)
+        && keys->mtime == ngx_file_mtime(&fi)
+        && keys->mtime_nsec == nsec)
+    {
+        return NGX_DECLINED;
+    }
+
+    keys->uniq = ngx_file_uniq(&fi);
+    keys->size = ngx_file_size(&fi);
+    keys->mtime = ngx_file_mtime(&fi);
+    keys->mtime_nsec = nsec;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Each worker looks at its JWKS files every identity_jwt_keys_interval and
+ * parses a changed one into a new key set.  The old set is freed at once:
+ * verification never spans events, so nothing refers to it any more (the
+ * cache holds key fingerprints, not pointers).  A file that does not parse
+ * leaves the keys as they were.
+ */
+
+ngx_int_t
+ngx_http_identity_jwt_init_process(ngx_cycle_t *cycle,
+    ngx_http_identity_main_conf_t *imcf)
+{
+    static ngx_event_t  ev;
+
+    if (imcf->keys_interval == 0 || imcf->key_sets.nelts == 0) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&ev, sizeof(ngx_event_t));
+
+    ev.handler = ngx_http_identity_jwt_watch;
+    ev.log = cycle->log;
+    ev.data = imcf;
+
+    /* must not delay a graceful shutdown */
+    ev.cancelable = 1;
+
+    ngx_add_timer(&ev, imcf->keys_interval);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_identity_jwt_watch(ngx_event_t *ev)
+{
+    u_char                          err[NGX_HTTP_IDENTITY_ERR_LEN];
+    ngx_uint_t                      n;
+    ngx_http_identity_keys_t      **keys;
+    ngx_http_identity_keyset_t     *set;
+    ngx_http_identity_main_conf_t  *imcf;
+
+    imcf = ev->data;
+    keys = imcf->key_sets.elts;
+
+    for (n = 0; n < imcf->key_sets.nelts; n++) {
+
+        if (keys[n]->url.len) {
+            /* fetched: ngx_http_identity_fetch.c */
+            continue;
+        }
+
+        if (ngx_http_identity_jwt_stat(keys[n], ev->log) != NGX_OK) {
+            continue;
+        }
+
+        set = ngx_http_identity_jwt_parse(&keys[n]->file, ev->log, err);
+
+        if (set == NULL) {
+            ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                          "identity: %s; keeping the previous keys", err);
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, ev->log, 0,
+                      "identity: JWKS \"%V\" changed, %ui keys loaded",
+                      &keys[n]->file, set->keys.nelts);
+
+        ngx_http_identity_jwt_replace(keys[n], set);
+    }
+
+    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+        ngx_add_timer(ev, imcf->keys_interval);
+    }
+}
+
+
+/* the key with this fingerprint is still in the set and may verify "alg" */
+
+ngx_int_t
+ngx_http_identity_jwt_key_usable(ngx_http_identity_keys_t *keys, uint64_t fp,
+    ngx_uint_t alg)
+{
     ngx_uint_t                i;
     ngx_http_identity_key_t  *key;
 
-    key = keys->keys.elts;
+    key = keys->set->keys.elts;
 
-    for (i = 0; i < keys->keys.nelts; i++) {
-        if (key[i].jwk != NULL) {
-            cjose_jwk_release(key[i].jwk);
-            key[i].jwk = NULL;
+    for (i = 0; i < keys->set->keys.nelts; i++) {
+        if (key[i].fp == fp) {
+            return (key[i].algs & alg) ? NGX_OK : NGX_DECLINED;
         }
     }
+
+    return NGX_DECLINED;
 }
 
 
@@ -407,7 +806,7 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
     ngx_http_identity_ctx_t *ctx)
 {
     size_t                    len;
-    json_t                   *header;
+    json_t                   *header, *typ;
     uint8_t                  *payload;
     cjose_err                 err;
     ngx_uint_t                alg;
@@ -448,8 +847,37 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
         goto refused;
     }
 
-    key = ngx_http_identity_jwt_find_key(ilcf->keys, header, alg, ctx);
+    typ = json_object_get(header, "typ");
+
+    if (typ != NULL) {
+        if (!json_is_string(typ)
+            || json_string_length(typ) > NGX_HTTP_IDENTITY_TYP_MAX)
+        {
+            ctx->reason = "malformed typ";
+            goto refused;
+        }
+
+        /* the header is freed with the jws: keep a copy */
+
+        len = json_string_length(typ);
+
+        ctx->typ.data = ngx_pnalloc(r->pool, len);
+        if (ctx->typ.data == NULL) {
+            cjose_jws_release(jws);
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ctx->typ.data, json_string_value(typ), len);
+        ctx->typ.len = len;
+    }
+
+    key = ngx_http_identity_jwt_find_key(ilcf->keys->set, header, alg, ctx);
     if (key == NULL) {
+        if (ilcf->keys->url.len) {
+            /* perhaps a new key: fetch the set soon, not in this request */
+            ngx_http_identity_fetch_unknown_kid(ilcf->keys);
+        }
+
         goto refused;
     }
 
@@ -482,8 +910,17 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
     }
 
     ctx->alg = alg;
+    ctx->fp = key->fp;
 
-    if (ngx_http_identity_jwt_claims(ctx) != NGX_OK) {
+    switch (ngx_http_identity_jwt_claims(r, ctx)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_ERROR:
+        return NGX_ERROR;
+
+    default:
         return NGX_DECLINED;
     }
 
@@ -610,7 +1047,8 @@ ngx_http_identity_jwt_canonical(u_char *seg, u_char *last)
  */
 
 static ngx_http_identity_key_t *
-ngx_http_identity_jwt_find_key(ngx_http_identity_keys_t *keys, json_t *header,
+ngx_http_identity_jwt_find_key(ngx_http_identity_keyset_t *keys,
+    json_t *header,
     ngx_uint_t alg, ngx_http_identity_ctx_t *ctx)
 {
     size_t                    len;
@@ -636,7 +1074,7 @@ ngx_http_identity_jwt_find_key(ngx_http_identity_keys_t *keys, json_t *header,
             if (key[i].kid.len == len
                 && ngx_strncmp(key[i].kid.data, s, len) == 0)
             {
-                if (key[i].alg != alg) {
+                if ((key[i].algs & alg) == 0) {
                     ctx->reason = "algorithm does not match key";
                     return NULL;
                 }
@@ -652,7 +1090,7 @@ ngx_http_identity_jwt_find_key(ngx_http_identity_keys_t *keys, json_t *header,
     found = NULL;
 
     for (i = 0; i < keys->keys.nelts; i++) {
-        if (key[i].alg != alg) {
+        if ((key[i].algs & alg) == 0) {
             continue;
         }
 
@@ -673,9 +1111,10 @@ ngx_http_identity_jwt_find_key(ngx_http_identity_keys_t *keys, json_t *header,
 
 
 static ngx_int_t
-ngx_http_identity_jwt_claims(ngx_http_identity_ctx_t *ctx)
+ngx_http_identity_jwt_claims(ngx_http_request_t *r,
+    ngx_http_identity_ctx_t *ctx)
 {
-    json_t     *claims;
+    json_t     *claims, *iss;
     ngx_int_t   rc;
 
     claims = ctx->claims;
@@ -712,7 +1151,108 @@ ngx_http_identity_jwt_claims(ngx_http_identity_ctx_t *ctx)
         return NGX_DECLINED;
     }
 
+    /* another type of "iss" is kept as none: it never equals an issuer */
+
+    iss = json_object_get(claims, "iss");
+
+    if (json_is_string(iss)) {
+        ctx->iss.data = (u_char *) json_string_value(iss);
+        ctx->iss.len = json_string_length(iss);
+    }
+
+    return ngx_http_identity_jwt_aud_encode(r, json_object_get(claims, "aud"),
+                                            &ctx->aud);
+}
+
+
+/*
+ * "aud" is a string or an array of strings (RFC 7519 4.1.3), kept as a
+ * list of 2-byte big-endian lengths each followed by the string, so that
+ * the verification cache can store it; elements of other types are left
+ * out (they never match).
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_aud_encode(ngx_http_request_t *r, json_t *aud,
+    ngx_str_t *out)
+{
+    u_char  *p;
+    size_t   i, n, len, size;
+    json_t  *v;
+
+    out->len = 0;
+
+    if (aud == NULL) {
+        return NGX_OK;
+    }
+
+    n = json_is_array(aud) ? json_array_size(aud) : 1;
+    size = 0;
+
+    for (i = 0; i < n; i++) {
+        v = json_is_array(aud) ? json_array_get(aud, i) : aud;
+
+        if (json_is_string(v) && json_string_length(v) <= 0xffff) {
+            size += 2 + json_string_length(v);
+        }
+    }
+
+    if (size == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, size);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+    out->len = size;
+
+    for (i = 0; i < n; i++) {
+        v = json_is_array(aud) ? json_array_get(aud, i) : aud;
+
+        if (!json_is_string(v) || json_string_length(v) > 0xffff) {
+            continue;
+        }
+
+        len = json_string_length(v);
+
+        *p++ = (u_char) (len >> 8);
+        *p++ = (u_char) len;
+        p = ngx_cpymem(p, json_string_value(v), len);
+    }
+
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_identity_jwt_aud_contains(ngx_str_t *aud, ngx_str_t *audience)
+{
+    u_char  *p, *last;
+    size_t   len;
+
+    p = aud->data;
+    last = p + aud->len;
+
+    while (last - p >= 2) {
+        len = ((size_t) p[0] << 8) | p[1];
+        p += 2;
+
+        if ((size_t) (last - p) < len) {
+            break;
+        }
+
+        if (len == audience->len && ngx_memcmp(p, audience->data, len) == 0)
+        {
+            return NGX_OK;
+        }
+
+        p += len;
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -781,8 +1321,9 @@ ngx_http_identity_jwt_time(json_t *claims, const char *name, time_t *value)
 
 
 /*
- * The location's policy on a verified token: times with leeway, issuer,
- * audience, revocation.  Cheap: runs per location, never crypto.
+ * The location's policy on a verified token: size, times with leeway, typ,
+ * issuer, audience, revocation.  Cheap: runs per location and on every
+ * cache hit, never crypto.
  */
 
 ngx_int_t
@@ -792,7 +1333,23 @@ ngx_http_identity_jwt_check(ngx_http_request_t *r,
     time_t                          now;
     ngx_http_identity_main_conf_t  *imcf;
 
+    ctx->status = 0;
+
     now = ngx_time();
+
+    if (ctx->raw.len > ilcf->max_size) {
+        /* verified in another location, before an internal redirect */
+        ctx->reason = "token too large";
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_identity_jwt_key_usable(ilcf->keys, ctx->fp, ctx->alg)
+        != NGX_OK)
+    {
+        /* verified with a key the set has lost since */
+        ctx->reason = "unknown key";
+        return NGX_DECLINED;
+    }
 
     if (now > ctx->exp + ilcf->leeway) {
         ctx->reason = "token expired";
@@ -809,18 +1366,24 @@ ngx_http_identity_jwt_check(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    if (ilcf->typ != NULL && ngx_http_identity_jwt_typ(ilcf, &ctx->typ)
+                             != NGX_OK)
+    {
+        ctx->reason = "wrong typ";
+        return NGX_DECLINED;
+    }
+
     if (ilcf->issuer.len
-        && ngx_http_identity_jwt_equal(json_object_get(ctx->claims, "iss"),
-                                       &ilcf->issuer)
-           != NGX_OK)
+        && (ctx->iss.len != ilcf->issuer.len
+            || ngx_memcmp(ctx->iss.data, ilcf->issuer.data, ctx->iss.len)
+               != 0))
     {
         ctx->reason = "wrong issuer";
         return NGX_DECLINED;
     }
 
     if (ilcf->audience.len
-        && ngx_http_identity_jwt_audience(json_object_get(ctx->claims, "aud"),
-                                          &ilcf->audience)
+        && ngx_http_identity_jwt_aud_contains(&ctx->aud, &ilcf->audience)
            != NGX_OK)
     {
         ctx->reason = "wrong audience";
@@ -829,59 +1392,129 @@ ngx_http_identity_jwt_check(ngx_http_request_t *r,
 
     imcf = ngx_http_get_module_main_conf(r, ngx_http_identity_module);
 
-    if (imcf->zone != NULL) {
-        if ((ctx->sid.len
-             && ngx_http_identity_revocation_lookup(imcf->zone,
+    if (imcf->zone == NULL) {
+        return NGX_OK;
+    }
+
+    if (ilcf->revocation_fail == NGX_HTTP_IDENTITY_FAIL_CLOSED
+        && !ngx_http_identity_redis_ready())
+    {
+        /* we cannot know whether the token was revoked */
+        ctx->reason = "revocation list unavailable";
+        ctx->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        return NGX_DECLINED;
+    }
+
+    if (ctx->sid.len > NGX_HTTP_IDENTITY_REVOKED_ID_MAX
+        || ctx->jti.len > NGX_HTTP_IDENTITY_REVOKED_ID_MAX)
+    {
+        /* the table would not hold its revocation: fail safe */
+        ctx->reason = "id too long to be revoked";
+        return NGX_DECLINED;
+    }
+
+    if ((ctx->sid.len
+         && ngx_http_identity_revocation_lookup(imcf->zone,
                                                 NGX_HTTP_IDENTITY_REVOKED_SID,
                                                 &ctx->sid)
-                == NGX_OK)
-            || (ctx->jti.len
-                && ngx_http_identity_revocation_lookup(imcf->zone,
+            == NGX_OK)
+        || (ctx->jti.len
+            && ngx_http_identity_revocation_lookup(imcf->zone,
                                                 NGX_HTTP_IDENTITY_REVOKED_JTI,
                                                 &ctx->jti)
-                   == NGX_OK))
-        {
-            ctx->reason = "token revoked";
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* "aud" is a string or an array of strings (RFC 7519 4.1.3) */
-
-static ngx_int_t
-ngx_http_identity_jwt_audience(json_t *aud, ngx_str_t *audience)
-{
-    size_t  i;
-
-    if (json_is_array(aud)) {
-        for (i = 0; i < json_array_size(aud); i++) {
-            if (ngx_http_identity_jwt_equal(json_array_get(aud, i), audience)
-                == NGX_OK)
-            {
-                return NGX_OK;
-            }
-        }
-
-        return NGX_DECLINED;
-    }
-
-    return ngx_http_identity_jwt_equal(aud, audience);
-}
-
-
-static ngx_int_t
-ngx_http_identity_jwt_equal(json_t *s, ngx_str_t *value)
-{
-    if (!json_is_string(s)
-        || json_string_length(s) != value->len
-        || ngx_strncmp(json_string_value(s), value->data, value->len) != 0)
+               == NGX_OK))
     {
+        ctx->reason = "token revoked";
         return NGX_DECLINED;
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * "typ" is a media type: compared without case, and "application/" may be
+ * left out (RFC 7515 4.1.9), so "at+jwt" equals "application/at+jwt".  The
+ * configured values are stored without that prefix.
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_typ(ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *typ)
+{
+    ngx_str_t   t, *want;
+    ngx_uint_t  i;
+
+    t = *typ;
+
+    if (t.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (t.len > sizeof("application/") - 1
+        && ngx_strncasecmp(t.data, (u_char *) "application/",
+                           sizeof("application/") - 1)
+           == 0)
+    {
+        t.data += sizeof("application/") - 1;
+        t.len -= sizeof("application/") - 1;
+    }
+
+    want = ilcf->typ->elts;
+
+    for (i = 0; i < ilcf->typ->nelts; i++) {
+        if (want[i].len == t.len
+            && ngx_strncasecmp(want[i].data, t.data, t.len) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * $identity_claim_<name> after a cache hit: the payload of the token the
+ * cache vouches for, parsed on first use.  NGX_DECLINED: cannot be parsed.
+ */
+
+ngx_int_t
+ngx_http_identity_jwt_parse_claims(ngx_http_request_t *r,
+    ngx_http_identity_ctx_t *ctx)
+{
+    u_char        *p, *last;
+    ngx_str_t      src, dst;
+    json_error_t   jerr;
+
+    if (ctx->claims != NULL) {
+        return NGX_OK;
+    }
+
+    p = ngx_strlchr(ctx->raw.data, ctx->raw.data + ctx->raw.len, '.');
+    if (p == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p++;
+    last = ngx_strlchr(p, ctx->raw.data + ctx->raw.len, '.');
+    if (last == NULL) {
+        return NGX_DECLINED;
+    }
+
+    src.data = p;
+    src.len = last - p;
+
+    dst.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(src.len));
+    if (dst.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_decode_base64url(&dst, &src) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    ctx->claims = json_loadb((const char *) dst.data, dst.len,
+                             JSON_REJECT_DUPLICATES, &jerr);
+
+    return (ctx->claims != NULL) ? NGX_OK : NGX_DECLINED;
 }

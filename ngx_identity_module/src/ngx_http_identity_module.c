@@ -9,9 +9,12 @@
 
 
 #include "ngx_http_identity_module.h"
+#include "ngx_http_identity_metrics.h"
 
 
 static ngx_int_t ngx_http_identity_token(ngx_http_request_t *r,
+    ngx_array_t *sources, ngx_str_t *token);
+static ngx_int_t ngx_http_identity_bearer(ngx_http_request_t *r,
     ngx_str_t *token);
 static ngx_int_t ngx_http_identity_role_allowed(
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx);
@@ -25,6 +28,14 @@ static char *ngx_http_identity_keys(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_identity_role(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_identity_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_identity_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_identity_fetch(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_identity_sources(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_identity_typ(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 static ngx_int_t ngx_http_identity_preconfiguration(ngx_conf_t *cf);
@@ -52,6 +63,13 @@ static ngx_conf_enum_t  ngx_http_identity_log_levels[] = {
     { ngx_string("notice"), NGX_LOG_NOTICE },
     { ngx_string("warn"), NGX_LOG_WARN },
     { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_identity_fail_modes[] = {
+    { ngx_string("open"), NGX_HTTP_IDENTITY_FAIL_OPEN },
+    { ngx_string("closed"), NGX_HTTP_IDENTITY_FAIL_CLOSED },
     { ngx_null_string, 0 }
 };
 
@@ -140,6 +158,48 @@ static ngx_command_t  ngx_http_identity_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_identity_main_conf_t, zone_size),
+      NULL },
+
+    { ngx_string("identity_revocation_fail"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_identity_loc_conf_t, revocation_fail),
+      &ngx_http_identity_fail_modes },
+
+    { ngx_string("identity_jwt_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_identity_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("identity_jwt_keys_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_identity_main_conf_t, keys_interval),
+      NULL },
+
+    { ngx_string("identity_jwt_keys_fetch"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_identity_fetch,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("identity_jwt_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_identity_sources,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("identity_jwt_typ"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_identity_typ,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -238,6 +298,11 @@ ngx_http_identity_access_handler(ngx_http_request_t *r)
         ngx_log_error(ilcf->log_level, r->connection->log, 0,
                       "identity: token refused: %s", ctx->reason);
 
+        if (ctx->status) {
+            /* not the token's fault (fail closed): no challenge */
+            return ctx->status;
+        }
+
         return ngx_http_identity_challenge(r, ctx, NGX_HTTP_UNAUTHORIZED);
     }
 
@@ -319,8 +384,10 @@ ngx_int_t
 ngx_http_identity_evaluate(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t **ctxp)
 {
-    ngx_str_t                 token;
-    ngx_http_identity_ctx_t  *ctx;
+    ngx_int_t                       rc;
+    ngx_str_t                       token;
+    ngx_http_identity_ctx_t        *ctx;
+    ngx_http_identity_main_conf_t  *imcf;
 
     ctx = ngx_http_identity_get_ctx(r);
     if (ctx == NULL) {
@@ -337,35 +404,85 @@ ngx_http_identity_evaluate(ngx_http_request_t *r,
 
     if (!ctx->verified
         || ctx->keys != ilcf->keys
-        || ctx->algorithms != ilcf->algorithms)
+        || ctx->algorithms != ilcf->algorithms
+        || ctx->sources != ilcf->sources)
     {
+        if (ctx->claims != NULL) {
+            /* verified before under another policy: start over */
+            json_decref(ctx->claims);
+        }
+
+        /* the allocation stays with the request: keep the cleanup's place */
+
+        ngx_memzero(ctx, sizeof(ngx_http_identity_ctx_t));
+
         ctx->verified = 1;
-        ctx->valid = 0;
         ctx->keys = ilcf->keys;
         ctx->algorithms = ilcf->algorithms;
-        ctx->checked = NULL;
-        ctx->reason = NULL;
+        ctx->sources = ilcf->sources;
 
-        if (ngx_http_identity_token(r, &token) != NGX_OK) {
-            ctx->token = 0;
+        if (ngx_http_identity_token(r, ilcf->sources, &token) != NGX_OK) {
             return NGX_DECLINED;
         }
 
         ctx->token = 1;
+        ctx->raw = token;
 
         if (token.len > ilcf->max_size) {
             ctx->reason = "token too large";
             return NGX_DECLINED;
         }
 
-        if (ctx->claims != NULL) {
-            /* verified before with other keys: start over */
-            json_decref(ctx->claims);
-            ctx->claims = NULL;
+        imcf = ngx_http_get_module_main_conf(r, ngx_http_identity_module);
+
+        rc = (imcf->cache != NULL)
+             ? ngx_http_identity_cache_lookup(r, imcf->cache, ctx)
+             : NGX_DECLINED;
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
         }
 
-        if (ngx_http_identity_jwt_verify(r, ilcf, &token, ctx) == NGX_ERROR) {
-            return NGX_ERROR;
+        if (rc == NGX_DECLINED
+            || ngx_http_identity_jwt_key_usable(ilcf->keys, ctx->fp, ctx->alg)
+               != NGX_OK
+            || (ctx->alg & ilcf->algorithms) == 0)
+        {
+            /*
+             * not cached, or cached under a key this location's set does
+             * not have (any more) or an algorithm it does not allow: the
+             * full check decides, and gives the precise reason
+             */
+
+            if (ctx->cached) {
+                ngx_str_null(&ctx->sub);
+                ngx_str_null(&ctx->role);
+                ngx_str_null(&ctx->email);
+                ngx_str_null(&ctx->sid);
+                ngx_str_null(&ctx->jti);
+                ngx_str_null(&ctx->iss);
+                ngx_str_null(&ctx->typ);
+                ngx_str_null(&ctx->aud);
+                ctx->valid = 0;
+                ctx->cached = 0;
+            }
+
+            if (imcf->cache != NULL) {
+                ngx_http_identity_metrics_jwt_cache(r, 0);
+            }
+
+            if (ngx_http_identity_jwt_verify(r, ilcf, &token, ctx)
+                == NGX_ERROR)
+            {
+                return NGX_ERROR;
+            }
+
+            if (ctx->valid && imcf->cache != NULL) {
+                ngx_http_identity_cache_store(r, imcf->cache, ctx);
+            }
+
+        } else {
+            ngx_http_identity_metrics_jwt_cache(r, 1);
         }
     }
 
@@ -395,10 +512,66 @@ ngx_http_identity_cleanup_claims(void *data)
 }
 
 
+/*
+ * The first source of identity_jwt_token that has a token wins; NULL
+ * sources: the Authorization header only.  NGX_DECLINED: no token.
+ */
+
+static ngx_int_t
+ngx_http_identity_token(ngx_http_request_t *r, ngx_array_t *sources,
+    ngx_str_t *token)
+{
+    ngx_uint_t                   i;
+    ngx_http_identity_source_t  *src;
+
+    if (sources == NULL) {
+        return ngx_http_identity_bearer(r, token);
+    }
+
+    src = sources->elts;
+
+    for (i = 0; i < sources->nelts; i++) {
+
+        switch (src[i].type) {
+
+        case NGX_HTTP_IDENTITY_TOKEN_HEADER:
+            if (ngx_http_identity_bearer(r, token) == NGX_OK) {
+                return NGX_OK;
+            }
+
+            break;
+
+        case NGX_HTTP_IDENTITY_TOKEN_COOKIE:
+            if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
+                                                  &src[i].name, token)
+                != NGX_DECLINED
+                && token->len)
+            {
+                return NGX_OK;
+            }
+
+            break;
+
+        default: /* NGX_HTTP_IDENTITY_TOKEN_ARG */
+            if (ngx_http_arg(r, src[i].name.data, src[i].name.len, token)
+                == NGX_OK
+                && token->len)
+            {
+                return NGX_OK;
+            }
+
+            break;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
 /* "Authorization: Bearer <token>", the scheme case-insensitive (RFC 6750) */
 
 static ngx_int_t
-ngx_http_identity_token(ngx_http_request_t *r, ngx_str_t *token)
+ngx_http_identity_bearer(ngx_http_request_t *r, ngx_str_t *token)
 {
     u_char  *p, *last;
 
@@ -522,6 +695,237 @@ ngx_http_identity_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* identity_jwt_token header | cookie=<name> | arg=<name> ... */
+
+static char *
+ngx_http_identity_sources(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_identity_loc_conf_t *ilcf = conf;
+
+    ngx_str_t                   *value;
+    ngx_uint_t                   i;
+    ngx_http_identity_source_t  *src;
+
+    if (ilcf->sources != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    ilcf->sources = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                     sizeof(ngx_http_identity_source_t));
+    if (ilcf->sources == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        src = ngx_array_push(ilcf->sources);
+        if (src == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_str_null(&src->name);
+
+        if (ngx_strcmp(value[i].data, "header") == 0) {
+            src->type = NGX_HTTP_IDENTITY_TOKEN_HEADER;
+            continue;
+        }
+
+        if (value[i].len > 7
+            && ngx_strncmp(value[i].data, "cookie=", 7) == 0)
+        {
+            src->type = NGX_HTTP_IDENTITY_TOKEN_COOKIE;
+            src->name.data = value[i].data + 7;
+            src->name.len = value[i].len - 7;
+            continue;
+        }
+
+        if (value[i].len > 4 && ngx_strncmp(value[i].data, "arg=", 4) == 0) {
+            src->type = NGX_HTTP_IDENTITY_TOKEN_ARG;
+            src->name.data = value[i].data + 4;
+            src->name.len = value[i].len - 4;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid token source \"%V\", expected "
+                           "\"header\", \"cookie=<name>\" or \"arg=<name>\"",
+                           &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* identity_jwt_typ type ...: kept without "application/" (RFC 7515 4.1.9) */
+
+static char *
+ngx_http_identity_typ(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_identity_loc_conf_t *ilcf = conf;
+
+    ngx_str_t   *value, *typ;
+    ngx_uint_t   i;
+
+    if (ilcf->typ != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        ilcf->typ = NULL;
+        return NGX_CONF_OK;
+    }
+
+    ilcf->typ = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                 sizeof(ngx_str_t));
+    if (ilcf->typ == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        typ = ngx_array_push(ilcf->typ);
+        if (typ == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *typ = value[i];
+
+        if (typ->len > sizeof("application/") - 1
+            && ngx_strncasecmp(typ->data, (u_char *) "application/",
+                               sizeof("application/") - 1)
+               == 0)
+        {
+            typ->data += sizeof("application/") - 1;
+            typ->len -= sizeof("application/") - 1;
+        }
+
+        if (typ->len == 0) {
+            return "has an empty type";
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * identity_jwt_keys_fetch [interval=time] [min_interval=time]
+ *                         [timeout=time] [ca=file]
+ */
+
+static char *
+ngx_http_identity_fetch(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_identity_main_conf_t *imcf = conf;
+
+    ngx_str_t   *value, s;
+    ngx_msec_t  *msec;
+    ngx_uint_t   i;
+
+    if (imcf->fetch_interval != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    /* the defaults for what is not given */
+    imcf->fetch_interval = 300000;
+    imcf->fetch_min_interval = 10000;
+    imcf->fetch_timeout = 5000;
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "ca=", 3) == 0) {
+            s.data = value[i].data + 3;
+            s.len = value[i].len - 3;
+
+            if (s.len == 0 || ngx_conf_full_name(cf->cycle, &s, 1) != NGX_OK)
+            {
+                goto invalid;
+            }
+
+            imcf->fetch_ca = s;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "interval=", 9) == 0) {
+            msec = &imcf->fetch_interval;
+            s.data = value[i].data + 9;
+            s.len = value[i].len - 9;
+
+        } else if (ngx_strncmp(value[i].data, "min_interval=", 13) == 0) {
+            msec = &imcf->fetch_min_interval;
+            s.data = value[i].data + 13;
+            s.len = value[i].len - 13;
+
+        } else if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            msec = &imcf->fetch_timeout;
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+        } else {
+            goto invalid;
+        }
+
+        *msec = ngx_parse_time(&s, 0);
+
+        if (*msec == (ngx_msec_t) NGX_ERROR || *msec == 0) {
+            goto invalid;
+        }
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* identity_jwt_cache size | off */
+
+static char *
+ngx_http_identity_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_identity_main_conf_t *imcf = conf;
+
+    ngx_str_t  *value;
+
+    if (imcf->cache_size != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        imcf->cache_size = 0;
+        return NGX_CONF_OK;
+    }
+
+    imcf->cache_size = ngx_parse_size(&value[1]);
+
+    if (imcf->cache_size == NGX_ERROR) {
+        return "invalid value";
+    }
+
+    if (imcf->cache_size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"identity_jwt_cache\" is too small, "
+                           "at least %uz bytes", 8 * ngx_pagesize);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* "host:port" or "unix:/path" */
 
 static char *
@@ -635,6 +1039,8 @@ ngx_http_identity_create_main_conf(ngx_conf_t *cf)
      *     imcf->redis_port = 0;
      *     imcf->redis_unix = NULL;
      *     imcf->zone = NULL;
+     *     imcf->cache = NULL;
+     *     imcf->fetch_ca = { 0, NULL };
      */
 
     if (ngx_array_init(&imcf->key_sets, cf->pool, 2,
@@ -645,6 +1051,9 @@ ngx_http_identity_create_main_conf(ngx_conf_t *cf)
     }
 
     imcf->zone_size = NGX_CONF_UNSET_SIZE;
+    imcf->cache_size = NGX_CONF_UNSET;
+    imcf->keys_interval = NGX_CONF_UNSET_MSEC;
+    imcf->fetch_interval = NGX_CONF_UNSET_MSEC;
 
     return imcf;
 }
@@ -657,6 +1066,28 @@ ngx_http_identity_init_main_conf(ngx_conf_t *cf, void *conf)
 
     /* 1m holds about 8000 revoked ids of usual length */
     ngx_conf_init_size_value(imcf->zone_size, 1024 * 1024);
+
+    /* 1m holds about 2000 tokens with claims of usual length */
+    ngx_conf_init_value(imcf->cache_size, 1024 * 1024);
+
+    ngx_conf_init_msec_value(imcf->keys_interval, 1000);
+
+    if (imcf->fetch_interval == NGX_CONF_UNSET_MSEC) {
+        imcf->fetch_interval = 300000;
+        imcf->fetch_min_interval = 10000;
+        imcf->fetch_timeout = 5000;
+    }
+
+    if (ngx_http_identity_fetch_conf(cf, imcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (imcf->cache_size && imcf->key_sets.nelts) {
+        imcf->cache = ngx_http_identity_cache_zone(cf, imcf->cache_size);
+        if (imcf->cache == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
 
     if (imcf->redis.data == NULL) {
         return NGX_CONF_OK;
@@ -702,6 +1133,9 @@ ngx_http_identity_create_loc_conf(ngx_conf_t *cf)
     conf->roles = NGX_CONF_UNSET_PTR;
     conf->strip = NGX_CONF_UNSET;
     conf->log_level = NGX_CONF_UNSET_UINT;
+    conf->sources = NGX_CONF_UNSET_PTR;
+    conf->typ = NGX_CONF_UNSET_PTR;
+    conf->revocation_fail = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -728,6 +1162,10 @@ ngx_http_identity_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->strip, prev->strip, 1);
     ngx_conf_merge_uint_value(conf->log_level, prev->log_level,
                               NGX_LOG_INFO);
+    ngx_conf_merge_ptr_value(conf->sources, prev->sources, NULL);
+    ngx_conf_merge_ptr_value(conf->typ, prev->typ, NULL);
+    ngx_conf_merge_uint_value(conf->revocation_fail, prev->revocation_fail,
+                              NGX_HTTP_IDENTITY_FAIL_OPEN);
 
     /* revoked ids are kept 600s past their expiry (revocation.c) */
 
@@ -763,7 +1201,19 @@ ngx_http_identity_init_process(ngx_cycle_t *cycle)
     imcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_identity_module);
 
-    if (imcf == NULL || imcf->redis.data == NULL) {
+    if (imcf == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_identity_jwt_init_process(cycle, imcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_identity_fetch_init_process(cycle, imcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (imcf->redis.data == NULL) {
         return NGX_OK;
     }
 
@@ -774,5 +1224,6 @@ ngx_http_identity_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_identity_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_identity_fetch_exit_process(cycle);
     ngx_http_identity_redis_exit_process(cycle);
 }

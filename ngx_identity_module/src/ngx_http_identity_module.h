@@ -56,17 +56,57 @@
 #define NGX_HTTP_IDENTITY_REVOKED_ID_MAX  255
 
 
+/* token sources (identity_jwt_token), in order of preference */
+#define NGX_HTTP_IDENTITY_TOKEN_HEADER    0
+#define NGX_HTTP_IDENTITY_TOKEN_COOKIE    1
+#define NGX_HTTP_IDENTITY_TOKEN_ARG       2
+
+/* identity_revocation_fail */
+#define NGX_HTTP_IDENTITY_FAIL_OPEN       0
+#define NGX_HTTP_IDENTITY_FAIL_CLOSED     1
+
+
+typedef struct {
+    ngx_uint_t                  type;       /* NGX_HTTP_IDENTITY_TOKEN_* */
+    ngx_str_t                   name;       /* cookie or argument name */
+} ngx_http_identity_source_t;
+
+
 typedef struct {
     ngx_str_t                   kid;
-    ngx_uint_t                  alg;        /* one NGX_HTTP_IDENTITY_ALG_* */
+    ngx_uint_t                  algs;       /* NGX_HTTP_IDENTITY_ALG_* it
+                                               may verify */
+    uint64_t                    fp;         /* fingerprint, for the cache */
     cjose_jwk_t                *jwk;
 } ngx_http_identity_key_t;
 
 
-/* one parsed JWKS file, shared by every location naming the same path */
+/*
+ * The keys of one JWKS file as parsed at one time, in a pool of their own:
+ * a changed file is parsed into a new set and the old set's pool destroyed.
+ */
+typedef struct {
+    ngx_pool_t                 *pool;
+    ngx_array_t                 keys;       /* ngx_http_identity_key_t */
+} ngx_http_identity_keyset_t;
+
+
+/* a key set's error message, file name included */
+#define NGX_HTTP_IDENTITY_ERR_LEN         512
+
+
+/* one JWKS file or URL, shared by every location naming it */
 typedef struct {
     ngx_str_t                   file;
-    ngx_array_t                 keys;       /* ngx_http_identity_key_t */
+    ngx_str_t                   url;        /* NUL-terminated; or empty */
+    ngx_http_identity_keyset_t *set;        /* current keys */
+    void                       *fetch;      /* the worker's fetch state */
+
+    /* what the file looked like when "set" (or a failed parse) was read */
+    ngx_file_uniq_t             uniq;
+    off_t                       size;
+    time_t                      mtime;
+    long                        mtime_nsec;
 } ngx_http_identity_keys_t;
 
 
@@ -79,7 +119,18 @@ typedef struct {
     u_char                     *redis_unix; /* NUL-terminated */
 
     size_t                      zone_size;
-    ngx_shm_zone_t             *zone;
+    ngx_shm_zone_t             *zone;       /* revocation table */
+
+    ssize_t                     cache_size; /* 0: off */
+    ngx_shm_zone_t             *cache;      /* verification cache */
+
+    ngx_msec_t                  keys_interval; /* 0: no file watching */
+
+    /* identity_jwt_keys_fetch */
+    ngx_msec_t                  fetch_interval;
+    ngx_msec_t                  fetch_min_interval;
+    ngx_msec_t                  fetch_timeout;
+    ngx_str_t                   fetch_ca;   /* NUL-terminated; or empty */
 } ngx_http_identity_main_conf_t;
 
 
@@ -94,6 +145,9 @@ typedef struct {
     ngx_array_t                *roles;      /* ngx_str_t */
     ngx_flag_t                  strip;
     ngx_uint_t                  log_level;  /* refused tokens */
+    ngx_array_t                *sources;    /* ngx_http_identity_source_t */
+    ngx_array_t                *typ;        /* ngx_str_t, NULL: any */
+    ngx_uint_t                  revocation_fail;
 } ngx_http_identity_loc_conf_t;
 
 
@@ -102,25 +156,39 @@ typedef struct {
     unsigned                    verified:1; /* verification ran */
     unsigned                    token:1;    /* a bearer token was sent */
     unsigned                    valid:1;    /* signature and claims parsed */
+    unsigned                    cached:1;   /* from the verification cache */
+    unsigned                    hashed:1;   /* digest computed */
 
     ngx_http_identity_keys_t   *keys;       /* key set it was verified with */
     ngx_uint_t                  algorithms; /* allow-list it was checked by */
+    ngx_array_t                *sources;    /* where the token was looked for */
     ngx_uint_t                  alg;
-    json_t                     *claims;     /* freed by a pool cleanup */
+    uint64_t                    fp;         /* fingerprint of the key */
+    json_t                     *claims;     /* freed by a pool cleanup; NULL
+                                               after a cache hit until a
+                                               $identity_claim_* needs it */
+
+    ngx_str_t                   raw;        /* the token as sent */
 
     ngx_str_t                   sub;
     ngx_str_t                   role;
     ngx_str_t                   email;
     ngx_str_t                   sid;
     ngx_str_t                   jti;
+    ngx_str_t                   iss;
+    ngx_str_t                   typ;        /* header "typ" */
+    ngx_str_t                   aud;        /* ngx_http_identity_jwt_aud_*() */
 
     time_t                      exp;
     time_t                      nbf;        /* 0: absent */
     time_t                      iat;        /* 0: absent */
 
+    u_char                      digest[32]; /* SHA-256 of the token */
+
     /* last policy check (iss, aud, times, revocation) and its result */
     ngx_http_identity_loc_conf_t  *checked;
     ngx_int_t                   check_rc;
+    ngx_uint_t                  status;     /* of a refusal: 0 is 401 */
 
     const char                 *reason;     /* why the token was refused */
 } ngx_http_identity_ctx_t;
@@ -137,12 +205,38 @@ ngx_int_t ngx_http_identity_evaluate(ngx_http_request_t *r,
 /* ngx_http_identity_jwt.c */
 ngx_http_identity_keys_t *ngx_http_identity_jwt_load_keys(ngx_conf_t *cf,
     ngx_str_t *file);
+ngx_int_t ngx_http_identity_jwt_init_process(ngx_cycle_t *cycle,
+    ngx_http_identity_main_conf_t *imcf);
+ngx_http_identity_keyset_t *ngx_http_identity_jwt_keyset(json_t *root,
+    ngx_str_t *name, ngx_log_t *log, u_char *err);
+ngx_http_identity_keyset_t *ngx_http_identity_jwt_empty_set(ngx_log_t *log);
+void ngx_http_identity_jwt_replace(ngx_http_identity_keys_t *keys,
+    ngx_http_identity_keyset_t *set);
 ngx_int_t ngx_http_identity_jwt_verify(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *token,
     ngx_http_identity_ctx_t *ctx);
 ngx_int_t ngx_http_identity_jwt_check(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx);
+ngx_int_t ngx_http_identity_jwt_key_usable(ngx_http_identity_keys_t *keys,
+    uint64_t fp, ngx_uint_t alg);
+ngx_int_t ngx_http_identity_jwt_parse_claims(ngx_http_request_t *r,
+    ngx_http_identity_ctx_t *ctx);
 extern ngx_conf_bitmask_t  ngx_http_identity_jwt_algs[];
+
+/* ngx_http_identity_fetch.c */
+ngx_int_t ngx_http_identity_fetch_conf(ngx_conf_t *cf,
+    ngx_http_identity_main_conf_t *imcf);
+ngx_int_t ngx_http_identity_fetch_init_process(ngx_cycle_t *cycle,
+    ngx_http_identity_main_conf_t *imcf);
+void ngx_http_identity_fetch_exit_process(ngx_cycle_t *cycle);
+void ngx_http_identity_fetch_unknown_kid(ngx_http_identity_keys_t *keys);
+
+/* ngx_http_identity_cache.c */
+ngx_shm_zone_t *ngx_http_identity_cache_zone(ngx_conf_t *cf, size_t size);
+ngx_int_t ngx_http_identity_cache_lookup(ngx_http_request_t *r,
+    ngx_shm_zone_t *zone, ngx_http_identity_ctx_t *ctx);
+void ngx_http_identity_cache_store(ngx_http_request_t *r,
+    ngx_shm_zone_t *zone, ngx_http_identity_ctx_t *ctx);
 
 /* ngx_http_identity_headers.c */
 ngx_int_t ngx_http_identity_add_variables(ngx_conf_t *cf);
@@ -162,11 +256,13 @@ ngx_int_t ngx_http_identity_revocation_add(ngx_shm_zone_t *zone,
     ngx_uint_t kind, u_char *id, size_t len, time_t exp);
 ngx_int_t ngx_http_identity_revocation_add_member(ngx_shm_zone_t *zone,
     u_char *member, size_t len, time_t exp, ngx_log_t *log);
+ngx_uint_t ngx_http_identity_revocation_count(ngx_shm_zone_t *zone);
 
 /* ngx_http_identity_redis.c */
 ngx_int_t ngx_http_identity_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_identity_main_conf_t *imcf);
 void ngx_http_identity_redis_exit_process(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_identity_redis_ready(void);
 
 
 #endif /* _NGX_HTTP_IDENTITY_MODULE_H_INCLUDED_ */

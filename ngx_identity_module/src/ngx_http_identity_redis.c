@@ -16,7 +16,9 @@
  * (the auth worker does ZADD before PUBLISH).
  *
  * Redis down or not up yet: reconnect with a timer, backing off from 100ms
- * to 2s.
+ * to 2s.  The feed is "ready" from the SUBSCRIBE confirmation that follows
+ * a loaded list until the connection goes: identity_revocation_fail closed
+ * refuses tokens while it is not.
  */
 
 
@@ -45,6 +47,8 @@ typedef struct {
     ngx_uint_t                      failures;   /* in a row */
     ngx_log_t                      *log;
     unsigned                        exiting:1;
+    unsigned                        loaded:1;   /* ZRANGEBYSCORE applied */
+    unsigned                        ready:1;    /* and subscribed */
 } ngx_http_identity_redis_t;
 
 
@@ -95,6 +99,15 @@ ngx_http_identity_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_identity_redis_connect(&rd->reconnect);
 
     return NGX_OK;
+}
+
+
+/* the table is complete and kept current (this worker's subscriber) */
+
+ngx_uint_t
+ngx_http_identity_redis_ready(void)
+{
+    return ngx_http_identity_redis.ready;
 }
 
 
@@ -342,6 +355,9 @@ ngx_http_identity_redis_on_connect(const redisAsyncContext *cac, int status)
     redisAsyncContext          *ac = (redisAsyncContext *) cac;
     ngx_http_identity_redis_t  *rd = &ngx_http_identity_redis;
 
+    rd->loaded = 0;
+    rd->ready = 0;
+
     if (status != REDIS_OK) {
         /* hiredis frees the context after this callback */
 
@@ -396,6 +412,9 @@ ngx_http_identity_redis_on_disconnect(const redisAsyncContext *ac,
 {
     ngx_http_identity_redis_t  *rd = &ngx_http_identity_redis;
 
+    rd->loaded = 0;
+    rd->ready = 0;
+
     if (rd->ac == ac) {
         rd->ac = NULL;
     }
@@ -434,6 +453,12 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
                       NGX_HTTP_IDENTITY_REDIS_KEY,
                       reply->type == REDIS_REPLY_ERROR ? reply->len : 0,
                       reply->type == REDIS_REPLY_ERROR ? reply->str : "");
+
+        /*
+         * e.g. "LOADING" from a Redis that is starting: without the list
+         * the table is incomplete, so start over after the backoff
+         */
+        redisAsyncDisconnect(ac);
         return;
     }
 
@@ -464,6 +489,8 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
         }
     }
 
+    rd->loaded = 1;
+
     ngx_log_error(NGX_LOG_INFO, rd->log, 0,
                   "identity: loaded %uz revocations from redis", n);
 }
@@ -489,6 +516,7 @@ ngx_http_identity_redis_on_message(redisAsyncContext *ac, void *data,
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                       "identity: redis SUBSCRIBE failed: %*s",
                       reply->len, reply->str);
+        redisAsyncDisconnect(ac);
         return;
     }
 
@@ -507,6 +535,8 @@ ngx_http_identity_redis_on_message(redisAsyncContext *ac, void *data,
             && kind->len == sizeof("subscribe") - 1
             && ngx_strncmp(kind->str, "subscribe", kind->len) == 0)
         {
+            rd->ready = rd->loaded;
+
             ngx_log_error(NGX_LOG_INFO, rd->log, 0,
                           "identity: subscribed to \"%s\"",
                           NGX_HTTP_IDENTITY_REDIS_CHANNEL);

@@ -30,6 +30,7 @@ typedef struct {
     ngx_rbtree_t                rbtree;
     ngx_rbtree_node_t           sentinel;
     ngx_queue_t                 queue;
+    ngx_uint_t                  count;      /* entries, for the metrics */
 } ngx_http_identity_revoked_shctx_t;
 
 
@@ -123,6 +124,8 @@ ngx_http_identity_revocation_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_http_identity_revocation_rbtree_insert);
 
     ngx_queue_init(&ctx->sh->queue);
+
+    ctx->sh->count = 0;
 
     len = sizeof(" in identity revocation zone \"\"") + shm_zone->shm.name.len;
 
@@ -371,6 +374,7 @@ ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
 
     ngx_rbtree_insert(&ctx->sh->rbtree, node);
     ngx_queue_insert_head(&ctx->sh->queue, &rn->queue);
+    ctx->sh->count++;
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
@@ -416,7 +420,26 @@ ngx_http_identity_revocation_expire(ngx_http_identity_revoked_ctx_t *ctx,
         ngx_rbtree_delete(&ctx->sh->rbtree, node);
 
         ngx_slab_free_locked(ctx->shpool, node);
+
+        ctx->sh->count--;
     }
+}
+
+
+/* The number of entries; a word read, no lock needed for a gauge. */
+
+ngx_uint_t
+ngx_http_identity_revocation_count(ngx_shm_zone_t *zone)
+{
+    ngx_http_identity_revoked_ctx_t  *ctx;
+
+    ctx = zone->data;
+
+    if (ctx == NULL || ctx->sh == NULL) {
+        return 0;
+    }
+
+    return *(volatile ngx_uint_t *) &ctx->sh->count;
 }
 
 

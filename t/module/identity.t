@@ -1,7 +1,5 @@
 # Roles, optional mode, identity headers towards the upstream, $identity_*
 # variables, and the problem+json error_page recipe.
-use FindBin;
-use lib "$FindBin::Bin/lib";
 use IdentityJWT;
 use Test::Nginx::Socket 'no_plan';
 

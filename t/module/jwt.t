@@ -1,6 +1,4 @@
 # identity_auth: JWT verification at the edge (RFC 7519, RFC 8725).
-use FindBin;
-use lib "$FindBin::Bin/lib";
 use IdentityJWT;
 use Crypt::PK::RSA;
 use Test::Nginx::Socket 'no_plan';

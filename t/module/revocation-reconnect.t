@@ -8,8 +8,6 @@ BEGIN {
     }
 }
 
-use FindBin;
-use lib "$FindBin::Bin/lib";
 use IdentityJWT;
 use File::Temp qw(tempdir);
 use POSIX ();

@@ -10,8 +10,6 @@ BEGIN {
     }
 }
 
-use FindBin;
-use lib "$FindBin::Bin/lib";
 use IdentityJWT;
 use File::Temp qw(tempdir);
 use POSIX ();
@@ -41,6 +39,7 @@ our %t = (
     jti_pre    => token('ES256', { sid => "other-$run", jti => "pre-$run" }),
     published  => token('ES256', { sid => "pub-$run", jti => "pub-$run" }),
     old        => token('ES256', { sid => "old-$run", jti => "old-$run" }),
+    long_id    => token('ES256', { sid => "long-$run", jti => 'j' x 300 }),
 );
 
 # The publish path needs a revocation between two requests of one block:
@@ -193,3 +192,56 @@ GET /whoami
 user-42
 --- error_log
 identity: redis "127.0.0.1:1" connect failed
+
+
+
+=== TEST 7: identity_revocation_fail closed: Redis unreachable is 503, no challenge
+--- http_config
+    identity_jwt_keys $TEST_NGINX_DATA_DIR/jwks.json;
+    identity_revocation_redis 127.0.0.1:1;
+    identity_revocation_fail closed;
+--- config
+    location /p {
+        identity_auth required;
+        empty_gif;
+    }
+--- more_headers eval
+"Authorization: Bearer $::t{fresh}"
+--- request
+GET /p
+--- error_code: 503
+--- response_headers
+!WWW-Authenticate
+--- error_log
+identity: token refused: revocation list unavailable
+
+
+
+=== TEST 8: identity_revocation_fail open (the default) serves without Redis
+--- http_config
+    identity_jwt_keys $TEST_NGINX_DATA_DIR/jwks.json;
+    identity_revocation_redis 127.0.0.1:1;
+    identity_revocation_fail open;
+--- config
+    location /p {
+        identity_auth required;
+        empty_gif;
+    }
+--- more_headers eval
+"Authorization: Bearer $::t{fresh}"
+--- request
+GET /p
+--- error_code: 200
+
+
+
+=== TEST 9: an id too long for the table could never be revoked: refused
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- more_headers eval
+"Authorization: Bearer $::t{long_id}"
+--- request
+GET /p
+--- error_code: 401
+--- response_headers
+WWW-Authenticate: Bearer realm="identity", error="invalid_token", error_description="id too long to be revoked"

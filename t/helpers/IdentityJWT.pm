@@ -5,6 +5,8 @@ package IdentityJWT;
 #   es256.key.pem, rs256.key.pem   private halves of jwks.json's es1, rs1
 #   jwks.json                      es1 (ES256), rs1 (RS256), hs1 (HS256, oct)
 #   attacker-es256.key.pem         a P-256 key nginx does not know
+#   es256-2.key.pem                es2 of jwks-rotated.json (es1 replaced)
+#   jwks-noalg.json                rs1 and es1 without "alg" (rs-any, es-any)
 
 use strict;
 use warnings;
@@ -62,6 +64,8 @@ sub claims {
 my %Keys = (
     ES256 => sub { (\slurp('es256.key.pem'), 'es1') },
     RS256 => sub { (\slurp('rs256.key.pem'), 'rs1') },
+    RS384 => sub { (\slurp('rs256.key.pem'), 'rs1') },
+    PS256 => sub { (\slurp('rs256.key.pem'), 'rs1') },
     HS256 => sub {
         my $jwks = decode_json(slurp('jwks.json'));
         my ($k) = grep { $_->{kid} eq 'hs1' } @{ $jwks->{keys} };

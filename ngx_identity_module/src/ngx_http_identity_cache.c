@@ -1,0 +1,547 @@
+
+/*
+ * The verification cache: what a valid token's signature check and claims
+ * parsing found, in shared memory for every worker, so that the token's
+ * next requests cost a hash and a lookup instead of a signature check.
+ *
+ * Keyed on the whole token: the SHA-256 of it, the first four bytes as the
+ * rbtree key, all 32 compared.  An entry holds the claims the module needs
+ * (sub, role, email, sid, jti, iss, aud, header typ, exp, nbf, iat), the
+ * algorithm and the fingerprint of the key that verified it; the policy
+ * (times, typ, iss, aud, the key still being in the set, revocation, roles)
+ * still runs on every request.  Entries go at the token's "exp"; a full zone
+ * drops the least recently used ones, as limit_req does.
+ *
+ * The locked part only walks the tree and copies at most one entry into a
+ * buffer on the stack: no hashing, logging or pool work under the lock.
+ */
+
+
+#include "ngx_http_identity_module.h"
+
+#include <openssl/sha.h>
+
+
+/* an entry's strings together; a token with more claims is not cached */
+#define NGX_HTTP_IDENTITY_CACHE_DATA_MAX  1024
+
+
+/* the strings of an entry, in this order after the fixed part */
+#define NGX_HTTP_IDENTITY_CACHE_STRINGS   8
+
+
+typedef struct {
+    uint64_t                    fp;
+    time_t                      exp;
+    time_t                      nbf;
+    time_t                      iat;
+    uint32_t                    alg;
+    uint16_t                    len[NGX_HTTP_IDENTITY_CACHE_STRINGS];
+} ngx_http_identity_cache_item_t;
+
+
+typedef struct {
+    u_char                      color;
+    u_char                      dummy;
+    uint16_t                    size;       /* of data */
+    ngx_queue_t                 queue;
+    u_char                      digest[SHA256_DIGEST_LENGTH];
+    ngx_http_identity_cache_item_t  item;
+    u_char                      data[1];
+} ngx_http_identity_cache_node_t;
+
+
+typedef struct {
+    ngx_rbtree_t                rbtree;
+    ngx_rbtree_node_t           sentinel;
+    ngx_queue_t                 queue;
+} ngx_http_identity_cache_shctx_t;
+
+
+typedef struct {
+    ngx_http_identity_cache_shctx_t  *sh;
+    ngx_slab_pool_t                  *shpool;
+} ngx_http_identity_cache_ctx_t;
+
+
+static ngx_int_t ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_http_identity_cache_rbtree_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_http_identity_cache_node_t *ngx_http_identity_cache_find(
+    ngx_http_identity_cache_ctx_t *ctx, uint32_t hash, u_char *digest);
+static void ngx_http_identity_cache_delete(ngx_http_identity_cache_ctx_t *ctx,
+    ngx_http_identity_cache_node_t *cn);
+static void ngx_http_identity_cache_expire(ngx_http_identity_cache_ctx_t *ctx,
+    time_t now);
+static void ngx_http_identity_cache_digest(ngx_http_identity_ctx_t *ctx);
+static ngx_str_t *ngx_http_identity_cache_string(ngx_http_identity_ctx_t *ctx,
+    ngx_uint_t n);
+
+
+ngx_shm_zone_t *
+ngx_http_identity_cache_zone(ngx_conf_t *cf, size_t size)
+{
+    ngx_shm_zone_t                 *shm_zone;
+    ngx_http_identity_cache_ctx_t  *ctx;
+
+    static ngx_str_t  name = ngx_string("identity_jwt_cache");
+
+    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_identity_cache_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                     &ngx_http_identity_module);
+    if (shm_zone == NULL) {
+        return NULL;
+    }
+
+    if (shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "shared zone \"%V\" is already used", &name);
+        return NULL;
+    }
+
+    shm_zone->init = ngx_http_identity_cache_init_zone;
+    shm_zone->data = ctx;
+
+    return shm_zone;
+}
+
+
+static ngx_int_t
+ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_identity_cache_ctx_t  *octx = data;
+
+    size_t                          len;
+    ngx_http_identity_cache_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    if (octx) {
+        /*
+         * reload: entries stay valid, they name their key by fingerprint
+         * and the new key sets are checked on every hit
+         */
+        ctx->sh = octx->sh;
+        ctx->shpool = octx->shpool;
+
+        return NGX_OK;
+    }
+
+    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        ctx->sh = ctx->shpool->data;
+
+        return NGX_OK;
+    }
+
+    ctx->sh = ngx_slab_alloc(ctx->shpool,
+                             sizeof(ngx_http_identity_cache_shctx_t));
+    if (ctx->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->shpool->data = ctx->sh;
+
+    ngx_rbtree_init(&ctx->sh->rbtree, &ctx->sh->sentinel,
+                    ngx_http_identity_cache_rbtree_insert);
+
+    ngx_queue_init(&ctx->sh->queue);
+
+    len = sizeof(" in identity verification cache \"\"")
+          + shm_zone->shm.name.len;
+
+    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
+    if (ctx->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(ctx->shpool->log_ctx,
+                " in identity verification cache \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    /* a full cache is normal: the least recently used entries make room */
+    ctx->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_identity_cache_rbtree_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t               **p;
+    ngx_http_identity_cache_node_t   *cn, *cnt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+
+            p = &temp->right;
+
+        } else { /* node->key == temp->key */
+
+            cn = (ngx_http_identity_cache_node_t *) &node->color;
+            cnt = (ngx_http_identity_cache_node_t *) &temp->color;
+
+            p = (ngx_memcmp(cn->digest, cnt->digest, SHA256_DIGEST_LENGTH)
+                 < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+/* called with the zone locked */
+
+static ngx_http_identity_cache_node_t *
+ngx_http_identity_cache_find(ngx_http_identity_cache_ctx_t *ctx,
+    uint32_t hash, u_char *digest)
+{
+    ngx_int_t                        rc;
+    ngx_rbtree_node_t               *node, *sentinel;
+    ngx_http_identity_cache_node_t  *cn;
+
+    node = ctx->sh->rbtree.root;
+    sentinel = ctx->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        /* hash == node->key */
+
+        cn = (ngx_http_identity_cache_node_t *) &node->color;
+
+        rc = ngx_memcmp(digest, cn->digest, SHA256_DIGEST_LENGTH);
+
+        if (rc == 0) {
+            return cn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+/* called with the zone locked */
+
+static void
+ngx_http_identity_cache_delete(ngx_http_identity_cache_ctx_t *ctx,
+    ngx_http_identity_cache_node_t *cn)
+{
+    ngx_rbtree_node_t  *node;
+
+    ngx_queue_remove(&cn->queue);
+
+    node = (ngx_rbtree_node_t *)
+               ((u_char *) cn - offsetof(ngx_rbtree_node_t, color));
+
+    ngx_rbtree_delete(&ctx->sh->rbtree, node);
+
+    ngx_slab_free_locked(ctx->shpool, node);
+}
+
+
+/* called with the zone locked: drops up to two expired LRU entries */
+
+static void
+ngx_http_identity_cache_expire(ngx_http_identity_cache_ctx_t *ctx,
+    time_t now)
+{
+    ngx_uint_t                       n;
+    ngx_queue_t                     *q;
+    ngx_http_identity_cache_node_t  *cn;
+
+    for (n = 0; n < 2; n++) {
+
+        if (ngx_queue_empty(&ctx->sh->queue)) {
+            return;
+        }
+
+        q = ngx_queue_last(&ctx->sh->queue);
+        cn = ngx_queue_data(q, ngx_http_identity_cache_node_t, queue);
+
+        if (cn->item.exp >= now) {
+            return;
+        }
+
+        ngx_http_identity_cache_delete(ctx, cn);
+    }
+}
+
+
+static void
+ngx_http_identity_cache_digest(ngx_http_identity_ctx_t *ctx)
+{
+    if (!ctx->hashed) {
+        SHA256(ctx->raw.data, ctx->raw.len, ctx->digest);
+        ctx->hashed = 1;
+    }
+}
+
+
+static ngx_str_t *
+ngx_http_identity_cache_string(ngx_http_identity_ctx_t *ctx, ngx_uint_t n)
+{
+    switch (n) {
+    case 0:
+        return &ctx->sub;
+    case 1:
+        return &ctx->role;
+    case 2:
+        return &ctx->email;
+    case 3:
+        return &ctx->sid;
+    case 4:
+        return &ctx->jti;
+    case 5:
+        return &ctx->iss;
+    case 6:
+        return &ctx->aud;
+    default: /* 7 */
+        return &ctx->typ;
+    }
+}
+
+
+/*
+ * NGX_OK: the token was verified before and the ctx is filled as the
+ * verification would have filled it (claims left NULL); NGX_DECLINED: not
+ * cached; NGX_ERROR: our own failure.
+ */
+
+ngx_int_t
+ngx_http_identity_cache_lookup(ngx_http_request_t *r, ngx_shm_zone_t *zone,
+    ngx_http_identity_ctx_t *ctx)
+{
+    u_char                          *p, *last;
+    size_t                           size;
+    time_t                           now;
+    uint32_t                         hash;
+    ngx_str_t                       *s;
+    ngx_uint_t                       i;
+    ngx_http_identity_cache_ctx_t   *cctx;
+    ngx_http_identity_cache_node_t  *cn;
+    ngx_http_identity_cache_item_t   item;
+    u_char                           data[NGX_HTTP_IDENTITY_CACHE_DATA_MAX];
+
+    ngx_http_identity_cache_digest(ctx);
+
+    ngx_memcpy(&hash, ctx->digest, sizeof(uint32_t));
+
+    cctx = zone->data;
+    now = ngx_time();
+    size = 0;
+
+    ngx_shmtx_lock(&cctx->shpool->mutex);
+
+    cn = ngx_http_identity_cache_find(cctx, hash, ctx->digest);
+
+    if (cn != NULL) {
+
+        if (cn->item.exp < now) {
+            ngx_http_identity_cache_delete(cctx, cn);
+            cn = NULL;
+
+        } else {
+            item = cn->item;
+            size = cn->size;
+            ngx_memcpy(data, cn->data, size);
+
+            ngx_queue_remove(&cn->queue);
+            ngx_queue_insert_head(&cctx->sh->queue, &cn->queue);
+        }
+    }
+
+    ngx_shmtx_unlock(&cctx->shpool->mutex);
+
+    if (cn == NULL) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "identity: verification cache miss");
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(r->pool, size);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, data, size);
+    last = p + size;
+
+    for (i = 0; i < NGX_HTTP_IDENTITY_CACHE_STRINGS; i++) {
+        s = ngx_http_identity_cache_string(ctx, i);
+
+        if (item.len[i] > (size_t) (last - p)) {
+            /* cannot happen: entries are written whole under the lock */
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "identity: corrupt verification cache entry");
+            return NGX_DECLINED;
+        }
+
+        s->data = item.len[i] ? p : NULL;
+        s->len = item.len[i];
+        p += item.len[i];
+    }
+
+    ctx->fp = item.fp;
+    ctx->alg = item.alg;
+    ctx->exp = item.exp;
+    ctx->nbf = item.nbf;
+    ctx->iat = item.iat;
+    ctx->valid = 1;
+    ctx->cached = 1;
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "identity: verification cache hit");
+
+    return NGX_OK;
+}
+
+
+/* after a successful verification; a failure to store is not an error */
+
+void
+ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
+    ngx_http_identity_ctx_t *ctx)
+{
+    u_char                          *p;
+    size_t                           size, n;
+    time_t                           now;
+    uint32_t                         hash;
+    ngx_str_t                       *s;
+    ngx_uint_t                       i, evicted;
+    ngx_rbtree_node_t               *node;
+    ngx_http_identity_cache_ctx_t   *cctx;
+    ngx_http_identity_cache_node_t  *cn;
+    ngx_http_identity_cache_item_t   item;
+
+    now = ngx_time();
+
+    if (ctx->exp < now) {
+        /* expired (perhaps within the leeway): verify it every time */
+        return;
+    }
+
+    ngx_memzero(&item, sizeof(ngx_http_identity_cache_item_t));
+
+    size = 0;
+
+    for (i = 0; i < NGX_HTTP_IDENTITY_CACHE_STRINGS; i++) {
+        s = ngx_http_identity_cache_string(ctx, i);
+        item.len[i] = (uint16_t) s->len;
+        size += s->len;
+
+        if (s->len > NGX_HTTP_IDENTITY_CACHE_DATA_MAX) {
+            return;
+        }
+    }
+
+    if (size > NGX_HTTP_IDENTITY_CACHE_DATA_MAX) {
+        return;
+    }
+
+    item.fp = ctx->fp;
+    item.alg = (uint32_t) ctx->alg;
+    item.exp = ctx->exp;
+    item.nbf = ctx->nbf;
+    item.iat = ctx->iat;
+
+    ngx_http_identity_cache_digest(ctx);
+    ngx_memcpy(&hash, ctx->digest, sizeof(uint32_t));
+
+    n = offsetof(ngx_rbtree_node_t, color)
+        + offsetof(ngx_http_identity_cache_node_t, data)
+        + size;
+
+    cctx = zone->data;
+    evicted = 0;
+
+    ngx_shmtx_lock(&cctx->shpool->mutex);
+
+    ngx_http_identity_cache_expire(cctx, now);
+
+    if (ngx_http_identity_cache_find(cctx, hash, ctx->digest) != NULL) {
+        /* another worker was first */
+        ngx_shmtx_unlock(&cctx->shpool->mutex);
+        return;
+    }
+
+    node = ngx_slab_alloc_locked(cctx->shpool, n);
+
+    while (node == NULL) {
+
+        if (ngx_queue_empty(&cctx->sh->queue)) {
+            /* the zone cannot hold even this one entry */
+            ngx_shmtx_unlock(&cctx->shpool->mutex);
+            return;
+        }
+
+        cn = ngx_queue_data(ngx_queue_last(&cctx->sh->queue),
+                            ngx_http_identity_cache_node_t, queue);
+
+        ngx_http_identity_cache_delete(cctx, cn);
+        evicted++;
+
+        node = ngx_slab_alloc_locked(cctx->shpool, n);
+    }
+
+    node->key = hash;
+
+    cn = (ngx_http_identity_cache_node_t *) &node->color;
+
+    cn->size = (uint16_t) size;
+    ngx_memcpy(cn->digest, ctx->digest, SHA256_DIGEST_LENGTH);
+    cn->item = item;
+
+    p = cn->data;
+
+    for (i = 0; i < NGX_HTTP_IDENTITY_CACHE_STRINGS; i++) {
+        s = ngx_http_identity_cache_string(ctx, i);
+
+        if (s->len) {
+            p = ngx_cpymem(p, s->data, s->len);
+        }
+    }
+
+    ngx_rbtree_insert(&cctx->sh->rbtree, node);
+    ngx_queue_insert_head(&cctx->sh->queue, &cn->queue);
+
+    ngx_shmtx_unlock(&cctx->shpool->mutex);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "identity: verification cached, %ui evicted", evicted);
+}
