@@ -40,7 +40,7 @@ test: deps build
 run: deps build
 	@scripts/run.sh
 
-bench: deps build
+bench: deps module
 	@bench/run.sh
 
 fmt:

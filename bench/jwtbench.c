@@ -1,0 +1,531 @@
+/*
+ * jwtbench: the two C steps of bench/run.sh.
+ *
+ *   jwtbench mint JWK ALG KID COUNT ISS AUD TAG
+ *       COUNT distinct tokens on stdout, one a line, signed with the
+ *       private JWK in file JWK.  Distinct by "jti" (TAG-n) and "sub", so
+ *       each is new to the gateway.  Signed with cjose, the library the
+ *       module verifies with (Crypt::JWT signs ES256 at ~300/s, too slow
+ *       for a list of 100k+ tokens).
+ *
+ *   jwtbench verify JWKS TOKENS SECONDS [PEM]
+ *       The cost of one cold token's cryptography, in the same run as the
+ *       gateway numbers.  For the tokens in file TOKENS (cycled), two
+ *       loops of SECONDS each:
+ *         raw    the signature check alone: SHA-256 of "header.payload"
+ *                and OpenSSL EVP_PKEY_verify of the decoded signature
+ *                (ES/RS, key from PEM, its context set up once), or
+ *                HMAC-SHA256 and a constant-time compare (HS, secret
+ *                from the JWKS);
+ *         module the calls ngx_http_identity_jwt_verify() makes per token:
+ *                cjose_jws_import, cjose_jws_verify,
+ *                cjose_jws_get_plaintext, json_loadb of the claims.
+ *       Prints "alg=A raw_us=X module_us=Y n_raw=N n_module=M" (CPU µs
+ *       per token).
+ *
+ * Exit status 0 on success, 1 on a usage or setup error, 2 when a token
+ * does not verify (the bench would be measuring a refusal).
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjose/cjose.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
+
+#define JWTBENCH_MAX_TOKENS 100000 /* the verify loop cycles at most these */
+#define JWTBENCH_CLAIMS_MAX 512
+
+
+static int    jwtbench_mint(int argc, char **argv);
+static int    jwtbench_verify(int argc, char **argv);
+static char  *jwtbench_slurp(const char *path, size_t *len);
+static double jwtbench_now(void);
+static double jwtbench_cpu(void);
+
+
+typedef struct {
+    char    *token;
+    size_t   len;
+    size_t   signed_len; /* "header.payload" */
+    uint8_t *sig;        /* decoded signature; DER for ECDSA */
+    size_t   sig_len;
+} jwtbench_token_t;
+
+
+int
+main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "mint") == 0) {
+        return jwtbench_mint(argc - 2, argv + 2);
+    }
+
+    if (argc >= 2 && strcmp(argv[1], "verify") == 0) {
+        return jwtbench_verify(argc - 2, argv + 2);
+    }
+
+    fprintf(stderr, "usage: jwtbench mint JWK ALG KID COUNT ISS AUD TAG\n"
+                    "       jwtbench verify JWKS TOKENS SECONDS [PEM]\n");
+    return 1;
+}
+
+
+static int
+jwtbench_mint(int argc, char **argv)
+{
+    int             rc = 1;
+    char           *json = NULL, claims[JWTBENCH_CLAIMS_MAX];
+    long            i, count;
+    size_t          len;
+    time_t          now;
+    cjose_err       err;
+    cjose_jwk_t    *jwk = NULL;
+    const char     *ser;
+    cjose_jws_t    *jws;
+    cjose_header_t *hdr = NULL;
+
+    if (argc != 7) {
+        fprintf(stderr, "jwtbench mint: JWK ALG KID COUNT ISS AUD TAG\n");
+        return 1;
+    }
+
+    count = strtol(argv[3], NULL, 10);
+    if (count < 1 || count > 10000000) {
+        fprintf(stderr, "jwtbench mint: COUNT must be 1..10000000\n");
+        return 1;
+    }
+
+    json = jwtbench_slurp(argv[0], &len);
+    if (json == NULL) {
+        goto done;
+    }
+
+    jwk = cjose_jwk_import(json, len, &err);
+    if (jwk == NULL) {
+        fprintf(stderr, "jwtbench mint: %s: %s\n", argv[0], err.message);
+        goto done;
+    }
+
+    hdr = cjose_header_new(&err);
+    if (hdr == NULL || !cjose_header_set(hdr, CJOSE_HDR_ALG, argv[1], &err) ||
+        !cjose_header_set(hdr, CJOSE_HDR_KID, argv[2], &err) ||
+        !cjose_header_set(hdr, "typ", "JWT", &err)) {
+        fprintf(stderr, "jwtbench mint: header: %s\n", err.message);
+        goto done;
+    }
+
+    /* valid for the whole run and then some; iat a little in the past */
+    now = time(NULL);
+
+    for (i = 0; i < count; i++) {
+        len = (size_t) snprintf(
+            claims, sizeof(claims),
+            "{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"user-%ld\","
+            "\"role\":\"user\",\"email\":\"user-%ld@bench.test\","
+            "\"sid\":\"sess-%s-%ld\",\"jti\":\"%s-%ld\","
+            "\"iat\":%lld,\"exp\":%lld}",
+            argv[4], argv[5], i, i, argv[6], i, argv[6], i,
+            (long long) now - 60, (long long) now + 7200);
+
+        if (len >= sizeof(claims)) {
+            fprintf(stderr, "jwtbench mint: ISS/AUD/TAG too long\n");
+            goto done;
+        }
+
+        jws = cjose_jws_sign(jwk, hdr, (uint8_t *) claims, len, &err);
+        if (jws == NULL || !cjose_jws_export(jws, &ser, &err)) {
+            fprintf(stderr, "jwtbench mint: sign: %s\n", err.message);
+            cjose_jws_release(jws);
+            goto done;
+        }
+
+        /* ser belongs to jws */
+        if (puts(ser) == EOF) {
+            cjose_jws_release(jws);
+            goto done;
+        }
+
+        cjose_jws_release(jws);
+    }
+
+    rc = (fflush(stdout) == 0) ? 0 : 1;
+
+done:
+
+    cjose_header_release(hdr);
+    cjose_jwk_release(jwk);
+    free(json);
+    return rc;
+}
+
+
+/*
+ * Decodes the token's signature into the form OpenSSL verifies: ECDSA's
+ * JWS form is r || s (RFC 7518 3.4), EVP wants DER.
+ */
+
+static int
+jwtbench_prepare(jwtbench_token_t *t, int is_ec)
+{
+    int            rc = -1, der_len;
+    char          *dot;
+    size_t         raw_len, half;
+    uint8_t       *raw = NULL;
+    BIGNUM        *r = NULL, *s = NULL;
+    cjose_err      err;
+    ECDSA_SIG     *es = NULL;
+    unsigned char *der = NULL;
+
+    dot = strrchr(t->token, '.');
+    if (dot == NULL) {
+        return -1;
+    }
+
+    t->signed_len = (size_t) (dot - t->token);
+
+    if (!cjose_base64url_decode(dot + 1, t->len - t->signed_len - 1, &raw,
+                                &raw_len, &err)) {
+        return -1;
+    }
+
+    if (!is_ec) {
+        t->sig = raw;
+        t->sig_len = raw_len;
+        return 0;
+    }
+
+    half = raw_len / 2;
+    es = ECDSA_SIG_new();
+    r = BN_bin2bn(raw, (int) half, NULL);
+    s = BN_bin2bn(raw + half, (int) half, NULL);
+
+    if (es == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0(es, r, s)) {
+        BN_free(r);
+        BN_free(s);
+        goto done;
+    }
+
+    /* r and s now belong to es */
+    der_len = i2d_ECDSA_SIG(es, &der);
+    if (der_len <= 0) {
+        goto done;
+    }
+
+    t->sig = der;
+    t->sig_len = (size_t) der_len;
+    rc = 0;
+
+done:
+
+    ECDSA_SIG_free(es);
+    free(raw);
+    return rc;
+}
+
+
+static int
+jwtbench_verify(int argc, char **argv)
+{
+    int               rc = 1, ok, is_ec = 0, is_hmac;
+    char             *list = NULL, *p, *nl, alg[16];
+    json_t           *jwks = NULL, *keys, *k, *claims;
+    size_t            i, n = 0, len, j, key_len = 0, pt_len;
+    double            seconds, t0, c0, t_raw, t_mod;
+    uint8_t          *pt, mac[EVP_MAX_MD_SIZE];
+    FILE             *f;
+    EVP_PKEY         *pkey = NULL;
+    EVP_PKEY_CTX     *pctx = NULL;
+    cjose_err         err;
+    cjose_jwk_t      *jwk = NULL;
+    cjose_jws_t      *jws;
+    json_error_t      jerr;
+    unsigned int      mac_len;
+    unsigned long     n_raw = 0, n_mod = 0;
+    const uint8_t    *hmac_key = NULL;
+    jwtbench_token_t *tok = NULL;
+
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "jwtbench verify: JWKS TOKENS SECONDS [PEM]\n");
+        return 1;
+    }
+
+    seconds = strtod(argv[2], NULL);
+    if (!(seconds > 0 && seconds <= 60)) {
+        fprintf(stderr, "jwtbench verify: SECONDS must be in (0, 60]\n");
+        return 1;
+    }
+
+    list = jwtbench_slurp(argv[1], &len);
+    if (list == NULL) {
+        goto done;
+    }
+
+    tok = calloc(JWTBENCH_MAX_TOKENS, sizeof(jwtbench_token_t));
+    if (tok == NULL) {
+        goto done;
+    }
+
+    for (p = list; *p != '\0' && n < JWTBENCH_MAX_TOKENS; p = nl + 1) {
+        nl = strchr(p, '\n');
+        if (nl == NULL) {
+            break;
+        }
+        *nl = '\0';
+        tok[n].token = p;
+        tok[n].len = (size_t) (nl - p);
+        n++;
+    }
+
+    if (n == 0) {
+        fprintf(stderr, "jwtbench verify: no tokens in %s\n", argv[1]);
+        goto done;
+    }
+
+    /* the key the gateway would pick: by the first token's kid */
+    jws = cjose_jws_import(tok[0].token, tok[0].len, &err);
+    if (jws == NULL) {
+        fprintf(stderr, "jwtbench verify: token: %s\n", err.message);
+        goto done;
+    }
+
+    k = (json_t *) cjose_jws_get_protected(jws);
+    snprintf(alg, sizeof(alg), "%s",
+             json_string_value(json_object_get(k, "alg")) != NULL
+                 ? json_string_value(json_object_get(k, "alg"))
+                 : "");
+    p = strdup(json_string_value(json_object_get(k, "kid")) != NULL
+                   ? json_string_value(json_object_get(k, "kid"))
+                   : "");
+    cjose_jws_release(jws);
+
+    jwks = json_load_file(argv[0], JSON_REJECT_DUPLICATES, &jerr);
+    keys = json_object_get(jwks, "keys");
+
+    json_array_foreach(keys, i, k)
+    {
+        const char *kid = json_string_value(json_object_get(k, "kid"));
+
+        if (p != NULL && kid != NULL && strcmp(kid, p) == 0) {
+            /* as the module imports it */
+            jwk = cjose_jwk_import_json((cjose_header_t *) k, &err);
+            break;
+        }
+    }
+
+    free(p);
+
+    if (jwk == NULL) {
+        fprintf(stderr, "jwtbench verify: no key for the tokens in %s\n",
+                argv[0]);
+        goto done;
+    }
+
+    is_hmac = (strncmp(alg, "HS", 2) == 0);
+    is_ec = (strncmp(alg, "ES", 2) == 0);
+
+    if (is_hmac) {
+        hmac_key = cjose_jwk_get_keydata(jwk, &err);
+        key_len = cjose_jwk_get_keysize(jwk, &err) / 8;
+
+    } else {
+        if (argc != 4 || (f = fopen(argv[3], "r")) == NULL) {
+            fprintf(stderr, "jwtbench verify: %s needs a PEM key\n", alg);
+            goto done;
+        }
+        pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+        fclose(f);
+        if (pkey == NULL) {
+            fprintf(stderr, "jwtbench verify: cannot read %s\n", argv[3]);
+            goto done;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (jwtbench_prepare(&tok[i], is_ec) != 0) {
+            fprintf(stderr, "jwtbench verify: bad token on line %zu\n", i + 1);
+            goto done;
+        }
+    }
+
+    /*
+     * The cheapest way OpenSSL offers: the key's context set up once, per
+     * token a SHA-256 and the public key operation (EVP_DigestVerify's
+     * per-call set-up costs a few µs more on OpenSSL 3).
+     */
+
+    if (!is_hmac) {
+        pctx = EVP_PKEY_CTX_new(pkey, NULL);
+        if (pctx == NULL || EVP_PKEY_verify_init(pctx) != 1 ||
+            EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha256()) != 1 ||
+            (!is_ec &&
+             EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)) {
+            fprintf(stderr, "jwtbench verify: cannot set up the key\n");
+            goto done;
+        }
+    }
+
+    /*
+     * Per-token cost in CPU time (as nginx's is counted, utime + stime),
+     * so a busy machine stretches the loop, not the result.
+     */
+
+    /* raw signature check */
+
+    t0 = jwtbench_now();
+    c0 = jwtbench_cpu();
+    for (j = 0;; j++) {
+        jwtbench_token_t *t = &tok[j % n];
+
+        if (is_hmac) {
+            HMAC(EVP_sha256(), hmac_key, (int) key_len,
+                 (const unsigned char *) t->token, t->signed_len, mac,
+                 &mac_len);
+            ok = (mac_len == t->sig_len &&
+                  CRYPTO_memcmp(mac, t->sig, mac_len) == 0);
+
+        } else {
+            SHA256((const unsigned char *) t->token, t->signed_len, mac);
+            ok = EVP_PKEY_verify(pctx, t->sig, t->sig_len, mac,
+                                 SHA256_DIGEST_LENGTH) == 1;
+        }
+
+        if (!ok) {
+            fprintf(stderr, "jwtbench verify: raw check failed (line %zu)\n",
+                    j % n + 1);
+            rc = 2;
+            goto done;
+        }
+
+        n_raw++;
+        if ((j & 63) == 63 && jwtbench_now() - t0 >= seconds) {
+            break;
+        }
+    }
+    t_raw = jwtbench_cpu() - c0;
+
+    /* what the module does per token */
+
+    t0 = jwtbench_now();
+    c0 = jwtbench_cpu();
+    for (j = 0;; j++) {
+        jwtbench_token_t *t = &tok[j % n];
+
+        jws = cjose_jws_import(t->token, t->len, &err);
+        ok = jws != NULL && cjose_jws_verify(jws, jwk, &err) &&
+             cjose_jws_get_plaintext(jws, &pt, &pt_len, &err);
+
+        if (ok) {
+            claims = json_loadb((const char *) pt, pt_len,
+                                JSON_REJECT_DUPLICATES, &jerr);
+            ok = json_is_object(claims);
+            json_decref(claims);
+        }
+
+        cjose_jws_release(jws);
+
+        if (!ok) {
+            fprintf(stderr, "jwtbench verify: cjose check failed (line %zu)\n",
+                    j % n + 1);
+            rc = 2;
+            goto done;
+        }
+
+        n_mod++;
+        if ((j & 63) == 63 && jwtbench_now() - t0 >= seconds) {
+            break;
+        }
+    }
+    t_mod = jwtbench_cpu() - c0;
+
+    printf("alg=%s raw_us=%.2f module_us=%.2f n_raw=%lu n_module=%lu\n", alg,
+           t_raw * 1e6 / (double) n_raw, t_mod * 1e6 / (double) n_mod, n_raw,
+           n_mod);
+    rc = 0;
+
+done:
+
+    if (tok != NULL) {
+        for (i = 0; i < n; i++) {
+            /* DER from i2d is OpenSSL's, the rest is cjose's (malloc) */
+            if (is_ec) {
+                OPENSSL_free(tok[i].sig);
+            } else {
+                free(tok[i].sig);
+            }
+        }
+    }
+
+    EVP_PKEY_CTX_free(pctx);
+    EVP_PKEY_free(pkey);
+    cjose_jwk_release(jwk);
+    json_decref(jwks);
+    free(tok);
+    free(list);
+    return rc;
+}
+
+
+static char *
+jwtbench_slurp(const char *path, size_t *len)
+{
+    long  size;
+    char *buf = NULL;
+    FILE *f;
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "jwtbench: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0) {
+        goto done;
+    }
+
+    buf = malloc((size_t) size + 1);
+    if (buf == NULL || fread(buf, 1, (size_t) size, f) != (size_t) size) {
+        free(buf);
+        buf = NULL;
+        goto done;
+    }
+
+    buf[size] = '\0';
+    *len = (size_t) size;
+
+done:
+
+    fclose(f);
+    return buf;
+}
+
+
+static double
+jwtbench_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+
+static double
+jwtbench_cpu(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}

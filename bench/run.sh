@@ -1,0 +1,545 @@
+#!/usr/bin/env bash
+# make bench: the gateway's speed, side by side, in one run (issue 3).
+#
+# Two nginx instances of the stock /usr/sbin/nginx, one worker each, pinned
+# to one core, on 127.0.0.1 free ports:
+#   plain    no module: "return 200" and a plain proxy (the baseline)
+#   gateway  load_module ngx_http_identity_module.so: the same proxy behind
+#            identity_auth, with warm, cold and rejected tokens
+# Each has its trivial upstream as a second server{} in the same worker
+# (keepalive between proxy and upstream), so every proxied case pays the
+# same upstream cost and "added µs" is the module's alone.  wrk runs pinned
+# to another core.  Tokens are minted at run time by jwtbench (cjose) from
+# the test keys in t/data; the raw signature verify cost is measured by the
+# same tool on nginx's core.  Results: a table on stdout and bench/RESULTS.md.
+#
+# Builds nothing of the project (needs "make build"; the small jwtbench
+# helper is compiled into $BUILD/bench/).  Bounded: every wait has a limit,
+# each wrk run a fixed duration, traffic only to 127.0.0.1, and everything
+# started here is stopped on exit.
+#
+# Environment (defaults):
+#   BENCH_DURATION=10      seconds per case
+#   BENCH_WARMUP=2         seconds of warm-up before each case
+#   BENCH_ROUNDS=3         rounds of all cases; the table shows each case's
+#                          median round (by requests/s) and the range
+#   BENCH_CONNECTIONS=64   wrk connections (one wrk thread)
+#   BENCH_NGINX_CPU        CPU for nginx (default: the last one allowed)
+#   BENCH_WRK_CPU          CPU for wrk (default: the one before it)
+#   BENCH_COLD_ES256       distinct ES256 tokens (default DURATION x 20000)
+#   BENCH_COLD_HS256       distinct HS256 tokens (default DURATION x 40000)
+#   BENCH_COLD_RS256       distinct RS256 tokens (default 60000: RSA signing
+#                          is slow, so this case usually runs out early)
+#   BENCH_VERIFY_SECONDS=3 per algorithm and loop, for the raw verify cost
+#   BENCH_NOTE             a caveat line for RESULTS.md (e.g. a busy machine)
+#   BENCH_RESULTS          where to write the table (bench/RESULTS.md)
+#   BENCH_GATEWAY_HTTP     extra http{} directives for the gateway instance
+#   BENCH_LIMIT_HTTP, BENCH_LIMIT_LOCATION
+#                          the module limiter's zone and location directives
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+bench=$top/bench
+build=${BUILD:-build}
+case $build in /*) ;; *) build=$top/$build ;; esac
+module=$build/module/ngx_http_identity_module.so
+nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
+data=$top/t/data
+
+duration=${BENCH_DURATION:-10}
+warmup=${BENCH_WARMUP:-2}
+conns=${BENCH_CONNECTIONS:-64}
+verify_seconds=${BENCH_VERIFY_SECONDS:-3}
+rounds=${BENCH_ROUNDS:-3}
+results_md=${BENCH_RESULTS:-$bench/RESULTS.md}
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+int_in() {      # NAME VALUE MIN MAX
+    if ! [[ $2 =~ ^[0-9]+$ ]] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
+        die "$1 must be an integer in $3..$4 (got '$2')"
+    fi
+}
+
+int_in BENCH_DURATION "$duration" 1 600
+int_in BENCH_WARMUP "$warmup" 0 60
+int_in BENCH_CONNECTIONS "$conns" 1 1000
+int_in BENCH_VERIFY_SECONDS "$verify_seconds" 1 60
+int_in BENCH_ROUNDS "$rounds" 1 20
+
+cold_es=${BENCH_COLD_ES256:-$((duration * 20000))}
+cold_hs=${BENCH_COLD_HS256:-$((duration * 40000))}
+cold_rs=${BENCH_COLD_RS256:-60000}
+int_in BENCH_COLD_ES256 "$cold_es" 100 5000000
+int_in BENCH_COLD_HS256 "$cold_hs" 100 5000000
+int_in BENCH_COLD_RS256 "$cold_rs" 100 1000000
+
+for tool in wrk taskset curl perl cc "$nginx_bin"; do
+    command -v "$tool" >/dev/null || die "$tool not found (make deps installs it)"
+done
+[ -f "$module" ] || die "$module not found: run make build first"
+
+# the CPUs this process may use (a cpuset may leave out some ids)
+mapfile -t cpus < <(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status \
+    | tr ',' '\n' \
+    | awk -F- '{ for (i = $1; i <= ($2 == "" ? $1 : $2); i++) print i }')
+ncpu=${#cpus[@]}
+[ "$ncpu" -ge 1 ] || cpus=(0) ncpu=1
+if [ "$ncpu" -ge 2 ]; then
+    nginx_cpu=${BENCH_NGINX_CPU:-${cpus[ncpu - 1]}}
+    wrk_cpu=${BENCH_WRK_CPU:-${cpus[ncpu - 2]}}
+else
+    nginx_cpu=${BENCH_NGINX_CPU:-${cpus[0]}}
+    wrk_cpu=${BENCH_WRK_CPU:-${cpus[0]}}
+fi
+int_in BENCH_NGINX_CPU "$nginx_cpu" 0 4095
+int_in BENCH_WRK_CPU "$wrk_cpu" 0 4095
+[ "$nginx_cpu" != "$wrk_cpu" ] \
+    || log "warning: nginx and wrk share CPU $nginx_cpu: numbers are not comparable"
+clk_tck=$(getconf CLK_TCK)
+
+mkdir -p "$build/bench"
+# raw results and logs of the last runs stay in $BUILD/bench/run.*: keep 3
+# shellcheck disable=SC2012 # our own names, no blanks
+ls -dt "$build/bench"/run.* 2>/dev/null | tail -n +3 | while read -r old; do
+    rm -rf "$old"
+done
+work=$(mktemp -d "$build/bench/run.XXXXXX")
+pidfiles=()
+
+# nginx maps the module: a rebuild in place (make build copies over it)
+# during the run must not change or crash what is measured
+module_built=$(date -u -r "$module" '+%Y-%m-%d %H:%M UTC')
+module_newer=$(find "$top/ngx_identity_module" -type f -newer "$module" | wc -l)
+cp "$module" "$work/ngx_http_identity_module.so"
+module=$work/ngx_http_identity_module.so
+
+stop_all() {
+    local pf pid i
+    for pf in "${pidfiles[@]}"; do
+        [ -s "$pf" ] || continue
+        pid=$(cat "$pf")
+        kill -QUIT "$pid" 2>/dev/null || continue
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        ! kill -0 "$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    done
+    # keep logs and results of the last run, drop the token lists
+    rm -f "$work"/tokens/*.tok
+}
+trap stop_all EXIT
+trap 'log interrupted; exit 130' INT TERM
+
+free_port() {
+    perl -MIO::Socket::INET -e '
+        my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
+                                      LocalPort => 0, ReuseAddr => 1) or die;
+        print $s->sockport, "\n";'
+}
+
+
+# --- helpers: jwtbench, keys, tokens ---------------------------------------
+
+jwtbench=$build/bench/jwtbench
+if [ ! -x "$jwtbench" ] || [ "$bench/jwtbench.c" -nt "$jwtbench" ]; then
+    log "compiling $jwtbench"
+    cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow \
+        -Wformat=2 -Wstrict-prototypes -o "$jwtbench" "$bench/jwtbench.c" \
+        -lcjose -ljansson -lcrypto
+fi
+
+mkdir -p "$work/keys" "$work/tokens" "$work/out"
+perl "$bench/keys.pl" "$data" "$work/keys"
+
+iss=https://id.bench.test
+aud=gateway
+
+# mint NAME KEY ALG KID COUNT: COUNT distinct tokens in tokens/NAME.tok, in
+# two processes (tags differ, so the halves never share a token)
+mint() {
+    local name=$1 key=$2 alg=$3 kid=$4 count=$5 half
+    half=$((count / 2))
+    if [ "$half" -ge 1000 ]; then
+        "$jwtbench" mint "$work/keys/$key.jwk" "$alg" "$kid" "$half" \
+            "$iss" "$aud" "$name-a" > "$work/tokens/$name.a" &
+        "$jwtbench" mint "$work/keys/$key.jwk" "$alg" "$kid" \
+            $((count - half)) "$iss" "$aud" "$name-b" > "$work/tokens/$name.b"
+        wait $! || die "minting $name failed"
+        cat "$work/tokens/$name.a" "$work/tokens/$name.b" \
+            > "$work/tokens/$name.tok"
+        rm -f "$work/tokens/$name.a" "$work/tokens/$name.b"
+    else
+        "$jwtbench" mint "$work/keys/$key.jwk" "$alg" "$kid" "$count" \
+            "$iss" "$aud" "$name" > "$work/tokens/$name.tok"
+    fi
+}
+
+log "minting tokens (cold lists per round: ES256 $cold_es, HS256 $cold_hs," \
+    "RS256 $cold_rs)"
+mint es-warm es1 ES256 es1 1
+mint rs-warm rs1 RS256 rs1 1
+mint hs-warm hs1 HS256 hs1 1
+mint forged forged ES256 es1 1      # signed by a key nginx does not know
+for ((round = 1; round <= rounds; round++)); do
+    mint es-cold-$round es1 ES256 es1 "$cold_es"
+    mint hs-cold-$round hs1 HS256 hs1 "$cold_hs"
+    mint rs-cold-$round rs1 RS256 rs1 "$cold_rs"
+done
+tok_es=$(cat "$work/tokens/es-warm.tok")
+tok_rs=$(cat "$work/tokens/rs-warm.tok")
+tok_hs=$(cat "$work/tokens/hs-warm.tok")
+tok_forged=$(cat "$work/tokens/forged.tok")
+
+# the signature verify cost, on nginx's core, with tokens nginx never sees
+log "measuring the raw verify cost (${verify_seconds}s per loop)"
+mint es-verify es1 ES256 es1 2000
+mint rs-verify rs1 RS256 rs1 2000
+mint hs-verify hs1 HS256 hs1 2000
+: > "$work/out/verify.txt"
+for v in es:es256.key.pem rs:rs256.key.pem hs:; do
+    pem=${v#*:}
+    taskset -c "$nginx_cpu" "$jwtbench" verify "$data/jwks.json" \
+        "$work/tokens/${v%%:*}-verify.tok" "$verify_seconds" \
+        ${pem:+"$data/$pem"} >> "$work/out/verify.txt" \
+        || die "jwtbench verify failed for ${v%%:*}"
+done
+# cross-check with OpenSSL's own figures (verify/s)
+taskset -c "$nginx_cpu" openssl speed -seconds "$verify_seconds" \
+    ecdsap256 rsa2048 2>/dev/null | awk '
+        /^rsa 2048 bits/       { printf "alg=RS256 speed_us=%.2f\n", 1e6 / $NF }
+        /ecdsa \(nistp256\)/   { printf "alg=ES256 speed_us=%.2f\n", 1e6 / $NF }' \
+    >> "$work/out/verify.txt" || log "openssl speed failed (cross-check skipped)"
+cat "$work/out/verify.txt" >&2
+
+
+# --- nginx ----------------------------------------------------------------
+
+# a worker_cpu_affinity mask for one core: "1" and N zeros
+mask=1
+for ((i = 0; i < nginx_cpu; i++)); do mask=${mask}0; done
+
+# conf NAME PORT UPSTREAM_PORT WITH_MODULE LIMITER: writes NAME/nginx.conf
+conf() {
+    local name=$1 port=$2 up=$3 with_module=$4 limiter=$5 dir=$work/$1
+    mkdir -p "$dir/logs" "$dir/tmp"
+    {
+        [ "$with_module" = 1 ] && echo "load_module $module;"
+        cat <<EOF
+worker_processes 1;
+worker_cpu_affinity $mask;
+worker_rlimit_nofile 8192;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+
+events {
+    worker_connections 4096;
+    multi_accept on;
+}
+
+http {
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 60s;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    default_type text/plain;
+
+    upstream bench_upstream {
+        server 127.0.0.1:$up;
+        keepalive 64;
+        keepalive_requests 100000000;
+    }
+
+    # the trivial upstream
+    server {
+        listen 127.0.0.1:$up;
+EOF
+        [ "$with_module" = 1 ] && echo "        identity_strip_headers off;"
+        cat <<EOF
+        location / { return 200 "ok\n"; }
+    }
+
+EOF
+        if [ "$with_module" = 1 ]; then
+            cat <<EOF
+    identity_jwt_keys $data/jwks.json;
+    identity_jwt_algorithms ES256 RS256 HS256;
+    identity_jwt_issuer $iss;
+    identity_jwt_audience $aud;
+    ${BENCH_GATEWAY_HTTP:-}
+
+    # reference: nginx's own limit_req keyed by the module's variable
+    limit_req_zone \$identity_sub zone=bench_user:10m rate=1000000r/s;
+EOF
+            [ "$limiter" = 1 ] && printf '%s\n' "$limiter_http"
+        fi
+        cat <<EOF
+
+    server {
+        listen 127.0.0.1:$port reuseport;
+
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+
+        location = /return { return 200 "ok\n"; }
+        location = /proxy { proxy_pass http://bench_upstream; }
+EOF
+        if [ "$with_module" = 1 ]; then
+            cat <<EOF
+        location = /jwt {
+            identity_auth required;
+            proxy_pass http://bench_upstream;
+        }
+        location = /jwt-limit-req {
+            identity_auth required;
+            limit_req zone=bench_user burst=1000000 nodelay;
+            proxy_pass http://bench_upstream;
+        }
+EOF
+            if [ "$limiter" = 1 ]; then
+                cat <<EOF
+        location = /jwt-limit {
+            identity_auth required;
+$limiter_location
+            proxy_pass http://bench_upstream;
+        }
+EOF
+            fi
+        fi
+        cat <<EOF
+    }
+}
+EOF
+    } > "$dir/nginx.conf"
+}
+
+# The module's own rate limiter, if this build has one: a per-user zone
+# with a limit far above what one worker serves, so every request passes
+# and the cost measured is the check (directives as in
+# ngx_identity_module/README.md; override with BENCH_LIMIT_HTTP/LOCATION).
+limiter_http=${BENCH_LIMIT_HTTP:-"    identity_limit_zone \$identity_sub zone=bench_limit:10m rate=1000000r/s;"}
+limiter_location=${BENCH_LIMIT_LOCATION:-"            identity_limit zone=bench_limit burst=1000000;"}
+limiter=0
+limiter_note="n/a (no limiter)"
+if grep -aq 'identity_limit_zone' "$module"; then
+    limiter=1
+fi
+
+plain_port=$(free_port)
+gw_port=$(free_port)
+conf plain "$plain_port" "$(free_port)" 0 0
+conf gateway "$gw_port" "$(free_port)" 1 "$limiter"
+if [ "$limiter" = 1 ]; then
+    if ! msg=$("$nginx_bin" -t -p "$work/gateway" -c "$work/gateway/nginx.conf" \
+               -e "$work/gateway/logs/error.log" 2>&1); then
+        limiter=0
+        limiter_note="n/a (limiter config not accepted: $(printf '%s' "$msg" \
+            | grep -m1 emerg | sed 's/.*\[emerg\] [0-9#]*: //'))"
+        log "module limiter: $limiter_note"
+        conf gateway "$gw_port" "$(free_port)" 1 0
+    fi
+fi
+
+plain_worker=
+gateway_worker=
+
+start_nginx() {     # NAME: starts it, sets <NAME>_worker to the worker's pid
+    local name=$1 dir=$work/$1 i master worker=
+    "$nginx_bin" -t -q -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" \
+        || die "nginx -t failed for $name"
+    pidfiles+=("$dir/nginx.pid")
+    taskset -c "$nginx_cpu" "$nginx_bin" -p "$dir" -c "$dir/nginx.conf" \
+        -e "$dir/logs/error.log" || die "nginx $name did not start"
+    for ((i = 0; i < 100; i++)); do
+        if [ -s "$dir/nginx.pid" ]; then
+            master=$(cat "$dir/nginx.pid")
+            worker=$(ps -o pid= --ppid "$master" | head -n 1 | tr -d ' ')
+            [ -n "$worker" ] && break
+        fi
+        sleep 0.1
+    done
+    [ -n "$worker" ] || die "nginx $name: no worker process"
+    if [ "$name" = plain ]; then
+        plain_worker=$worker
+    else
+        gateway_worker=$worker
+    fi
+}
+
+start_nginx plain
+start_nginx gateway
+log "plain nginx on 127.0.0.1:$plain_port (worker $plain_worker)," \
+    "gateway on 127.0.0.1:$gw_port (worker $gateway_worker)," \
+    "nginx on CPU $nginx_cpu, wrk on CPU $wrk_cpu"
+
+
+# --- the cases ------------------------------------------------------------
+
+cpu_ticks() {       # utime + stime of a pid, in clock ticks
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+rss_kb() {
+    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+core_ticks() {      # CPU N: "busy total" ticks since boot, from /proc/stat
+    awk -v c="cpu$1" '$1 == c {
+        print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9
+    }' /proc/stat
+}
+
+results=$work/out/results.tsv
+printf 'case\tround\trequests\tduration_us\tp50_us\tp99_us\tcpu_us\tnon2xx\terrors\tran_out\tstatus_ok\trss_kb\tcore_pct\twrk_core_pct\tnote\n' \
+    > "$results"
+
+skip_row() {        # CASE ROUND NOTE
+    printf '%s\t%s\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t%s\n' "$1" "$2" "$3" \
+        >> "$results"
+}
+
+pct() {             # BUSY0 TOTAL0 BUSY1 TOTAL1: busy share of the interval
+    local d=$(($4 - $2))
+    [ "$d" -gt 0 ] && echo $((100 * ($3 - $1) / d)) || echo 0
+}
+
+# run_case CASE ROUND INSTANCE PATH EXPECT TOKEN|@LIST [WARM_TOKEN]
+#   TOKEN: the same Authorization on every request (empty: none);
+#   @LIST: tokens/LIST.tok, a new token each request (warm-up and the
+#   pre-check then use WARM_TOKEN, so no listed token is spent early).
+run_case() {
+    local name=$1 round=$2 inst=$3 path=$4 expect=$5 tok=$6 warm=${7:-}
+    local worker port url code t0 t1 list='' hdr=() out=$work/out/$1.r$2
+    local c0 c1 w0 w1
+    if [ "$inst" = plain ]; then
+        worker=$plain_worker port=$plain_port
+    else
+        worker=$gateway_worker port=$gw_port
+    fi
+    url=http://127.0.0.1:$port$path
+    if [ "${tok:0:1}" = @ ]; then
+        list=$work/tokens/${tok:1}.tok
+        tok=$warm
+    fi
+    [ -n "$tok" ] && hdr=(-H "Authorization: Bearer $tok")
+
+    code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "${hdr[@]}" "$url" || true)
+    if [ "$code" != "$expect" ]; then
+        log "$name: expected $expect, got $code; skipped"
+        skip_row "$name" "$round" "got HTTP $code, expected $expect"
+        return 0
+    fi
+
+    if [ "$warmup" -gt 0 ]; then
+        BENCH_OUT=$work/out/warmup.txt timeout --foreground $((warmup + 30)) \
+            taskset -c "$wrk_cpu" wrk -t1 -c"$conns" -d"${warmup}s" \
+            -s "$bench/wrk.lua" "${hdr[@]}" "$url" > /dev/null \
+            || die "$name: wrk warm-up failed"
+    fi
+
+    log "round $round/$rounds, $name: ${duration}s on $url"
+    t0=$(cpu_ticks "$worker")
+    c0=$(core_ticks "$nginx_cpu")
+    w0=$(core_ticks "$wrk_cpu")
+    BENCH_OUT=$out.txt BENCH_TOKENS=$list \
+        timeout --foreground $((duration + 30)) \
+        taskset -c "$wrk_cpu" wrk -t1 -c"$conns" -d"${duration}s" --latency \
+        -s "$bench/wrk.lua" "${hdr[@]}" "$url" > "$out.wrk" \
+        || die "$name: wrk failed (see $out.wrk)"
+    t1=$(cpu_ticks "$worker")
+    c1=$(core_ticks "$nginx_cpu")
+    w1=$(core_ticks "$wrk_cpu")
+
+    # requests=.. duration_us=.. p50_us=.. p99_us=.. err_*=.. non2xx=..
+    local requests duration_us p50_us p99_us err_connect err_read err_write
+    # shellcheck disable=SC2034 # bytes, max_us: set by the eval, unused
+    local err_timeout non2xx tokens_ran_out bytes max_us ok
+    eval "$(tr ' ' '\n' < "$out.txt" | grep -E '^[a-z0-9_]+=[0-9]+$')"
+    ok=1
+    if [ "$expect" = 200 ]; then
+        [ "$non2xx" -eq 0 ] || ok=0
+    else
+        [ "$non2xx" -ge $((requests - conns)) ] || ok=0
+    fi
+    # shellcheck disable=SC2086 # c0/c1/w0/w1 are "busy total" pairs
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n' \
+        "$name" "$round" "$requests" "$duration_us" "$p50_us" "$p99_us" \
+        $(((t1 - t0) * 1000000 / clk_tck)) "$non2xx" \
+        $((err_connect + err_read + err_write + err_timeout)) \
+        "$tokens_ran_out" "$ok" "$(rss_kb "$worker")" \
+        "$(pct $c0 $c1)" "$(pct $w0 $w1)" >> "$results"
+}
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+rss_before=$(rss_kb "$gateway_worker")
+
+# rounds interleave the cases, so a burst of background load hits one
+# round of several cases rather than every round of one case
+for ((round = 1; round <= rounds; round++)); do
+    run_case return       $round plain   /return 200 ""
+    run_case proxy        $round plain   /proxy  200 ""
+    run_case es256-warm   $round gateway /jwt    200 "$tok_es"
+    run_case rs256-warm   $round gateway /jwt    200 "$tok_rs"
+    run_case hs256-warm   $round gateway /jwt    200 "$tok_hs"
+    run_case es256-cold   $round gateway /jwt    200 @es-cold-$round "$tok_es"
+    run_case rs256-cold   $round gateway /jwt    200 @rs-cold-$round "$tok_rs"
+    run_case hs256-cold   $round gateway /jwt    200 @hs-cold-$round "$tok_hs"
+    if [ "$limiter" = 1 ]; then
+        run_case limit-module $round gateway /jwt-limit 200 "$tok_es"
+    else
+        skip_row limit-module "$round" "$limiter_note"
+    fi
+    run_case limit-req    $round gateway /jwt-limit-req 200 "$tok_es"
+    run_case rejected     $round gateway /jwt    401 "$tok_forged"
+    rm -f "$work/tokens/"*-cold-$round.tok
+done
+
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+rss_after=$(rss_kb "$gateway_worker")
+
+
+# --- the report -----------------------------------------------------------
+
+{
+    echo "cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+    echo "cpus=$ncpu"
+    echo "topology=$(LC_ALL=C lscpu 2>/dev/null | awk -F': *' '
+        /^Thread\(s\) per core/ { t = $2 } /^Core\(s\) per socket/ { c = $2 }
+        /^Socket\(s\)/ { s = $2 } /^Hypervisor vendor/ { h = ", hypervisor " $2 }
+        END { if (t) printf "%s socket(s) x %s core(s) x %s thread(s)%s", s, c, t, h }')"
+    echo "kernel=$(uname -srm)"
+    echo "nginx=$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')"
+    echo "openssl=$(openssl version 2>/dev/null || echo unknown)"
+    echo "cjose=$(dpkg-query -W -f='${Version}' libcjose0 2>/dev/null || echo unknown)"
+    echo "wrk=$(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }')"
+    echo "module_built=$module_built"
+    echo "module_sources_newer=$module_newer"
+    echo "limiter_http=$(printf '%s' "$limiter_http" | sed 's/^ *//')"
+    echo "limiter_location=$(printf '%s' "$limiter_location" | sed 's/^ *//')"
+    echo "limiter=$limiter"
+    echo "commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "duration=$duration"
+    echo "rounds=$rounds"
+    echo "warmup=$warmup"
+    echo "connections=$conns"
+    echo "nginx_cpu=$nginx_cpu"
+    echo "wrk_cpu=$wrk_cpu"
+    echo "load_before=$load_before"
+    echo "load_after=$load_after"
+    echo "rss_before_kb=$rss_before"
+    echo "rss_after_kb=$rss_after"
+    echo "cold_es=$cold_es"
+    echo "cold_hs=$cold_hs"
+    echo "cold_rs=$cold_rs"
+    echo "note=${BENCH_NOTE:-}"
+} > "$work/out/machine.txt"
+
+perl "$bench/report.pl" "$work/out" "$results_md"
+log "raw results in $work/out; table written to $results_md"
