@@ -14,7 +14,8 @@
  * for all worker processes together.  A zone with "redis=" asks Redis
  * instead (one Lua script doing the same arithmetic atomically), through
  * an asynchronous hiredis connection per worker driven by nginx's event
- * loop; the request is suspended meanwhile and resumed by a posted event.
+ * loop (ngx_http_identity_redis_conn.c); the request is suspended
+ * meanwhile and resumed by a posted event.
  * If Redis is down, or does not answer within identity_limit_redis_timeout,
  * the zone's local state decides (it is kept up to date in any case).
  *
@@ -28,10 +29,8 @@
 #include <ngx_http.h>
 #include <ngx_sha1.h>
 
-#include <hiredis/hiredis.h>
-#include <hiredis/async.h>
-
 #include "ngx_http_identity_ratelimit.h"
+#include "ngx_http_identity_redis_conn.h"
 
 
 #define NGX_HTTP_IDENTITY_LIMIT_CHECK     0   /* look, change nothing */
@@ -84,23 +83,16 @@ typedef struct {
 } ngx_http_identity_limit_zone_t;
 
 
-/* one Redis server, shared by the zones naming it */
+/*
+ * One Redis server, shared by the zones naming it.  Commands may be queued
+ * whenever conn.ac is not NULL, also while it is connecting.
+ */
 struct ngx_http_identity_limit_redis_s {
-    ngx_str_t                         addr;       /* as written, for logs */
-    u_char                           *host;       /* NUL-terminated */
-    int                               port;
-    u_char                           *path;       /* unix socket */
+    ngx_http_identity_redis_conn_t    conn;
 
     /* per worker process */
-    redisAsyncContext                *ac;
-    ngx_event_t                       reconnect;
-    ngx_msec_t                        backoff;
-    ngx_uint_t                        failures;   /* in a row */
     time_t                            logged;     /* last error reply */
     ngx_http_identity_limit_wait_t   *free;
-    ngx_log_t                        *log;
-    unsigned                          ready:1;    /* commands may be queued */
-    unsigned                          exiting:1;
 };
 
 
@@ -214,22 +206,10 @@ static void ngx_http_identity_limit_redis_load(
     ngx_http_identity_limit_redis_t *rd);
 static void ngx_http_identity_limit_redis_loaded(redisAsyncContext *ac,
     void *data, void *privdata);
-static void ngx_http_identity_limit_redis_connect(ngx_event_t *ev);
-static void ngx_http_identity_limit_redis_schedule(
-    ngx_http_identity_limit_redis_t *rd);
-static ngx_int_t ngx_http_identity_limit_redis_attach(
-    ngx_http_identity_limit_redis_t *rd, redisAsyncContext *ac);
-static void ngx_http_identity_limit_redis_add_read(void *data);
-static void ngx_http_identity_limit_redis_del_read(void *data);
-static void ngx_http_identity_limit_redis_add_write(void *data);
-static void ngx_http_identity_limit_redis_del_write(void *data);
-static void ngx_http_identity_limit_redis_cleanup(void *data);
-static void ngx_http_identity_limit_redis_read_handler(ngx_event_t *ev);
-static void ngx_http_identity_limit_redis_write_handler(ngx_event_t *ev);
-static void ngx_http_identity_limit_redis_on_connect(
-    const redisAsyncContext *ac, int status);
-static void ngx_http_identity_limit_redis_on_disconnect(
-    const redisAsyncContext *ac, int status);
+static void ngx_http_identity_limit_redis_on_created(
+    ngx_http_identity_redis_conn_t *rc);
+static void ngx_http_identity_limit_redis_on_ready(
+    ngx_http_identity_redis_conn_t *rc);
 
 static ngx_int_t ngx_http_identity_limit_status_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
@@ -544,7 +524,7 @@ ngx_http_identity_limit_start(ngx_http_request_t *r,
 
         n++;
 
-        if (zone->redis != NULL && zone->redis->ready) {
+        if (zone->redis != NULL && zone->redis->conn.ac != NULL) {
             ask++;
         }
     }
@@ -589,7 +569,9 @@ ngx_http_identity_limit_start(ngx_http_request_t *r,
         res = &ctx->results[i];
         zone = limits[i].shm_zone->data;
 
-        if (res->skip || zone->redis == NULL || !zone->redis->ready) {
+        if (res->skip || zone->redis == NULL
+            || zone->redis->conn.ac == NULL)
+        {
             continue;
         }
 
@@ -933,7 +915,6 @@ ngx_http_identity_limit_resume(ngx_event_t *ev)
     ngx_http_request_t               *r;
     ngx_http_identity_limit_ctx_t    *ctx;
     ngx_http_identity_limit_conf_t   *lcf;
-    redisAsyncContext                *ac;
     ngx_http_identity_limit_wait_t   *w;
     ngx_http_identity_limit_redis_t  *rd;
 
@@ -972,9 +953,8 @@ ngx_http_identity_limit_resume(ngx_event_t *ev)
             ctx->results[i].wait = NULL;
 
             rd = w->redis;
-            ac = rd->ac;
 
-            if (ac == NULL) {
+            if (rd->conn.ac == NULL) {
                 continue;
             }
 
@@ -989,14 +969,9 @@ ngx_http_identity_limit_resume(ngx_event_t *ev)
             ngx_log_error(NGX_LOG_WARN, c->log, 0,
                           "identity limit: redis \"%V\" did not answer "
                           "within %Mms, reconnecting; limits are local "
-                          "meanwhile", &rd->addr, lcf->redis_timeout);
+                          "meanwhile", &rd->conn.addr, lcf->redis_timeout);
 
-            rd->ready = 0;
-            rd->ac = NULL;
-
-            redisAsyncFree(ac);
-
-            ngx_http_identity_limit_redis_schedule(rd);
+            ngx_http_identity_redis_conn_drop(&rd->conn);
         }
     }
 
@@ -1394,7 +1369,7 @@ ngx_http_identity_limit_redis_send(ngx_http_request_t *r,
     w->index = index;
     w->next = NULL;
 
-    if (redisAsyncCommand(rd->ac, ngx_http_identity_limit_redis_reply, w,
+    if (redisAsyncCommand(rd->conn.ac, ngx_http_identity_limit_redis_reply, w,
                           "EVALSHA %s 1 "
                           NGX_HTTP_IDENTITY_LIMIT_REDIS_PREFIX "%b:%b "
                           "%llu %llu",
@@ -1465,9 +1440,9 @@ ngx_http_identity_limit_redis_reply(redisAsyncContext *ac, void *data,
             /* a misconfigured Redis (NOAUTH, say): not a line per request */
             rd->logged = ngx_time();
 
-            ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+            ngx_log_error(NGX_LOG_ERR, rd->conn.log, 0,
                           "identity limit: redis \"%V\": %*s, "
-                          "deciding locally", &rd->addr, reply->len,
+                          "deciding locally", &rd->conn.addr, reply->len,
                           reply->str);
         }
     }
@@ -1482,7 +1457,7 @@ ngx_http_identity_limit_redis_reply(redisAsyncContext *ac, void *data,
     if (ctx == NULL || index >= ctx->nresults
         || ctx->results[index].wait != w)
     {
-        ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+        ngx_log_error(NGX_LOG_ALERT, rd->conn.log, 0,
                       "identity limit: redis reply for a lost request");
         return;
     }
@@ -1514,17 +1489,18 @@ ngx_http_identity_limit_redis_reply(redisAsyncContext *ac, void *data,
 static void
 ngx_http_identity_limit_redis_load(ngx_http_identity_limit_redis_t *rd)
 {
-    if (rd->ac == NULL) {
+    if (rd->conn.ac == NULL) {
         return;
     }
 
-    if (redisAsyncCommand(rd->ac, ngx_http_identity_limit_redis_loaded, NULL,
-                          "SCRIPT LOAD %s", ngx_http_identity_limit_script)
+    if (redisAsyncCommand(rd->conn.ac, ngx_http_identity_limit_redis_loaded,
+                          rd, "SCRIPT LOAD %s",
+                          ngx_http_identity_limit_script)
         != REDIS_OK)
     {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+        ngx_log_error(NGX_LOG_ERR, rd->conn.log, 0,
                       "identity limit: redis \"%V\": cannot queue "
-                      "SCRIPT LOAD", &rd->addr);
+                      "SCRIPT LOAD", &rd->conn.addr);
     }
 }
 
@@ -1534,308 +1510,39 @@ ngx_http_identity_limit_redis_loaded(redisAsyncContext *ac, void *data,
     void *privdata)
 {
     redisReply                       *reply = data;
-    ngx_http_identity_limit_redis_t  *rd = ac->data;
+    ngx_http_identity_limit_redis_t  *rd = privdata;
 
     if (reply == NULL) {
         return;
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+        ngx_log_error(NGX_LOG_ERR, rd->conn.log, 0,
                       "identity limit: redis \"%V\" SCRIPT LOAD failed: %*s",
-                      &rd->addr, reply->len, reply->str);
-    }
-}
-
-
-static void
-ngx_http_identity_limit_redis_connect(ngx_event_t *ev)
-{
-    ngx_uint_t                        level;
-    redisAsyncContext                *ac;
-    ngx_http_identity_limit_redis_t  *rd = ev->data;
-
-    if (rd->exiting || rd->ac != NULL) {
-        return;
-    }
-
-    if (rd->path != NULL) {
-        ac = redisAsyncConnectUnix((const char *) rd->path);
-
-    } else {
-        ac = redisAsyncConnect((const char *) rd->host, rd->port);
-    }
-
-    if (ac == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
-                      "identity limit: redis \"%V\": out of memory",
-                      &rd->addr);
-        ngx_http_identity_limit_redis_schedule(rd);
-        return;
-    }
-
-    if (ac->err) {
-        level = (rd->failures++ % 30 == 0) ? NGX_LOG_WARN : NGX_LOG_INFO;
-
-        ngx_log_error(level, rd->log, 0,
-                      "identity limit: redis \"%V\" connect failed: %s, "
-                      "limits are local meanwhile", &rd->addr, ac->errstr);
-        redisAsyncFree(ac);
-        ngx_http_identity_limit_redis_schedule(rd);
-        return;
-    }
-
-    ac->data = rd;
-
-    if (ngx_http_identity_limit_redis_attach(rd, ac) != NGX_OK) {
-        redisAsyncFree(ac);
-        ngx_http_identity_limit_redis_schedule(rd);
-        return;
-    }
-
-    rd->ac = ac;
-
-    redisAsyncSetConnectCallback(ac, ngx_http_identity_limit_redis_on_connect);
-    redisAsyncSetDisconnectCallback(ac,
-                                  ngx_http_identity_limit_redis_on_disconnect);
-
-    /*
-     * Commands may be queued while the connection is being made: hiredis
-     * sends them once it is up, or answers them with nothing if it fails.
-     * So requests right after start are decided by Redis too.  The script
-     * goes first, before any EVALSHA.
-     */
-
-    ngx_http_identity_limit_redis_load(rd);
-
-    rd->ready = 1;
-}
-
-
-static void
-ngx_http_identity_limit_redis_schedule(ngx_http_identity_limit_redis_t *rd)
-{
-    if (rd->exiting || rd->reconnect.timer_set) {
-        return;
-    }
-
-    ngx_add_timer(&rd->reconnect, rd->backoff);
-
-    rd->backoff *= 2;
-
-    if (rd->backoff > NGX_HTTP_IDENTITY_LIMIT_BACKOFF_MAX) {
-        rd->backoff = NGX_HTTP_IDENTITY_LIMIT_BACKOFF_MAX;
+                      &rd->conn.addr, reply->len, reply->str);
     }
 }
 
 
 /*
- * The hiredis adapter: hiredis owns the socket (and closes it), nginx gets
- * an ngx_connection_t on it for its events.  Level-triggered, as hiredis
- * reads one buffer per call and expects to be called again while data is
- * pending.
+ * Commands may be queued while the connection is being made: hiredis sends
+ * them once it is up, or answers them with nothing if it fails.  So requests
+ * right after start are decided by Redis too.  The script goes first,
+ * before any EVALSHA.
  */
 
-static ngx_int_t
-ngx_http_identity_limit_redis_attach(ngx_http_identity_limit_redis_t *rd,
-    redisAsyncContext *ac)
+static void
+ngx_http_identity_limit_redis_on_created(ngx_http_identity_redis_conn_t *rc)
 {
-    ngx_connection_t  *c;
-
-    c = ngx_get_connection(ac->c.fd, rd->log);
-    if (c == NULL) {
-        return NGX_ERROR;
-    }
-
-    c->data = ac;
-
-    c->read->handler = ngx_http_identity_limit_redis_read_handler;
-    c->read->log = rd->log;
-    c->write->handler = ngx_http_identity_limit_redis_write_handler;
-    c->write->log = rd->log;
-
-    ac->ev.data = c;
-    ac->ev.addRead = ngx_http_identity_limit_redis_add_read;
-    ac->ev.delRead = ngx_http_identity_limit_redis_del_read;
-    ac->ev.addWrite = ngx_http_identity_limit_redis_add_write;
-    ac->ev.delWrite = ngx_http_identity_limit_redis_del_write;
-    ac->ev.cleanup = ngx_http_identity_limit_redis_cleanup;
-
-    return NGX_OK;
+    ngx_http_identity_limit_redis_load(rc->data);
 }
 
 
 static void
-ngx_http_identity_limit_redis_add_read(void *data)
+ngx_http_identity_limit_redis_on_ready(ngx_http_identity_redis_conn_t *rc)
 {
-    ngx_connection_t  *c = data;
-
-    if (!c->read->active) {
-        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                          "identity limit: redis: cannot add read event");
-        }
-    }
-}
-
-
-static void
-ngx_http_identity_limit_redis_del_read(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
-    }
-}
-
-
-static void
-ngx_http_identity_limit_redis_add_write(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    if (!c->write->active) {
-        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                          "identity limit: redis: cannot add write event");
-        }
-    }
-}
-
-
-static void
-ngx_http_identity_limit_redis_del_write(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
-    }
-}
-
-
-/* hiredis frees the context: give the connection back, not the socket */
-
-static void
-ngx_http_identity_limit_redis_cleanup(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
-    }
-
-    if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
-    }
-
-    if (c->read->timer_set) {
-        ngx_del_timer(c->read);
-    }
-
-    if (c->write->timer_set) {
-        ngx_del_timer(c->write);
-    }
-
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-
-    ngx_free_connection(c);
-
-    c->fd = (ngx_socket_t) -1;
-}
-
-
-static void
-ngx_http_identity_limit_redis_read_handler(ngx_event_t *ev)
-{
-    ngx_connection_t  *c = ev->data;
-
-    /* may free the context and the connection */
-    redisAsyncHandleRead(c->data);
-}
-
-
-static void
-ngx_http_identity_limit_redis_write_handler(ngx_event_t *ev)
-{
-    ngx_connection_t  *c = ev->data;
-
-    /* completes a pending connect too */
-    redisAsyncHandleWrite(c->data);
-}
-
-
-static void
-ngx_http_identity_limit_redis_on_connect(const redisAsyncContext *cac,
-    int status)
-{
-    ngx_uint_t                        level;
-    redisAsyncContext                *ac = (redisAsyncContext *) cac;
-    ngx_http_identity_limit_redis_t  *rd = ac->data;
-
-    if (status != REDIS_OK) {
-        /* hiredis frees the context after this callback */
-
-        level = (rd->failures++ % 30 == 0) ? NGX_LOG_WARN : NGX_LOG_INFO;
-
-        ngx_log_error(level, rd->log, 0,
-                      "identity limit: redis \"%V\" connect failed: %s, "
-                      "limits are local meanwhile", &rd->addr, ac->errstr);
-
-        if (rd->ac == ac) {
-            rd->ac = NULL;
-            rd->ready = 0;
-        }
-
-        ngx_http_identity_limit_redis_schedule(rd);
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, rd->log, 0,
-                  "identity limit: connected to redis \"%V\"", &rd->addr);
-
-    rd->backoff = NGX_HTTP_IDENTITY_LIMIT_BACKOFF_MIN;
-    rd->failures = 0;
-
-    if (ac->c.connection_type == REDIS_CONN_TCP) {
-        (void) redisEnableKeepAlive(&ac->c);
-    }
-}
-
-
-static void
-ngx_http_identity_limit_redis_on_disconnect(const redisAsyncContext *ac,
-    int status)
-{
-    ngx_http_identity_limit_redis_t  *rd = ac->data;
-
-    if (rd->ac == ac) {
-        rd->ac = NULL;
-        rd->ready = 0;
-    }
-
-    if (rd->exiting) {
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_WARN, rd->log, 0,
-                  "identity limit: redis \"%V\" disconnected%s%s, "
-                  "limits are local meanwhile",
-                  &rd->addr, status == REDIS_OK ? "" : ": ",
-                  status == REDIS_OK ? "" : ac->errstr);
-
-    ngx_http_identity_limit_redis_schedule(rd);
+    ngx_log_error(NGX_LOG_INFO, rc->log, 0,
+                  "identity limit: connected to redis \"%V\"", &rc->addr);
 }
 
 
@@ -2105,8 +1812,9 @@ ngx_http_identity_limit_redis_conf(ngx_conf_t *cf, ngx_str_t *addr)
     rdp = lmcf->redis.elts;
 
     for (i = 0; i < lmcf->redis.nelts; i++) {
-        if (rdp[i]->addr.len == addr->len
-            && ngx_strncmp(rdp[i]->addr.data, addr->data, addr->len) == 0)
+        if (rdp[i]->conn.addr.len == addr->len
+            && ngx_strncmp(rdp[i]->conn.addr.data, addr->data, addr->len)
+               == 0)
         {
             return rdp[i];
         }
@@ -2117,15 +1825,22 @@ ngx_http_identity_limit_redis_conf(ngx_conf_t *cf, ngx_str_t *addr)
         return NULL;
     }
 
-    rd->addr = *addr;
+    rd->conn.addr = *addr;
+    rd->conn.prefix = "identity limit";
+    rd->conn.meanwhile = ", limits are local meanwhile";
+    rd->conn.backoff_min = NGX_HTTP_IDENTITY_LIMIT_BACKOFF_MIN;
+    rd->conn.backoff_max = NGX_HTTP_IDENTITY_LIMIT_BACKOFF_MAX;
+    rd->conn.on_created = ngx_http_identity_limit_redis_on_created;
+    rd->conn.on_ready = ngx_http_identity_limit_redis_on_ready;
+    rd->conn.data = rd;
 
     if (addr->len > 5 && ngx_strncmp(addr->data, "unix:", 5) == 0) {
-        rd->path = ngx_pnalloc(cf->pool, addr->len - 5 + 1);
-        if (rd->path == NULL) {
+        rd->conn.path = ngx_pnalloc(cf->pool, addr->len - 5 + 1);
+        if (rd->conn.path == NULL) {
             return NULL;
         }
 
-        ngx_cpystrn(rd->path, addr->data + 5, addr->len - 5 + 1);
+        ngx_cpystrn(rd->conn.path, addr->data + 5, addr->len - 5 + 1);
 
     } else {
         colon = ngx_strlchr(addr->data, addr->data + addr->len, ':');
@@ -2145,13 +1860,13 @@ ngx_http_identity_limit_redis_conf(ngx_conf_t *cf, ngx_str_t *addr)
             return NULL;
         }
 
-        rd->host = ngx_pnalloc(cf->pool, colon - addr->data + 1);
-        if (rd->host == NULL) {
+        rd->conn.host = ngx_pnalloc(cf->pool, colon - addr->data + 1);
+        if (rd->conn.host == NULL) {
             return NULL;
         }
 
-        ngx_cpystrn(rd->host, addr->data, colon - addr->data + 1);
-        rd->port = (int) port;
+        ngx_cpystrn(rd->conn.host, addr->data, colon - addr->data + 1);
+        rd->conn.port = (int) port;
     }
 
     rdp = ngx_array_push(&lmcf->redis);
@@ -2505,7 +2220,7 @@ static ngx_int_t
 ngx_http_identity_limit_init_process(ngx_cycle_t *cycle)
 {
     ngx_uint_t                            i;
-    ngx_http_identity_limit_redis_t     **rdp, *rd;
+    ngx_http_identity_limit_redis_t     **rdp;
     ngx_http_identity_limit_main_conf_t  *lmcf;
 
     /* helper processes (cache manager, loader) serve no requests */
@@ -2526,19 +2241,7 @@ ngx_http_identity_limit_init_process(ngx_cycle_t *cycle)
     rdp = lmcf->redis.elts;
 
     for (i = 0; i < lmcf->redis.nelts; i++) {
-        rd = rdp[i];
-
-        rd->log = cycle->log;
-        rd->backoff = NGX_HTTP_IDENTITY_LIMIT_BACKOFF_MIN;
-
-        rd->reconnect.handler = ngx_http_identity_limit_redis_connect;
-        rd->reconnect.log = cycle->log;
-        rd->reconnect.data = rd;
-
-        /* a pending reconnect must not delay a graceful shutdown */
-        rd->reconnect.cancelable = 1;
-
-        ngx_http_identity_limit_redis_connect(&rd->reconnect);
+        ngx_http_identity_redis_conn_start(&rdp[i]->conn, cycle->log);
     }
 
     return NGX_OK;
@@ -2549,8 +2252,7 @@ static void
 ngx_http_identity_limit_exit_process(ngx_cycle_t *cycle)
 {
     ngx_uint_t                            i;
-    redisAsyncContext                    *ac;
-    ngx_http_identity_limit_redis_t     **rdp, *rd;
+    ngx_http_identity_limit_redis_t     **rdp;
     ngx_http_identity_limit_main_conf_t  *lmcf;
 
     lmcf = ngx_http_cycle_get_module_main_conf(cycle,
@@ -2563,20 +2265,6 @@ ngx_http_identity_limit_exit_process(ngx_cycle_t *cycle)
     rdp = lmcf->redis.elts;
 
     for (i = 0; i < lmcf->redis.nelts; i++) {
-        rd = rdp[i];
-
-        rd->exiting = 1;
-        rd->ready = 0;
-
-        if (rd->reconnect.timer_set) {
-            ngx_del_timer(&rd->reconnect);
-        }
-
-        ac = rd->ac;
-
-        if (ac != NULL) {
-            rd->ac = NULL;
-            redisAsyncFree(ac);
-        }
+        ngx_http_identity_redis_conn_close(&rdp[i]->conn);
     }
 }

@@ -1,8 +1,8 @@
 
 /*
  * The revocation feed: one asynchronous hiredis connection per worker
- * process, driven by nginx's event loop through a hiredis adapter of our
- * own, never blocking.
+ * process, driven by nginx's event loop (ngx_http_identity_redis_conn.c),
+ * never blocking.
  *
  * On every (re)connect:
  *
@@ -23,9 +23,7 @@
 
 
 #include "ngx_http_identity_module.h"
-
-#include <hiredis/hiredis.h>
-#include <hiredis/async.h>
+#include "ngx_http_identity_redis_conn.h"
 
 
 #define NGX_HTTP_IDENTITY_REDIS_KEY      "identity:revoked"
@@ -39,33 +37,17 @@
 
 
 typedef struct {
+    ngx_http_identity_redis_conn_t  conn;
     ngx_http_identity_main_conf_t  *imcf;
-    redisAsyncContext              *ac;
-    ngx_connection_t               *conn;
-    ngx_event_t                     reconnect;
-    ngx_msec_t                      backoff;
-    ngx_uint_t                      failures;   /* in a row */
-    ngx_log_t                      *log;
-    unsigned                        exiting:1;
     unsigned                        loaded:1;   /* ZRANGEBYSCORE applied */
     unsigned                        ready:1;    /* and subscribed */
 } ngx_http_identity_redis_t;
 
 
-static void ngx_http_identity_redis_connect(ngx_event_t *ev);
-static void ngx_http_identity_redis_schedule(void);
-static ngx_int_t ngx_http_identity_redis_attach(redisAsyncContext *ac);
-static void ngx_http_identity_redis_add_read(void *data);
-static void ngx_http_identity_redis_del_read(void *data);
-static void ngx_http_identity_redis_add_write(void *data);
-static void ngx_http_identity_redis_del_write(void *data);
-static void ngx_http_identity_redis_cleanup(void *data);
-static void ngx_http_identity_redis_read_handler(ngx_event_t *ev);
-static void ngx_http_identity_redis_write_handler(ngx_event_t *ev);
-static void ngx_http_identity_redis_on_connect(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_identity_redis_on_disconnect(const redisAsyncContext *ac,
-    int status);
+static void ngx_http_identity_redis_on_ready(
+    ngx_http_identity_redis_conn_t *rc);
+static void ngx_http_identity_redis_on_lost(
+    ngx_http_identity_redis_conn_t *rc);
 static void ngx_http_identity_redis_on_range(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_identity_redis_on_message(redisAsyncContext *ac,
@@ -81,22 +63,28 @@ ngx_int_t
 ngx_http_identity_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_identity_main_conf_t *imcf)
 {
-    ngx_http_identity_redis_t  *rd = &ngx_http_identity_redis;
+    ngx_http_identity_redis_t       *rd = &ngx_http_identity_redis;
+    ngx_http_identity_redis_conn_t  *rc;
 
     ngx_memzero(rd, sizeof(ngx_http_identity_redis_t));
 
     rd->imcf = imcf;
-    rd->log = cycle->log;
-    rd->backoff = NGX_HTTP_IDENTITY_REDIS_BACKOFF_MIN;
 
-    rd->reconnect.handler = ngx_http_identity_redis_connect;
-    rd->reconnect.log = cycle->log;
-    rd->reconnect.data = rd;
+    rc = &rd->conn;
 
-    /* a pending reconnect must not delay a graceful shutdown */
-    rd->reconnect.cancelable = 1;
+    rc->addr = imcf->redis;
+    rc->host = imcf->redis_host;
+    rc->port = imcf->redis_port;
+    rc->path = imcf->redis_unix;
+    rc->prefix = "identity";
+    rc->meanwhile = "";
+    rc->backoff_min = NGX_HTTP_IDENTITY_REDIS_BACKOFF_MIN;
+    rc->backoff_max = NGX_HTTP_IDENTITY_REDIS_BACKOFF_MAX;
+    rc->on_ready = ngx_http_identity_redis_on_ready;
+    rc->on_lost = ngx_http_identity_redis_on_lost;
+    rc->data = rd;
 
-    ngx_http_identity_redis_connect(&rd->reconnect);
+    ngx_http_identity_redis_conn_start(rc, cycle->log);
 
     return NGX_OK;
 }
@@ -114,321 +102,52 @@ ngx_http_identity_redis_ready(void)
 void
 ngx_http_identity_redis_exit_process(ngx_cycle_t *cycle)
 {
-    redisAsyncContext          *ac;
-    ngx_http_identity_redis_t  *rd = &ngx_http_identity_redis;
-
-    rd->exiting = 1;
-
-    if (rd->reconnect.timer_set) {
-        ngx_del_timer(&rd->reconnect);
-    }
-
-    ac = rd->ac;
-
-    if (ac != NULL) {
-        rd->ac = NULL;
-        redisAsyncFree(ac);
-    }
+    ngx_http_identity_redis_conn_close(&ngx_http_identity_redis.conn);
 }
 
+
+/* connected: the list first, then the channel, in one write */
 
 static void
-ngx_http_identity_redis_connect(ngx_event_t *ev)
-{
-    redisAsyncContext              *ac;
-    ngx_http_identity_redis_t      *rd = &ngx_http_identity_redis;
-    ngx_http_identity_main_conf_t  *imcf;
-
-    if (rd->exiting || rd->ac != NULL) {
-        return;
-    }
-
-    imcf = rd->imcf;
-
-    if (imcf->redis_unix != NULL) {
-        ac = redisAsyncConnectUnix((const char *) imcf->redis_unix);
-
-    } else {
-        ac = redisAsyncConnect((const char *) imcf->redis_host,
-                               imcf->redis_port);
-    }
-
-    if (ac == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
-                      "identity: redis \"%V\": out of memory", &imcf->redis);
-        ngx_http_identity_redis_schedule();
-        return;
-    }
-
-    if (ac->err) {
-        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
-                      "identity: redis \"%V\": %s", &imcf->redis, ac->errstr);
-        redisAsyncFree(ac);
-        ngx_http_identity_redis_schedule();
-        return;
-    }
-
-    if (ngx_http_identity_redis_attach(ac) != NGX_OK) {
-        redisAsyncFree(ac);
-        ngx_http_identity_redis_schedule();
-        return;
-    }
-
-    rd->ac = ac;
-
-    redisAsyncSetConnectCallback(ac, ngx_http_identity_redis_on_connect);
-    redisAsyncSetDisconnectCallback(ac,
-                                    ngx_http_identity_redis_on_disconnect);
-}
-
-
-static void
-ngx_http_identity_redis_schedule(void)
-{
-    ngx_http_identity_redis_t  *rd = &ngx_http_identity_redis;
-
-    if (rd->exiting || rd->reconnect.timer_set) {
-        return;
-    }
-
-    ngx_add_timer(&rd->reconnect, rd->backoff);
-
-    rd->backoff *= 2;
-
-    if (rd->backoff > NGX_HTTP_IDENTITY_REDIS_BACKOFF_MAX) {
-        rd->backoff = NGX_HTTP_IDENTITY_REDIS_BACKOFF_MAX;
-    }
-}
-
-
-/*
- * The adapter: hiredis owns the socket (and closes it), nginx gets an
- * ngx_connection_t on it for its events.  Level-triggered, as hiredis
- * reads at most one buffer per call and expects to be called again while
- * data is pending.
- */
-
-static ngx_int_t
-ngx_http_identity_redis_attach(redisAsyncContext *ac)
-{
-    ngx_connection_t           *c;
-    ngx_http_identity_redis_t  *rd = &ngx_http_identity_redis;
-
-    c = ngx_get_connection(ac->c.fd, rd->log);
-    if (c == NULL) {
-        return NGX_ERROR;
-    }
-
-    c->data = ac;
-    c->log = rd->log;
-
-    c->read->handler = ngx_http_identity_redis_read_handler;
-    c->read->log = rd->log;
-    c->write->handler = ngx_http_identity_redis_write_handler;
-    c->write->log = rd->log;
-
-    rd->conn = c;
-
-    ac->ev.data = c;
-    ac->ev.addRead = ngx_http_identity_redis_add_read;
-    ac->ev.delRead = ngx_http_identity_redis_del_read;
-    ac->ev.addWrite = ngx_http_identity_redis_add_write;
-    ac->ev.delWrite = ngx_http_identity_redis_del_write;
-    ac->ev.cleanup = ngx_http_identity_redis_cleanup;
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_identity_redis_add_read(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    if (!c->read->active) {
-        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                          "identity: redis: cannot add read event");
-        }
-    }
-}
-
-
-static void
-ngx_http_identity_redis_del_read(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
-    }
-}
-
-
-static void
-ngx_http_identity_redis_add_write(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    if (!c->write->active) {
-        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                          "identity: redis: cannot add write event");
-        }
-    }
-}
-
-
-static void
-ngx_http_identity_redis_del_write(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
-    }
-}
-
-
-/* hiredis frees the context: give the connection back, not the socket */
-
-static void
-ngx_http_identity_redis_cleanup(void *data)
-{
-    ngx_connection_t  *c = data;
-
-    if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
-    }
-
-    if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
-    }
-
-    if (c->read->timer_set) {
-        ngx_del_timer(c->read);
-    }
-
-    if (c->write->timer_set) {
-        ngx_del_timer(c->write);
-    }
-
-    ngx_free_connection(c);
-
-    c->fd = (ngx_socket_t) -1;
-
-    if (ngx_http_identity_redis.conn == c) {
-        ngx_http_identity_redis.conn = NULL;
-    }
-}
-
-
-static void
-ngx_http_identity_redis_read_handler(ngx_event_t *ev)
-{
-    ngx_connection_t  *c = ev->data;
-
-    /* may free the context and the connection */
-    redisAsyncHandleRead(c->data);
-}
-
-
-static void
-ngx_http_identity_redis_write_handler(ngx_event_t *ev)
-{
-    ngx_connection_t  *c = ev->data;
-
-    /* completes a pending connect too */
-    redisAsyncHandleWrite(c->data);
-}
-
-
-static void
-ngx_http_identity_redis_on_connect(const redisAsyncContext *cac, int status)
+ngx_http_identity_redis_on_ready(ngx_http_identity_redis_conn_t *rc)
 {
     time_t                      min;
-    ngx_uint_t                  level;
-    redisAsyncContext          *ac = (redisAsyncContext *) cac;
-    ngx_http_identity_redis_t  *rd = &ngx_http_identity_redis;
+    ngx_http_identity_redis_t  *rd = rc->data;
 
     rd->loaded = 0;
     rd->ready = 0;
 
-    if (status != REDIS_OK) {
-        /* hiredis frees the context after this callback */
-
-        /* while Redis stays down: a warning now and then, not per retry */
-        level = (rd->failures++ % 30 == 0) ? NGX_LOG_WARN : NGX_LOG_INFO;
-
-        ngx_log_error(level, rd->log, 0,
-                      "identity: redis \"%V\" connect failed: %s",
-                      &rd->imcf->redis, ac->errstr);
-
-        if (rd->ac == ac) {
-            rd->ac = NULL;
-        }
-
-        ngx_http_identity_redis_schedule();
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, rd->log, 0,
+    ngx_log_error(NGX_LOG_INFO, rc->log, 0,
                   "identity: revocation feed connected to redis \"%V\"",
-                  &rd->imcf->redis);
-
-    rd->backoff = NGX_HTTP_IDENTITY_REDIS_BACKOFF_MIN;
-    rd->failures = 0;
-
-    /* a subscriber only reads: let TCP notice a peer that went away */
-    if (ac->c.connection_type == REDIS_CONN_TCP) {
-        (void) redisEnableKeepAlive(&ac->c);
-    }
+                  &rc->addr);
 
     min = ngx_time() - NGX_HTTP_IDENTITY_REDIS_GRACE;
 
-    if (redisAsyncCommand(ac, ngx_http_identity_redis_on_range, NULL,
+    if (redisAsyncCommand(rc->ac, ngx_http_identity_redis_on_range, NULL,
                           "ZRANGEBYSCORE %s %lld +inf WITHSCORES",
                           NGX_HTTP_IDENTITY_REDIS_KEY, (long long) min)
         != REDIS_OK
-        || redisAsyncCommand(ac, ngx_http_identity_redis_on_message, NULL,
+        || redisAsyncCommand(rc->ac, ngx_http_identity_redis_on_message, NULL,
                              "SUBSCRIBE %s", NGX_HTTP_IDENTITY_REDIS_CHANNEL)
            != REDIS_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+        ngx_log_error(NGX_LOG_ALERT, rc->log, 0,
                       "identity: redis \"%V\": cannot queue commands",
-                      &rd->imcf->redis);
-        redisAsyncDisconnect(ac);
+                      &rc->addr);
+        redisAsyncDisconnect(rc->ac);
     }
 }
 
 
+/* not connected, or the connection went: the table is no longer current */
+
 static void
-ngx_http_identity_redis_on_disconnect(const redisAsyncContext *ac,
-    int status)
+ngx_http_identity_redis_on_lost(ngx_http_identity_redis_conn_t *rc)
 {
-    ngx_http_identity_redis_t  *rd = &ngx_http_identity_redis;
+    ngx_http_identity_redis_t  *rd = rc->data;
 
     rd->loaded = 0;
     rd->ready = 0;
-
-    if (rd->ac == ac) {
-        rd->ac = NULL;
-    }
-
-    if (rd->exiting) {
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_WARN, rd->log, 0,
-                  "identity: redis \"%V\" disconnected%s%s",
-                  &rd->imcf->redis, status == REDIS_OK ? "" : ": ",
-                  status == REDIS_OK ? "" : ac->errstr);
-
-    ngx_http_identity_redis_schedule();
 }
 
 
@@ -448,7 +167,7 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
     }
 
     if (reply->type != REDIS_REPLY_ARRAY) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+        ngx_log_error(NGX_LOG_ERR, rd->conn.log, 0,
                       "identity: redis ZRANGEBYSCORE %s failed: %*s",
                       NGX_HTTP_IDENTITY_REDIS_KEY,
                       reply->type == REDIS_REPLY_ERROR ? reply->len : 0,
@@ -482,7 +201,8 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
 
         if (ngx_http_identity_revocation_add_member(rd->imcf->zone,
                                                     (u_char *) member->str,
-                                                    member->len, exp, rd->log)
+                                                    member->len, exp,
+                                                    rd->conn.log)
             == NGX_OK)
         {
             n++;
@@ -491,7 +211,7 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
 
     rd->loaded = 1;
 
-    ngx_log_error(NGX_LOG_INFO, rd->log, 0,
+    ngx_log_error(NGX_LOG_INFO, rd->conn.log, 0,
                   "identity: loaded %uz revocations from redis", n);
 }
 
@@ -513,7 +233,7 @@ ngx_http_identity_redis_on_message(redisAsyncContext *ac, void *data,
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+        ngx_log_error(NGX_LOG_ERR, rd->conn.log, 0,
                       "identity: redis SUBSCRIBE failed: %*s",
                       reply->len, reply->str);
         redisAsyncDisconnect(ac);
@@ -537,7 +257,7 @@ ngx_http_identity_redis_on_message(redisAsyncContext *ac, void *data,
         {
             rd->ready = rd->loaded;
 
-            ngx_log_error(NGX_LOG_INFO, rd->log, 0,
+            ngx_log_error(NGX_LOG_INFO, rd->conn.log, 0,
                           "identity: subscribed to \"%s\"",
                           NGX_HTTP_IDENTITY_REDIS_CHANNEL);
         }
@@ -562,14 +282,15 @@ ngx_http_identity_redis_on_message(redisAsyncContext *ac, void *data,
           ? ngx_http_identity_redis_time(sp, last - sp) : NGX_ERROR;
 
     if (exp == NGX_ERROR) {
-        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+        ngx_log_error(NGX_LOG_WARN, rd->conn.log, 0,
                       "identity: ignored revocation message, expected "
                       "\"sid:<id> <exp>\" or \"jti:<id> <exp>\"");
         return;
     }
 
     (void) ngx_http_identity_revocation_add_member(rd->imcf->zone, p,
-                                                   sp - 1 - p, exp, rd->log);
+                                                   sp - 1 - p, exp,
+                                                   rd->conn.log);
 }
 
 
