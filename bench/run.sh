@@ -102,7 +102,7 @@ clk_tck=$(getconf CLK_TCK)
 mkdir -p "$build/bench"
 # raw results and logs of the last runs stay in $BUILD/bench/run.*: keep 3
 # shellcheck disable=SC2012 # our own names, no blanks
-ls -dt "$build/bench"/run.* 2>/dev/null | tail -n +3 | while read -r old; do
+{ ls -dt "$build/bench"/run.* 2>/dev/null || true; } | tail -n +3 | while read -r old; do
     rm -rf "$old"
 done
 work=$(mktemp -d "$build/bench/run.XXXXXX")

@@ -14,6 +14,14 @@
  *
  * The locked part only walks the tree and copies at most one entry into a
  * buffer on the stack: no hashing, logging or pool work under the lock.
+ *
+ * The refusal cache is apart from it: each worker remembers the tokens it
+ * refused (the same SHA-256, the key set and allow-list they were checked
+ * with, and the reason) for identity_jwt_refusal_cache valid=, in a table
+ * of its own memory of a fixed size, four ways per hash bucket, the oldest
+ * of the four replaced.  A flood of bad tokens so only ever replaces other
+ * refusals, never a verified token, and a repeated bad token costs a hash
+ * and a lookup with no lock.
  */
 
 
@@ -64,6 +72,25 @@ typedef struct {
 } ngx_http_identity_cache_ctx_t;
 
 
+/* ways of a refusal cache bucket */
+#define NGX_HTTP_IDENTITY_REFUSAL_WAYS    4
+
+
+typedef struct {
+    u_char                      digest[SHA256_DIGEST_LENGTH];
+    ngx_uint_t                  generation; /* of the key set */
+    ngx_uint_t                  algorithms; /* the allow-list */
+    time_t                      expires;    /* 0: a free slot */
+    const char                 *reason;     /* a string constant */
+} ngx_http_identity_refusal_t;
+
+
+typedef struct {
+    ngx_uint_t                    mask;     /* buckets - 1 */
+    ngx_http_identity_refusal_t  *slots;    /* buckets x ways */
+} ngx_http_identity_refusals_t;
+
+
 static ngx_int_t ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void ngx_http_identity_cache_rbtree_insert(ngx_rbtree_node_t *temp,
@@ -74,7 +101,6 @@ static void ngx_http_identity_cache_delete(ngx_http_identity_cache_ctx_t *ctx,
     ngx_http_identity_cache_node_t *cn);
 static void ngx_http_identity_cache_expire(ngx_http_identity_cache_ctx_t *ctx,
     time_t now);
-static void ngx_http_identity_cache_digest(ngx_http_identity_ctx_t *ctx);
 static ngx_str_t *ngx_http_identity_cache_string(ngx_http_identity_ctx_t *ctx,
     ngx_uint_t n);
 
@@ -303,7 +329,7 @@ ngx_http_identity_cache_expire(ngx_http_identity_cache_ctx_t *ctx,
 }
 
 
-static void
+void
 ngx_http_identity_cache_digest(ngx_http_identity_ctx_t *ctx)
 {
     if (!ctx->hashed) {
@@ -544,4 +570,129 @@ ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "identity: verification cached, %ui evicted", evicted);
+}
+
+
+/* the worker's refusal cache: allocated once, never grows */
+
+ngx_int_t
+ngx_http_identity_refusal_init_process(ngx_cycle_t *cycle,
+    ngx_http_identity_main_conf_t *imcf)
+{
+    ngx_uint_t                     buckets;
+    ngx_http_identity_refusals_t  *rc;
+
+    imcf->refusals = NULL;
+
+    if (imcf->refusal_size == 0 || imcf->key_sets.nelts == 0) {
+        return NGX_OK;
+    }
+
+    buckets = 1;
+
+    while (buckets * NGX_HTTP_IDENTITY_REFUSAL_WAYS
+           < (ngx_uint_t) imcf->refusal_size)
+    {
+        buckets <<= 1;
+    }
+
+    rc = ngx_palloc(cycle->pool, sizeof(ngx_http_identity_refusals_t));
+    if (rc == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc->mask = buckets - 1;
+    rc->slots = ngx_pcalloc(cycle->pool,
+                            buckets * NGX_HTTP_IDENTITY_REFUSAL_WAYS
+                            * sizeof(ngx_http_identity_refusal_t));
+    if (rc->slots == NULL) {
+        return NGX_ERROR;
+    }
+
+    imcf->refusals = rc;
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_OK: the token was refused by this worker lately with the same key
+ * set and allow-list, the reason is in ctx->reason; NGX_DECLINED: not
+ * known.
+ */
+
+ngx_int_t
+ngx_http_identity_refusal_lookup(ngx_http_identity_main_conf_t *imcf,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx)
+{
+    time_t                         now;
+    uint32_t                       hash;
+    ngx_uint_t                     i, generation;
+    ngx_http_identity_refusal_t   *e;
+    ngx_http_identity_refusals_t  *rc;
+
+    rc = imcf->refusals;
+
+    ngx_http_identity_cache_digest(ctx);
+    ngx_memcpy(&hash, ctx->digest, sizeof(uint32_t));
+
+    now = ngx_time();
+    generation = ilcf->keys->set->generation;
+
+    e = &rc->slots[(hash & rc->mask) * NGX_HTTP_IDENTITY_REFUSAL_WAYS];
+
+    for (i = 0; i < NGX_HTTP_IDENTITY_REFUSAL_WAYS; i++) {
+
+        if (e[i].expires < now
+            || e[i].generation != generation
+            || e[i].algorithms != ilcf->algorithms
+            || ngx_memcmp(e[i].digest, ctx->digest, SHA256_DIGEST_LENGTH)
+               != 0)
+        {
+            continue;
+        }
+
+        ctx->reason = e[i].reason;
+
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* after a refused verification: replaces the oldest entry of the bucket */
+
+void
+ngx_http_identity_refusal_store(ngx_http_identity_main_conf_t *imcf,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx)
+{
+    uint32_t                       hash;
+    ngx_uint_t                     i;
+    ngx_http_identity_refusal_t   *e, *old;
+    ngx_http_identity_refusals_t  *rc;
+
+    if (ctx->reason == NULL) {
+        return;
+    }
+
+    rc = imcf->refusals;
+
+    ngx_http_identity_cache_digest(ctx);
+    ngx_memcpy(&hash, ctx->digest, sizeof(uint32_t));
+
+    e = &rc->slots[(hash & rc->mask) * NGX_HTTP_IDENTITY_REFUSAL_WAYS];
+    old = &e[0];
+
+    for (i = 1; i < NGX_HTTP_IDENTITY_REFUSAL_WAYS; i++) {
+        if (e[i].expires < old->expires) {
+            old = &e[i];
+        }
+    }
+
+    ngx_memcpy(old->digest, ctx->digest, SHA256_DIGEST_LENGTH);
+    old->generation = ilcf->keys->set->generation;
+    old->algorithms = ilcf->algorithms;
+    old->expires = ngx_time() + imcf->refusal_valid;
+    old->reason = ctx->reason;
 }

@@ -16,6 +16,10 @@
 #include "ngx_http_identity_module.h"
 
 #include <openssl/sha.h>
+#include <openssl/rsa.h>
+#include <openssl/crypto.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 
 
 /* NumericDate bounds: anything later than year 36812 is a broken token */
@@ -23,6 +27,27 @@
 
 /* longest header "typ" accepted (media types are short) */
 #define NGX_HTTP_IDENTITY_TYP_MAX   64
+
+/* members of a payload the one-pass claims parser takes */
+#define NGX_HTTP_IDENTITY_MEMBERS_MAX  32
+
+/* JSON value types of the one-pass claims parser */
+#define NGX_HTTP_IDENTITY_JSON_STRING  1
+#define NGX_HTTP_IDENTITY_JSON_INT     2
+#define NGX_HTTP_IDENTITY_JSON_ARRAY   3    /* of strings */
+#define NGX_HTTP_IDENTITY_JSON_OTHER   4    /* true, false, null */
+
+
+typedef struct {
+    ngx_str_t                   name;
+    ngx_uint_t                  type;
+    ngx_str_t                   value;      /* a string; an array's inside */
+    int64_t                     number;
+} ngx_http_identity_member_t;
+
+
+/* an ES512 signature in DER: SEQUENCE of two INTEGERs of up to 67 bytes */
+#define NGX_HTTP_IDENTITY_DER_MAX   (3 + 2 * (2 + 67))
 
 
 static ngx_http_identity_keyset_t *ngx_http_identity_jwt_parse(
@@ -36,6 +61,33 @@ static ngx_int_t ngx_http_identity_jwt_key_fits(ngx_str_t *file,
     ngx_http_identity_key_t *key, ngx_uint_t declared, u_char *err);
 static ngx_int_t ngx_http_identity_jwt_fingerprint(ngx_str_t *file,
     json_t *jwk, ngx_http_identity_key_t *key, ngx_pool_t *pool, u_char *err);
+static ngx_int_t ngx_http_identity_jwt_prepare(ngx_str_t *file, json_t *jwk,
+    ngx_http_identity_key_t *key, ngx_pool_t *pool, u_char *err);
+static ngx_int_t ngx_http_identity_jwt_member(json_t *jwk, const char *name,
+    ngx_pool_t *pool, ngx_str_t *out);
+static EVP_PKEY *ngx_http_identity_jwt_ec_pkey(json_t *jwk, ngx_uint_t algs,
+    ngx_pool_t *pool);
+static EVP_PKEY *ngx_http_identity_jwt_rsa_pkey(json_t *jwk,
+    ngx_pool_t *pool);
+static const EVP_MD *ngx_http_identity_jwt_md(ngx_uint_t alg);
+static ngx_uint_t ngx_http_identity_jwt_alg_bit(ngx_uint_t alg);
+static ngx_int_t ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
+    ngx_uint_t alg, u_char *data, size_t len, u_char *sig, size_t siglen);
+static size_t ngx_http_identity_jwt_der(u_char *sig, size_t n, u_char *der);
+static u_char *ngx_http_identity_jwt_der_int(u_char *p, u_char *v, size_t n);
+static ngx_int_t ngx_http_identity_jwt_decode(ngx_http_request_t *r,
+    u_char *start, u_char *end, ngx_str_t *out);
+static ngx_int_t ngx_http_identity_jwt_plain_claims(ngx_http_request_t *r,
+    ngx_str_t *payload, ngx_http_identity_ctx_t *ctx);
+static ngx_int_t ngx_http_identity_jwt_plain_members(u_char *p, u_char *last,
+    ngx_http_identity_member_t *m, ngx_uint_t *nm);
+static u_char *ngx_http_identity_jwt_plain_string(u_char *p, u_char *last,
+    ngx_str_t *s);
+static ngx_http_identity_member_t *ngx_http_identity_jwt_member_get(
+    ngx_http_identity_member_t *m, ngx_uint_t n, const char *name);
+static ngx_int_t ngx_http_identity_jwt_plain_time(
+    ngx_http_identity_member_t *m, ngx_uint_t n, const char *name,
+    time_t *value);
 static void ngx_http_identity_jwt_release_keys(void *data);
 static void ngx_http_identity_jwt_cleanup_keys(void *data);
 static ngx_int_t ngx_http_identity_jwt_stat(ngx_http_identity_keys_t *keys,
@@ -45,8 +97,12 @@ static ngx_int_t ngx_http_identity_jwt_syntax(ngx_str_t *token,
     ngx_http_identity_ctx_t *ctx);
 static ngx_int_t ngx_http_identity_jwt_canonical(u_char *seg, u_char *last);
 static ngx_http_identity_key_t *ngx_http_identity_jwt_find_key(
-    ngx_http_identity_keyset_t *keys, json_t *header, ngx_uint_t alg,
+    ngx_http_identity_keyset_t *keys, ngx_str_t *kid, ngx_uint_t alg,
     ngx_http_identity_ctx_t *ctx);
+static ngx_int_t ngx_http_identity_jwt_plain_header(
+    ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *hdr, ngx_uint_t *algp,
+    ngx_http_identity_key_t **keyp, ngx_http_identity_ctx_t *ctx);
+static ngx_uint_t ngx_http_identity_jwt_alg_len(u_char *name, size_t len);
 static ngx_int_t ngx_http_identity_jwt_claims(ngx_http_request_t *r,
     ngx_http_identity_ctx_t *ctx);
 static ngx_int_t ngx_http_identity_jwt_aud_encode(ngx_http_request_t *r,
@@ -258,6 +314,9 @@ ngx_http_identity_jwt_empty_set(ngx_log_t *log)
     ngx_pool_cleanup_t          *cln;
     ngx_http_identity_keyset_t  *set;
 
+    /* set generations: a new set never looks like one the process had */
+    static ngx_uint_t            generation;
+
     pool = ngx_create_pool(1024, log);
     if (pool == NULL) {
         return NULL;
@@ -269,6 +328,7 @@ ngx_http_identity_jwt_empty_set(ngx_log_t *log)
     }
 
     set->pool = pool;
+    set->generation = ++generation;
 
     if (ngx_array_init(&set->keys, pool, 4, sizeof(ngx_http_identity_key_t))
         != NGX_OK)
@@ -421,18 +481,362 @@ ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
         return NGX_ERROR;
     }
 
+    if (ngx_http_identity_jwt_prepare(file, jwk, key, set->pool, err)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return ngx_http_identity_jwt_fingerprint(file, jwk, key, set->pool,
                                              err);
+}
+
+
+/*
+ * The key as OpenSSL verifies with it, made once: an EVP_PKEY and per
+ * algorithm of the key a verify context with its hash and padding set
+ * (RFC 7518 3.3, 3.4, 3.5: PSS with MGF1 of the same hash and a salt as
+ * long as the hash), or the HMAC secret.  cjose has checked the JWK.
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_prepare(ngx_str_t *file, json_t *jwk,
+    ngx_http_identity_key_t *key, ngx_pool_t *pool, u_char *err)
+{
+    EVP_MAC       *mac;
+    ngx_str_t      k;
+    ngx_uint_t     alg, bit;
+    OSSL_PARAM     params[2];
+    EVP_MAC_CTX   *mctx;
+    const EVP_MD  *md;
+    EVP_PKEY_CTX  *vctx;
+
+    if ((key->algs & NGX_HTTP_IDENTITY_ALG_HMAC) == key->algs) {
+
+        if (ngx_http_identity_jwt_member(jwk, "k", pool, &k) != NGX_OK
+            || k.len == 0)
+        {
+            goto failed;
+        }
+
+        key->secret = k.data;
+        key->secret_len = k.len;
+
+        /* keyed once; a request re-initialises it without the key */
+
+        mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        if (mac == NULL) {
+            goto failed;
+        }
+
+        for (alg = NGX_HTTP_IDENTITY_ALG_HS256;
+             alg <= NGX_HTTP_IDENTITY_ALG_HS512;
+             alg <<= 1)
+        {
+            if ((key->algs & alg) == 0) {
+                continue;
+            }
+
+            mctx = EVP_MAC_CTX_new(mac);
+            if (mctx == NULL) {
+                EVP_MAC_free(mac);
+                goto failed;
+            }
+
+            key->mctx[ngx_http_identity_jwt_alg_bit(alg)] = mctx;
+
+            params[0] = OSSL_PARAM_construct_utf8_string(
+                            OSSL_MAC_PARAM_DIGEST,
+                            (char *) EVP_MD_get0_name(
+                                         ngx_http_identity_jwt_md(alg)),
+                            0);
+            params[1] = OSSL_PARAM_construct_end();
+
+            if (EVP_MAC_init(mctx, k.data, k.len, params) != 1) {
+                EVP_MAC_free(mac);
+                goto failed;
+            }
+        }
+
+        EVP_MAC_free(mac);
+
+        return NGX_OK;
+    }
+
+    if ((key->algs & NGX_HTTP_IDENTITY_ALG_EC) == key->algs) {
+        key->pkey = ngx_http_identity_jwt_ec_pkey(jwk, key->algs, pool);
+
+    } else {
+        key->pkey = ngx_http_identity_jwt_rsa_pkey(jwk, pool);
+    }
+
+    if (key->pkey == NULL) {
+        goto failed;
+    }
+
+    for (alg = NGX_HTTP_IDENTITY_ALG_HS256;
+         alg <= NGX_HTTP_IDENTITY_ALG_ES512;
+         alg <<= 1)
+    {
+        if ((key->algs & alg) == 0) {
+            continue;
+        }
+
+        bit = ngx_http_identity_jwt_alg_bit(alg);
+        md = ngx_http_identity_jwt_md(alg);
+
+        vctx = EVP_PKEY_CTX_new(key->pkey, NULL);
+        if (vctx == NULL) {
+            goto failed;
+        }
+
+        key->vctx[bit] = vctx;
+
+        if (EVP_PKEY_verify_init(vctx) != 1
+            || EVP_PKEY_CTX_set_signature_md(vctx, md) != 1)
+        {
+            goto failed;
+        }
+
+        if (alg & (NGX_HTTP_IDENTITY_ALG_RS256|NGX_HTTP_IDENTITY_ALG_RS384
+                   |NGX_HTTP_IDENTITY_ALG_RS512))
+        {
+            if (EVP_PKEY_CTX_set_rsa_padding(vctx, RSA_PKCS1_PADDING) != 1) {
+                goto failed;
+            }
+
+        } else if (alg & (NGX_HTTP_IDENTITY_ALG_PS256
+                          |NGX_HTTP_IDENTITY_ALG_PS384
+                          |NGX_HTTP_IDENTITY_ALG_PS512))
+        {
+            if (EVP_PKEY_CTX_set_rsa_padding(vctx, RSA_PKCS1_PSS_PADDING)
+                != 1
+                || EVP_PKEY_CTX_set_rsa_mgf1_md(vctx, md) != 1
+                || EVP_PKEY_CTX_set_rsa_pss_saltlen(vctx, EVP_MD_get_size(md))
+                   != 1)
+            {
+                goto failed;
+            }
+        }
+    }
+
+    return NGX_OK;
+
+failed:
+
+    /* the contexts made so far go with the set: release_keys() */
+
+    ngx_http_identity_jwt_error(err, "JWKS \"%V\": cannot prepare key "
+                                "\"%V\"", file, &key->kid);
+
+    return NGX_ERROR;
+}
+
+
+/* a base64url member of a JWK, decoded into the pool */
+
+static ngx_int_t
+ngx_http_identity_jwt_member(json_t *jwk, const char *name, ngx_pool_t *pool,
+    ngx_str_t *out)
+{
+    json_t     *v;
+    ngx_str_t   src;
+
+    v = json_object_get(jwk, name);
+
+    if (!json_is_string(v)) {
+        return NGX_ERROR;
+    }
+
+    src.data = (u_char *) json_string_value(v);
+    src.len = json_string_length(v);
+
+    out->data = ngx_pnalloc(pool, ngx_base64_decoded_length(src.len) + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_decode_base64url(out, &src);
+}
+
+
+static EVP_PKEY *
+ngx_http_identity_jwt_ec_pkey(json_t *jwk, ngx_uint_t algs, ngx_pool_t *pool)
+{
+    u_char        *pub, *p;
+    size_t         n;
+    ngx_str_t      x, y;
+    EVP_PKEY      *pkey;
+    OSSL_PARAM     params[3];
+    const char    *group;
+    EVP_PKEY_CTX  *pctx;
+
+    switch (algs) {
+    case NGX_HTTP_IDENTITY_ALG_ES256:
+        group = "prime256v1";
+        n = 32;
+        break;
+    case NGX_HTTP_IDENTITY_ALG_ES384:
+        group = "secp384r1";
+        n = 48;
+        break;
+    case NGX_HTTP_IDENTITY_ALG_ES512:
+        group = "secp521r1";
+        n = 66;
+        break;
+    default:
+        return NULL;
+    }
+
+    if (ngx_http_identity_jwt_member(jwk, "x", pool, &x) != NGX_OK
+        || ngx_http_identity_jwt_member(jwk, "y", pool, &y) != NGX_OK
+        || x.len > n || y.len > n)
+    {
+        return NULL;
+    }
+
+    /* an uncompressed point, coordinates padded to the field size */
+
+    pub = ngx_pcalloc(pool, 1 + 2 * n);
+    if (pub == NULL) {
+        return NULL;
+    }
+
+    p = pub;
+    *p++ = 0x04;
+    ngx_memcpy(p + n - x.len, x.data, x.len);
+    p += n;
+    ngx_memcpy(p + n - y.len, y.data, y.len);
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                                 (char *) group, 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                                  pub, 1 + 2 * n);
+    params[2] = OSSL_PARAM_construct_end();
+
+    pkey = NULL;
+
+    pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (pctx == NULL) {
+        return NULL;
+    }
+
+    if (EVP_PKEY_fromdata_init(pctx) != 1
+        || EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    {
+        pkey = NULL;
+    }
+
+    EVP_PKEY_CTX_free(pctx);
+
+    return pkey;
+}
+
+
+static EVP_PKEY *
+ngx_http_identity_jwt_rsa_pkey(json_t *jwk, ngx_pool_t *pool)
+{
+    BIGNUM          *n, *e;
+    EVP_PKEY        *pkey;
+    ngx_str_t        nn, ee;
+    OSSL_PARAM      *params;
+    EVP_PKEY_CTX    *pctx;
+    OSSL_PARAM_BLD  *bld;
+
+    if (ngx_http_identity_jwt_member(jwk, "n", pool, &nn) != NGX_OK
+        || ngx_http_identity_jwt_member(jwk, "e", pool, &ee) != NGX_OK)
+    {
+        return NULL;
+    }
+
+    pkey = NULL;
+    params = NULL;
+    pctx = NULL;
+
+    n = BN_bin2bn(nn.data, (int) nn.len, NULL);
+    e = BN_bin2bn(ee.data, (int) ee.len, NULL);
+    bld = OSSL_PARAM_BLD_new();
+
+    if (n == NULL || e == NULL || bld == NULL
+        || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1
+        || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1)
+    {
+        goto done;
+    }
+
+    params = OSSL_PARAM_BLD_to_param(bld);
+    if (params == NULL) {
+        goto done;
+    }
+
+    pctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    if (pctx == NULL) {
+        goto done;
+    }
+
+    if (EVP_PKEY_fromdata_init(pctx) != 1
+        || EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    {
+        pkey = NULL;
+    }
+
+done:
+
+    EVP_PKEY_CTX_free(pctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(n);
+    BN_free(e);
+
+    return pkey;
+}
+
+
+static const EVP_MD *
+ngx_http_identity_jwt_md(ngx_uint_t alg)
+{
+    if (alg & (NGX_HTTP_IDENTITY_ALG_HS256|NGX_HTTP_IDENTITY_ALG_RS256
+               |NGX_HTTP_IDENTITY_ALG_PS256|NGX_HTTP_IDENTITY_ALG_ES256))
+    {
+        return EVP_sha256();
+    }
+
+    if (alg & (NGX_HTTP_IDENTITY_ALG_HS384|NGX_HTTP_IDENTITY_ALG_RS384
+               |NGX_HTTP_IDENTITY_ALG_PS384|NGX_HTTP_IDENTITY_ALG_ES384))
+    {
+        return EVP_sha384();
+    }
+
+    return EVP_sha512();
+}
+
+
+static ngx_uint_t
+ngx_http_identity_jwt_alg_bit(ngx_uint_t alg)
+{
+    ngx_uint_t  bit;
+
+    for (bit = 0; bit < NGX_HTTP_IDENTITY_ALG_BITS - 1; bit++) {
+        if (alg & ((ngx_uint_t) 1 << bit)) {
+            break;
+        }
+    }
+
+    return bit;
 }
 
 
 static ngx_uint_t
 ngx_http_identity_jwt_alg(const char *name)
 {
-    size_t               len;
-    ngx_conf_bitmask_t  *a;
+    return ngx_http_identity_jwt_alg_len((u_char *) name, ngx_strlen(name));
+}
 
-    len = ngx_strlen(name);
+
+static ngx_uint_t
+ngx_http_identity_jwt_alg_len(u_char *name, size_t len)
+{
+    ngx_conf_bitmask_t  *a;
 
     for (a = ngx_http_identity_jwt_algs; a->name.len; a++) {
         if (a->name.len == len
@@ -620,7 +1024,7 @@ ngx_http_identity_jwt_release_keys(void *data)
 {
     ngx_http_identity_keyset_t  *set = data;
 
-    ngx_uint_t                i;
+    ngx_uint_t                i, j;
     ngx_http_identity_key_t  *key;
 
     key = set->keys.elts;
@@ -629,6 +1033,23 @@ ngx_http_identity_jwt_release_keys(void *data)
         if (key[i].jwk != NULL) {
             cjose_jwk_release(key[i].jwk);
             key[i].jwk = NULL;
+        }
+
+        for (j = 0; j < NGX_HTTP_IDENTITY_ALG_BITS; j++) {
+            if (key[i].vctx[j] != NULL) {
+                EVP_PKEY_CTX_free(key[i].vctx[j]);
+                key[i].vctx[j] = NULL;
+            }
+
+            if (key[i].mctx[j] != NULL) {
+                EVP_MAC_CTX_free(key[i].mctx[j]);
+                key[i].mctx[j] = NULL;
+            }
+        }
+
+        if (key[i].pkey != NULL) {
+            EVP_PKEY_free(key[i].pkey);
+            key[i].pkey = NULL;
         }
     }
 }
@@ -798,6 +1219,11 @@ ngx_http_identity_jwt_key_usable(ngx_http_identity_keys_t *keys, uint64_t fp,
 /*
  * NGX_OK: ctx->valid set, claims in ctx; NGX_DECLINED: refused, the reason
  * in ctx->reason; NGX_ERROR: our own failure.
+ *
+ * Cheapest checks first, so that a bad token costs little: the syntax,
+ * then the protected header (algorithm, crit, typ, key), then the
+ * signature with the key's prepared OpenSSL context, and only then the
+ * claims, parsed once.
  */
 
 ngx_int_t
@@ -805,33 +1231,61 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *token,
     ngx_http_identity_ctx_t *ctx)
 {
+    u_char                   *dot1, *dot2, *last;
     size_t                    len;
-    json_t                   *header, *typ;
-    uint8_t                  *payload;
-    cjose_err                 err;
+    json_t                   *header, *typ, *kid;
+    ngx_int_t                 rc;
+    ngx_str_t                 hdr, payload, sig, kids;
     ngx_uint_t                alg;
     const char               *name;
-    cjose_jws_t              *jws;
     json_error_t              jerr;
     ngx_http_identity_key_t  *key;
+
+    ctx->reason = NULL;
+    key = NULL;
 
     if (ngx_http_identity_jwt_syntax(token, ctx) != NGX_OK) {
         return NGX_DECLINED;
     }
 
-    jws = cjose_jws_import((const char *) token->data, token->len, &err);
+    /* the syntax check found exactly two dots */
 
-    if (jws == NULL) {
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "identity: jws import: %s", err.message);
+    last = token->data + token->len;
+    dot1 = ngx_strlchr(token->data, last, '.');
+    dot2 = ngx_strlchr(dot1 + 1, last, '.');
 
-        ctx->reason = (err.code == CJOSE_ERR_NO_MEMORY)
-                      ? "out of memory" : "malformed token";
-
-        return (err.code == CJOSE_ERR_NO_MEMORY) ? NGX_ERROR : NGX_DECLINED;
+    rc = ngx_http_identity_jwt_decode(r, token->data, dot1, &hdr);
+    if (rc != NGX_OK) {
+        ctx->reason = "malformed token";
+        return rc;
     }
 
-    header = (json_t *) cjose_jws_get_protected(jws);
+    /* the usual header: one pass, no allocation */
+
+    header = NULL;
+
+    switch (ngx_http_identity_jwt_plain_header(ilcf, &hdr, &alg, &key, ctx)) {
+
+    case NGX_OK:
+        goto found;
+
+    case NGX_DECLINED:
+        /* refused before looking for the key */
+        return NGX_DECLINED;
+
+    default: /* NGX_AGAIN */
+        break;
+    }
+
+    /* anything else: jansson */
+
+    header = json_loadb((const char *) hdr.data, hdr.len,
+                        JSON_REJECT_DUPLICATES, &jerr);
+
+    if (header == NULL || !json_is_object(header)) {
+        ctx->reason = "malformed token";
+        goto refused;
+    }
 
     name = json_string_value(json_object_get(header, "alg"));
     alg = (name != NULL) ? ngx_http_identity_jwt_alg(name) : 0;
@@ -857,13 +1311,13 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
             goto refused;
         }
 
-        /* the header is freed with the jws: keep a copy */
+        /* the header is freed here: keep a copy */
 
         len = json_string_length(typ);
 
         ctx->typ.data = ngx_pnalloc(r->pool, len);
         if (ctx->typ.data == NULL) {
-            cjose_jws_release(jws);
+            json_decref(header);
             return NGX_ERROR;
         }
 
@@ -871,46 +1325,87 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
         ctx->typ.len = len;
     }
 
-    key = ngx_http_identity_jwt_find_key(ilcf->keys->set, header, alg, ctx);
+    kid = json_object_get(header, "kid");
+
+    if (kid != NULL && !json_is_string(kid)) {
+        ctx->reason = "malformed kid";
+        goto refused;
+    }
+
+    if (kid != NULL) {
+        kids.data = (u_char *) json_string_value(kid);
+        kids.len = json_string_length(kid);
+    }
+
+    key = ngx_http_identity_jwt_find_key(ilcf->keys->set,
+                                         (kid != NULL) ? &kids : NULL, alg,
+                                         ctx);
+
+    json_decref(header);
+    header = NULL;
+
+found:
+
     if (key == NULL) {
         if (ilcf->keys->url.len) {
             /* perhaps a new key: fetch the set soon, not in this request */
             ngx_http_identity_fetch_unknown_kid(ilcf->keys);
         }
 
-        goto refused;
+        return NGX_DECLINED;
     }
 
-    if (!cjose_jws_verify(jws, key->jwk, &err)) {
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "identity: jws verify: %s", err.message);
-
+    rc = ngx_http_identity_jwt_decode(r, dot2 + 1, last, &sig);
+    if (rc != NGX_OK) {
         ctx->reason = "bad signature";
-        goto refused;
+        return rc;
     }
 
-    if (!cjose_jws_get_plaintext(jws, &payload, &len, &err)) {
+    if (ngx_http_identity_jwt_signature(key, alg, token->data,
+                                        dot2 - token->data, sig.data,
+                                        sig.len)
+        != NGX_OK)
+    {
+        ctx->reason = "bad signature";
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_identity_jwt_decode(r, dot1 + 1, dot2, &payload);
+    if (rc != NGX_OK) {
         ctx->reason = "malformed token";
-        goto refused;
+        return rc;
+    }
+
+    ctx->alg = alg;
+    ctx->fp = key->fp;
+
+    /* the usual payload: one pass, no allocation */
+
+    rc = ngx_http_identity_jwt_plain_claims(r, &payload, ctx);
+
+    if (rc == NGX_OK) {
+        ctx->valid = 1;
+        return NGX_OK;
+    }
+
+    if (rc != NGX_AGAIN) {
+        return rc;
     }
 
     /*
-     * the payload is signed by a trusted key, still parse it defensively:
-     * jansson limits nesting depth, duplicate claims are refused
+     * anything else (escapes, non-ASCII text, fractions, nested values):
+     * jansson.  The payload is signed by a trusted key, still parse it
+     * defensively: jansson limits nesting depth, duplicate claims are
+     * refused
      */
 
-    ctx->claims = json_loadb((const char *) payload, len,
+    ctx->claims = json_loadb((const char *) payload.data, payload.len,
                              JSON_REJECT_DUPLICATES, &jerr);
-
-    cjose_jws_release(jws);
 
     if (ctx->claims == NULL || !json_is_object(ctx->claims)) {
         ctx->reason = "malformed claims";
         return NGX_DECLINED;
     }
-
-    ctx->alg = alg;
-    ctx->fp = key->fp;
 
     switch (ngx_http_identity_jwt_claims(r, ctx)) {
 
@@ -930,9 +1425,698 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
 
 refused:
 
-    cjose_jws_release(jws);
+    if (header != NULL) {
+        json_decref(header);
+    }
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * The claims of a payload in the plain subset of JSON that tokens are
+ * made of: one object of members whose names and string values are
+ * printable ASCII without escapes, whose values are such strings, integers
+ * of at most 15 digits, true, false, null or arrays of such strings.  The
+ * same checks as ngx_http_identity_jwt_claims() on the jansson path, the
+ * same reasons; duplicate names are refused.  Strings point into the
+ * decoded payload (request pool); ctx->claims stays NULL until a
+ * $identity_claim_* needs it.
+ *
+ * NGX_OK: valid claims; NGX_DECLINED: refused (ctx->reason); NGX_ERROR:
+ * our own failure; NGX_AGAIN: not in the subset, jansson decides.
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_plain_claims(ngx_http_request_t *r, ngx_str_t *payload,
+    ngx_http_identity_ctx_t *ctx)
+{
+    u_char                      *p, *q, *last;
+    size_t                       size;
+    ngx_int_t                    rc;
+    ngx_str_t                   *s, *aud, v;
+    ngx_uint_t                   i, n;
+    ngx_http_identity_member_t  *a;
+    ngx_http_identity_member_t   m[NGX_HTTP_IDENTITY_MEMBERS_MAX];
+
+    static const char  *strings[] = { "sub", "role", "email", "sid", "jti" };
+
+    if (ngx_http_identity_jwt_plain_members(payload->data,
+                                            payload->data + payload->len,
+                                            m, &n)
+        != NGX_OK)
+    {
+        return NGX_AGAIN;
+    }
+
+    for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+
+        switch (i) {
+        case 0:
+            s = &ctx->sub;
+            break;
+        case 1:
+            s = &ctx->role;
+            break;
+        case 2:
+            s = &ctx->email;
+            break;
+        case 3:
+            s = &ctx->sid;
+            break;
+        default: /* 4 */
+            s = &ctx->jti;
+        }
+
+        a = ngx_http_identity_jwt_member_get(m, n, strings[i]);
+
+        if (a == NULL) {
+            ngx_str_null(s);
+            continue;
+        }
+
+        if (a->type != NGX_HTTP_IDENTITY_JSON_STRING) {
+            ctx->reason = "malformed claim";
+            return NGX_DECLINED;
+        }
+
+        /* printable ASCII: header-safe */
+        *s = a->value;
+    }
+
+    rc = ngx_http_identity_jwt_plain_time(m, n, "exp", &ctx->exp);
+
+    if (rc != NGX_OK) {
+        ctx->reason = (rc == NGX_DECLINED) ? "no exp claim" : "malformed exp";
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_identity_jwt_plain_time(m, n, "nbf", &ctx->nbf)
+        == NGX_ERROR)
+    {
+        ctx->reason = "malformed nbf";
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_identity_jwt_plain_time(m, n, "iat", &ctx->iat)
+        == NGX_ERROR)
+    {
+        ctx->reason = "malformed iat";
+        return NGX_DECLINED;
+    }
+
+    /* another type of "iss" is kept as none: it never equals an issuer */
+
+    a = ngx_http_identity_jwt_member_get(m, n, "iss");
+
+    if (a != NULL && a->type == NGX_HTTP_IDENTITY_JSON_STRING) {
+        ctx->iss = a->value;
+    }
+
+    /* "aud" as ngx_http_identity_jwt_aud_encode() keeps it */
+
+    aud = &ctx->aud;
+    aud->len = 0;
+
+    a = ngx_http_identity_jwt_member_get(m, n, "aud");
+
+    if (a == NULL
+        || (a->type != NGX_HTTP_IDENTITY_JSON_STRING
+            && a->type != NGX_HTTP_IDENTITY_JSON_ARRAY))
+    {
+        return NGX_OK;
+    }
+
+    /* at most the value itself plus its quotes: room for the lengths */
+
+    size = a->value.len + 2;
+
+    aud->data = ngx_pnalloc(r->pool, size);
+    if (aud->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    q = aud->data;
+
+    if (a->type == NGX_HTTP_IDENTITY_JSON_STRING) {
+        if (a->value.len <= 0xffff) {
+            *q++ = (u_char) (a->value.len >> 8);
+            *q++ = (u_char) a->value.len;
+            q = ngx_cpymem(q, a->value.data, a->value.len);
+        }
+
+    } else {
+        p = a->value.data;
+        last = p + a->value.len;
+
+        while (p < last) {
+            if (*p != '"') {
+                p++;
+                continue;
+            }
+
+            p = ngx_http_identity_jwt_plain_string(p + 1, last, &v);
+            if (p == NULL) {
+                /* cannot happen: checked by plain_members() */
+                return NGX_AGAIN;
+            }
+
+            if (v.len <= 0xffff) {
+                *q++ = (u_char) (v.len >> 8);
+                *q++ = (u_char) v.len;
+                q = ngx_cpymem(q, v.data, v.len);
+            }
+        }
+    }
+
+    aud->len = q - aud->data;
+
+    if (aud->len == 0) {
+        aud->data = NULL;
+    }
+
+    return NGX_OK;
+}
+
+
+#define ngx_http_identity_jwt_ws(p, last)                                     \
+    while (p < last                                                           \
+           && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))          \
+    {                                                                         \
+        p++;                                                                  \
+    }
+
+
+/* NGX_OK: a whole object in the plain subset, its members in "m" */
+
+static ngx_int_t
+ngx_http_identity_jwt_plain_members(u_char *p, u_char *last,
+    ngx_http_identity_member_t *m, ngx_uint_t *nm)
+{
+    u_char      *start;
+    int64_t      v;
+    ngx_uint_t   i, n, digits, neg;
+
+    n = 0;
+
+    ngx_http_identity_jwt_ws(p, last);
+
+    if (p == last || *p++ != '{') {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_identity_jwt_ws(p, last);
+
+    if (p < last && *p == '}') {
+        p++;
+        goto done;
+    }
+
+    for ( ;; ) {
+
+        if (n == NGX_HTTP_IDENTITY_MEMBERS_MAX || p == last || *p != '"') {
+            return NGX_DECLINED;
+        }
+
+        p = ngx_http_identity_jwt_plain_string(p + 1, last, &m[n].name);
+        if (p == NULL) {
+            return NGX_DECLINED;
+        }
+
+        /* RFC 7519 4: duplicate claim names are refused */
+
+        for (i = 0; i < n; i++) {
+            if (m[i].name.len == m[n].name.len
+                && ngx_memcmp(m[i].name.data, m[n].name.data, m[n].name.len)
+                   == 0)
+            {
+                /* jansson refuses it too, with its own message */
+                return NGX_DECLINED;
+            }
+        }
+
+        ngx_http_identity_jwt_ws(p, last);
+
+        if (p == last || *p++ != ':') {
+            return NGX_DECLINED;
+        }
+
+        ngx_http_identity_jwt_ws(p, last);
+
+        if (p == last) {
+            return NGX_DECLINED;
+        }
+
+        switch (*p) {
+
+        case '"':
+            p = ngx_http_identity_jwt_plain_string(p + 1, last,
+                                                   &m[n].value);
+            if (p == NULL) {
+                return NGX_DECLINED;
+            }
+
+            m[n].type = NGX_HTTP_IDENTITY_JSON_STRING;
+            break;
+
+        case '[':
+            start = ++p;
+
+            ngx_http_identity_jwt_ws(p, last);
+
+            if (p < last && *p == ']') {
+                m[n].value.data = start;
+                m[n].value.len = p - start;
+                p++;
+                m[n].type = NGX_HTTP_IDENTITY_JSON_ARRAY;
+                break;
+            }
+
+            for ( ;; ) {
+                if (p == last || *p != '"') {
+                    return NGX_DECLINED;
+                }
+
+                p = ngx_http_identity_jwt_plain_string(p + 1, last,
+                                                       &m[n].value);
+                if (p == NULL) {
+                    return NGX_DECLINED;
+                }
+
+                ngx_http_identity_jwt_ws(p, last);
+
+                if (p == last) {
+                    return NGX_DECLINED;
+                }
+
+                if (*p == ',') {
+                    p++;
+                    ngx_http_identity_jwt_ws(p, last);
+                    continue;
+                }
+
+                if (*p != ']') {
+                    return NGX_DECLINED;
+                }
+
+                break;
+            }
+
+            m[n].value.data = start;
+            m[n].value.len = p - start;
+            p++;
+            m[n].type = NGX_HTTP_IDENTITY_JSON_ARRAY;
+            break;
+
+        case 't':
+        case 'f':
+        case 'n':
+            if ((size_t) (last - p) >= 4 && ngx_strncmp(p, "true", 4) == 0) {
+                p += 4;
+
+            } else if ((size_t) (last - p) >= 5
+                       && ngx_strncmp(p, "false", 5) == 0)
+            {
+                p += 5;
+
+            } else if ((size_t) (last - p) >= 4
+                       && ngx_strncmp(p, "null", 4) == 0)
+            {
+                p += 4;
+
+            } else {
+                return NGX_DECLINED;
+            }
+
+            m[n].type = NGX_HTTP_IDENTITY_JSON_OTHER;
+            break;
+
+        default:
+            neg = 0;
+
+            if (*p == '-') {
+                neg = 1;
+                p++;
+            }
+
+            if (p == last || *p < '0' || *p > '9'
+                || (*p == '0' && p + 1 < last && p[1] >= '0' && p[1] <= '9'))
+            {
+                return NGX_DECLINED;
+            }
+
+            v = 0;
+
+            for (digits = 0; p < last && *p >= '0' && *p <= '9'; digits++) {
+                if (digits == 15) {
+                    return NGX_DECLINED;
+                }
+
+                v = v * 10 + (*p++ - '0');
+            }
+
+            if (p < last && (*p == '.' || *p == 'e' || *p == 'E')) {
+                return NGX_DECLINED;
+            }
+
+            m[n].number = neg ? -v : v;
+            m[n].type = NGX_HTTP_IDENTITY_JSON_INT;
+        }
+
+        n++;
+
+        ngx_http_identity_jwt_ws(p, last);
+
+        if (p == last) {
+            return NGX_DECLINED;
+        }
+
+        if (*p == ',') {
+            p++;
+            ngx_http_identity_jwt_ws(p, last);
+            continue;
+        }
+
+        if (*p++ != '}') {
+            return NGX_DECLINED;
+        }
+
+        break;
+    }
+
+done:
+
+    ngx_http_identity_jwt_ws(p, last);
+
+    if (p != last) {
+        return NGX_DECLINED;
+    }
+
+    *nm = n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * After the opening quote: printable ASCII up to the closing quote, no
+ * escapes; returns the position after the closing quote, or NULL.
+ */
+
+static u_char *
+ngx_http_identity_jwt_plain_string(u_char *p, u_char *last, ngx_str_t *s)
+{
+    s->data = p;
+
+    for ( /* void */ ; p < last; p++) {
+
+        if (*p == '"') {
+            s->len = p - s->data;
+            return p + 1;
+        }
+
+        if (*p < 0x20 || *p > 0x7e || *p == '\\') {
+            return NULL;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_http_identity_member_t *
+ngx_http_identity_jwt_member_get(ngx_http_identity_member_t *m, ngx_uint_t n,
+    const char *name)
+{
+    size_t      len;
+    ngx_uint_t  i;
+
+    len = ngx_strlen(name);
+
+    for (i = 0; i < n; i++) {
+        if (m[i].name.len == len && ngx_memcmp(m[i].name.data, name, len) == 0)
+        {
+            return &m[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* as ngx_http_identity_jwt_time() */
+
+static ngx_int_t
+ngx_http_identity_jwt_plain_time(ngx_http_identity_member_t *m, ngx_uint_t n,
+    const char *name, time_t *value)
+{
+    ngx_http_identity_member_t  *a;
+
+    *value = 0;
+
+    a = ngx_http_identity_jwt_member_get(m, n, name);
+
+    if (a == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (a->type != NGX_HTTP_IDENTITY_JSON_INT
+        || a->number < 0 || a->number >= (1LL << 40))
+    {
+        return NGX_ERROR;
+    }
+
+    *value = (time_t) a->number;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A protected header in the plain subset of JSON (see plain_claims()):
+ * the same checks as the jansson path in ngx_http_identity_jwt_verify(),
+ * in the same order, with the same reasons.  NGX_OK: the key lookup ran,
+ * its result (NULL: refused, ctx->reason) in *keyp; NGX_DECLINED: refused
+ * before it; NGX_AGAIN: not in the subset, jansson decides.  "typ" points
+ * into the decoded header (request pool).
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_plain_header(ngx_http_identity_loc_conf_t *ilcf,
+    ngx_str_t *hdr, ngx_uint_t *algp, ngx_http_identity_key_t **keyp,
+    ngx_http_identity_ctx_t *ctx)
+{
+    ngx_uint_t                   n, alg;
+    ngx_http_identity_member_t  *a;
+    ngx_http_identity_member_t   m[NGX_HTTP_IDENTITY_MEMBERS_MAX];
+
+    if (ngx_http_identity_jwt_plain_members(hdr->data, hdr->data + hdr->len,
+                                            m, &n)
+        != NGX_OK)
+    {
+        return NGX_AGAIN;
+    }
+
+    a = ngx_http_identity_jwt_member_get(m, n, "alg");
+
+    alg = (a != NULL && a->type == NGX_HTTP_IDENTITY_JSON_STRING)
+          ? ngx_http_identity_jwt_alg_len(a->value.data, a->value.len) : 0;
+
+    if (alg == 0 || (alg & ilcf->algorithms) == 0) {
+        ctx->reason = "algorithm not allowed";
+        return NGX_DECLINED;
+    }
+
+    *algp = alg;
+
+    if (ngx_http_identity_jwt_member_get(m, n, "crit") != NULL) {
+        /* RFC 7515 4.1.11: we understand no extension */
+        ctx->reason = "unsupported critical header";
+        return NGX_DECLINED;
+    }
+
+    a = ngx_http_identity_jwt_member_get(m, n, "typ");
+
+    if (a != NULL) {
+        if (a->type != NGX_HTTP_IDENTITY_JSON_STRING
+            || a->value.len > NGX_HTTP_IDENTITY_TYP_MAX)
+        {
+            ctx->reason = "malformed typ";
+            return NGX_DECLINED;
+        }
+
+        ctx->typ = a->value;
+    }
+
+    a = ngx_http_identity_jwt_member_get(m, n, "kid");
+
+    if (a != NULL && a->type != NGX_HTTP_IDENTITY_JSON_STRING) {
+        ctx->reason = "malformed kid";
+        return NGX_DECLINED;
+    }
+
+    *keyp = ngx_http_identity_jwt_find_key(ilcf->keys->set,
+                                           (a != NULL) ? &a->value : NULL,
+                                           alg, ctx);
+
+    return NGX_OK;
+}
+
+
+/* a base64url segment decoded into the request pool: NGX_DECLINED if bad */
+
+static ngx_int_t
+ngx_http_identity_jwt_decode(ngx_http_request_t *r, u_char *start,
+    u_char *end, ngx_str_t *out)
+{
+    ngx_str_t  src;
+
+    src.data = start;
+    src.len = end - start;
+
+    out->data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(src.len) + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_decode_base64url(out, &src) != NGX_OK || out->len == 0) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_OK: "sig" is the signature of "data" by the key under "alg"; the
+ * contexts were made when the key was loaded, so this is the hash and the
+ * public key operation (or the HMAC and a constant-time compare) only.
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
+    ngx_uint_t alg, u_char *data, size_t len, u_char *sig, size_t siglen)
+{
+    u_char         *s;
+    size_t          n, maclen;
+    unsigned int    mdlen;
+    EVP_MAC_CTX    *mctx;
+    const EVP_MD   *md;
+    EVP_PKEY_CTX   *vctx;
+    u_char          mac[EVP_MAX_MD_SIZE];
+    u_char          der[NGX_HTTP_IDENTITY_DER_MAX];
+
+    md = ngx_http_identity_jwt_md(alg);
+
+    if (alg & NGX_HTTP_IDENTITY_ALG_HMAC) {
+
+        mctx = key->mctx[ngx_http_identity_jwt_alg_bit(alg)];
+
+        if (mctx == NULL
+            || EVP_MAC_init(mctx, NULL, 0, NULL) != 1
+            || EVP_MAC_update(mctx, data, len) != 1
+            || EVP_MAC_final(mctx, mac, &maclen, sizeof(mac)) != 1)
+        {
+            return NGX_DECLINED;
+        }
+
+        if (siglen != maclen || CRYPTO_memcmp(mac, sig, maclen) != 0) {
+            return NGX_DECLINED;
+        }
+
+        return NGX_OK;
+    }
+
+    vctx = key->vctx[ngx_http_identity_jwt_alg_bit(alg)];
+
+    if (vctx == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (EVP_Digest(data, len, mac, &mdlen, md, NULL) != 1) {
+        return NGX_DECLINED;
+    }
+
+    s = sig;
+    n = siglen;
+
+    if (alg & NGX_HTTP_IDENTITY_ALG_EC) {
+
+        /* JOSE's R || S, each as long as the field (RFC 7518 3.4) */
+
+        switch (alg) {
+        case NGX_HTTP_IDENTITY_ALG_ES256:
+            n = 32;
+            break;
+        case NGX_HTTP_IDENTITY_ALG_ES384:
+            n = 48;
+            break;
+        default: /* NGX_HTTP_IDENTITY_ALG_ES512 */
+            n = 66;
+        }
+
+        if (siglen != 2 * n) {
+            return NGX_DECLINED;
+        }
+
+        n = ngx_http_identity_jwt_der(sig, n, der);
+        s = der;
+    }
+
+    return (EVP_PKEY_verify(vctx, s, n, mac, mdlen) == 1)
+           ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* R || S (each n bytes) as a DER ECDSA-Sig-Value; returns its length */
+
+static size_t
+ngx_http_identity_jwt_der(u_char *sig, size_t n, u_char *der)
+{
+    u_char  *p, *body;
+    size_t   len;
+    u_char   tmp[NGX_HTTP_IDENTITY_DER_MAX];
+
+    p = ngx_http_identity_jwt_der_int(tmp, sig, n);
+    p = ngx_http_identity_jwt_der_int(p, sig + n, n);
+
+    len = p - tmp;
+
+    body = der;
+    *body++ = 0x30;
+
+    if (len > 127) {
+        *body++ = 0x81;
+    }
+
+    *body++ = (u_char) len;
+
+    ngx_memcpy(body, tmp, len);
+
+    return body + len - der;
+}
+
+
+static u_char *
+ngx_http_identity_jwt_der_int(u_char *p, u_char *v, size_t n)
+{
+    size_t  len;
+
+    while (n > 1 && *v == 0) {
+        v++;
+        n--;
+    }
+
+    len = n + ((*v & 0x80) ? 1 : 0);
+
+    *p++ = 0x02;
+    *p++ = (u_char) len;
+
+    if (*v & 0x80) {
+        *p++ = 0x00;
+    }
+
+    return ngx_cpymem(p, v, n);
 }
 
 
@@ -1048,31 +2232,18 @@ ngx_http_identity_jwt_canonical(u_char *seg, u_char *last)
 
 static ngx_http_identity_key_t *
 ngx_http_identity_jwt_find_key(ngx_http_identity_keyset_t *keys,
-    json_t *header,
-    ngx_uint_t alg, ngx_http_identity_ctx_t *ctx)
+    ngx_str_t *kid, ngx_uint_t alg, ngx_http_identity_ctx_t *ctx)
 {
-    size_t                    len;
-    json_t                   *kid;
     ngx_uint_t                i;
-    const char               *s;
     ngx_http_identity_key_t  *key, *found;
 
     key = keys->keys.elts;
-    kid = json_object_get(header, "kid");
 
     if (kid != NULL) {
-        s = json_string_value(kid);
-
-        if (s == NULL) {
-            ctx->reason = "malformed kid";
-            return NULL;
-        }
-
-        len = json_string_length(kid);
 
         for (i = 0; i < keys->keys.nelts; i++) {
-            if (key[i].kid.len == len
-                && ngx_strncmp(key[i].kid.data, s, len) == 0)
+            if (key[i].kid.len == kid->len
+                && ngx_strncmp(key[i].kid.data, kid->data, kid->len) == 0)
             {
                 if ((key[i].algs & alg) == 0) {
                     ctx->reason = "algorithm does not match key";

@@ -29,6 +29,8 @@ static char *ngx_http_identity_role(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_identity_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_identity_refusal_cache(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_identity_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_identity_fetch(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -170,6 +172,13 @@ static ngx_command_t  ngx_http_identity_commands[] = {
     { ngx_string("identity_jwt_cache"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_identity_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("identity_jwt_refusal_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_identity_refusal_cache,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -435,6 +444,24 @@ ngx_http_identity_evaluate(ngx_http_request_t *r,
 
         imcf = ngx_http_get_module_main_conf(r, ngx_http_identity_module);
 
+        /*
+         * refused before with the same keys and allow-list: the same
+         * reason again, for a hash and a lookup in the worker's memory
+         */
+
+        if (imcf->refusals != NULL
+            && ngx_http_identity_refusal_lookup(imcf, ilcf, ctx) == NGX_OK)
+        {
+            if (ilcf->keys->url.len
+                && ngx_strcmp(ctx->reason, "unknown kid") == 0)
+            {
+                /* perhaps a new key: as ngx_http_identity_jwt_verify() */
+                ngx_http_identity_fetch_unknown_kid(ilcf->keys);
+            }
+
+            return NGX_DECLINED;
+        }
+
         rc = (imcf->cache != NULL)
              ? ngx_http_identity_cache_lookup(r, imcf->cache, ctx)
              : NGX_DECLINED;
@@ -477,8 +504,13 @@ ngx_http_identity_evaluate(ngx_http_request_t *r,
                 return NGX_ERROR;
             }
 
-            if (ctx->valid && imcf->cache != NULL) {
-                ngx_http_identity_cache_store(r, imcf->cache, ctx);
+            if (ctx->valid) {
+                if (imcf->cache != NULL) {
+                    ngx_http_identity_cache_store(r, imcf->cache, ctx);
+                }
+
+            } else if (imcf->refusals != NULL) {
+                ngx_http_identity_refusal_store(imcf, ilcf, ctx);
             }
 
         } else {
@@ -926,6 +958,67 @@ ngx_http_identity_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* identity_jwt_refusal_cache number [valid=time] | off */
+
+static char *
+ngx_http_identity_refusal_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_identity_main_conf_t *imcf = conf;
+
+    ngx_str_t  *value, s;
+
+    if (imcf->refusal_size != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (cf->args->nelts != 2) {
+            return "takes no parameters with \"off\"";
+        }
+
+        imcf->refusal_size = 0;
+        return NGX_CONF_OK;
+    }
+
+    imcf->refusal_size = ngx_atoi(value[1].data, value[1].len);
+
+    if (imcf->refusal_size == NGX_ERROR || imcf->refusal_size < 1
+        || imcf->refusal_size > 1048576)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number of entries \"%V\", "
+                           "expected 1..1048576", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "valid=", 6) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        s.data = value[2].data + 6;
+        s.len = value[2].len - 6;
+
+        imcf->refusal_valid = ngx_parse_time(&s, 1);
+
+        if (imcf->refusal_valid == (time_t) NGX_ERROR
+            || imcf->refusal_valid < 1)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"valid\" time \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* "host:port" or "unix:/path" */
 
 static char *
@@ -1040,6 +1133,7 @@ ngx_http_identity_create_main_conf(ngx_conf_t *cf)
      *     imcf->redis_unix = NULL;
      *     imcf->zone = NULL;
      *     imcf->cache = NULL;
+     *     imcf->refusals = NULL;
      *     imcf->fetch_ca = { 0, NULL };
      */
 
@@ -1052,6 +1146,8 @@ ngx_http_identity_create_main_conf(ngx_conf_t *cf)
 
     imcf->zone_size = NGX_CONF_UNSET_SIZE;
     imcf->cache_size = NGX_CONF_UNSET;
+    imcf->refusal_size = NGX_CONF_UNSET;
+    imcf->refusal_valid = NGX_CONF_UNSET;
     imcf->keys_interval = NGX_CONF_UNSET_MSEC;
     imcf->fetch_interval = NGX_CONF_UNSET_MSEC;
 
@@ -1069,6 +1165,10 @@ ngx_http_identity_init_main_conf(ngx_conf_t *cf, void *conf)
 
     /* 1m holds about 2000 tokens with claims of usual length */
     ngx_conf_init_value(imcf->cache_size, 1024 * 1024);
+
+    /* per worker, about 80 bytes an entry */
+    ngx_conf_init_value(imcf->refusal_size, 1024);
+    ngx_conf_init_value(imcf->refusal_valid, 10);
 
     ngx_conf_init_msec_value(imcf->keys_interval, 1000);
 
@@ -1210,6 +1310,10 @@ ngx_http_identity_init_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_http_identity_fetch_init_process(cycle, imcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_identity_refusal_init_process(cycle, imcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 #include <cjose/cjose.h>
+#include <openssl/evp.h>
 
 
 #define NGX_HTTP_IDENTITY_AUTH_OFF        0
@@ -48,6 +49,10 @@
      |NGX_HTTP_IDENTITY_ALG_ES512)
 
 
+/* bit numbers of the algorithms: the index of a key's verify contexts */
+#define NGX_HTTP_IDENTITY_ALG_BITS        13
+
+
 /* revocation table entry kinds: the "sid:" and "jti:" member prefixes */
 #define NGX_HTTP_IDENTITY_REVOKED_SID     1
 #define NGX_HTTP_IDENTITY_REVOKED_JTI     2
@@ -78,6 +83,17 @@ typedef struct {
                                                may verify */
     uint64_t                    fp;         /* fingerprint, for the cache */
     cjose_jwk_t                *jwk;
+
+    /*
+     * made once when the key is loaded: the public key and, per algorithm
+     * it may verify, a context ready for EVP_PKEY_verify(); or the HMAC
+     * secret
+     */
+    EVP_PKEY                   *pkey;
+    EVP_PKEY_CTX               *vctx[NGX_HTTP_IDENTITY_ALG_BITS];
+    u_char                     *secret;
+    size_t                      secret_len;
+    EVP_MAC_CTX                *mctx[NGX_HTTP_IDENTITY_ALG_BITS];
 } ngx_http_identity_key_t;
 
 
@@ -88,6 +104,9 @@ typedef struct {
 typedef struct {
     ngx_pool_t                 *pool;
     ngx_array_t                 keys;       /* ngx_http_identity_key_t */
+    ngx_uint_t                  generation; /* unique in the process: names
+                                               the set in the refusal
+                                               cache */
 } ngx_http_identity_keyset_t;
 
 
@@ -123,6 +142,10 @@ typedef struct {
 
     ssize_t                     cache_size; /* 0: off */
     ngx_shm_zone_t             *cache;      /* verification cache */
+
+    ngx_int_t                   refusal_size;  /* entries, 0: off */
+    time_t                      refusal_valid;
+    void                       *refusals;   /* the worker's refusal cache */
 
     ngx_msec_t                  keys_interval; /* 0: no file watching */
 
@@ -237,6 +260,14 @@ ngx_int_t ngx_http_identity_cache_lookup(ngx_http_request_t *r,
     ngx_shm_zone_t *zone, ngx_http_identity_ctx_t *ctx);
 void ngx_http_identity_cache_store(ngx_http_request_t *r,
     ngx_shm_zone_t *zone, ngx_http_identity_ctx_t *ctx);
+void ngx_http_identity_cache_digest(ngx_http_identity_ctx_t *ctx);
+ngx_int_t ngx_http_identity_refusal_init_process(ngx_cycle_t *cycle,
+    ngx_http_identity_main_conf_t *imcf);
+ngx_int_t ngx_http_identity_refusal_lookup(
+    ngx_http_identity_main_conf_t *imcf, ngx_http_identity_loc_conf_t *ilcf,
+    ngx_http_identity_ctx_t *ctx);
+void ngx_http_identity_refusal_store(ngx_http_identity_main_conf_t *imcf,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx);
 
 /* ngx_http_identity_headers.c */
 ngx_int_t ngx_http_identity_add_variables(ngx_conf_t *cf);

@@ -110,7 +110,8 @@ is status($t{new}), 401, 'identity_jwt_keys_interval 0: no watching';
 
 kill 'HUP', $pid;
 ok until_status($t{new}, 200, 5), 'after a reload the new key is accepted';
-is status($t{old}), 401, 'and the removed key refused';
+# old workers may answer a connection or two while they shut down
+ok until_status($t{old}, 401, 5), 'and the removed key refused';
 
 replace_with('{"keys": [');
 kill 'HUP', $pid;
