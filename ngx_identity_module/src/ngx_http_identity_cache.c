@@ -4,15 +4,22 @@
  * parsing found, in shared memory for every worker, so that the token's
  * next requests cost a hash and a lookup instead of a signature check.
  *
- * Keyed on the whole token: the SHA-256 of it, the first four bytes as the
- * rbtree key, all 32 compared.  An entry holds the claims the module needs
- * (sub, role, email, sid, jti, iss, aud, header typ, exp, nbf, iat), the
- * algorithm and the fingerprint of the key that verified it; the policy
- * (times, typ, iss, aud, the key still being in the set, revocation, roles)
- * still runs on every request.  Entries go at the token's "exp"; a full zone
- * drops the least recently used ones, as limit_req does.
+ * Keyed on the whole token: its SHA-256, the first four bytes choosing the
+ * hash bucket, all 32 compared.  An entry holds the claims the module
+ * needs (sub, role, email, sid, jti, iss, aud, header typ, exp, nbf, iat),
+ * the algorithm and the fingerprint of the key that verified it; the
+ * policy (times, typ, iss, aud, the key still being in the set,
+ * revocation, roles) still runs on every request.  Entries go at the
+ * token's "exp"; a full zone drops the least recently used ones, as
+ * limit_req does.
  *
- * The locked part only walks the tree and copies at most one entry into a
+ * A hash table rather than limit_req's rbtree: every new token misses, and
+ * a miss, an insertion and an eviction then touch two or three entries
+ * instead of a tree's path and its rebalancing (each step a cache miss in
+ * a zone of thousands of entries).  The buckets are sized from the zone,
+ * about one per entry it can hold.
+ *
+ * The locked part only walks a chain and copies at most one entry into a
  * buffer on the stack: no hashing, logging or pool work under the lock.
  *
  * The refusal cache is apart from it: each worker remembers the tokens it
@@ -27,7 +34,8 @@
 
 #include "ngx_http_identity_module.h"
 
-#include <openssl/sha.h>
+
+#define NGX_HTTP_IDENTITY_DIGEST_LEN      32
 
 
 /* an entry's strings together; a token with more claims is not cached */
@@ -36,6 +44,10 @@
 
 /* the strings of an entry, in this order after the fixed part */
 #define NGX_HTTP_IDENTITY_CACHE_STRINGS   8
+
+
+/* zone bytes per hash bucket: about what an entry with usual claims takes */
+#define NGX_HTTP_IDENTITY_CACHE_ENTRY     512
 
 
 typedef struct {
@@ -48,21 +60,23 @@ typedef struct {
 } ngx_http_identity_cache_item_t;
 
 
-typedef struct {
-    u_char                      color;
-    u_char                      dummy;
-    uint16_t                    size;       /* of data */
-    ngx_queue_t                 queue;
-    u_char                      digest[SHA256_DIGEST_LENGTH];
-    ngx_http_identity_cache_item_t  item;
-    u_char                      data[1];
-} ngx_http_identity_cache_node_t;
+typedef struct ngx_http_identity_cache_node_s  ngx_http_identity_cache_node_t;
+
+struct ngx_http_identity_cache_node_s {
+    ngx_http_identity_cache_node_t  *next;      /* in its bucket */
+    ngx_queue_t                      queue;     /* most recently used first */
+    uint32_t                         hash;      /* the digest's first bytes */
+    uint16_t                         size;      /* of data */
+    u_char                           digest[NGX_HTTP_IDENTITY_DIGEST_LEN];
+    ngx_http_identity_cache_item_t   item;
+    u_char                           data[1];
+};
 
 
 typedef struct {
-    ngx_rbtree_t                rbtree;
-    ngx_rbtree_node_t           sentinel;
-    ngx_queue_t                 queue;
+    ngx_queue_t                      queue;
+    ngx_uint_t                       mask;      /* buckets - 1 */
+    ngx_http_identity_cache_node_t **buckets;
 } ngx_http_identity_cache_shctx_t;
 
 
@@ -77,7 +91,7 @@ typedef struct {
 
 
 typedef struct {
-    u_char                      digest[SHA256_DIGEST_LENGTH];
+    u_char                      digest[NGX_HTTP_IDENTITY_DIGEST_LEN];
     ngx_uint_t                  generation; /* of the key set */
     ngx_uint_t                  algorithms; /* the allow-list */
     time_t                      expires;    /* 0: a free slot */
@@ -93,8 +107,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
-static void ngx_http_identity_cache_rbtree_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static ngx_http_identity_cache_node_t *ngx_http_identity_cache_find(
     ngx_http_identity_cache_ctx_t *ctx, uint32_t hash, u_char *digest);
 static void ngx_http_identity_cache_delete(ngx_http_identity_cache_ctx_t *ctx,
@@ -143,6 +155,7 @@ ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_http_identity_cache_ctx_t  *octx = data;
 
     size_t                          len;
+    ngx_uint_t                      buckets;
     ngx_http_identity_cache_ctx_t  *ctx;
 
     ctx = shm_zone->data;
@@ -174,10 +187,23 @@ ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->shpool->data = ctx->sh;
 
-    ngx_rbtree_init(&ctx->sh->rbtree, &ctx->sh->sentinel,
-                    ngx_http_identity_cache_rbtree_insert);
-
     ngx_queue_init(&ctx->sh->queue);
+
+    /* a power of two, about one bucket per entry the zone can hold */
+
+    buckets = 1;
+
+    while (buckets * 2 * NGX_HTTP_IDENTITY_CACHE_ENTRY <= shm_zone->shm.size) {
+        buckets *= 2;
+    }
+
+    ctx->sh->mask = buckets - 1;
+    ctx->sh->buckets = ngx_slab_calloc(ctx->shpool,
+                                buckets
+                                * sizeof(ngx_http_identity_cache_node_t *));
+    if (ctx->sh->buckets == NULL) {
+        return NGX_ERROR;
+    }
 
     len = sizeof(" in identity verification cache \"\"")
           + shm_zone->shm.name.len;
@@ -198,84 +224,24 @@ ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
-static void
-ngx_http_identity_cache_rbtree_insert(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t               **p;
-    ngx_http_identity_cache_node_t   *cn, *cnt;
-
-    for ( ;; ) {
-
-        if (node->key < temp->key) {
-
-            p = &temp->left;
-
-        } else if (node->key > temp->key) {
-
-            p = &temp->right;
-
-        } else { /* node->key == temp->key */
-
-            cn = (ngx_http_identity_cache_node_t *) &node->color;
-            cnt = (ngx_http_identity_cache_node_t *) &temp->color;
-
-            p = (ngx_memcmp(cn->digest, cnt->digest, SHA256_DIGEST_LENGTH)
-                 < 0)
-                ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
-}
-
-
 /* called with the zone locked */
 
 static ngx_http_identity_cache_node_t *
 ngx_http_identity_cache_find(ngx_http_identity_cache_ctx_t *ctx,
     uint32_t hash, u_char *digest)
 {
-    ngx_int_t                        rc;
-    ngx_rbtree_node_t               *node, *sentinel;
     ngx_http_identity_cache_node_t  *cn;
 
-    node = ctx->sh->rbtree.root;
-    sentinel = ctx->sh->rbtree.sentinel;
-
-    while (node != sentinel) {
-
-        if (hash < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (hash > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        /* hash == node->key */
-
-        cn = (ngx_http_identity_cache_node_t *) &node->color;
-
-        rc = ngx_memcmp(digest, cn->digest, SHA256_DIGEST_LENGTH);
-
-        if (rc == 0) {
+    for (cn = ctx->sh->buckets[hash & ctx->sh->mask];
+         cn != NULL;
+         cn = cn->next)
+    {
+        if (cn->hash == hash
+            && ngx_memcmp(digest, cn->digest, NGX_HTTP_IDENTITY_DIGEST_LEN)
+               == 0)
+        {
             return cn;
         }
-
-        node = (rc < 0) ? node->left : node->right;
     }
 
     return NULL;
@@ -288,16 +254,20 @@ static void
 ngx_http_identity_cache_delete(ngx_http_identity_cache_ctx_t *ctx,
     ngx_http_identity_cache_node_t *cn)
 {
-    ngx_rbtree_node_t  *node;
+    ngx_http_identity_cache_node_t  **link;
+
+    for (link = &ctx->sh->buckets[cn->hash & ctx->sh->mask];
+         *link != cn;
+         link = &(*link)->next)
+    {
+        /* void: an entry is always in its bucket */
+    }
+
+    *link = cn->next;
 
     ngx_queue_remove(&cn->queue);
 
-    node = (ngx_rbtree_node_t *)
-               ((u_char *) cn - offsetof(ngx_rbtree_node_t, color));
-
-    ngx_rbtree_delete(&ctx->sh->rbtree, node);
-
-    ngx_slab_free_locked(ctx->shpool, node);
+    ngx_slab_free_locked(ctx->shpool, cn);
 }
 
 
@@ -325,16 +295,6 @@ ngx_http_identity_cache_expire(ngx_http_identity_cache_ctx_t *ctx,
         }
 
         ngx_http_identity_cache_delete(ctx, cn);
-    }
-}
-
-
-void
-ngx_http_identity_cache_digest(ngx_http_identity_ctx_t *ctx)
-{
-    if (!ctx->hashed) {
-        SHA256(ctx->raw.data, ctx->raw.len, ctx->digest);
-        ctx->hashed = 1;
     }
 }
 
@@ -384,7 +344,9 @@ ngx_http_identity_cache_lookup(ngx_http_request_t *r, ngx_shm_zone_t *zone,
     ngx_http_identity_cache_item_t   item;
     u_char                           data[NGX_HTTP_IDENTITY_CACHE_DATA_MAX];
 
-    ngx_http_identity_cache_digest(ctx);
+    if (ngx_http_identity_digest_token(ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     ngx_memcpy(&hash, ctx->digest, sizeof(uint32_t));
 
@@ -407,8 +369,10 @@ ngx_http_identity_cache_lookup(ngx_http_request_t *r, ngx_shm_zone_t *zone,
             size = cn->size;
             ngx_memcpy(data, cn->data, size);
 
-            ngx_queue_remove(&cn->queue);
-            ngx_queue_insert_head(&cctx->sh->queue, &cn->queue);
+            if (ngx_queue_head(&cctx->sh->queue) != &cn->queue) {
+                ngx_queue_remove(&cn->queue);
+                ngx_queue_insert_head(&cctx->sh->queue, &cn->queue);
+            }
         }
     }
 
@@ -464,16 +428,15 @@ void
 ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
     ngx_http_identity_ctx_t *ctx)
 {
-    u_char                          *p;
-    size_t                           size, n;
-    time_t                           now;
-    uint32_t                         hash;
-    ngx_str_t                       *s;
-    ngx_uint_t                       i, evicted;
-    ngx_rbtree_node_t               *node;
-    ngx_http_identity_cache_ctx_t   *cctx;
-    ngx_http_identity_cache_node_t  *cn;
-    ngx_http_identity_cache_item_t   item;
+    u_char                           *p;
+    size_t                            size, n;
+    time_t                            now;
+    uint32_t                          hash;
+    ngx_str_t                        *s;
+    ngx_uint_t                        i, evicted;
+    ngx_http_identity_cache_ctx_t    *cctx;
+    ngx_http_identity_cache_node_t   *cn, **bucket;
+    ngx_http_identity_cache_item_t    item;
 
     now = ngx_time();
 
@@ -506,12 +469,13 @@ ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
     item.nbf = ctx->nbf;
     item.iat = ctx->iat;
 
-    ngx_http_identity_cache_digest(ctx);
+    if (ngx_http_identity_digest_token(ctx) != NGX_OK) {
+        return;
+    }
+
     ngx_memcpy(&hash, ctx->digest, sizeof(uint32_t));
 
-    n = offsetof(ngx_rbtree_node_t, color)
-        + offsetof(ngx_http_identity_cache_node_t, data)
-        + size;
+    n = offsetof(ngx_http_identity_cache_node_t, data) + size;
 
     cctx = zone->data;
     evicted = 0;
@@ -526,9 +490,9 @@ ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
         return;
     }
 
-    node = ngx_slab_alloc_locked(cctx->shpool, n);
+    cn = ngx_slab_alloc_locked(cctx->shpool, n);
 
-    while (node == NULL) {
+    while (cn == NULL) {
 
         if (ngx_queue_empty(&cctx->sh->queue)) {
             /* the zone cannot hold even this one entry */
@@ -536,21 +500,17 @@ ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
             return;
         }
 
-        cn = ngx_queue_data(ngx_queue_last(&cctx->sh->queue),
-                            ngx_http_identity_cache_node_t, queue);
-
-        ngx_http_identity_cache_delete(cctx, cn);
+        ngx_http_identity_cache_delete(cctx,
+            ngx_queue_data(ngx_queue_last(&cctx->sh->queue),
+                           ngx_http_identity_cache_node_t, queue));
         evicted++;
 
-        node = ngx_slab_alloc_locked(cctx->shpool, n);
+        cn = ngx_slab_alloc_locked(cctx->shpool, n);
     }
 
-    node->key = hash;
-
-    cn = (ngx_http_identity_cache_node_t *) &node->color;
-
+    cn->hash = hash;
     cn->size = (uint16_t) size;
-    ngx_memcpy(cn->digest, ctx->digest, SHA256_DIGEST_LENGTH);
+    ngx_memcpy(cn->digest, ctx->digest, NGX_HTTP_IDENTITY_DIGEST_LEN);
     cn->item = item;
 
     p = cn->data;
@@ -563,7 +523,10 @@ ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
         }
     }
 
-    ngx_rbtree_insert(&cctx->sh->rbtree, node);
+    bucket = &cctx->sh->buckets[hash & cctx->sh->mask];
+    cn->next = *bucket;
+    *bucket = cn;
+
     ngx_queue_insert_head(&cctx->sh->queue, &cn->queue);
 
     ngx_shmtx_unlock(&cctx->shpool->mutex);
@@ -633,7 +596,10 @@ ngx_http_identity_refusal_lookup(ngx_http_identity_main_conf_t *imcf,
 
     rc = imcf->refusals;
 
-    ngx_http_identity_cache_digest(ctx);
+    if (ngx_http_identity_digest_token(ctx) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
     ngx_memcpy(&hash, ctx->digest, sizeof(uint32_t));
 
     now = ngx_time();
@@ -646,7 +612,7 @@ ngx_http_identity_refusal_lookup(ngx_http_identity_main_conf_t *imcf,
         if (e[i].expires < now
             || e[i].generation != generation
             || e[i].algorithms != ilcf->algorithms
-            || ngx_memcmp(e[i].digest, ctx->digest, SHA256_DIGEST_LENGTH)
+            || ngx_memcmp(e[i].digest, ctx->digest, NGX_HTTP_IDENTITY_DIGEST_LEN)
                != 0)
         {
             continue;
@@ -678,7 +644,10 @@ ngx_http_identity_refusal_store(ngx_http_identity_main_conf_t *imcf,
 
     rc = imcf->refusals;
 
-    ngx_http_identity_cache_digest(ctx);
+    if (ngx_http_identity_digest_token(ctx) != NGX_OK) {
+        return;
+    }
+
     ngx_memcpy(&hash, ctx->digest, sizeof(uint32_t));
 
     e = &rc->slots[(hash & rc->mask) * NGX_HTTP_IDENTITY_REFUSAL_WAYS];
@@ -690,7 +659,7 @@ ngx_http_identity_refusal_store(ngx_http_identity_main_conf_t *imcf,
         }
     }
 
-    ngx_memcpy(old->digest, ctx->digest, SHA256_DIGEST_LENGTH);
+    ngx_memcpy(old->digest, ctx->digest, NGX_HTTP_IDENTITY_DIGEST_LEN);
     old->generation = ilcf->keys->set->generation;
     old->algorithms = ilcf->algorithms;
     old->expires = ngx_time() + imcf->refusal_valid;

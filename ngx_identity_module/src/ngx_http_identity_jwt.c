@@ -72,7 +72,8 @@ static EVP_PKEY *ngx_http_identity_jwt_rsa_pkey(json_t *jwk,
 static const EVP_MD *ngx_http_identity_jwt_md(ngx_uint_t alg);
 static ngx_uint_t ngx_http_identity_jwt_alg_bit(ngx_uint_t alg);
 static ngx_int_t ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
-    ngx_uint_t alg, u_char *data, size_t len, u_char *sig, size_t siglen);
+    ngx_uint_t alg, u_char *data, size_t len, ngx_str_t *sig,
+    ngx_http_identity_ctx_t *ctx);
 static size_t ngx_http_identity_jwt_der(u_char *sig, size_t n, u_char *der);
 static u_char *ngx_http_identity_jwt_der_int(u_char *p, u_char *v, size_t n);
 static ngx_int_t ngx_http_identity_jwt_decode(ngx_http_request_t *r,
@@ -94,8 +95,9 @@ static ngx_int_t ngx_http_identity_jwt_stat(ngx_http_identity_keys_t *keys,
     ngx_log_t *log);
 static void ngx_http_identity_jwt_watch(ngx_event_t *ev);
 static ngx_int_t ngx_http_identity_jwt_syntax(ngx_str_t *token,
-    ngx_http_identity_ctx_t *ctx);
-static ngx_int_t ngx_http_identity_jwt_canonical(u_char *seg, u_char *last);
+    ngx_http_identity_ctx_t *ctx, u_char **dots);
+static ngx_uint_t ngx_http_identity_jwt_canonical(u_char *seg, u_char *last,
+    ngx_uint_t v);
 static ngx_http_identity_key_t *ngx_http_identity_jwt_find_key(
     ngx_http_identity_keyset_t *keys, ngx_str_t *kid, ngx_uint_t alg,
     ngx_http_identity_ctx_t *ctx);
@@ -1231,7 +1233,7 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *token,
     ngx_http_identity_ctx_t *ctx)
 {
-    u_char                   *dot1, *dot2, *last;
+    u_char                   *dot1, *dot2, *last, *dots[2];
     size_t                    len;
     json_t                   *header, *typ, *kid;
     ngx_int_t                 rc;
@@ -1244,15 +1246,13 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
     ctx->reason = NULL;
     key = NULL;
 
-    if (ngx_http_identity_jwt_syntax(token, ctx) != NGX_OK) {
+    if (ngx_http_identity_jwt_syntax(token, ctx, dots) != NGX_OK) {
         return NGX_DECLINED;
     }
 
-    /* the syntax check found exactly two dots */
-
     last = token->data + token->len;
-    dot1 = ngx_strlchr(token->data, last, '.');
-    dot2 = ngx_strlchr(dot1 + 1, last, '.');
+    dot1 = dots[0];
+    dot2 = dots[1];
 
     rc = ngx_http_identity_jwt_decode(r, token->data, dot1, &hdr);
     if (rc != NGX_OK) {
@@ -1362,8 +1362,7 @@ found:
     }
 
     if (ngx_http_identity_jwt_signature(key, alg, token->data,
-                                        dot2 - token->data, sig.data,
-                                        sig.len)
+                                        dot2 - token->data, &sig, ctx)
         != NGX_OK)
     {
         ctx->reason = "bad signature";
@@ -1991,22 +1990,22 @@ ngx_http_identity_jwt_decode(ngx_http_request_t *r, u_char *start,
  * NGX_OK: "sig" is the signature of "data" by the key under "alg"; the
  * contexts were made when the key was loaded, so this is the hash and the
  * public key operation (or the HMAC and a constant-time compare) only.
+ * The hash of "data" may already be in the ctx (the token's digests are
+ * taken in one pass).
  */
 
 static ngx_int_t
 ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
-    ngx_uint_t alg, u_char *data, size_t len, u_char *sig, size_t siglen)
+    ngx_uint_t alg, u_char *data, size_t len, ngx_str_t *sig,
+    ngx_http_identity_ctx_t *ctx)
 {
-    u_char         *s;
-    size_t          n, maclen;
-    unsigned int    mdlen;
-    EVP_MAC_CTX    *mctx;
-    const EVP_MD   *md;
-    EVP_PKEY_CTX   *vctx;
-    u_char          mac[EVP_MAX_MD_SIZE];
-    u_char          der[NGX_HTTP_IDENTITY_DER_MAX];
-
-    md = ngx_http_identity_jwt_md(alg);
+    u_char        *s, *hash;
+    size_t         n, maclen;
+    unsigned int   hashlen;
+    EVP_MAC_CTX   *mctx;
+    EVP_PKEY_CTX  *vctx;
+    u_char         mac[EVP_MAX_MD_SIZE];
+    u_char         der[NGX_HTTP_IDENTITY_DER_MAX];
 
     if (alg & NGX_HTTP_IDENTITY_ALG_HMAC) {
 
@@ -2020,7 +2019,8 @@ ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
             return NGX_DECLINED;
         }
 
-        if (siglen != maclen || CRYPTO_memcmp(mac, sig, maclen) != 0) {
+        if (sig->len != maclen || CRYPTO_memcmp(mac, sig->data, maclen) != 0)
+        {
             return NGX_DECLINED;
         }
 
@@ -2033,12 +2033,25 @@ ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
         return NGX_DECLINED;
     }
 
-    if (EVP_Digest(data, len, mac, &mdlen, md, NULL) != 1) {
-        return NGX_DECLINED;
+    if ((alg & (NGX_HTTP_IDENTITY_ALG_RS256|NGX_HTTP_IDENTITY_ALG_PS256
+                |NGX_HTTP_IDENTITY_ALG_ES256))
+        && ctx->signed_hashed
+        && ctx->signed_len == len)
+    {
+        hash = ctx->signed_digest;
+        hashlen = sizeof(ctx->signed_digest);
+
+    } else {
+        if (ngx_http_identity_digest(alg, data, len, mac, &hashlen) != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        hash = mac;
     }
 
-    s = sig;
-    n = siglen;
+    s = sig->data;
+    n = sig->len;
 
     if (alg & NGX_HTTP_IDENTITY_ALG_EC) {
 
@@ -2055,15 +2068,15 @@ ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
             n = 66;
         }
 
-        if (siglen != 2 * n) {
+        if (sig->len != 2 * n) {
             return NGX_DECLINED;
         }
 
-        n = ngx_http_identity_jwt_der(sig, n, der);
+        n = ngx_http_identity_jwt_der(sig->data, n, der);
         s = der;
     }
 
-    return (EVP_PKEY_verify(vctx, s, n, mac, mdlen) == 1)
+    return (EVP_PKEY_verify(vctx, s, n, hash, hashlen) == 1)
            ? NGX_OK : NGX_DECLINED;
 }
 
@@ -2124,55 +2137,97 @@ ngx_http_identity_jwt_der_int(u_char *p, u_char *v, size_t n)
  * Three non-empty base64url segments in canonical form, before any
  * decoding: one token has exactly one spelling, so a changed character is
  * never silently accepted (and a cache keyed by the token sees one key).
+ * "dots" gets where the two dots are.
  */
 
 static ngx_int_t
-ngx_http_identity_jwt_syntax(ngx_str_t *token, ngx_http_identity_ctx_t *ctx)
+ngx_http_identity_jwt_syntax(ngx_str_t *token, ngx_http_identity_ctx_t *ctx,
+    u_char **dots)
 {
-    u_char      c, *p, *last, *seg;
-    ngx_uint_t  dots;
+    u_char      *p, *last, *seg;
+    ngx_uint_t   n, v;
 
-    dots = 0;
+    /* a character's base64url value, '.' 64, anything else 0xff */
+    static const u_char  values[256] = {
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,     /* 0x00 */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,     /* 0x10 */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,     /* 0x20 */
+        0xff, 0xff, 0xff, 0xff, 0xff, 62,   64,   0xff,     /* - . */
+        52,   53,   54,   55,   56,   57,   58,   59,       /* 0x30 */
+        60,   61,   0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0,    1,    2,    3,    4,    5,    6,        /* 0x40 */
+        7,    8,    9,    10,   11,   12,   13,   14,
+        15,   16,   17,   18,   19,   20,   21,   22,       /* 0x50 */
+        23,   24,   25,   0xff, 0xff, 0xff, 0xff, 63,       /* _ */
+        0xff, 26,   27,   28,   29,   30,   31,   32,       /* 0x60 */
+        33,   34,   35,   36,   37,   38,   39,   40,
+        41,   42,   43,   44,   45,   46,   47,   48,       /* 0x70 */
+        49,   50,   51,   0xff, 0xff, 0xff, 0xff, 0xff,
+        /* 0x80 - 0xff */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+    };
+
+    n = 0;
     seg = token->data;
     last = token->data + token->len;
 
-    for (p = token->data; p < last; p++) {
-        c = *p;
+    for (p = token->data; p <= last; p++) {
 
-        if (c == '.') {
-            if (p == seg
-                || ngx_http_identity_jwt_canonical(seg, p) != NGX_OK)
-            {
-                ctx->reason = "malformed token";
-                return NGX_DECLINED;
-            }
+        v = (p < last) ? values[*p] : 64;
 
-            dots++;
-            seg = p + 1;
+        if (v < 64) {
             continue;
         }
 
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-            || (c >= '0' && c <= '9') || c == '-' || c == '_')
-        {
-            continue;
+        if (v != 64) {
+            ctx->reason = "malformed token";
+            return NGX_DECLINED;
         }
 
-        ctx->reason = "malformed token";
-        return NGX_DECLINED;
+        /* a dot or the end: a segment, in canonical form */
+
+        if (p == seg) {
+            ctx->reason = (n == 2 && p == last) ? "unsigned token"
+                                                : "malformed token";
+            return NGX_DECLINED;
+        }
+
+        if (!ngx_http_identity_jwt_canonical(seg, p, values[p[-1]])) {
+            ctx->reason = "malformed token";
+            return NGX_DECLINED;
+        }
+
+        if (p == last) {
+            break;
+        }
+
+        if (n == 2) {
+            ctx->reason = "malformed token";
+            return NGX_DECLINED;
+        }
+
+        dots[n++] = p;
+        seg = p + 1;
     }
 
-    if (dots != 2) {
-        ctx->reason = "malformed token";
-        return NGX_DECLINED;
-    }
-
-    if (seg == last) {
-        ctx->reason = "unsigned token";
-        return NGX_DECLINED;
-    }
-
-    if (ngx_http_identity_jwt_canonical(seg, last) != NGX_OK) {
+    if (n != 2) {
         ctx->reason = "malformed token";
         return NGX_DECLINED;
     }
@@ -2183,44 +2238,23 @@ ngx_http_identity_jwt_syntax(ngx_str_t *token, ngx_http_identity_ctx_t *ctx)
 
 /*
  * Unpadded base64url (RFC 7515 2): a length of 4n+1 is impossible, and the
- * bits of the last character beyond the data must be zero (RFC 4648 3.5).
+ * bits of the last character ("v", its value) beyond the data must be zero
+ * (RFC 4648 3.5).
  */
 
-static ngx_int_t
-ngx_http_identity_jwt_canonical(u_char *seg, u_char *last)
+static ngx_uint_t
+ngx_http_identity_jwt_canonical(u_char *seg, u_char *last, ngx_uint_t v)
 {
-    u_char      c;
-    ngx_uint_t  v, unused;
-
     switch ((last - seg) % 4) {
     case 1:
-        return NGX_DECLINED;
+        return 0;
     case 2:
-        unused = 0x0f;
-        break;
+        return (v & 0x0f) == 0;
     case 3:
-        unused = 0x03;
-        break;
+        return (v & 0x03) == 0;
     default:
-        return NGX_OK;
+        return 1;
     }
-
-    c = last[-1];
-
-    if (c >= 'A' && c <= 'Z') {
-        v = c - 'A';
-
-    } else if (c >= 'a' && c <= 'z') {
-        v = c - 'a' + 26;
-
-    } else if (c >= '0' && c <= '9') {
-        v = c - '0' + 52;
-
-    } else {
-        v = (c == '-') ? 62 : 63;
-    }
-
-    return (v & unused) ? NGX_DECLINED : NGX_OK;
 }
 
 

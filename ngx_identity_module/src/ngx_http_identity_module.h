@@ -181,6 +181,7 @@ typedef struct {
     unsigned                    valid:1;    /* signature and claims parsed */
     unsigned                    cached:1;   /* from the verification cache */
     unsigned                    hashed:1;   /* digest computed */
+    unsigned                    signed_hashed:1; /* signed_digest too */
 
     ngx_http_identity_keys_t   *keys;       /* key set it was verified with */
     ngx_uint_t                  algorithms; /* allow-list it was checked by */
@@ -207,6 +208,10 @@ typedef struct {
     time_t                      iat;        /* 0: absent */
 
     u_char                      digest[32]; /* SHA-256 of the token */
+    u_char                      signed_digest[32];  /* and of its signing
+                                                       input, signed_len
+                                                       bytes */
+    size_t                      signed_len;
 
     /* last policy check (iss, aud, times, revocation) and its result */
     ngx_http_identity_loc_conf_t  *checked;
@@ -260,7 +265,6 @@ ngx_int_t ngx_http_identity_cache_lookup(ngx_http_request_t *r,
     ngx_shm_zone_t *zone, ngx_http_identity_ctx_t *ctx);
 void ngx_http_identity_cache_store(ngx_http_request_t *r,
     ngx_shm_zone_t *zone, ngx_http_identity_ctx_t *ctx);
-void ngx_http_identity_cache_digest(ngx_http_identity_ctx_t *ctx);
 ngx_int_t ngx_http_identity_refusal_init_process(ngx_cycle_t *cycle,
     ngx_http_identity_main_conf_t *imcf);
 ngx_int_t ngx_http_identity_refusal_lookup(
@@ -268,6 +272,11 @@ ngx_int_t ngx_http_identity_refusal_lookup(
     ngx_http_identity_ctx_t *ctx);
 void ngx_http_identity_refusal_store(ngx_http_identity_main_conf_t *imcf,
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx);
+
+/* ngx_http_identity_digest.c */
+ngx_int_t ngx_http_identity_digest_token(ngx_http_identity_ctx_t *ctx);
+ngx_int_t ngx_http_identity_digest(ngx_uint_t alg, u_char *data, size_t len,
+    u_char *out, unsigned int *outlen);
 
 /* ngx_http_identity_headers.c */
 ngx_int_t ngx_http_identity_add_variables(ngx_conf_t *cf);
