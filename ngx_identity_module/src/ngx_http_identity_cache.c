@@ -4,14 +4,16 @@
  * parsing found, in shared memory for every worker, so that the token's
  * next requests cost a hash and a lookup instead of a signature check.
  *
- * Keyed on the whole token: its SHA-256, the first four bytes choosing the
- * hash bucket, all 32 compared.  An entry holds the claims the module
- * needs (sub, role, email, sid, jti, iss, aud, header typ, exp, nbf, iat),
- * the algorithm and the fingerprint of the key that verified it; the
- * policy (times, typ, iss, aud, the key still being in the set,
- * revocation, roles) still runs on every request.  Entries go at the
- * token's "exp"; a full zone drops the least recently used ones, as
- * limit_req does.
+ * Keyed on the whole token, kept in the entry and compared byte for byte;
+ * a MurmurHash2 of it picks the bucket.  No cryptographic hash is needed
+ * for a hit (a SHA-256 would cost more than the rest of it): only tokens
+ * that passed the signature check get in, so no one else can choose what
+ * the chains hold.  An entry holds the claims the module needs (sub, role,
+ * email, sid, jti, iss, aud, header typ, exp, nbf, iat), the algorithm and
+ * the fingerprint of the key that verified it; the policy (times, typ,
+ * iss, aud, the key still being in the set, revocation, roles) still runs
+ * on every request.  Entries go at the token's "exp"; a full zone drops
+ * the least recently used ones, as limit_req does.
  *
  * A hash table rather than limit_req's rbtree: every new token misses, and
  * a miss, an insertion and an eviction then touch two or three entries
@@ -23,7 +25,7 @@
  * buffer on the stack: no hashing, logging or pool work under the lock.
  *
  * The refusal cache is apart from it: each worker remembers the tokens it
- * refused (the same SHA-256, the key set and allow-list they were checked
+ * refused (by their SHA-256, the key set and allow-list they were checked
  * with, and the reason) for identity_jwt_refusal_cache valid=, in a table
  * of its own memory of a fixed size, four ways per hash bucket, the oldest
  * of the four replaced.  A flood of bad tokens so only ever replaces other
@@ -38,11 +40,11 @@
 #define NGX_HTTP_IDENTITY_DIGEST_LEN      32
 
 
-/* an entry's strings together; a token with more claims is not cached */
+/* an entry's claim strings together; a token with more is not cached */
 #define NGX_HTTP_IDENTITY_CACHE_DATA_MAX  1024
 
 
-/* the strings of an entry, in this order after the fixed part */
+/* the strings of an entry, in this order after the token */
 #define NGX_HTTP_IDENTITY_CACHE_STRINGS   8
 
 
@@ -65,11 +67,11 @@ typedef struct ngx_http_identity_cache_node_s  ngx_http_identity_cache_node_t;
 struct ngx_http_identity_cache_node_s {
     ngx_http_identity_cache_node_t  *next;      /* in its bucket */
     ngx_queue_t                      queue;     /* most recently used first */
-    uint32_t                         hash;      /* the digest's first bytes */
-    uint16_t                         size;      /* of data */
-    u_char                           digest[NGX_HTTP_IDENTITY_DIGEST_LEN];
+    uint32_t                         hash;      /* of the token */
+    uint16_t                         len;       /* of the token */
+    uint16_t                         size;      /* of the claim strings */
     ngx_http_identity_cache_item_t   item;
-    u_char                           data[1];
+    u_char                           data[1];   /* the token, the strings */
 };
 
 
@@ -108,7 +110,7 @@ typedef struct {
 static ngx_int_t ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_http_identity_cache_node_t *ngx_http_identity_cache_find(
-    ngx_http_identity_cache_ctx_t *ctx, uint32_t hash, u_char *digest);
+    ngx_http_identity_cache_ctx_t *ctx, uint32_t hash, ngx_str_t *token);
 static void ngx_http_identity_cache_delete(ngx_http_identity_cache_ctx_t *ctx,
     ngx_http_identity_cache_node_t *cn);
 static void ngx_http_identity_cache_expire(ngx_http_identity_cache_ctx_t *ctx,
@@ -228,7 +230,7 @@ ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 static ngx_http_identity_cache_node_t *
 ngx_http_identity_cache_find(ngx_http_identity_cache_ctx_t *ctx,
-    uint32_t hash, u_char *digest)
+    uint32_t hash, ngx_str_t *token)
 {
     ngx_http_identity_cache_node_t  *cn;
 
@@ -237,8 +239,8 @@ ngx_http_identity_cache_find(ngx_http_identity_cache_ctx_t *ctx,
          cn = cn->next)
     {
         if (cn->hash == hash
-            && ngx_memcmp(digest, cn->digest, NGX_HTTP_IDENTITY_DIGEST_LEN)
-               == 0)
+            && cn->len == token->len
+            && ngx_memcmp(token->data, cn->data, token->len) == 0)
         {
             return cn;
         }
@@ -344,11 +346,7 @@ ngx_http_identity_cache_lookup(ngx_http_request_t *r, ngx_shm_zone_t *zone,
     ngx_http_identity_cache_item_t   item;
     u_char                           data[NGX_HTTP_IDENTITY_CACHE_DATA_MAX];
 
-    if (ngx_http_identity_digest_token(ctx) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(&hash, ctx->digest, sizeof(uint32_t));
+    hash = ngx_murmur_hash2(ctx->raw.data, ctx->raw.len);
 
     cctx = zone->data;
     now = ngx_time();
@@ -356,7 +354,7 @@ ngx_http_identity_cache_lookup(ngx_http_request_t *r, ngx_shm_zone_t *zone,
 
     ngx_shmtx_lock(&cctx->shpool->mutex);
 
-    cn = ngx_http_identity_cache_find(cctx, hash, ctx->digest);
+    cn = ngx_http_identity_cache_find(cctx, hash, &ctx->raw);
 
     if (cn != NULL) {
 
@@ -367,7 +365,7 @@ ngx_http_identity_cache_lookup(ngx_http_request_t *r, ngx_shm_zone_t *zone,
         } else {
             item = cn->item;
             size = cn->size;
-            ngx_memcpy(data, cn->data, size);
+            ngx_memcpy(data, cn->data + cn->len, size);
 
             if (ngx_queue_head(&cctx->sh->queue) != &cn->queue) {
                 ngx_queue_remove(&cn->queue);
@@ -469,13 +467,14 @@ ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
     item.nbf = ctx->nbf;
     item.iat = ctx->iat;
 
-    if (ngx_http_identity_digest_token(ctx) != NGX_OK) {
+    if (ctx->raw.len > 0xffff) {
+        /* not cached: an entry keeps the length in 16 bits */
         return;
     }
 
-    ngx_memcpy(&hash, ctx->digest, sizeof(uint32_t));
+    hash = ngx_murmur_hash2(ctx->raw.data, ctx->raw.len);
 
-    n = offsetof(ngx_http_identity_cache_node_t, data) + size;
+    n = offsetof(ngx_http_identity_cache_node_t, data) + ctx->raw.len + size;
 
     cctx = zone->data;
     evicted = 0;
@@ -484,7 +483,7 @@ ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
 
     ngx_http_identity_cache_expire(cctx, now);
 
-    if (ngx_http_identity_cache_find(cctx, hash, ctx->digest) != NULL) {
+    if (ngx_http_identity_cache_find(cctx, hash, &ctx->raw) != NULL) {
         /* another worker was first */
         ngx_shmtx_unlock(&cctx->shpool->mutex);
         return;
@@ -509,11 +508,11 @@ ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
     }
 
     cn->hash = hash;
+    cn->len = (uint16_t) ctx->raw.len;
     cn->size = (uint16_t) size;
-    ngx_memcpy(cn->digest, ctx->digest, NGX_HTTP_IDENTITY_DIGEST_LEN);
     cn->item = item;
 
-    p = cn->data;
+    p = ngx_cpymem(cn->data, ctx->raw.data, ctx->raw.len);
 
     for (i = 0; i < NGX_HTTP_IDENTITY_CACHE_STRINGS; i++) {
         s = ngx_http_identity_cache_string(ctx, i);
@@ -612,8 +611,8 @@ ngx_http_identity_refusal_lookup(ngx_http_identity_main_conf_t *imcf,
         if (e[i].expires < now
             || e[i].generation != generation
             || e[i].algorithms != ilcf->algorithms
-            || ngx_memcmp(e[i].digest, ctx->digest, NGX_HTTP_IDENTITY_DIGEST_LEN)
-               != 0)
+            || ngx_memcmp(e[i].digest, ctx->digest,
+                          NGX_HTTP_IDENTITY_DIGEST_LEN) != 0)
         {
             continue;
         }

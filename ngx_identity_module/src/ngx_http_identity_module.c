@@ -18,6 +18,8 @@ static ngx_int_t ngx_http_identity_bearer(ngx_http_request_t *r,
     ngx_str_t *token);
 static ngx_int_t ngx_http_identity_role_allowed(
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx);
+static ngx_int_t ngx_http_identity_verify_token(ngx_http_request_t *r,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx);
 static void ngx_http_identity_cleanup_claims(void *data);
 
 static ngx_int_t ngx_http_identity_post_read_handler(ngx_http_request_t *r);
@@ -393,10 +395,8 @@ ngx_int_t
 ngx_http_identity_evaluate(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t **ctxp)
 {
-    ngx_int_t                       rc;
-    ngx_str_t                       token;
-    ngx_http_identity_ctx_t        *ctx;
-    ngx_http_identity_main_conf_t  *imcf;
+    ngx_str_t                 token;
+    ngx_http_identity_ctx_t  *ctx;
 
     ctx = ngx_http_identity_get_ctx(r);
     if (ctx == NULL) {
@@ -442,79 +442,8 @@ ngx_http_identity_evaluate(ngx_http_request_t *r,
             return NGX_DECLINED;
         }
 
-        imcf = ngx_http_get_module_main_conf(r, ngx_http_identity_module);
-
-        /*
-         * refused before with the same keys and allow-list: the same
-         * reason again, for a hash and a lookup in the worker's memory
-         */
-
-        if (imcf->refusals != NULL
-            && ngx_http_identity_refusal_lookup(imcf, ilcf, ctx) == NGX_OK)
-        {
-            if (ilcf->keys->url.len
-                && ngx_strcmp(ctx->reason, "unknown kid") == 0)
-            {
-                /* perhaps a new key: as ngx_http_identity_jwt_verify() */
-                ngx_http_identity_fetch_unknown_kid(ilcf->keys);
-            }
-
-            return NGX_DECLINED;
-        }
-
-        rc = (imcf->cache != NULL)
-             ? ngx_http_identity_cache_lookup(r, imcf->cache, ctx)
-             : NGX_DECLINED;
-
-        if (rc == NGX_ERROR) {
+        if (ngx_http_identity_verify_token(r, ilcf, ctx) == NGX_ERROR) {
             return NGX_ERROR;
-        }
-
-        if (rc == NGX_DECLINED
-            || ngx_http_identity_jwt_key_usable(ilcf->keys, ctx->fp, ctx->alg)
-               != NGX_OK
-            || (ctx->alg & ilcf->algorithms) == 0)
-        {
-            /*
-             * not cached, or cached under a key this location's set does
-             * not have (any more) or an algorithm it does not allow: the
-             * full check decides, and gives the precise reason
-             */
-
-            if (ctx->cached) {
-                ngx_str_null(&ctx->sub);
-                ngx_str_null(&ctx->role);
-                ngx_str_null(&ctx->email);
-                ngx_str_null(&ctx->sid);
-                ngx_str_null(&ctx->jti);
-                ngx_str_null(&ctx->iss);
-                ngx_str_null(&ctx->typ);
-                ngx_str_null(&ctx->aud);
-                ctx->valid = 0;
-                ctx->cached = 0;
-            }
-
-            if (imcf->cache != NULL) {
-                ngx_http_identity_metrics_jwt_cache(r, 0);
-            }
-
-            if (ngx_http_identity_jwt_verify(r, ilcf, &token, ctx)
-                == NGX_ERROR)
-            {
-                return NGX_ERROR;
-            }
-
-            if (ctx->valid) {
-                if (imcf->cache != NULL) {
-                    ngx_http_identity_cache_store(r, imcf->cache, ctx);
-                }
-
-            } else if (imcf->refusals != NULL) {
-                ngx_http_identity_refusal_store(imcf, ilcf, ctx);
-            }
-
-        } else {
-            ngx_http_identity_metrics_jwt_cache(r, 1);
         }
     }
 
@@ -529,6 +458,96 @@ ngx_http_identity_evaluate(ngx_http_request_t *r,
     }
 
     return ctx->check_rc;
+}
+
+
+/*
+ * The signature and claims of ctx->raw: from the verification cache, from
+ * the worker's refusals, or checked now (and remembered).  Sets ctx->valid
+ * or ctx->reason; NGX_ERROR only for our own failure.
+ */
+
+static ngx_int_t
+ngx_http_identity_verify_token(ngx_http_request_t *r,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx)
+{
+    ngx_int_t                       rc;
+    ngx_http_identity_main_conf_t  *imcf;
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_identity_module);
+
+    rc = (imcf->cache != NULL)
+         ? ngx_http_identity_cache_lookup(r, imcf->cache, ctx)
+         : NGX_DECLINED;
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK
+        && ngx_http_identity_jwt_key_usable(ilcf->keys, ctx->fp, ctx->alg)
+           == NGX_OK
+        && (ctx->alg & ilcf->algorithms))
+    {
+        ngx_http_identity_metrics_jwt_cache(r, 1);
+        return NGX_OK;
+    }
+
+    /*
+     * not cached, or cached under a key this location's set does not have
+     * (any more) or an algorithm it does not allow: the full check decides,
+     * and gives the precise reason
+     */
+
+    if (ctx->cached) {
+        ngx_str_null(&ctx->sub);
+        ngx_str_null(&ctx->role);
+        ngx_str_null(&ctx->email);
+        ngx_str_null(&ctx->sid);
+        ngx_str_null(&ctx->jti);
+        ngx_str_null(&ctx->iss);
+        ngx_str_null(&ctx->typ);
+        ngx_str_null(&ctx->aud);
+        ctx->valid = 0;
+        ctx->cached = 0;
+    }
+
+    /*
+     * refused before with the same keys and allow-list: the same reason
+     * again, for a hash and a lookup in the worker's memory
+     */
+
+    if (imcf->refusals != NULL
+        && ngx_http_identity_refusal_lookup(imcf, ilcf, ctx) == NGX_OK)
+    {
+        if (ilcf->keys->url.len
+            && ngx_strcmp(ctx->reason, "unknown kid") == 0)
+        {
+            /* perhaps a new key: as ngx_http_identity_jwt_verify() */
+            ngx_http_identity_fetch_unknown_kid(ilcf->keys);
+        }
+
+        return NGX_OK;
+    }
+
+    if (imcf->cache != NULL) {
+        ngx_http_identity_metrics_jwt_cache(r, 0);
+    }
+
+    if (ngx_http_identity_jwt_verify(r, ilcf, &ctx->raw, ctx) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->valid) {
+        if (imcf->cache != NULL) {
+            ngx_http_identity_cache_store(r, imcf->cache, ctx);
+        }
+
+    } else if (imcf->refusals != NULL) {
+        ngx_http_identity_refusal_store(imcf, ilcf, ctx);
+    }
+
+    return NGX_OK;
 }
 
 
