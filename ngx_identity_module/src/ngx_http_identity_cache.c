@@ -347,6 +347,7 @@ ngx_http_identity_cache_lookup(ngx_http_request_t *r, ngx_shm_zone_t *zone,
     u_char                           data[NGX_HTTP_IDENTITY_CACHE_DATA_MAX];
 
     hash = ngx_murmur_hash2(ctx->raw.data, ctx->raw.len);
+    ctx->token_hash = hash;
 
     cctx = zone->data;
     now = ngx_time();
@@ -420,7 +421,10 @@ ngx_http_identity_cache_lookup(ngx_http_request_t *r, ngx_shm_zone_t *zone,
 }
 
 
-/* after a successful verification; a failure to store is not an error */
+/*
+ * After a successful verification, which a lookup of the same ctx preceded;
+ * a failure to store is not an error.
+ */
 
 void
 ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
@@ -472,7 +476,8 @@ ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
         return;
     }
 
-    hash = ngx_murmur_hash2(ctx->raw.data, ctx->raw.len);
+    /* the lookup came first */
+    hash = ctx->token_hash;
 
     n = offsetof(ngx_http_identity_cache_node_t, data) + ctx->raw.len + size;
 

@@ -16,6 +16,7 @@ typedef struct {
     ngx_str_t                   key;
     ngx_str_t                   lowcase;
     ngx_uint_t                  offset;     /* of an ngx_str_t in the ctx */
+    ngx_uint_t                  hash;       /* of lowcase, set at start */
 } ngx_http_identity_header_t;
 
 
@@ -39,26 +40,26 @@ static ngx_http_identity_ctx_t *ngx_http_identity_variable_ctx(
 static ngx_http_identity_header_t  ngx_http_identity_headers[] = {
 
     { ngx_string("X-Identity-Sub"), ngx_string("x-identity-sub"),
-      offsetof(ngx_http_identity_ctx_t, sub) },
+      offsetof(ngx_http_identity_ctx_t, sub), 0 },
 
     { ngx_string("X-Identity-Role"), ngx_string("x-identity-role"),
-      offsetof(ngx_http_identity_ctx_t, role) },
+      offsetof(ngx_http_identity_ctx_t, role), 0 },
 
     { ngx_string("X-Identity-Email"), ngx_string("x-identity-email"),
-      offsetof(ngx_http_identity_ctx_t, email) },
+      offsetof(ngx_http_identity_ctx_t, email), 0 },
 
     { ngx_string("X-Identity-Sid"), ngx_string("x-identity-sid"),
-      offsetof(ngx_http_identity_ctx_t, sid) },
+      offsetof(ngx_http_identity_ctx_t, sid), 0 },
 
     { ngx_string("X-Identity-Jti"), ngx_string("x-identity-jti"),
-      offsetof(ngx_http_identity_ctx_t, jti) },
+      offsetof(ngx_http_identity_ctx_t, jti), 0 },
 
-    { ngx_null_string, ngx_null_string, 0 }
+    { ngx_null_string, ngx_null_string, 0, 0 }
 };
 
 
 static ngx_http_identity_header_t  ngx_http_identity_exp_header =
-    { ngx_string("X-Identity-Exp"), ngx_string("x-identity-exp"), 0 };
+    { ngx_string("X-Identity-Exp"), ngx_string("x-identity-exp"), 0, 0 };
 
 
 static ngx_http_variable_t  ngx_http_identity_vars[] = {
@@ -103,7 +104,8 @@ static ngx_http_variable_t  ngx_http_identity_vars[] = {
 ngx_int_t
 ngx_http_identity_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var, *v;
+    ngx_http_variable_t         *var, *v;
+    ngx_http_identity_header_t  *hd;
 
     for (v = ngx_http_identity_vars; v->name.len; v++) {
         var = ngx_http_add_variable(cf, &v->name, v->flags);
@@ -114,6 +116,15 @@ ngx_http_identity_add_variables(ngx_conf_t *cf)
         var->get_handler = v->get_handler;
         var->data = v->data;
     }
+
+    /* the hashes of the header names, not to be computed per request */
+
+    for (hd = ngx_http_identity_headers; hd->key.len; hd++) {
+        hd->hash = ngx_hash_key(hd->lowcase.data, hd->lowcase.len);
+    }
+
+    hd = &ngx_http_identity_exp_header;
+    hd->hash = ngx_hash_key(hd->lowcase.data, hd->lowcase.len);
 
     return NGX_OK;
 }
@@ -297,7 +308,7 @@ ngx_http_identity_push_header(ngx_http_request_t *r,
     h->key = hd->key;
     h->value = *value;
     h->lowcase_key = hd->lowcase.data;
-    h->hash = ngx_hash_key(hd->lowcase.data, hd->lowcase.len);
+    h->hash = hd->hash;
 
 #if (nginx_version >= 1023000)
     h->next = NULL;

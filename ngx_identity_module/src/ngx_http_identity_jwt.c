@@ -2144,8 +2144,8 @@ static ngx_int_t
 ngx_http_identity_jwt_syntax(ngx_str_t *token, ngx_http_identity_ctx_t *ctx,
     u_char **dots)
 {
-    u_char      *p, *last, *seg;
-    ngx_uint_t   n, v;
+    u_char      *p, *c, *last, *seg;
+    ngx_uint_t   n, bad;
 
     /* a character's base64url value, '.' 64, anything else 0xff */
     static const u_char  values[256] = {
@@ -2184,52 +2184,44 @@ ngx_http_identity_jwt_syntax(ngx_str_t *token, ngx_http_identity_ctx_t *ctx,
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
     };
 
-    n = 0;
-    seg = token->data;
     last = token->data + token->len;
+    seg = token->data;
 
-    for (p = token->data; p <= last; p++) {
+    for (n = 0; n < 3; n++) {
 
-        v = (p < last) ? values[*p] : 64;
+        /* memchr() is vectorized: find the dot, then check the part */
 
-        if (v < 64) {
-            continue;
-        }
+        p = (n < 2) ? memchr(seg, '.', last - seg) : last;
 
-        if (v != 64) {
+        if (p == NULL) {
             ctx->reason = "malformed token";
             return NGX_DECLINED;
         }
-
-        /* a dot or the end: a segment, in canonical form */
 
         if (p == seg) {
-            ctx->reason = (n == 2 && p == last) ? "unsigned token"
-                                                : "malformed token";
+            ctx->reason = (n == 2) ? "unsigned token" : "malformed token";
             return NGX_DECLINED;
         }
 
-        if (!ngx_http_identity_jwt_canonical(seg, p, values[p[-1]])) {
+        /* any character not base64url sets one of the two high bits */
+
+        bad = 0;
+
+        for (c = seg; c < p; c++) {
+            bad |= values[*c];
+        }
+
+        if ((bad & 0xc0) || !ngx_http_identity_jwt_canonical(seg, p,
+                                                              values[p[-1]]))
+        {
             ctx->reason = "malformed token";
             return NGX_DECLINED;
         }
 
-        if (p == last) {
-            break;
+        if (n < 2) {
+            dots[n] = p;
+            seg = p + 1;
         }
-
-        if (n == 2) {
-            ctx->reason = "malformed token";
-            return NGX_DECLINED;
-        }
-
-        dots[n++] = p;
-        seg = p + 1;
-    }
-
-    if (n != 2) {
-        ctx->reason = "malformed token";
-        return NGX_DECLINED;
     }
 
     return NGX_OK;

@@ -212,6 +212,8 @@ typedef struct {
                                                        input, signed_len
                                                        bytes */
     size_t                      signed_len;
+    uint32_t                    token_hash; /* MurmurHash2 of raw, from
+                                               the cache lookup */
 
     /* last policy check (iss, aud, times, revocation) and its result */
     ngx_http_identity_loc_conf_t  *checked;
