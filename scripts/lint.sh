@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # make lint: the house style (STYLE.md) and cppcheck.
-#   - module C (nginx style): no tabs, <= 80 columns, no // comments,
-#     no trailing blanks;
+#   - module C and its unit tests (nginx style): no tabs, <= 80 columns,
+#     no // comments, no trailing blanks;
 #   - worker C: clang-format (.clang-format) must leave it unchanged;
 #   - cppcheck on everything.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rc=0
 
-for f in ngx_identity_module/src/*.[ch]; do
+for f in ngx_identity_module/src/*.[ch] ngx_identity_module/tests/*.[ch]; do
     awk -v f="$f" '
         /\t/            { printf "%s:%d: tab\n", f, NR; bad = 1 }
         length($0) > 80 { printf "%s:%d: longer than 80 columns\n", f, NR; bad = 1 }

@@ -41,9 +41,10 @@ count_tap() {
 
 echo "== unit tests"
 unit_rc=0
-for t in "$STACK_BUILD"/workers/tests/test_*; do
+for t in "$STACK_BUILD"/workers/tests/test_* \
+         "$STACK_BUILD"/module/tests/test_*; do
     [ -x "$t" ] || continue
-    echo "# $(basename "$t")"
+    echo "# $(basename "$(dirname "$(dirname "$t")")")/$(basename "$t")"
     rc=0
     "$t" > "$tmp/unit.out" 2>&1 || rc=$?
     cat "$tmp/unit.out"

@@ -110,6 +110,8 @@ typedef struct {
 static ngx_http_identity_metrics_ctx_t *ngx_http_identity_metrics_get_ctx(
     ngx_http_request_t *r, ngx_uint_t create);
 static void ngx_http_identity_metrics_cleanup(void *data);
+static ngx_uint_t ngx_http_identity_metrics_code_slot(ngx_uint_t status);
+static ngx_uint_t ngx_http_identity_metrics_bucket(ngx_msec_t ms);
 static ngx_uint_t ngx_http_identity_metrics_reason(ngx_str_t *error);
 static void ngx_http_identity_metrics_outcomes(ngx_http_request_t *r,
     ngx_http_identity_metrics_main_conf_t *mmcf, ngx_uint_t status);
@@ -330,7 +332,7 @@ static ngx_int_t
 ngx_http_identity_metrics_log_handler(ngx_http_request_t *r)
 {
     ngx_int_t                               ms;
-    ngx_uint_t                              route, status, slot, b;
+    ngx_uint_t                              route, status, b;
     ngx_time_t                             *tp;
     ngx_http_identity_metrics_sh_t         *sh;
     ngx_http_identity_metrics_ctx_t        *ctx;
@@ -376,16 +378,8 @@ ngx_http_identity_metrics_log_handler(ngx_http_request_t *r)
         status = r->headers_out.status;
     }
 
-    if (status >= NGX_HTTP_IDENTITY_METRICS_CODE_MIN
-        && status <= NGX_HTTP_IDENTITY_METRICS_CODE_MAX)
-    {
-        slot = status - NGX_HTTP_IDENTITY_METRICS_CODE_MIN;
-
-    } else {
-        slot = NGX_HTTP_IDENTITY_METRICS_CODES - 1;
-    }
-
-    (void) ngx_atomic_fetch_add(&rs->codes[slot], 1);
+    (void) ngx_atomic_fetch_add(
+               &rs->codes[ngx_http_identity_metrics_code_slot(status)], 1);
 
     /* as $request_time */
 
@@ -395,11 +389,7 @@ ngx_http_identity_metrics_log_handler(ngx_http_request_t *r)
                       + (tp->msec - r->start_msec));
     ms = ngx_max(ms, 0);
 
-    for (b = 0; b < NGX_HTTP_IDENTITY_METRICS_BUCKETS - 1; b++) {
-        if ((ngx_msec_t) ms <= ngx_http_identity_metrics_bounds[b]) {
-            break;
-        }
-    }
+    b = ngx_http_identity_metrics_bucket((ngx_msec_t) ms);
 
     (void) ngx_atomic_fetch_add(&rs->buckets[b], 1);
     (void) ngx_atomic_fetch_add(&rs->sum_ms, (ngx_atomic_int_t) ms);
@@ -407,6 +397,38 @@ ngx_http_identity_metrics_log_handler(ngx_http_request_t *r)
     ngx_http_identity_metrics_outcomes(r, mmcf, status);
 
     return NGX_OK;
+}
+
+
+/* the index into codes[] of a status */
+
+static ngx_uint_t
+ngx_http_identity_metrics_code_slot(ngx_uint_t status)
+{
+    if (status >= NGX_HTTP_IDENTITY_METRICS_CODE_MIN
+        && status <= NGX_HTTP_IDENTITY_METRICS_CODE_MAX)
+    {
+        return status - NGX_HTTP_IDENTITY_METRICS_CODE_MIN;
+    }
+
+    return NGX_HTTP_IDENTITY_METRICS_CODES - 1;
+}
+
+
+/* the first bucket whose bound is not below ms; the last one is +Inf */
+
+static ngx_uint_t
+ngx_http_identity_metrics_bucket(ngx_msec_t ms)
+{
+    ngx_uint_t  b;
+
+    for (b = 0; b < NGX_HTTP_IDENTITY_METRICS_BUCKETS - 1; b++) {
+        if (ms <= ngx_http_identity_metrics_bounds[b]) {
+            break;
+        }
+    }
+
+    return b;
 }
 
 

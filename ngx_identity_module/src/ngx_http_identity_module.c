@@ -10,6 +10,7 @@
 
 #include "ngx_http_identity_module.h"
 #include "ngx_http_identity_metrics.h"
+#include "ngx_http_identity_redis_conn.h"
 
 
 static ngx_int_t ngx_http_identity_token(ngx_http_request_t *r,
@@ -1045,56 +1046,25 @@ ngx_http_identity_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_identity_main_conf_t *imcf = conf;
 
-    u_char     *colon;
-    ngx_int_t   port;
-    ngx_str_t  *value, host;
+    ngx_str_t  *value;
 
-    if (imcf->redis.data != NULL) {
+    if (imcf->redis != NULL) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
-    imcf->redis = value[1];
 
-    if (value[1].len > 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
-        imcf->redis_unix = ngx_pnalloc(cf->pool, value[1].len - 5 + 1);
-        if (imcf->redis_unix == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_cpystrn(imcf->redis_unix, value[1].data + 5, value[1].len - 5 + 1);
-
-        return NGX_CONF_OK;
-    }
-
-    colon = ngx_strlchr(value[1].data, value[1].data + value[1].len, ':');
-
-    if (colon == NULL || colon == value[1].data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid redis address \"%V\", "
-                           "expected \"host:port\" or \"unix:/path\"",
-                           &value[1]);
+    imcf->redis = ngx_pcalloc(cf->pool,
+                              sizeof(ngx_http_identity_redis_conn_t));
+    if (imcf->redis == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    port = ngx_atoi(colon + 1, value[1].data + value[1].len - colon - 1);
-
-    if (port < 1 || port > 65535) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid port in redis address \"%V\"", &value[1]);
+    if (ngx_http_identity_redis_conn_parse(cf, &value[1], imcf->redis)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
-
-    host.data = value[1].data;
-    host.len = colon - value[1].data;
-
-    imcf->redis_host = ngx_pnalloc(cf->pool, host.len + 1);
-    if (imcf->redis_host == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_cpystrn(imcf->redis_host, host.data, host.len + 1);
-    imcf->redis_port = (int) port;
 
     return NGX_CONF_OK;
 }
@@ -1146,10 +1116,7 @@ ngx_http_identity_create_main_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
-     *     imcf->redis = { 0, NULL };
-     *     imcf->redis_host = NULL;
-     *     imcf->redis_port = 0;
-     *     imcf->redis_unix = NULL;
+     *     imcf->redis = NULL;
      *     imcf->zone = NULL;
      *     imcf->cache = NULL;
      *     imcf->refusals = NULL;
@@ -1208,7 +1175,7 @@ ngx_http_identity_init_main_conf(ngx_conf_t *cf, void *conf)
         }
     }
 
-    if (imcf->redis.data == NULL) {
+    if (imcf->redis == NULL) {
         return NGX_CONF_OK;
     }
 
@@ -1336,7 +1303,7 @@ ngx_http_identity_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    if (imcf->redis.data == NULL) {
+    if (imcf->redis == NULL) {
         return NGX_OK;
     }
 

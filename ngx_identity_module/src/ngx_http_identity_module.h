@@ -132,10 +132,8 @@ typedef struct {
 typedef struct {
     ngx_array_t                 key_sets;   /* ngx_http_identity_keys_t * */
 
-    ngx_str_t                   redis;      /* as written, for logs */
-    u_char                     *redis_host; /* NUL-terminated */
-    int                         redis_port;
-    u_char                     *redis_unix; /* NUL-terminated */
+    /* the revocation feed's address; NULL: none */
+    struct ngx_http_identity_redis_conn_s  *redis;
 
     size_t                      zone_size;
     ngx_shm_zone_t             *zone;       /* revocation table */

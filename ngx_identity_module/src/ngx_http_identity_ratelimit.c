@@ -1800,8 +1800,6 @@ ngx_http_identity_limit_parse_rate(ngx_str_t *value, ngx_uint_t *count,
 static ngx_http_identity_limit_redis_t *
 ngx_http_identity_limit_redis_conf(ngx_conf_t *cf, ngx_str_t *addr)
 {
-    u_char                                *colon;
-    ngx_int_t                              port;
     ngx_uint_t                             i;
     ngx_http_identity_limit_redis_t       *rd, **rdp;
     ngx_http_identity_limit_main_conf_t   *lmcf;
@@ -1825,7 +1823,6 @@ ngx_http_identity_limit_redis_conf(ngx_conf_t *cf, ngx_str_t *addr)
         return NULL;
     }
 
-    rd->conn.addr = *addr;
     rd->conn.prefix = "identity limit";
     rd->conn.meanwhile = ", limits are local meanwhile";
     rd->conn.backoff_min = NGX_HTTP_IDENTITY_LIMIT_BACKOFF_MIN;
@@ -1834,39 +1831,8 @@ ngx_http_identity_limit_redis_conf(ngx_conf_t *cf, ngx_str_t *addr)
     rd->conn.on_ready = ngx_http_identity_limit_redis_on_ready;
     rd->conn.data = rd;
 
-    if (addr->len > 5 && ngx_strncmp(addr->data, "unix:", 5) == 0) {
-        rd->conn.path = ngx_pnalloc(cf->pool, addr->len - 5 + 1);
-        if (rd->conn.path == NULL) {
-            return NULL;
-        }
-
-        ngx_cpystrn(rd->conn.path, addr->data + 5, addr->len - 5 + 1);
-
-    } else {
-        colon = ngx_strlchr(addr->data, addr->data + addr->len, ':');
-
-        if (colon == NULL || colon == addr->data) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid redis address \"%V\", expected "
-                               "\"host:port\" or \"unix:/path\"", addr);
-            return NULL;
-        }
-
-        port = ngx_atoi(colon + 1, addr->data + addr->len - colon - 1);
-
-        if (port < 1 || port > 65535) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid port in redis address \"%V\"", addr);
-            return NULL;
-        }
-
-        rd->conn.host = ngx_pnalloc(cf->pool, colon - addr->data + 1);
-        if (rd->conn.host == NULL) {
-            return NULL;
-        }
-
-        ngx_cpystrn(rd->conn.host, addr->data, colon - addr->data + 1);
-        rd->conn.port = (int) port;
+    if (ngx_http_identity_redis_conn_parse(cf, addr, &rd->conn) != NGX_OK) {
+        return NULL;
     }
 
     rdp = ngx_array_push(&lmcf->redis);

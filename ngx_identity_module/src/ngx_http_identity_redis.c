@@ -37,7 +37,7 @@
 
 
 typedef struct {
-    ngx_http_identity_redis_conn_t  conn;
+    ngx_http_identity_redis_conn_t *conn;       /* imcf->redis */
     ngx_http_identity_main_conf_t  *imcf;
     unsigned                        loaded:1;   /* ZRANGEBYSCORE applied */
     unsigned                        ready:1;    /* and subscribed */
@@ -70,12 +70,10 @@ ngx_http_identity_redis_init_process(ngx_cycle_t *cycle,
 
     rd->imcf = imcf;
 
-    rc = &rd->conn;
+    /* the address was set by the directive */
+    rc = imcf->redis;
+    rd->conn = rc;
 
-    rc->addr = imcf->redis;
-    rc->host = imcf->redis_host;
-    rc->port = imcf->redis_port;
-    rc->path = imcf->redis_unix;
     rc->prefix = "identity";
     rc->meanwhile = "";
     rc->backoff_min = NGX_HTTP_IDENTITY_REDIS_BACKOFF_MIN;
@@ -102,7 +100,9 @@ ngx_http_identity_redis_ready(void)
 void
 ngx_http_identity_redis_exit_process(ngx_cycle_t *cycle)
 {
-    ngx_http_identity_redis_conn_close(&ngx_http_identity_redis.conn);
+    if (ngx_http_identity_redis.conn != NULL) {
+        ngx_http_identity_redis_conn_close(ngx_http_identity_redis.conn);
+    }
 }
 
 
@@ -167,7 +167,7 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
     }
 
     if (reply->type != REDIS_REPLY_ARRAY) {
-        ngx_log_error(NGX_LOG_ERR, rd->conn.log, 0,
+        ngx_log_error(NGX_LOG_ERR, rd->conn->log, 0,
                       "identity: redis ZRANGEBYSCORE %s failed: %*s",
                       NGX_HTTP_IDENTITY_REDIS_KEY,
                       reply->type == REDIS_REPLY_ERROR ? reply->len : 0,
@@ -202,7 +202,7 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
         if (ngx_http_identity_revocation_add_member(rd->imcf->zone,
                                                     (u_char *) member->str,
                                                     member->len, exp,
-                                                    rd->conn.log)
+                                                    rd->conn->log)
             == NGX_OK)
         {
             n++;
@@ -211,7 +211,7 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
 
     rd->loaded = 1;
 
-    ngx_log_error(NGX_LOG_INFO, rd->conn.log, 0,
+    ngx_log_error(NGX_LOG_INFO, rd->conn->log, 0,
                   "identity: loaded %uz revocations from redis", n);
 }
 
@@ -233,7 +233,7 @@ ngx_http_identity_redis_on_message(redisAsyncContext *ac, void *data,
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, rd->conn.log, 0,
+        ngx_log_error(NGX_LOG_ERR, rd->conn->log, 0,
                       "identity: redis SUBSCRIBE failed: %*s",
                       reply->len, reply->str);
         redisAsyncDisconnect(ac);
@@ -257,7 +257,7 @@ ngx_http_identity_redis_on_message(redisAsyncContext *ac, void *data,
         {
             rd->ready = rd->loaded;
 
-            ngx_log_error(NGX_LOG_INFO, rd->conn.log, 0,
+            ngx_log_error(NGX_LOG_INFO, rd->conn->log, 0,
                           "identity: subscribed to \"%s\"",
                           NGX_HTTP_IDENTITY_REDIS_CHANNEL);
         }
@@ -282,7 +282,7 @@ ngx_http_identity_redis_on_message(redisAsyncContext *ac, void *data,
           ? ngx_http_identity_redis_time(sp, last - sp) : NGX_ERROR;
 
     if (exp == NGX_ERROR) {
-        ngx_log_error(NGX_LOG_WARN, rd->conn.log, 0,
+        ngx_log_error(NGX_LOG_WARN, rd->conn->log, 0,
                       "identity: ignored revocation message, expected "
                       "\"sid:<id> <exp>\" or \"jti:<id> <exp>\"");
         return;
@@ -290,7 +290,7 @@ ngx_http_identity_redis_on_message(redisAsyncContext *ac, void *data,
 
     (void) ngx_http_identity_revocation_add_member(rd->imcf->zone, p,
                                                    sp - 1 - p, exp,
-                                                   rd->conn.log);
+                                                   rd->conn->log);
 }
 
 

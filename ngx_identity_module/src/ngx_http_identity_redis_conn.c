@@ -36,6 +36,64 @@ static void ngx_http_identity_redis_conn_on_connect(
     const redisAsyncContext *ac, int status);
 static void ngx_http_identity_redis_conn_on_disconnect(
     const redisAsyncContext *ac, int status);
+static u_char *ngx_http_identity_redis_conn_cstr(ngx_pool_t *pool,
+    ngx_str_t *s);
+
+
+/*
+ * "host:port", "[IPv6]:port" or "unix:/path", as ngx_parse_url() reads
+ * them, a port being required.  Host names are not resolved here: hiredis
+ * resolves them on every connect, so a Redis that moves is found again.
+ */
+
+ngx_int_t
+ngx_http_identity_redis_conn_parse(ngx_conf_t *cf, ngx_str_t *addr,
+    ngx_http_identity_redis_conn_t *rc)
+{
+    ngx_str_t  host;
+    ngx_url_t  u;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = *addr;
+    u.no_resolve = 1;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        if (u.err) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%s in redis address \"%V\"", u.err, addr);
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (u.family != AF_UNIX && u.no_port) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redis address \"%V\", expected "
+                           "\"host:port\" or \"unix:/path\"", addr);
+        return NGX_ERROR;
+    }
+
+    rc->addr = *addr;
+
+    if (u.family == AF_UNIX) {
+        rc->path = ngx_http_identity_redis_conn_cstr(cf->pool, &u.host);
+        return (rc->path != NULL) ? NGX_OK : NGX_ERROR;
+    }
+
+    host = u.host;
+
+    if (u.family == AF_INET6) {
+        /* "[::1]": getaddrinfo() in hiredis wants it without brackets */
+        host.data++;
+        host.len -= 2;
+    }
+
+    rc->host = ngx_http_identity_redis_conn_cstr(cf->pool, &host);
+    rc->port = u.port;
+
+    return (rc->host != NULL) ? NGX_OK : NGX_ERROR;
+}
 
 
 /* in a worker process: the address and the callbacks are set already */
@@ -400,4 +458,20 @@ ngx_http_identity_redis_conn_on_disconnect(const redisAsyncContext *ac,
                   status == REDIS_OK ? "" : ac->errstr, rc->meanwhile);
 
     ngx_http_identity_redis_conn_schedule(rc);
+}
+
+
+static u_char *
+ngx_http_identity_redis_conn_cstr(ngx_pool_t *pool, ngx_str_t *s)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    (void) ngx_cpystrn(p, s->data, s->len + 1);
+
+    return p;
 }

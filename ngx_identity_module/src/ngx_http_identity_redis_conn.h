@@ -4,8 +4,9 @@
  * event loop (ngx_http_identity_redis_conn.c), for the revocation feed and
  * the cluster-wide rate limits.
  *
- * The owner fills in the address, the log texts, the backoff limits and
- * the callbacks, then calls ngx_http_identity_redis_conn_start() in its
+ * The owner sets the address with ngx_http_identity_redis_conn_parse() at
+ * configuration time, fills in the log texts, the backoff limits and the
+ * callbacks, then calls ngx_http_identity_redis_conn_start() in its
  * init_process: the connection is made at once and made again after every
  * loss, the delay doubling from backoff_min up to backoff_max and going
  * back to backoff_min once connected.  rc->ac is the context to issue
@@ -34,11 +35,13 @@ typedef void (*ngx_http_identity_redis_conn_handler_pt)(
 
 
 struct ngx_http_identity_redis_conn_s {
-    /* set by the owner */
+    /* set by ngx_http_identity_redis_conn_parse() */
     ngx_str_t                                 addr;       /* for logs */
     u_char                                   *host;       /* NUL-terminated */
     int                                       port;
     u_char                                   *path;       /* unix socket */
+
+    /* set by the owner */
 
     /* "identity limit": starts every line logged */
     char                                     *prefix;
@@ -71,6 +74,8 @@ struct ngx_http_identity_redis_conn_s {
 };
 
 
+ngx_int_t ngx_http_identity_redis_conn_parse(ngx_conf_t *cf, ngx_str_t *addr,
+    ngx_http_identity_redis_conn_t *rc);
 void ngx_http_identity_redis_conn_start(ngx_http_identity_redis_conn_t *rc,
     ngx_log_t *log);
 void ngx_http_identity_redis_conn_drop(ngx_http_identity_redis_conn_t *rc);

@@ -1,0 +1,491 @@
+
+/*
+ * ngx_http_identity_jwt.c: the ES256/384/512 signature as DER, the token
+ * syntax (canonical base64url), the one-pass claims parser against the
+ * jansson path it stands in for, the audience list, "typ" and the time
+ * checks with leeway.
+ */
+
+
+#include "unit_ngx.h"
+
+#include "ngx_http_identity_jwt.c"
+
+#include <openssl/ecdsa.h>
+#include <openssl/bn.h>
+
+
+/* the module's index: main_conf[0] below */
+ngx_module_t  ngx_http_identity_module;
+
+
+typedef struct {
+    const char                 *payload;
+    ngx_int_t                   plain;      /* plain parser's rc */
+    const char                 *reason;     /* NULL: accepted */
+} unit_claims_t;
+
+
+static void unit_der(const char *name, u_char *sig, size_t n);
+static void unit_der_cases(void);
+static void unit_syntax(void);
+static void unit_canonical(void);
+static void unit_claims(ngx_pool_t *pool);
+static ngx_int_t unit_jansson(ngx_http_request_t *r, ngx_str_t *payload,
+    ngx_http_identity_ctx_t *ctx);
+static void unit_same(const char *payload, ngx_http_identity_ctx_t *a,
+    ngx_http_identity_ctx_t *b);
+static void unit_check(ngx_pool_t *pool);
+
+
+int
+main(void)
+{
+    ngx_pool_t  *pool;
+
+    pool = unit_pool();
+
+    unit_der_cases();
+    unit_syntax();
+    unit_canonical();
+    unit_claims(pool);
+    unit_check(pool);
+
+    ngx_destroy_pool(pool);
+
+    return UNIT_DONE();
+}
+
+
+/* OpenSSL's own encoding of the same (r, s) is the reference */
+
+static void
+unit_der(const char *name, u_char *sig, size_t n)
+{
+    int         len;
+    u_char     *p;
+    size_t      got;
+    BIGNUM     *r, *s;
+    ECDSA_SIG  *es;
+    u_char      der[NGX_HTTP_IDENTITY_DER_MAX];
+    u_char      want[NGX_HTTP_IDENTITY_DER_MAX];
+
+    got = ngx_http_identity_jwt_der(sig, n, der);
+
+    es = ECDSA_SIG_new();
+    r = BN_bin2bn(sig, n, NULL);
+    s = BN_bin2bn(sig + n, n, NULL);
+
+    if (es == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0(es, r, s)) {
+        printf("Bail out! OpenSSL: no memory\n");
+        exit(2);
+    }
+
+    p = want;
+    len = i2d_ECDSA_SIG(es, &p);
+
+    ECDSA_SIG_free(es);
+
+    if (!UNIT_INT(got, len, name)) {
+        return;
+    }
+
+    UNIT_OK(ngx_memcmp(der, want, got) == 0, name);
+}
+
+
+static void
+unit_der_cases(void)
+{
+    ngx_uint_t  i, n;
+    u_char      sig[2 * 66];
+
+    static size_t  sizes[] = { 32, 48, 66 };
+
+    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        n = sizes[i];
+
+        ngx_memset(sig, 0x5a, 2 * n);
+        unit_der("der: high bit clear", sig, n);
+
+        ngx_memset(sig, 0xa5, 2 * n);
+        unit_der("der: high bit set, a zero byte added", sig, n);
+
+        ngx_memset(sig, 0x5a, 2 * n);
+        sig[0] = 0;
+        sig[1] = 0;
+        sig[n] = 0;
+        unit_der("der: leading zeros dropped", sig, n);
+
+        ngx_memset(sig, 0xa5, 2 * n);
+        sig[0] = 0;
+        sig[n] = 0;
+        unit_der("der: leading zero dropped, then high bit set", sig, n);
+
+        ngx_memzero(sig, 2 * n);
+        unit_der("der: all zero", sig, n);
+
+        ngx_memzero(sig, 2 * n);
+        sig[n - 1] = 0x80;
+        sig[2 * n - 1] = 1;
+        unit_der("der: one byte left, high bit set", sig, n);
+    }
+}
+
+
+static void
+unit_syntax(void)
+{
+    ngx_uint_t               i;
+    ngx_str_t                token;
+    ngx_http_identity_ctx_t  ctx;
+
+    static struct {
+        const char  *token;
+        const char  *reason;
+    } cases[] = {
+        { "eyJh.eyJi.c2ln", NULL },
+        { "eyJhbA.eyJiYg.c2lnbg", NULL },
+        { "eyA.eyA.c2k", NULL },
+        { "eyJ.eyA.c2k", "malformed token" },
+        { "eyJh.eyJi.", "unsigned token" },
+        { "eyJh.eyJi", "malformed token" },
+        { "eyJh.eyJi.c2ln.c2ln", "malformed token" },
+        { ".eyJi.c2ln", "malformed token" },
+        { "eyJh..c2ln", "malformed token" },
+        { "eyJh.eyJi.c2lu=", "malformed token" },
+        { "eyJh.ey+i.c2ln", "malformed token" },
+        { "eyJh.ey/i.c2ln", "malformed token" },
+        { "eyJh.eyJi.c2ln ", "malformed token" },
+        { "eyJhb.eyJi.c2ln", "malformed token" },
+        { "eyJhbB.eyJi.c2ln", "malformed token" },
+        { "eyJh.eyJi.c2lo", NULL },
+        { "eyJh.eyJi.c2lof", "malformed token" }
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        token.data = (u_char *) cases[i].token;
+        token.len = ngx_strlen(cases[i].token);
+
+        ngx_memzero(&ctx, sizeof(ngx_http_identity_ctx_t));
+
+        UNIT_INT(ngx_http_identity_jwt_syntax(&token, &ctx),
+                 cases[i].reason ? NGX_DECLINED : NGX_OK, cases[i].token);
+        UNIT_STR(ctx.reason, cases[i].reason, cases[i].token);
+    }
+}
+
+
+/*
+ * A segment is canonical exactly when nginx's decoder and encoder give it
+ * back unchanged: every last character of 2- and 3-character tails.
+ */
+
+static void
+unit_canonical(void)
+{
+    u_char      seg[8], dec[8], enc[12];
+    ngx_int_t   want;
+    ngx_str_t   src, d, e;
+    ngx_uint_t  i, len, bad;
+
+    static u_char  alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                                "qrstuvwxyz0123456789-_";
+
+    bad = 0;
+
+    for (len = 5; len <= 8; len++) {
+        for (i = 0; i < 64; i++) {
+            ngx_memcpy(seg, "eyJhbGci", len);
+            seg[len - 1] = alphabet[i];
+
+            src.data = seg;
+            src.len = len;
+            d.data = dec;
+            e.data = enc;
+
+            want = NGX_DECLINED;
+
+            if (ngx_decode_base64url(&d, &src) == NGX_OK) {
+                ngx_encode_base64url(&e, &d);
+
+                if (e.len == len && ngx_memcmp(enc, seg, len) == 0) {
+                    want = NGX_OK;
+                }
+            }
+
+            if (ngx_http_identity_jwt_canonical(seg, seg + len) != want) {
+                printf("# \"%.*s\": should be %s\n", (int) len, seg,
+                       want == NGX_OK ? "canonical" : "refused");
+                bad++;
+            }
+        }
+    }
+
+    UNIT_INT(bad, 0, "canonical: as nginx's base64url decode and encode");
+}
+
+
+static void
+unit_claims(ngx_pool_t *pool)
+{
+    ngx_int_t                rc, jrc;
+    ngx_str_t                payload;
+    ngx_uint_t               i;
+    ngx_http_request_t       r;
+    ngx_http_identity_ctx_t  plain, jansson;
+
+    static unit_claims_t  cases[] = {
+        { "{\"sub\":\"u1\",\"exp\":2000000000}", NGX_OK, NULL },
+        { " { \"sub\" : \"u1\" ,\t\"exp\" : 2000000000 } ", NGX_OK, NULL },
+        { "{\"sub\":\"u1\",\"role\":\"admin\",\"email\":\"a@b.c\","
+          "\"sid\":\"s1\",\"jti\":\"j1\",\"iss\":\"https://id\","
+          "\"aud\":\"gw\",\"exp\":2000000000,\"nbf\":1,\"iat\":0,"
+          "\"email_verified\":true,\"x\":null,\"y\":false}", NGX_OK, NULL },
+        { "{\"aud\":[\"a\",\"gw\" , \"c\"],\"exp\":5}", NGX_OK, NULL },
+        { "{\"aud\":[],\"exp\":5}", NGX_OK, NULL },
+        { "{\"aud\":[ ],\"exp\":5}", NGX_OK, NULL },
+        { "{\"aud\":true,\"exp\":5}", NGX_OK, NULL },
+        { "{\"iss\":7,\"exp\":5}", NGX_OK, NULL },
+        { "{\"exp\":-0}", NGX_OK, NULL },
+        { "{\"exp\":1099511627775}", NGX_OK, NULL },
+        { "{}", NGX_DECLINED, "no exp claim" },
+        { "{\"sub\":\"u1\"}", NGX_DECLINED, "no exp claim" },
+        { "{\"exp\":\"2000000000\"}", NGX_DECLINED, "malformed exp" },
+        { "{\"exp\":-1}", NGX_DECLINED, "malformed exp" },
+        { "{\"exp\":1099511627776}", NGX_DECLINED, "malformed exp" },
+        { "{\"exp\":null}", NGX_DECLINED, "malformed exp" },
+        { "{\"exp\":5,\"nbf\":true}", NGX_DECLINED, "malformed nbf" },
+        { "{\"exp\":5,\"iat\":\"1\"}", NGX_DECLINED, "malformed iat" },
+        { "{\"exp\":5,\"sub\":1}", NGX_DECLINED, "malformed claim" },
+        { "{\"exp\":5,\"jti\":[\"j\"]}", NGX_DECLINED, "malformed claim" },
+        { "{\"exp\":5,\"role\":null}", NGX_DECLINED, "malformed claim" },
+
+        /* outside the plain subset: jansson decides */
+        { "{\"exp\":2000000000.5}", NGX_AGAIN, NULL },
+        { "{\"exp\":2e9}", NGX_AGAIN, NULL },
+        { "{\"exp\":1234567890123456}", NGX_AGAIN, "malformed exp" },
+        { "{\"sub\":\"caf\xc3\xa9\",\"exp\":5}", NGX_AGAIN, NULL },
+        { "{\"sub\":\"a\\\"b\",\"exp\":5}", NGX_AGAIN, NULL },
+        { "{\"sub\":\"a\\u0001\",\"exp\":5}", NGX_AGAIN, "malformed claim" },
+        { "{\"aud\":[\"a\",1],\"exp\":5}", NGX_AGAIN, NULL },
+        { "{\"exp\":5,\"cnf\":{\"jkt\":\"x\"}}", NGX_AGAIN, NULL },
+        { "{\"exp\":5,\"exp\":6}", NGX_AGAIN, "malformed claims" },
+        { "{\"exp\":05}", NGX_AGAIN, "malformed claims" },
+        { "{\"exp\":5} x", NGX_AGAIN, "malformed claims" },
+        { "{\"exp\":5,}", NGX_AGAIN, "malformed claims" },
+        { "[{\"exp\":5}]", NGX_AGAIN, "malformed claims" },
+        { "{\"exp\":5", NGX_AGAIN, "malformed claims" }
+    };
+
+    ngx_memzero(&r, sizeof(ngx_http_request_t));
+    r.pool = pool;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        payload.data = (u_char *) cases[i].payload;
+        payload.len = ngx_strlen(cases[i].payload);
+
+        ngx_memzero(&plain, sizeof(ngx_http_identity_ctx_t));
+        ngx_memzero(&jansson, sizeof(ngx_http_identity_ctx_t));
+
+        rc = ngx_http_identity_jwt_plain_claims(&r, &payload, &plain);
+        jrc = unit_jansson(&r, &payload, &jansson);
+
+        UNIT_INT(rc, cases[i].plain, cases[i].payload);
+
+        UNIT_INT(jrc, cases[i].reason ? NGX_DECLINED : NGX_OK,
+                 "  jansson: the same outcome");
+        UNIT_STR(jansson.reason, cases[i].reason, "  jansson: the reason");
+
+        if (rc != NGX_AGAIN) {
+            unit_same(cases[i].payload, &plain, &jansson);
+        }
+
+        if (jansson.claims != NULL) {
+            json_decref(jansson.claims);
+        }
+    }
+}
+
+
+/* as ngx_http_identity_jwt_verify() when the plain parser declines */
+
+static ngx_int_t
+unit_jansson(ngx_http_request_t *r, ngx_str_t *payload,
+    ngx_http_identity_ctx_t *ctx)
+{
+    json_error_t  jerr;
+
+    ctx->claims = json_loadb((const char *) payload->data, payload->len,
+                             JSON_REJECT_DUPLICATES, &jerr);
+
+    if (ctx->claims == NULL || !json_is_object(ctx->claims)) {
+        ctx->reason = "malformed claims";
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_identity_jwt_claims(r, ctx);
+}
+
+
+static void
+unit_same(const char *payload, ngx_http_identity_ctx_t *a,
+    ngx_http_identity_ctx_t *b)
+{
+    ngx_uint_t  i;
+
+    ngx_str_t  *sa[] = { &a->sub, &a->role, &a->email, &a->sid, &a->jti,
+                         &a->iss, &a->aud };
+    ngx_str_t  *sb[] = { &b->sub, &b->role, &b->email, &b->sid, &b->jti,
+                         &b->iss, &b->aud };
+
+    UNIT_STR(a->reason, b->reason, "  plain: the reason jansson gives");
+
+    if (a->reason != NULL) {
+        return;
+    }
+
+    for (i = 0; i < sizeof(sa) / sizeof(sa[0]); i++) {
+        if (sa[i]->len != sb[i]->len
+            || (sa[i]->len
+                && ngx_memcmp(sa[i]->data, sb[i]->data, sa[i]->len) != 0))
+        {
+            printf("# %s: \"%.*s\", jansson \"%.*s\"\n", payload,
+                   (int) sa[i]->len, sa[i]->data, (int) sb[i]->len,
+                   sb[i]->data);
+            UNIT_OK(0, "  plain: the claims jansson gives");
+            return;
+        }
+    }
+
+    UNIT_OK(a->exp == b->exp && a->nbf == b->nbf && a->iat == b->iat,
+            "  plain: the claims jansson gives");
+}
+
+
+/* the policy of a location; now is 1700000000, leeway 30 s */
+
+static void
+unit_check(ngx_pool_t *pool)
+{
+    time_t                          now;
+    void                           *main_conf[1];
+    ngx_str_t                      *typ;
+    ngx_http_request_t              r;
+    ngx_http_identity_key_t        *key;
+    ngx_http_identity_ctx_t         ctx, good;
+    ngx_http_identity_keys_t        keys;
+    ngx_http_identity_keyset_t      set;
+    ngx_http_identity_loc_conf_t    lcf;
+    ngx_http_identity_main_conf_t   mcf;
+
+    now = 1700000000;
+    unit_set_time(now);
+
+    ngx_memzero(&mcf, sizeof(ngx_http_identity_main_conf_t));
+    main_conf[0] = &mcf;
+
+    ngx_memzero(&r, sizeof(ngx_http_request_t));
+    r.pool = pool;
+    r.main_conf = main_conf;
+
+    ngx_memzero(&set, sizeof(ngx_http_identity_keyset_t));
+
+    if (ngx_array_init(&set.keys, pool, 1, sizeof(ngx_http_identity_key_t))
+        != NGX_OK
+        || (key = ngx_array_push(&set.keys)) == NULL)
+    {
+        printf("Bail out! no memory\n");
+        exit(2);
+    }
+
+    ngx_memzero(key, sizeof(ngx_http_identity_key_t));
+    key->fp = 42;
+    key->algs = NGX_HTTP_IDENTITY_ALG_ES256;
+
+    ngx_memzero(&keys, sizeof(ngx_http_identity_keys_t));
+    keys.set = &set;
+
+    ngx_memzero(&lcf, sizeof(ngx_http_identity_loc_conf_t));
+    lcf.keys = &keys;
+    lcf.leeway = 30;
+    lcf.max_size = 100;
+    ngx_str_set(&lcf.issuer, "https://id");
+    ngx_str_set(&lcf.audience, "gw");
+
+    lcf.typ = ngx_array_create(pool, 1, sizeof(ngx_str_t));
+    typ = (lcf.typ != NULL) ? ngx_array_push(lcf.typ) : NULL;
+    if (typ == NULL) {
+        printf("Bail out! no memory\n");
+        exit(2);
+    }
+
+    ngx_str_set(typ, "at+jwt");
+
+    ngx_memzero(&good, sizeof(ngx_http_identity_ctx_t));
+    good.raw.len = 100;
+    good.fp = 42;
+    good.alg = NGX_HTTP_IDENTITY_ALG_ES256;
+    good.exp = now;
+    ngx_str_set(&good.iss, "https://id");
+    ngx_str_set(&good.typ, "at+jwt");
+    good.aud.data = (u_char *) "\0\1a\0\2gw";
+    good.aud.len = 7;
+
+#define unit_policy(change, want, name)                                       \
+    ctx = good;                                                               \
+    change;                                                                   \
+    UNIT_INT(ngx_http_identity_jwt_check(&r, &lcf, &ctx),                     \
+             (want) ? NGX_DECLINED : NGX_OK, name);                           \
+    UNIT_STR(ctx.reason, want, "  " name)
+
+    unit_policy(, NULL, "check: a good token");
+    unit_policy(ctx.exp = now - 30, NULL, "check: expired within leeway");
+    unit_policy(ctx.exp = now - 31, "token expired",
+                "check: expired beyond leeway");
+    unit_policy(ctx.nbf = now + 30, NULL, "check: nbf within leeway");
+    unit_policy(ctx.nbf = now + 31, "token not yet valid",
+                "check: nbf beyond leeway");
+    unit_policy(ctx.iat = now + 30, NULL, "check: iat within leeway");
+    unit_policy(ctx.iat = now + 31, "token issued in the future",
+                "check: iat beyond leeway");
+    unit_policy(ctx.raw.len = 101, "token too large", "check: too large");
+    unit_policy(ctx.fp = 43, "unknown key", "check: key gone");
+    unit_policy(ctx.alg = NGX_HTTP_IDENTITY_ALG_ES384, "unknown key",
+                "check: key no longer for the algorithm");
+    unit_policy(ngx_str_set(&ctx.typ, "application/AT+JWT"), NULL,
+                "check: typ with application/, any case");
+    unit_policy(ngx_str_set(&ctx.typ, "JWT"), "wrong typ",
+                "check: another typ");
+    unit_policy(ngx_str_null(&ctx.typ), "wrong typ", "check: no typ");
+    unit_policy(ngx_str_set(&ctx.iss, "https://id/"), "wrong issuer",
+                "check: another issuer");
+    unit_policy(ngx_str_null(&ctx.iss), "wrong issuer", "check: no issuer");
+    unit_policy(ctx.aud.len = 3, "wrong audience",
+                "check: audience not in the list");
+    unit_policy(ctx.aud.len = 6, "wrong audience",
+                "check: a truncated list");
+    unit_policy(ngx_str_null(&ctx.aud), "wrong audience",
+                "check: no audience");
+
+#undef unit_policy
+}
+
+
+/* reached only with a revocation table, which these tests do not make */
+
+ngx_uint_t
+ngx_http_identity_redis_ready(void)
+{
+    UNIT_OK(0, "ngx_http_identity_redis_ready() not called");
+    return 0;
+}
+
+
+ngx_int_t
+ngx_http_identity_revocation_lookup(ngx_shm_zone_t *zone, ngx_uint_t kind,
+    ngx_str_t *id)
+{
+    UNIT_OK(0, "ngx_http_identity_revocation_lookup() not called");
+    return NGX_DECLINED;
+}
