@@ -137,6 +137,7 @@ static void
 unit_syntax(void)
 {
     ngx_uint_t               i;
+    u_char                  *dots[2];
     ngx_str_t                token;
     ngx_http_identity_ctx_t  ctx;
 
@@ -168,31 +169,46 @@ unit_syntax(void)
         token.len = ngx_strlen(cases[i].token);
 
         ngx_memzero(&ctx, sizeof(ngx_http_identity_ctx_t));
+        dots[0] = NULL;
+        dots[1] = NULL;
 
-        UNIT_INT(ngx_http_identity_jwt_syntax(&token, &ctx),
+        UNIT_INT(ngx_http_identity_jwt_syntax(&token, &ctx, dots),
                  cases[i].reason ? NGX_DECLINED : NGX_OK, cases[i].token);
         UNIT_STR(ctx.reason, cases[i].reason, cases[i].token);
+
+        if (cases[i].reason == NULL) {
+            /* where the dots are: the first and the last one */
+            UNIT_INT(dots[0] - token.data,
+                     (u_char *) strchr(cases[i].token, '.') - token.data,
+                     "first dot found");
+            UNIT_INT(dots[1] - token.data,
+                     (u_char *) strrchr(cases[i].token, '.') - token.data,
+                     "second dot found");
+        }
     }
 }
 
 
 /*
  * A segment is canonical exactly when nginx's decoder and encoder give it
- * back unchanged: every last character of 2- and 3-character tails.
+ * back unchanged: every last character of 2- and 3-character tails, as the
+ * signature of a token the syntax check sees.
  */
 
 static void
 unit_canonical(void)
 {
-    u_char      seg[8], dec[8], enc[12];
-    ngx_int_t   want;
-    ngx_str_t   src, d, e;
-    ngx_uint_t  i, len, bad;
+    u_char                  *seg, *dots[2], tok[24], dec[8], enc[12];
+    ngx_int_t                want;
+    ngx_str_t                src, d, e, token;
+    ngx_uint_t               i, len, bad;
+    ngx_http_identity_ctx_t  ctx;
 
     static u_char  alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
                                 "qrstuvwxyz0123456789-_";
 
     bad = 0;
+    seg = ngx_cpymem(tok, "eyJh.eyJi.", 10);
 
     for (len = 5; len <= 8; len++) {
         for (i = 0; i < 64; i++) {
@@ -214,7 +230,11 @@ unit_canonical(void)
                 }
             }
 
-            if (ngx_http_identity_jwt_canonical(seg, seg + len) != want) {
+            token.data = tok;
+            token.len = 10 + len;
+            ngx_memzero(&ctx, sizeof(ngx_http_identity_ctx_t));
+
+            if (ngx_http_identity_jwt_syntax(&token, &ctx, dots) != want) {
                 printf("# \"%.*s\": should be %s\n", (int) len, seg,
                        want == NGX_OK ? "canonical" : "refused");
                 bad++;
