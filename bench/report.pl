@@ -22,12 +22,19 @@ sub slurp_lines {
 
 my %m = map { /^(\w+)=(.*)$/ ? ($1, $2) : () } slurp_lines("$out/machine.txt");
 
-# alg=ES256 raw_us=.. module_us=.. n_raw=.. n_module=..
-my %verify;
+# alg=ES256 raw_us=.. n_raw=.. round=N (one line a round), alg=ES256
+# speed_us=.. (once): the raw cost is the median of the rounds
+my (%verify, %raw_rounds);
 for (slurp_lines("$out/verify.txt")) {
     my %v = map { split /=/, $_, 2 } split ' ';
     next unless $v{alg};
-    $verify{ $v{alg} }{$_} = $v{$_} for keys %v;
+    push @{ $raw_rounds{ $v{alg} } }, $v{raw_us} if defined $v{raw_us};
+    $verify{ $v{alg} }{speed_us} = $v{speed_us} if defined $v{speed_us};
+}
+for my $alg (keys %raw_rounds) {
+    my @x = sort { $a <=> $b } @{ $raw_rounds{$alg} };
+    $verify{$alg}{raw_us} = $x[$#x / 2];
+    $verify{$alg}{raw_range} = @x > 1 ? sprintf('%.2f–%.2f', @x[0, -1]) : '';
 }
 
 # every round of every case; the table shows each case's median round by
@@ -74,13 +81,32 @@ for my $c (@order) {
 my $base = $r{proxy};
 my $have_base = defined $base->{rps};
 
+# A case's added µs is the median over the rounds of its difference with
+# the proxy of the same round: a machine that is slower for a while (other
+# guests on the host, frequency) moves both, and the pair cancels it.
+sub paired_added {
+    my ($c) = @_;
+    my @d;
+    for my $i (0 .. $#{ $rounds{$c} }) {
+        my ($x, $p) = ($rounds{$c}[$i], $rounds{proxy}[$i]);
+        next unless $p && defined $x->{us_req} && defined $p->{us_req};
+        push @d, $x->{us_req} - $p->{us_req};
+    }
+    @d = sort { $a <=> $b } @d;
+    return @d ? ($d[$#d / 2], $d[0], $d[-1]) : ();
+}
+
 for my $c (@order) {
     my $row = $r{$c};
     next unless defined $row->{rps} && $have_base;
     $row->{ratio} = $row->{rps} / $base->{rps};
+    my ($added, $lo, $hi) = paired_added($c);
+    next unless defined $added;
+    $row->{added} = $added;
+    $row->{added_range} = @{ $rounds{$c} } > 1
+        ? sprintf('%+.1f–%+.1f', $lo, $hi) : '—';
     # what the ratio is when nginx has its core to itself: both CPU-bound
-    $row->{cap} = $base->{us_req} / $row->{us_req};
-    $row->{added} = $row->{us_req} - $base->{us_req};
+    $row->{cap} = $base->{us_req} / ($base->{us_req} + $added);
 }
 
 my %label = (
@@ -140,7 +166,7 @@ my %target = (
 my @table;
 push @table, '| case | req/s | vs proxy (req/s) | p50 | p99 '
     . '| nginx CPU µs/req | added µs | vs proxy (CPU capacity) '
-    . '| nginx CPU % | rounds: req/s, µs/req | target | met? |';
+    . '| nginx CPU % | rounds: req/s; µs/req; added µs | target | met? |';
 push @table, '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|';
 
 my (@notes, @cores);
@@ -201,7 +227,10 @@ for my $c (@order) {
             : sprintf('%+.1f', $row->{added}),
         defined $row->{cap} ? sprintf('%.0f%%', 100 * $row->{cap}) : '—',
         $row->{cpu_pct},
-        $row->{range} eq '—' ? '—' : "$row->{range}; $row->{us_range}",
+        $row->{range} eq '—' ? '—'
+            : "$row->{range}; $row->{us_range}"
+              . ($row->{added_range} && $c ne 'proxy'
+                 ? "; $row->{added_range}" : ''),
         $t, $verdict);
 }
 
@@ -213,14 +242,21 @@ sub fmt_us {
 
 my @vt;
 push @vt, '| algorithm | signature check alone (SHA-256 + OpenSSL verify) '
-    . '| the module\'s per-token calls (cjose import + verify + claims parse) '
-    . '| cross-check: `openssl speed` verify |';
+    . '| cross-check: `openssl speed` verify '
+    . '| the rest of a new token in nginx (cold added µs − signature check) |';
 push @vt, '|---|---:|---:|---:|';
 for my $alg (qw(ES256 RS256 HS256)) {
     my $v = $verify{$alg} or next;
+    my $cold = $r{ lc($alg) . '-cold' };
     push @vt, sprintf('| %s | %s | %s | %s |', $alg,
-                      map { defined $v->{$_} ? "$v->{$_} µs" : '—' }
-                          qw(raw_us module_us speed_us));
+                      (defined $v->{raw_us}
+                           ? "$v->{raw_us} µs"
+                             . ($v->{raw_range} ? " ($v->{raw_range})" : '')
+                           : '—'),
+                      (defined $v->{speed_us} ? "$v->{speed_us} µs" : '—'),
+                      defined $cold->{added} && defined $v->{raw_us}
+                          ? sprintf('%+.1f µs', $cold->{added} - $v->{raw_us})
+                          : '—');
 }
 
 my $table = join("\n", @table) . "\n";
@@ -277,7 +313,7 @@ one run described here.  Re-run to refresh.
 $table
 - Each case ran $m{rounds} times, the rounds interleaved; a row is the
   case's median round by CPU µs/req, **rounds** gives the range of
-  requests/s and of CPU µs/req over all rounds.
+  requests/s, of CPU µs/req and of the added µs over all rounds.
 - **vs proxy (req/s)**: requests/s as a share of the plain proxy's, as
   measured; **vs proxy (CPU capacity)**: the proxy's CPU µs/req over the
   case's, i.e. the throughput ratio when one nginx worker is the
@@ -286,7 +322,9 @@ $table
   else running on either core (see "Core use").
 - **nginx CPU µs/req**: the worker's utime + stime over the case divided by
   the requests answered (the trivial upstream runs in the same worker, so
-  every proxied case includes its cost); **added µs**: over the plain proxy.
+  every proxied case includes its cost); **added µs**: over the plain
+  proxy, the median over the rounds of the difference with the proxy's
+  round (the pair cancels a machine that is slower for a while).
 - **warm**: the same token on every request; **new token each request**:
   a list of distinct tokens minted for this run (ES256 $m{cold_es}, RS256
   $m{cold_rs}, HS256 $m{cold_hs}), each sent once, so each is new to the
@@ -297,7 +335,7 @@ $table
   defaults).
 - Rate limiting: $limiter_text
 
-### Raw verify cost (same run, same core as nginx, CPU time per token)
+### Raw verify cost (same run, same core as nginx, CPU time per token; median of the rounds, range in brackets)
 
 @{[ join("\n", @vt) ]}
 

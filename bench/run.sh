@@ -19,18 +19,20 @@
 # started here is stopped on exit.
 #
 # Environment (defaults):
-#   BENCH_DURATION=10      seconds per case
+#   BENCH_DURATION=6       seconds per case
 #   BENCH_WARMUP=2         seconds of warm-up before each case
-#   BENCH_ROUNDS=3         rounds of all cases; the table shows each case's
-#                          median round (by requests/s) and the range
+#   BENCH_ROUNDS=5         rounds of all cases; the table shows each case's
+#                          median round (by CPU µs/request), the median of
+#                          its per-round differences with the proxy, and
+#                          the ranges
 #   BENCH_CONNECTIONS=64   wrk connections (one wrk thread)
 #   BENCH_NGINX_CPU        CPU for nginx (default: the last one allowed)
 #   BENCH_WRK_CPU          CPU for wrk (default: the one before it)
 #   BENCH_COLD_ES256       distinct ES256 tokens (default DURATION x 20000)
 #   BENCH_COLD_HS256       distinct HS256 tokens (default DURATION x 40000)
-#   BENCH_COLD_RS256       distinct RS256 tokens (default 60000: RSA signing
+#   BENCH_COLD_RS256       distinct RS256 tokens (default 40000: RSA signing
 #                          is slow, so this case usually runs out early)
-#   BENCH_VERIFY_SECONDS=3 per algorithm and loop, for the raw verify cost
+#   BENCH_VERIFY_SECONDS=3 per algorithm, for the raw verify cost
 #   BENCH_NOTE             a caveat line for RESULTS.md (e.g. a busy machine)
 #   BENCH_RESULTS          where to write the table (bench/RESULTS.md)
 #   BENCH_GATEWAY_HTTP     extra http{} directives for the gateway instance
@@ -46,11 +48,11 @@ module=$build/module/ngx_http_identity_module.so
 nginx_bin=${NGINX_BIN:-/usr/sbin/nginx}
 data=$top/t/data
 
-duration=${BENCH_DURATION:-10}
+duration=${BENCH_DURATION:-6}
 warmup=${BENCH_WARMUP:-2}
 conns=${BENCH_CONNECTIONS:-64}
 verify_seconds=${BENCH_VERIFY_SECONDS:-3}
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 results_md=${BENCH_RESULTS:-$bench/RESULTS.md}
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -70,7 +72,7 @@ int_in BENCH_ROUNDS "$rounds" 1 20
 
 cold_es=${BENCH_COLD_ES256:-$((duration * 20000))}
 cold_hs=${BENCH_COLD_HS256:-$((duration * 40000))}
-cold_rs=${BENCH_COLD_RS256:-60000}
+cold_rs=${BENCH_COLD_RS256:-40000}
 int_in BENCH_COLD_ES256 "$cold_es" 100 5000000
 int_in BENCH_COLD_HS256 "$cold_hs" 100 5000000
 int_in BENCH_COLD_RS256 "$cold_rs" 100 1000000
@@ -193,26 +195,33 @@ tok_rs=$(cat "$work/tokens/rs-warm.tok")
 tok_hs=$(cat "$work/tokens/hs-warm.tok")
 tok_forged=$(cat "$work/tokens/forged.tok")
 
-# the signature verify cost, on nginx's core, with tokens nginx never sees
-log "measuring the raw verify cost (${verify_seconds}s per loop)"
+# the signature verify cost, on nginx's core, with tokens nginx never sees;
+# measured in every round (the report takes the median), so that it sees
+# the machine as the cases of that round do
 mint es-verify es1 ES256 es1 2000
 mint rs-verify rs1 RS256 rs1 2000
 mint hs-verify hs1 HS256 hs1 2000
 : > "$work/out/verify.txt"
-for v in es:es256.key.pem rs:rs256.key.pem hs:; do
-    pem=${v#*:}
-    taskset -c "$nginx_cpu" "$jwtbench" verify "$data/jwks.json" \
-        "$work/tokens/${v%%:*}-verify.tok" "$verify_seconds" \
-        ${pem:+"$data/$pem"} >> "$work/out/verify.txt" \
-        || die "jwtbench verify failed for ${v%%:*}"
-done
+
+measure_verify() {  # ROUND
+    local v pem
+    log "round $1/$rounds: the raw verify cost (${verify_seconds}s each)"
+    for v in es:es256.key.pem rs:rs256.key.pem hs:; do
+        pem=${v#*:}
+        taskset -c "$nginx_cpu" "$jwtbench" verify "$data/jwks.json" \
+            "$work/tokens/${v%%:*}-verify.tok" "$verify_seconds" \
+            ${pem:+"$data/$pem"} | sed "s/\$/ round=$1/" \
+            >> "$work/out/verify.txt"
+        [ "${PIPESTATUS[0]}" -eq 0 ] || die "jwtbench verify failed for ${v%%:*}"
+    done
+}
+
 # cross-check with OpenSSL's own figures (verify/s)
 taskset -c "$nginx_cpu" openssl speed -seconds "$verify_seconds" \
     ecdsap256 rsa2048 2>/dev/null | awk '
         /^rsa 2048 bits/       { printf "alg=RS256 speed_us=%.2f\n", 1e6 / $NF }
         /ecdsa \(nistp256\)/   { printf "alg=ES256 speed_us=%.2f\n", 1e6 / $NF }' \
     >> "$work/out/verify.txt" || log "openssl speed failed (cross-check skipped)"
-cat "$work/out/verify.txt" >&2
 
 
 # --- nginx ----------------------------------------------------------------
@@ -482,6 +491,7 @@ rss_before=$(rss_kb "$gateway_worker")
 # rounds interleave the cases, so a burst of background load hits one
 # round of several cases rather than every round of one case
 for ((round = 1; round <= rounds; round++)); do
+    measure_verify $round
     run_case return       $round plain   /return 200 ""
     run_case proxy        $round plain   /proxy  200 ""
     run_case es256-warm   $round gateway /jwt    200 "$tok_es"
