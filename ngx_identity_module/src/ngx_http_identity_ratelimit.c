@@ -30,6 +30,7 @@
 #include <ngx_sha1.h>
 
 #include "ngx_http_identity_ratelimit.h"
+#include "ngx_http_identity_shm.h"
 #include "ngx_http_identity_redis_conn.h"
 
 
@@ -1270,7 +1271,7 @@ ngx_http_identity_limit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_identity_limit_zone_t  *ozone = data;
 
-    size_t                           len;
+    ngx_int_t                        rc;
     ngx_http_identity_limit_zone_t  *zone;
 
     zone = shm_zone->data;
@@ -1297,37 +1298,18 @@ ngx_http_identity_limit_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    if (shm_zone->shm.exists) {
-        zone->sh = zone->shpool->data;
-
-        return NGX_OK;
+    rc = ngx_http_identity_shm_alloc(shm_zone,
+                                     sizeof(ngx_http_identity_limit_shctx_t),
+                                     "identity_limit_zone",
+                                     (void **) &zone->sh);
+    if (rc != NGX_OK) {
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
     }
-
-    zone->sh = ngx_slab_alloc(zone->shpool,
-                              sizeof(ngx_http_identity_limit_shctx_t));
-    if (zone->sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    zone->shpool->data = zone->sh;
 
     ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
                     ngx_http_identity_limit_rbtree_insert_value);
 
     ngx_queue_init(&zone->sh->queue);
-
-    len = sizeof(" in identity_limit_zone \"\"") + shm_zone->shm.name.len;
-
-    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
-    if (zone->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(zone->shpool->log_ctx, " in identity_limit_zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    /* eviction handles a full zone: no "ngx_slab_alloc() failed" noise */
-    zone->shpool->log_nomem = 0;
 
     return NGX_OK;
 }

@@ -57,7 +57,6 @@ static uint32_t ngx_http_identity_revocation_hash(ngx_uint_t kind, u_char *id,
 ngx_shm_zone_t *
 ngx_http_identity_revocation_zone(ngx_conf_t *cf, size_t size)
 {
-    ngx_shm_zone_t                   *shm_zone;
     ngx_http_identity_revoked_ctx_t  *ctx;
 
     static ngx_str_t  name = ngx_string("identity_revocation");
@@ -67,22 +66,9 @@ ngx_http_identity_revocation_zone(ngx_conf_t *cf, size_t size)
         return NULL;
     }
 
-    shm_zone = ngx_shared_memory_add(cf, &name, size,
-                                     &ngx_http_identity_module);
-    if (shm_zone == NULL) {
-        return NULL;
-    }
-
-    if (shm_zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "shared zone \"%V\" is already used", &name);
-        return NULL;
-    }
-
-    shm_zone->init = ngx_http_identity_revocation_init_zone;
-    shm_zone->data = ctx;
-
-    return shm_zone;
+    return ngx_http_identity_shm_zone(cf, &name, size,
+                                      ngx_http_identity_revocation_init_zone,
+                                      ctx);
 }
 
 
@@ -91,7 +77,7 @@ ngx_http_identity_revocation_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_identity_revoked_ctx_t  *octx = data;
 
-    size_t                            len;
+    ngx_int_t                         rc;
     ngx_http_identity_revoked_ctx_t  *ctx;
 
     ctx = shm_zone->data;
@@ -106,39 +92,18 @@ ngx_http_identity_revocation_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    if (shm_zone->shm.exists) {
-        ctx->sh = ctx->shpool->data;
-
-        return NGX_OK;
+    rc = ngx_http_identity_shm_alloc(shm_zone,
+                                     sizeof(ngx_http_identity_revoked_shctx_t),
+                                     "identity revocation zone",
+                                     (void **) &ctx->sh);
+    if (rc != NGX_OK) {
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
     }
-
-    ctx->sh = ngx_slab_alloc(ctx->shpool,
-                             sizeof(ngx_http_identity_revoked_shctx_t));
-    if (ctx->sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->shpool->data = ctx->sh;
 
     ngx_rbtree_init(&ctx->sh->rbtree, &ctx->sh->sentinel,
                     ngx_http_identity_revocation_rbtree_insert);
 
     ngx_queue_init(&ctx->sh->queue);
-
-    ctx->sh->count = 0;
-
-    len = sizeof(" in identity revocation zone \"\"") + shm_zone->shm.name.len;
-
-    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
-    if (ctx->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(ctx->shpool->log_ctx, " in identity revocation zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    /* a full zone is normal: the oldest entries make room */
-    ctx->shpool->log_nomem = 0;
 
     return NGX_OK;
 }
