@@ -5,10 +5,10 @@
  * next requests cost a hash and a lookup instead of a signature check.
  *
  * Keyed on the whole token, kept in the entry and compared byte for byte;
- * a MurmurHash2 of it picks the bucket.  No cryptographic hash is needed
- * for a hit (a SHA-256 would cost more than the rest of it): only tokens
- * that passed the signature check get in, so no one else can choose what
- * the chains hold.  An entry holds the claims the module needs (sub, role,
+ * a MurmurHash2 of its end (ngx_http_identity_token_hash()) picks the
+ * bucket.  No cryptographic hash is needed for a hit (a SHA-256 would cost
+ * more than the rest of it): only tokens that passed the signature check
+ * get in, so no one else can choose what the chains hold.  An entry holds the claims the module needs (sub, role,
  * email, sid, jti, iss, aud, header typ, exp, nbf, iat), the algorithm and
  * the fingerprint of the key that verified it; the policy (times, typ,
  * iss, aud, the key still being in the set, revocation, roles) still runs
@@ -27,10 +27,11 @@
  * The refusal cache is apart from it: each worker remembers the tokens it
  * refused (by their SHA-256, the key set and allow-list they were checked
  * with, and the reason) for identity_jwt_refusal_cache valid=, in a table
- * of its own memory of a fixed size, four ways per hash bucket, the oldest
- * of the four replaced.  A flood of bad tokens so only ever replaces other
- * refusals, never a verified token, and a repeated bad token costs a hash
- * and a lookup with no lock.
+ * of its own memory of a fixed size, four ways per hash bucket (chosen by
+ * the same fast hash, which is kept too: a new token, whose hash matches no
+ * entry, costs no SHA-256), the oldest of the four replaced.  A flood of
+ * bad tokens so only ever replaces other refusals, never a verified token,
+ * and a repeated bad token costs two hashes and a lookup with no lock.
  */
 
 
@@ -93,6 +94,7 @@ typedef struct {
 
 
 typedef struct {
+    uint32_t                    hash;       /* token_hash() of the token */
     u_char                      digest[NGX_HTTP_IDENTITY_DIGEST_LEN];
     ngx_uint_t                  generation; /* of the key set */
     ngx_uint_t                  algorithms; /* the allow-list */
@@ -122,7 +124,6 @@ static ngx_str_t *ngx_http_identity_cache_string(ngx_http_identity_ctx_t *ctx,
 ngx_shm_zone_t *
 ngx_http_identity_cache_zone(ngx_conf_t *cf, size_t size)
 {
-    ngx_shm_zone_t                 *shm_zone;
     ngx_http_identity_cache_ctx_t  *ctx;
 
     static ngx_str_t  name = ngx_string("identity_jwt_cache");
@@ -132,22 +133,8 @@ ngx_http_identity_cache_zone(ngx_conf_t *cf, size_t size)
         return NULL;
     }
 
-    shm_zone = ngx_shared_memory_add(cf, &name, size,
-                                     &ngx_http_identity_module);
-    if (shm_zone == NULL) {
-        return NULL;
-    }
-
-    if (shm_zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "shared zone \"%V\" is already used", &name);
-        return NULL;
-    }
-
-    shm_zone->init = ngx_http_identity_cache_init_zone;
-    shm_zone->data = ctx;
-
-    return shm_zone;
+    return ngx_http_identity_shm_zone(cf, &name, size,
+                                      ngx_http_identity_cache_init_zone, ctx);
 }
 
 
@@ -156,7 +143,7 @@ ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_identity_cache_ctx_t  *octx = data;
 
-    size_t                          len;
+    ngx_int_t                       rc;
     ngx_uint_t                      buckets;
     ngx_http_identity_cache_ctx_t  *ctx;
 
@@ -175,19 +162,13 @@ ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    if (shm_zone->shm.exists) {
-        ctx->sh = ctx->shpool->data;
-
-        return NGX_OK;
+    rc = ngx_http_identity_shm_alloc(shm_zone,
+                                     sizeof(ngx_http_identity_cache_shctx_t),
+                                     "identity verification cache",
+                                     (void **) &ctx->sh);
+    if (rc != NGX_OK) {
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
     }
-
-    ctx->sh = ngx_slab_alloc(ctx->shpool,
-                             sizeof(ngx_http_identity_cache_shctx_t));
-    if (ctx->sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->shpool->data = ctx->sh;
 
     ngx_queue_init(&ctx->sh->queue);
 
@@ -206,21 +187,6 @@ ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     if (ctx->sh->buckets == NULL) {
         return NGX_ERROR;
     }
-
-    len = sizeof(" in identity verification cache \"\"")
-          + shm_zone->shm.name.len;
-
-    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
-    if (ctx->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(ctx->shpool->log_ctx,
-                " in identity verification cache \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    /* a full cache is normal: the least recently used entries make room */
-    ctx->shpool->log_nomem = 0;
 
     return NGX_OK;
 }
@@ -346,8 +312,7 @@ ngx_http_identity_cache_lookup(ngx_http_request_t *r, ngx_shm_zone_t *zone,
     ngx_http_identity_cache_item_t   item;
     u_char                           data[NGX_HTTP_IDENTITY_CACHE_DATA_MAX];
 
-    hash = ngx_murmur_hash2(ctx->raw.data, ctx->raw.len);
-    ctx->token_hash = hash;
+    hash = ngx_http_identity_token_hash(ctx);
 
     cctx = zone->data;
     now = ngx_time();
@@ -421,10 +386,7 @@ ngx_http_identity_cache_lookup(ngx_http_request_t *r, ngx_shm_zone_t *zone,
 }
 
 
-/*
- * After a successful verification, which a lookup of the same ctx preceded;
- * a failure to store is not an error.
- */
+/* after a successful verification; a failure to store is not an error */
 
 void
 ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
@@ -476,8 +438,7 @@ ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
         return;
     }
 
-    /* the lookup came first */
-    hash = ctx->token_hash;
+    hash = ngx_http_identity_token_hash(ctx);
 
     n = offsetof(ngx_http_identity_cache_node_t, data) + ctx->raw.len + size;
 
@@ -600,12 +561,7 @@ ngx_http_identity_refusal_lookup(ngx_http_identity_main_conf_t *imcf,
 
     rc = imcf->refusals;
 
-    if (ngx_http_identity_digest_token(ctx) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    ngx_memcpy(&hash, ctx->digest, sizeof(uint32_t));
-
+    hash = ngx_http_identity_token_hash(ctx);
     now = ngx_time();
     generation = ilcf->keys->set->generation;
 
@@ -613,9 +569,17 @@ ngx_http_identity_refusal_lookup(ngx_http_identity_main_conf_t *imcf,
 
     for (i = 0; i < NGX_HTTP_IDENTITY_REFUSAL_WAYS; i++) {
 
-        if (e[i].expires < now
+        if (e[i].hash != hash
+            || e[i].expires < now
             || e[i].generation != generation
-            || e[i].algorithms != ilcf->algorithms
+            || e[i].algorithms != ilcf->algorithms)
+        {
+            continue;
+        }
+
+        /* a likely match: the SHA-256 decides (a new token never needs it) */
+
+        if (ngx_http_identity_digest_token(ctx) != NGX_OK
             || ngx_memcmp(e[i].digest, ctx->digest,
                           NGX_HTTP_IDENTITY_DIGEST_LEN) != 0)
         {
@@ -652,7 +616,7 @@ ngx_http_identity_refusal_store(ngx_http_identity_main_conf_t *imcf,
         return;
     }
 
-    ngx_memcpy(&hash, ctx->digest, sizeof(uint32_t));
+    hash = ngx_http_identity_token_hash(ctx);
 
     e = &rc->slots[(hash & rc->mask) * NGX_HTTP_IDENTITY_REFUSAL_WAYS];
     old = &e[0];
@@ -663,6 +627,7 @@ ngx_http_identity_refusal_store(ngx_http_identity_main_conf_t *imcf,
         }
     }
 
+    old->hash = hash;
     ngx_memcpy(old->digest, ctx->digest, NGX_HTTP_IDENTITY_DIGEST_LEN);
     old->generation = ilcf->keys->set->generation;
     old->algorithms = ilcf->algorithms;

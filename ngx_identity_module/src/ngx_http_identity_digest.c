@@ -1,17 +1,14 @@
 
 /*
- * The hashes of a request's token, with OpenSSL objects made once per
+ * The hashes of a request's token: a fast one that finds it in the caches,
+ * a SHA-256 for when identity must be exact without keeping the token, and
+ * the digests of signature checks, with OpenSSL objects made once per
  * worker process.
  *
  * On OpenSSL 3 the one-shot SHA256() and EVP_Digest() with EVP_sha256()
  * look the algorithm up in the provider store and allocate a context on
  * every call, which costs as much as hashing a token; a digest fetched
- * once and a context reset between uses do not (no lock, no malloc).
- *
- * A token is hashed once: the pass over the whole token (the key of the
- * verification and refusal caches) gives on the way the SHA-256 of the
- * signing input (everything before the last dot), which an ES256, RS256
- * or PS256 signature check needs, so a new token's bytes are read once.
+ * once and a context reset between uses do not.
  */
 
 
@@ -24,8 +21,7 @@
 
 typedef struct {
     EVP_MD                     *md[NGX_HTTP_IDENTITY_DIGESTS];
-    EVP_MD_CTX                 *token;      /* the running hash */
-    EVP_MD_CTX                 *prefix;     /* its copy at the last dot */
+    EVP_MD_CTX                 *ctx;
 } ngx_http_identity_digest_state_t;
 
 
@@ -37,7 +33,7 @@ static ngx_http_identity_digest_state_t  ngx_http_identity_digests;
 
 
 /*
- * The worker's digests and contexts, made on first use (the master never
+ * The worker's digests and context, made on first use (the master never
  * hashes a token); NULL if OpenSSL could not make them.
  */
 
@@ -53,7 +49,7 @@ ngx_http_identity_digest_state(void)
 
     st = &ngx_http_identity_digests;
 
-    if (st->prefix != NULL) {
+    if (st->ctx != NULL) {
         return st;
     }
 
@@ -66,15 +62,8 @@ ngx_http_identity_digest_state(void)
         }
     }
 
-    if (st->token == NULL) {
-        st->token = EVP_MD_CTX_new();
-        if (st->token == NULL) {
-            return NULL;
-        }
-    }
-
-    st->prefix = EVP_MD_CTX_new();
-    if (st->prefix == NULL) {
+    st->ctx = EVP_MD_CTX_new();
+    if (st->ctx == NULL) {
         return NULL;
     }
 
@@ -83,59 +72,47 @@ ngx_http_identity_digest_state(void)
 
 
 /*
- * ctx->digest: SHA-256 of the token; ctx->signed_digest: SHA-256 of its
- * signing input, if it has a dot.  NGX_ERROR only if OpenSSL fails.
+ * The hash that picks a token's bucket in the caches, once per request: a
+ * MurmurHash2 of its last characters, the end of the signature, which two
+ * distinct valid tokens never share (a signature depends on the whole
+ * token).  The caches compare whole tokens (or their SHA-256), so the
+ * hash only spreads them: a client that chooses its own bad token's tail
+ * only chooses its bucket.
  */
+
+#define NGX_HTTP_IDENTITY_HASH_TAIL  16
+
+uint32_t
+ngx_http_identity_token_hash(ngx_http_identity_ctx_t *ctx)
+{
+    size_t  n;
+
+    if (!ctx->token_hashed) {
+        n = ngx_min(ctx->raw.len, NGX_HTTP_IDENTITY_HASH_TAIL);
+        ctx->token_hash = ngx_murmur_hash2(ctx->raw.data + ctx->raw.len - n,
+                                           n);
+        ctx->token_hashed = 1;
+    }
+
+    return ctx->token_hash;
+}
+
+
+/* ctx->digest: the SHA-256 of the token, once; NGX_ERROR if OpenSSL fails */
 
 ngx_int_t
 ngx_http_identity_digest_token(ngx_http_identity_ctx_t *ctx)
 {
-    u_char                            *p, *last;
-    unsigned int                       len;
-    ngx_http_identity_digest_state_t  *st;
+    unsigned int  len;
 
     if (ctx->hashed) {
         return NGX_OK;
     }
 
-    st = ngx_http_identity_digest_state();
-    if (st == NULL) {
-        return NGX_ERROR;
-    }
-
-    last = ctx->raw.data + ctx->raw.len;
-
-    for (p = last; p > ctx->raw.data; p--) {
-        if (p[-1] == '.') {
-            break;
-        }
-    }
-
-    /* p: just after the last dot, or the token's start if it has none */
-
-    if (EVP_DigestInit_ex2(st->token, st->md[0], NULL) != 1) {
-        return NGX_ERROR;
-    }
-
-    if (p > ctx->raw.data) {
-        if (EVP_DigestUpdate(st->token, ctx->raw.data, p - 1 - ctx->raw.data)
-            != 1
-            || EVP_MD_CTX_copy_ex(st->prefix, st->token) != 1
-            || EVP_DigestFinal_ex(st->prefix, ctx->signed_digest, &len) != 1
-            || EVP_DigestUpdate(st->token, p - 1, last - p + 1) != 1)
-        {
-            return NGX_ERROR;
-        }
-
-        ctx->signed_len = p - 1 - ctx->raw.data;
-        ctx->signed_hashed = 1;
-
-    } else if (EVP_DigestUpdate(st->token, ctx->raw.data, ctx->raw.len) != 1)
+    if (ngx_http_identity_digest(NGX_HTTP_IDENTITY_ALG_HS256, ctx->raw.data,
+                                 ctx->raw.len, ctx->digest, &len)
+        != NGX_OK)
     {
-        return NGX_ERROR;
-    }
-
-    if (EVP_DigestFinal_ex(st->token, ctx->digest, &len) != 1) {
         return NGX_ERROR;
     }
 
@@ -146,8 +123,9 @@ ngx_http_identity_digest_token(ngx_http_identity_ctx_t *ctx)
 
 
 /*
- * "out" (EVP_MAX_MD_SIZE bytes): the hash of "data" by "alg"'s digest
- * (NGX_HTTP_IDENTITY_ALG_*); its length in "outlen".
+ * "out" (EVP_MAX_MD_SIZE bytes): the hash of "data" by the digest of
+ * "alg" (NGX_HTTP_IDENTITY_ALG_*, SHA-256 for the *256 ones and so on);
+ * its length in "outlen".
  */
 
 ngx_int_t
@@ -177,11 +155,9 @@ ngx_http_identity_digest(ngx_uint_t alg, u_char *data, size_t len,
         md = st->md[2];
     }
 
-    /* the token context is free: ctx->digest is computed in one call */
-
-    if (EVP_DigestInit_ex2(st->token, md, NULL) != 1
-        || EVP_DigestUpdate(st->token, data, len) != 1
-        || EVP_DigestFinal_ex(st->token, out, outlen) != 1)
+    if (EVP_DigestInit_ex2(st->ctx, md, NULL) != 1
+        || EVP_DigestUpdate(st->ctx, data, len) != 1
+        || EVP_DigestFinal_ex(st->ctx, out, outlen) != 1)
     {
         return NGX_ERROR;
     }

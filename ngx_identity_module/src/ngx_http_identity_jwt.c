@@ -72,8 +72,7 @@ static EVP_PKEY *ngx_http_identity_jwt_rsa_pkey(json_t *jwk,
 static const EVP_MD *ngx_http_identity_jwt_md(ngx_uint_t alg);
 static ngx_uint_t ngx_http_identity_jwt_alg_bit(ngx_uint_t alg);
 static ngx_int_t ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
-    ngx_uint_t alg, u_char *data, size_t len, ngx_str_t *sig,
-    ngx_http_identity_ctx_t *ctx);
+    ngx_uint_t alg, u_char *data, size_t len, ngx_str_t *sig);
 static size_t ngx_http_identity_jwt_der(u_char *sig, size_t n, u_char *der);
 static u_char *ngx_http_identity_jwt_der_int(u_char *p, u_char *v, size_t n);
 static ngx_int_t ngx_http_identity_jwt_decode(ngx_http_request_t *r,
@@ -1362,7 +1361,7 @@ found:
     }
 
     if (ngx_http_identity_jwt_signature(key, alg, token->data,
-                                        dot2 - token->data, &sig, ctx)
+                                        dot2 - token->data, &sig)
         != NGX_OK)
     {
         ctx->reason = "bad signature";
@@ -1990,16 +1989,13 @@ ngx_http_identity_jwt_decode(ngx_http_request_t *r, u_char *start,
  * NGX_OK: "sig" is the signature of "data" by the key under "alg"; the
  * contexts were made when the key was loaded, so this is the hash and the
  * public key operation (or the HMAC and a constant-time compare) only.
- * The hash of "data" may already be in the ctx (the token's digests are
- * taken in one pass).
  */
 
 static ngx_int_t
 ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
-    ngx_uint_t alg, u_char *data, size_t len, ngx_str_t *sig,
-    ngx_http_identity_ctx_t *ctx)
+    ngx_uint_t alg, u_char *data, size_t len, ngx_str_t *sig)
 {
-    u_char        *s, *hash;
+    u_char        *s;
     size_t         n, maclen;
     unsigned int   hashlen;
     EVP_MAC_CTX   *mctx;
@@ -2033,21 +2029,8 @@ ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
         return NGX_DECLINED;
     }
 
-    if ((alg & (NGX_HTTP_IDENTITY_ALG_RS256|NGX_HTTP_IDENTITY_ALG_PS256
-                |NGX_HTTP_IDENTITY_ALG_ES256))
-        && ctx->signed_hashed
-        && ctx->signed_len == len)
-    {
-        hash = ctx->signed_digest;
-        hashlen = sizeof(ctx->signed_digest);
-
-    } else {
-        if (ngx_http_identity_digest(alg, data, len, mac, &hashlen) != NGX_OK)
-        {
-            return NGX_DECLINED;
-        }
-
-        hash = mac;
+    if (ngx_http_identity_digest(alg, data, len, mac, &hashlen) != NGX_OK) {
+        return NGX_DECLINED;
     }
 
     s = sig->data;
@@ -2076,7 +2059,7 @@ ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
         s = der;
     }
 
-    return (EVP_PKEY_verify(vctx, s, n, hash, hashlen) == 1)
+    return (EVP_PKEY_verify(vctx, s, n, mac, hashlen) == 1)
            ? NGX_OK : NGX_DECLINED;
 }
 

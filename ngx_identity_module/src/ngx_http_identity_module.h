@@ -17,6 +17,8 @@
 #include <cjose/cjose.h>
 #include <openssl/evp.h>
 
+#include "ngx_http_identity_shm.h"
+
 
 #define NGX_HTTP_IDENTITY_AUTH_OFF        0
 #define NGX_HTTP_IDENTITY_AUTH_OPTIONAL   1
@@ -179,7 +181,7 @@ typedef struct {
     unsigned                    valid:1;    /* signature and claims parsed */
     unsigned                    cached:1;   /* from the verification cache */
     unsigned                    hashed:1;   /* digest computed */
-    unsigned                    signed_hashed:1; /* signed_digest too */
+    unsigned                    token_hashed:1; /* token_hash computed */
 
     ngx_http_identity_keys_t   *keys;       /* key set it was verified with */
     ngx_uint_t                  algorithms; /* allow-list it was checked by */
@@ -206,12 +208,7 @@ typedef struct {
     time_t                      iat;        /* 0: absent */
 
     u_char                      digest[32]; /* SHA-256 of the token */
-    u_char                      signed_digest[32];  /* and of its signing
-                                                       input, signed_len
-                                                       bytes */
-    size_t                      signed_len;
-    uint32_t                    token_hash; /* MurmurHash2 of raw, from
-                                               the cache lookup */
+    uint32_t                    token_hash; /* MurmurHash2 of the token */
 
     /* last policy check (iss, aud, times, revocation) and its result */
     ngx_http_identity_loc_conf_t  *checked;
@@ -274,6 +271,7 @@ void ngx_http_identity_refusal_store(ngx_http_identity_main_conf_t *imcf,
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx);
 
 /* ngx_http_identity_digest.c */
+uint32_t ngx_http_identity_token_hash(ngx_http_identity_ctx_t *ctx);
 ngx_int_t ngx_http_identity_digest_token(ngx_http_identity_ctx_t *ctx);
 ngx_int_t ngx_http_identity_digest(ngx_uint_t alg, u_char *data, size_t len,
     u_char *out, unsigned int *outlen);

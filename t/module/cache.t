@@ -19,6 +19,16 @@ $t{hs} = token('HS256', { jti => "cache-hs-$now" });
 $t{short} = token('ES256', { jti => "cache-short-$now", iat => $now, exp => $now + 3 });
 our @many = map { token('HS256', { jti => "cache-many-$_-$now" }) } 1 .. 200;
 
+# the same token with one character of its payload changed: the same length
+# and the same signature, so the same end (the caches' bucket hash)
+sub spliced {
+    my ($jwt) = @_;
+    my ($h, $p, $s) = split /\./, $jwt;
+    substr($p, 5, 1) = substr($p, 5, 1) eq 'A' ? 'B' : 'A';
+    return "$h.$p.$s";
+}
+$t{spliced} = spliced($t{twice_spliced} = token('ES256', { jti => "cache-spliced-$now" }));
+
 our $HttpConfig = <<'_EOC_';
     identity_jwt_keys $TEST_NGINX_DATA_DIR/jwks.json;
 
@@ -146,6 +156,21 @@ $::Config =~ s/identity_auth required;/identity_auth required; identity_jwt_leew
 --- response_headers eval
 ["X-Cache: MISS",
  'WWW-Authenticate: Bearer realm="identity", error="invalid_token", error_description="unknown kid"']
+
+
+
+=== TEST 6: a cached token's signature on another payload is refused
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- more_headers eval
+["Authorization: Bearer $::t{twice_spliced}", "Authorization: Bearer $::t{spliced}",
+ "Authorization: Bearer $::t{twice_spliced}"]
+--- request eval
+["GET /p", "GET /p", "GET /p"]
+--- error_code eval
+[200, 401, 200]
+--- response_headers eval
+["X-Cache: MISS", "!X-Cache", "X-Cache: HIT"]
 
 
 

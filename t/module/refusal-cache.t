@@ -22,6 +22,19 @@ our %t = (
     no_exp   => token('ES256', { jti => "refusal-noexp-$now", exp => undef }),
 );
 
+# the same token with one character of its payload changed: the same length
+# and the same signature, so the same end (the caches' bucket hash)
+sub spliced {
+    my ($jwt) = @_;
+    my ($h, $p, $s) = split /\./, $jwt;
+    substr($p, 5, 1) = substr($p, 5, 1) eq 'A' ? 'B' : 'A';
+    return "$h.$p.$s";
+}
+
+# a good token, and the same with another payload under its signature
+$t{sibling} = token('ES256', { jti => "refusal-sibling-$now" });
+$t{sibling_bad} = spliced($t{sibling});
+
 # a flood of distinct bad tokens
 our @bad = map { token('ES256', { jti => "refusal-bad-$_-$now" },
                        { key => $attacker }) } 1 .. 60;
@@ -156,6 +169,19 @@ qr/\[info\] .*identity: token refused: bad signature/
 ['WWW-Authenticate: Bearer realm="identity", error="invalid_token", error_description="unknown kid"',
  "X-Cache: MISS",
  'WWW-Authenticate: Bearer realm="identity", error="invalid_token", error_description="unknown kid"']
+
+
+
+=== TEST 10: a refused token does not answer for a good one that ends the same
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- more_headers eval
+["Authorization: Bearer $::t{sibling_bad}", "Authorization: Bearer $::t{sibling}",
+ "Authorization: Bearer $::t{sibling_bad}"]
+--- request eval
+["GET /p", "GET /p", "GET /p"]
+--- error_code eval
+[401, 200, 401]
 
 
 
