@@ -8,12 +8,13 @@
  * a MurmurHash2 of its end (ngx_http_identity_token_hash()) picks the
  * bucket.  No cryptographic hash is needed for a hit (a SHA-256 would cost
  * more than the rest of it): only tokens that passed the signature check
- * get in, so no one else can choose what the chains hold.  An entry holds the claims the module needs (sub, role,
- * email, sid, jti, iss, aud, header typ, exp, nbf, iat), the algorithm and
- * the fingerprint of the key that verified it; the policy (times, typ,
- * iss, aud, the key still being in the set, revocation, roles) still runs
- * on every request.  Entries go at the token's "exp"; a full zone drops
- * the least recently used ones, as limit_req does.
+ * get in, so no one else can choose what the chains hold.  An entry holds
+ * the claims the module needs (sub, role, email, sid, jti, iss, aud,
+ * header typ, exp, nbf, iat), the algorithm and the fingerprint of the key
+ * that verified it; the policy (times, typ, iss, aud, the key still being
+ * in the set, revocation, roles) still runs on every request.  Entries go
+ * at the token's "exp"; a full zone drops the least recently used ones, as
+ * limit_req does.
  *
  * A hash table rather than limit_req's rbtree: every new token misses, and
  * a miss, an insertion and an eviction then touch two or three entries
@@ -49,7 +50,10 @@
 #define NGX_HTTP_IDENTITY_CACHE_STRINGS   8
 
 
-/* zone bytes per hash bucket: about what an entry with usual claims takes */
+/*
+ * zone bytes per hash bucket: what an entry takes with an ES256 or HS256
+ * token and usual claims (an RS256 one takes twice as much)
+ */
 #define NGX_HTTP_IDENTITY_CACHE_ENTRY     512
 
 
@@ -176,7 +180,7 @@ ngx_http_identity_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     buckets = 1;
 
-    while (buckets * 2 * NGX_HTTP_IDENTITY_CACHE_ENTRY <= shm_zone->shm.size) {
+    while (buckets * 2 <= shm_zone->shm.size / NGX_HTTP_IDENTITY_CACHE_ENTRY) {
         buckets *= 2;
     }
 
