@@ -29,8 +29,12 @@ done
 # a stock Debian 12 image has "Types: deb" only.
 need_src=0
 src_base=/etc/apt/sources.list.d/identity-deb-src
-if [ "${SAN:-0}" = 1 ] && ! apt-cache showsrc nginx 2>/dev/null | grep -q '^Version:'
-then
+# (grep without -q: reading to the end spares apt-cache a SIGPIPE, which
+# pipefail would count as a failure.)
+has_nginx_src() {
+    apt-cache showsrc nginx 2>/dev/null | grep '^Version:' >/dev/null
+}
+if [ "${SAN:-0}" = 1 ] && ! has_nginx_src; then
     need_src=1
 fi
 [ ${#missing[@]} -eq 0 ] && [ $need_src -eq 0 ] && exit 0
@@ -93,8 +97,7 @@ add_deb_src() {
 
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
-if [ $need_src -eq 1 ] && ! apt-cache showsrc nginx 2>/dev/null | grep -q '^Version:'
-then
+if [ $need_src -eq 1 ] && ! has_nginx_src; then
     echo "deps: adding deb-src entries for nginx's source ($src_base.*)"
     add_deb_src "$src_base"
     "${sudo[@]}" apt-get update -qq

@@ -54,7 +54,7 @@ index_sha256() {
         /^Package: / { inver = 0 }
         $0 == "Version: " ver { inver = 1 }
         /^[^ ]/ { insum = ($0 ~ /^Checksums-Sha256:/) }
-        inver && insum && $3 == file { print $1; exit }'
+        inver && insum && $3 == file && !done { print $1; done = 1 }'
 }
 
 for v in "${versions[@]}"; do
@@ -65,6 +65,8 @@ for v in "${versions[@]}"; do
     dsc=$dl/nginx_${v#*:}.dsc
     if [ -f "$dsc" ]; then
         if dpkg-source -x "$dsc" "$out/tree.new" >> "$log" 2>&1; then
+            # dpkg-source leaves a copy of the tarballs next to the tree
+            rm -f "$out"/nginx_*.tar.*
             mv "$out/tree.new" "$out/tree"
             echo "$v (Debian source package)" > "$stamp"
             echo "nginx-source: nginx $v from its Debian source package"
