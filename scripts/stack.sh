@@ -95,7 +95,7 @@ stack_track() { echo "$1 $2" >> "$STACK_DIR/pids"; }
 #   detect_leaks=0  nginx leaves its cycle, connections and, on a TERM, open
 #                   requests to process exit; every exit would be a "leak".
 #   suppressions    see the files.
-# NGINX_ASAN_OPTIONS is appended (later options win), e.g. detect_leaks=1.
+# NGINX_ASAN_OPTIONS is appended (later options win), e.g. verbosity=1.
 stack_nginx_san_env() {
     NGINX_SAN_ENV=()
     [ "${SAN:-0}" = 1 ] || return 0

@@ -17,8 +17,11 @@ export STACK_LIMIT_EXEMPT=127.0.0.1
 stack_init "$tmp/stack" 0
 
 finish() {
+    local rc=$?
     stack_down
-    if [ "${KEEP_TEST_DIR:-0}" = 1 ] || [ "${failed:-1}" -ne 0 ]; then
+    # A failed start (stack_die) exits before any test failed: keep its logs.
+    if [ "${KEEP_TEST_DIR:-0}" = 1 ] || [ "${failed:-1}" -ne 0 ] \
+       || [ $rc -ne 0 ]; then
         echo "test: logs kept in $tmp/stack/logs"
     else
         rm -rf "$tmp"
