@@ -4,26 +4,37 @@
 #   make run        the whole stack on 127.0.0.1:8080 (state in .run/)
 #   make test       unit tests + t/ suites against a throw-away stack
 #   make unit       the C unit tests only (workers and module)
-#   make SAN=1 test the same with AddressSanitizer + UBSan
+#   make SAN=1 test the same with AddressSanitizer + UBSan, nginx included
 #   make bench      gateway benchmarks (bench/)
 
 SHELL     := /bin/bash
-NGINX_SRC ?= /usr/share/nginx/src
 SAN       ?= 0
 BUILD     ?= $(if $(filter 1,$(SAN)),build-san,build)
 
 SAN_CC    := -fsanitize=address,undefined -fno-omit-frame-pointer
 MODULE_SO := $(BUILD)/module/ngx_http_identity_module.so
 
-export BUILD
+# SAN=1 builds nginx itself, from Debian's nginx source fetched into
+# $(BUILD)/nginx-src, with the module in the same tree; scripts/stack.sh and
+# scripts/test.sh then run $(BUILD)/module/nginx instead of /usr/sbin/nginx.
+SAN_NGINX_SRC := $(BUILD)/nginx-src/tree
+ifeq ($(SAN),1)
+NGINX_SRC  ?= $(SAN_NGINX_SRC)
+MODULE_OPT := --san
+MODULE_PRE := $(if $(filter $(SAN_NGINX_SRC),$(NGINX_SRC)),nginx-src)
+else
+NGINX_SRC  ?= /usr/share/nginx/src
+endif
 
-.PHONY: all build deps module workers module-tests unit test run bench fmt \
-        lint clean
+export BUILD SAN
+
+.PHONY: all build deps nginx-src module workers module-tests unit test run \
+        bench fmt lint clean
 
 # The module's unit tests, against the module's configured nginx tree and
 # nginx's own sources of the same version (scripts/nginx-sources.sh).
 MODULE_TESTS = src=$$(scripts/nginx-sources.sh $(BUILD)/module/nginx-tree \
-                                               $(BUILD)/nginx-source) \
+                                               $(BUILD)/nginx-src) \
     && $(MAKE) -s -C ngx_identity_module/tests \
        BUILD=$(abspath $(BUILD))/module/tests \
        NGX_TREE=$(abspath $(BUILD))/module/nginx-tree NGX_SRC=$$src \
@@ -36,8 +47,11 @@ build: module workers
 deps:
 	@scripts/deps.sh
 
-module:
-	@scripts/build-module.sh $(NGINX_SRC) $(BUILD)/module
+nginx-src:
+	@scripts/nginx-source.sh $(BUILD)/nginx-src
+
+module: $(MODULE_PRE)
+	@scripts/build-module.sh $(MODULE_OPT) $(NGINX_SRC) $(BUILD)/module
 
 workers:
 	@$(MAKE) -s -C workers BUILD=$(abspath $(BUILD))/workers SAN=$(SAN)

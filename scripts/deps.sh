@@ -23,9 +23,23 @@ for p in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "deps: installing ${missing[*]}"
+# The module's unit tests link nginx's own core sources, and make SAN=1
+# builds nginx itself: both from Debian's source package
+# (scripts/nginx-source.sh), which apt only finds through deb-src entries;
+# a stock Debian 12 image has "Types: deb" only.
+need_src=0
+src_base=/etc/apt/sources.list.d/identity-deb-src
+# (grep without -q: reading to the end spares apt-cache a SIGPIPE, which
+# pipefail would count as a failure.)
+has_nginx_src() {
+    apt-cache showsrc nginx 2>/dev/null | grep '^Version:' >/dev/null
+}
+if ! has_nginx_src; then
+    need_src=1
+fi
+[ ${#missing[@]} -eq 0 ] && [ $need_src -eq 0 ] && exit 0
+
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null || {
@@ -47,6 +61,49 @@ fi
 cleanup() { [ $added_policy -eq 1 ] && "${sudo[@]}" rm -f "$policy"; true; }
 trap cleanup EXIT
 
+# Writes the deb-src twin of every "deb" entry: deb822 stanzas (.sources)
+# to $1.sources, one-line entries to $1.list.
+add_deb_src() {
+    local base=$1 f sources="" list=""
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        sources+=$(awk 'BEGIN { RS = ""; ORS = "" }
+        {
+            n = split($0, line, "\n"); out = ""; deb = 0; src = 0
+            for (i = 1; i <= n; i++) {
+                if (line[i] ~ /^Types:/) {
+                    k = split(substr(line[i], 7), t, /[ \t]+/)
+                    for (j = 1; j <= k; j++) {
+                        if (t[j] == "deb") deb = 1
+                        if (t[j] == "deb-src") src = 1
+                    }
+                    line[i] = "Types: deb-src"
+                }
+                out = out line[i] "\n"
+            }
+            if (deb && !src) print out "\n"
+        }' "$f")$'\n\n'
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -f "$f" ] || continue
+        list+=$(sed -n 's/^[[:space:]]*deb[[:space:]]/deb-src /p' "$f")$'\n'
+    done
+    if [ -n "${sources//[[:space:]]/}" ]; then
+        printf '%s' "$sources" | "${sudo[@]}" tee "$base.sources" >/dev/null
+    fi
+    if [ -n "${list//[[:space:]]/}" ]; then
+        printf '%s' "$list" | "${sudo[@]}" tee "$base.list" >/dev/null
+    fi
+}
+
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ $need_src -eq 1 ] && ! has_nginx_src; then
+    echo "deps: adding deb-src entries for nginx's source ($src_base.*)"
+    add_deb_src "$src_base"
+    "${sudo[@]}" apt-get update -qq
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "deps: installing ${missing[*]}"
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

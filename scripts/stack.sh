@@ -18,6 +18,11 @@ STACK_BIN=$STACK_BUILD/workers/bin
 STACK_MODULE=$STACK_BUILD/module/ngx_http_identity_module.so
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 SYS_PYTHON=/usr/bin/python3         # Debian's, which has aiosmtpd
+# make SAN=1: the nginx built with AddressSanitizer + UBSan next to the
+# module (scripts/build-module.sh --san) instead of the stock one.
+if [ "${SAN:-0}" = 1 ]; then
+    NGINX_BIN=${NGINX_BIN:-$STACK_BUILD/module/nginx}
+fi
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 WORKERS=(auth users otp password notify)
 
@@ -72,6 +77,35 @@ stack_init() {
 
 
 stack_track() { echo "$1 $2" >> "$STACK_DIR/pids"; }
+
+# The environment a sanitized nginx (SAN=1) runs with, as NAME=value words
+# in NGINX_SAN_ENV; empty for the stock nginx.  ASan reports go to files
+# $LOG_DIR/sanitizer/$1.<pid>, which the t/ runner charges to the block that
+# ran that nginx and scripts/test.sh counts as failures: on stderr a report
+# could be swallowed by a .t that captures nginx's output.  UBSan ignores
+# log_path when gcc links it with ASan (libubsan's own report file stays
+# stderr, which nginx points at its error log once started), yet its
+# log_path is the one ASan's reports follow (libubsan sets it last through
+# the symbol both runtimes export), hence the same one in both: halt_on_error
+# makes a report end the process as ASan's do, so that one which lands in an
+# error log nobody reads still fails a test; the t/ runner and
+# scripts/test.sh also look for them in the logs they read.  The
+# runtime reads these once, at exec: forked workers and reloads keep them
+# although nginx's "env" directive clears the workers' environment.
+#   detect_leaks=0  nginx leaves its cycle, connections and, on a TERM, open
+#                   requests to process exit; every exit would be a "leak".
+#   suppressions    see the files.
+# NGINX_ASAN_OPTIONS is appended (later options win), e.g. verbosity=1.
+stack_nginx_san_env() {
+    NGINX_SAN_ENV=()
+    [ "${SAN:-0}" = 1 ] || return 0
+    local dir=$LOG_DIR/sanitizer
+    mkdir -p "$dir"
+    NGINX_SAN_ENV=(
+        "ASAN_OPTIONS=log_path=$dir/$1:detect_leaks=0:suppressions=$STACK_TOP/scripts/nginx-asan.supp${NGINX_ASAN_OPTIONS:+:$NGINX_ASAN_OPTIONS}"
+        "UBSAN_OPTIONS=log_path=$dir/$1:print_stacktrace=1:halt_on_error=1:suppressions=$STACK_TOP/scripts/nginx-ubsan.supp"
+    )
+}
 
 # Starts "$@" in the background with its output in logs/NAME.log, in a
 # session of its own: a Ctrl-C on the terminal reaches only the script, which
@@ -192,7 +226,7 @@ stack_start_workers() {
     done
 }
 
-# The gateway: the stock nginx with our module and the shipped snippets.  The
+# The gateway: nginx ($NGINX_BIN) with our module and the shipped snippets.  The
 # two site-specific snippets (upstream addresses; keys, issuer, Redis) are
 # generated here; production keeps its own copies of them.
 stack_nginx_conf() {
@@ -248,11 +282,15 @@ CONF
 
 stack_start_nginx() {
     [ -f "$STACK_MODULE" ] || stack_die "missing $STACK_MODULE (run make build)"
+    [ -x "$NGINX_BIN" ] || stack_die "missing $NGINX_BIN (run make build)"
     stack_nginx_conf
-    "$NGINX_BIN" -t -q -p "$STACK_DIR/nginx" -c "$STACK_DIR/nginx/nginx.conf" \
+    local nginx=("$NGINX_BIN")
+    stack_nginx_san_env gateway
+    [ ${#NGINX_SAN_ENV[@]} -eq 0 ] || nginx=(env "${NGINX_SAN_ENV[@]}" "$NGINX_BIN")
+    "${nginx[@]}" -t -q -p "$STACK_DIR/nginx" -c "$STACK_DIR/nginx/nginx.conf" \
         -e "$LOG_DIR/nginx-error.log" 2>> "$LOG_DIR/nginx-error.log" \
         || stack_die "nginx configuration test failed, see $LOG_DIR/nginx-error.log"
-    stack_spawn nginx "$NGINX_BIN" -p "$STACK_DIR/nginx" \
+    stack_spawn nginx "${nginx[@]}" -p "$STACK_DIR/nginx" \
         -c "$STACK_DIR/nginx/nginx.conf" -e "$LOG_DIR/nginx-error.log"
     stack_wait "perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$GATEWAY_PORT\") or exit 1'" \
         || stack_die "nginx did not listen on 127.0.0.1:$GATEWAY_PORT, see $LOG_DIR/nginx-error.log"

@@ -17,8 +17,11 @@ export STACK_LIMIT_EXEMPT=127.0.0.1
 stack_init "$tmp/stack" 0
 
 finish() {
+    local rc=$?
     stack_down
-    if [ "${KEEP_TEST_DIR:-0}" = 1 ] || [ "${failed:-1}" -ne 0 ]; then
+    # A failed start (stack_die) exits before any test failed: keep its logs.
+    if [ "${KEEP_TEST_DIR:-0}" = 1 ] || [ "${failed:-1}" -ne 0 ] \
+       || [ $rc -ne 0 ]; then
         echo "test: logs kept in $tmp/stack/logs"
     else
         rm -rf "$tmp"
@@ -74,19 +77,48 @@ export IDENTITY_MAIL_DIR=$MAIL_DIR
 export IDENTITY_STACK_DIR=$STACK_DIR
 export IDENTITY_DATABASE_URL=$DATABASE_URL
 
-echo "== t/ suites"
-prove -It/lib -It/helpers -r -v ${TEST_FILES:-t} > "$tmp/prove.out" 2>&1
+# Under SAN=1 every nginx the suites start is the sanitized one, with its
+# reports in $LOG_DIR/sanitizer/t.<pid> (the gateway's: gateway.<pid>).
+stack_nginx_san_env t
+nginx_env=("${NGINX_SAN_ENV[@]}")
+
+echo "== t/ suites${nginx_env[*]:+ (nginx: $NGINX_BIN)}"
+env "${nginx_env[@]}" prove -It/lib -It/helpers -r -v ${TEST_FILES:-t} \
+    > "$tmp/prove.out" 2>&1
 prove_rc=$?
 grep -avE '^[[:space:]]*ok [0-9]+' "$tmp/prove.out"
 count_tap "$tmp/prove.out"
 [ $prove_rc -eq 0 ] || [ $failed -gt 0 ] || failed=1
 
 # Stop the stack now so that sanitizer reports written at exit (leaks) are in
-# the logs, then count every report as a failure.
+# the logs, then count every report as a failure: the workers' in their logs,
+# nginx's in $LOG_DIR/sanitizer/ (any on stderr would be in prove.out).
 stack_down
 if grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
         "$LOG_DIR"/*.log 2>/dev/null; then
     echo "test: sanitizer reports in the logs above"
+    failed=$((failed + 1))
+fi
+san_re='==[0-9]+==ERROR: [A-Za-z]+Sanitizer|: runtime error: '
+if grep -qaE "$san_re" "$tmp/prove.out"; then
+    grep -aoE ".{0,100}($san_re).{0,200}" "$tmp/prove.out" | head -n 5
+    echo "test: sanitizer reports in the t/ output ($tmp/prove.out)"
+    failed=$((failed + 1))
+fi
+san_reports=$(find "$LOG_DIR/sanitizer" -type f -size +0 2>/dev/null | sort)
+if [ -n "$san_reports" ]; then
+    n=0
+    for f in $san_reports; do
+        n=$((n + 1))
+        if [ $n -le 3 ]; then
+            echo "== $f"
+            head -n 60 "$f"
+        else
+            echo "== $f: $(grep -a -m1 -E 'SUMMARY:|runtime error:' "$f")"
+        fi
+    done
+    echo "test: $(echo "$san_reports" | wc -l) sanitizer report(s) from" \
+         "nginx, see above and $LOG_DIR/sanitizer"
     failed=$((failed + 1))
 fi
 

@@ -187,7 +187,7 @@ ngx_http_identity_jwt_load_keys(ngx_conf_t *cf, ngx_str_t *file)
 
         /* no keys until fetched: ngx_http_identity_fetch_conf() */
 
-        keys->set = ngx_http_identity_jwt_empty_set(cf->log);
+        keys->set = ngx_http_identity_jwt_empty_set(&cf->cycle->new_log);
         if (keys->set == NULL) {
             return NULL;
         }
@@ -196,7 +196,13 @@ ngx_http_identity_jwt_load_keys(ngx_conf_t *cf, ngx_str_t *file)
         /* before reading: a change made while we read is seen later */
         ngx_http_identity_jwt_stat(keys, NULL);
 
-        keys->set = ngx_http_identity_jwt_parse(&keys->file, cf->log, err);
+        /*
+         * the set's pool logs to the new cycle's log: during a reload
+         * cf->log is the old cycle's, freed once the reload is done
+         */
+
+        keys->set = ngx_http_identity_jwt_parse(&keys->file,
+                                                &cf->cycle->new_log, err);
 
         if (keys->set == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);

@@ -159,8 +159,20 @@ subtest 'TEST_NGINX_USE_VALGRIND' => sub {
     plan skip_all => 'valgrind is not installed'
         unless grep { -x "$_/valgrind" } split /:/, $ENV{PATH} || '';
     # Stock nginx only: a module's own leaks are its suites' business.
+    # Valgrind cannot run an AddressSanitizer build (make SAN=1's nginx):
+    # check the runner's valgrind mode with Debian's binary then.
+    my @binary;
+    my $bin = $ENV{TEST_NGINX_BINARY} || '';
+    if ($bin ne '' && open my $in, '<:raw', $bin) {
+        my $image = do { local $/; <$in> };
+        if (index($image, '__asan_init') >= 0) {
+            plan skip_all => "valgrind cannot run the ASan-built $bin"
+                unless -x '/usr/sbin/nginx';
+            @binary = (TEST_NGINX_BINARY => '/usr/sbin/nginx');
+        }
+    }
     my ($rc, $out) = run_fixture('pass.tn', TEST_NGINX_USE_VALGRIND => 1,
-                                 TEST_NGINX_LOAD_MODULES => undef);
+                                 TEST_NGINX_LOAD_MODULES => undef, @binary);
     is($rc, 0, 'a clean file passes under valgrind') or diag $out;
 };
 

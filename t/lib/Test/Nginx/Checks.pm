@@ -282,10 +282,18 @@ sub check_error_log {
         }
     }
 
-    for my $line (@$lines) {
+    for my $i (0 .. $#$lines) {
+        my $line = $lines->[$i];
         if ($line =~ /\bAssertion .*?failed\b/) {
             (my $l = $line) =~ s/\n\z//;
             Test::More::fail("$name - $l\n");
+        }
+        # A sanitized nginx (make SAN=1): UBSan writes to stderr, which nginx
+        # has pointed at error.log by the time it serves.
+        if ($line =~ /: runtime error: |==\d+==ERROR: \w+Sanitizer/) {
+            my $end = $i + 12 < $#$lines ? $i + 12 : $#$lines;
+            Test::More::fail("$name - sanitizer report in error.log:\n"
+                             . join '', @{$lines}[$i .. $end]);
         }
     }
 }

@@ -10,6 +10,7 @@ use warnings;
 
 use List::Util qw(shuffle);
 use Scalar::Util qw(looks_like_number);
+use File::Glob ();
 use File::Path qw(remove_tree);
 use Time::HiRes qw(sleep);
 use Test::More ();
@@ -39,6 +40,8 @@ my %BlockInternals = map { $_ => 1 }
 
 my $PrevConfig;
 my $MainPid = $$;
+my %SanitizerSeen;     # sanitizer report files already charged to a block
+my $LastBlock;         # the block whose nginx may still be running
 
 sub block_sections {
     my ($block) = @_;
@@ -80,6 +83,7 @@ sub run_tests {
     check_sections($_) for @blocks;
 
     $ENV{TEST_NGINX_SERVER_PORT} = $Test::Nginx::Settings::ServerPort;
+    $SanitizerSeen{$_} = 1 for sanitizer_reports();
 
     local $SIG{INT}  = sub { cleanup(); exit 130 };
     local $SIG{TERM} = sub { cleanup(); exit 143 };
@@ -102,6 +106,32 @@ sub report_valgrind {
     Test::More::fail("$name - valgrind reported errors (see above)");
 }
 
+# A sanitized nginx (make SAN=1: ASAN_OPTIONS with log_path=PREFIX) writes
+# each ASan report to a file PREFIX.<pid>; fail the block whose nginx wrote a
+# new one, as for valgrind.  Reports there before this file started (another
+# .t's) are not this file's.  UBSan's go to error.log (Checks.pm).
+
+sub sanitizer_reports {
+    my ($prefix) = ($ENV{ASAN_OPTIONS} || '') =~ /(?:^|:)log_path=([^:]+)/;
+    return () unless defined $prefix;
+    my @files = File::Glob::bsd_glob("$prefix.*");
+    return sort @files;
+}
+
+sub report_sanitizer {
+    my ($name) = @_;
+    return unless defined $name;
+    for my $file (sanitizer_reports()) {
+        next if $SanitizerSeen{$file}++;
+        open my $in, '<', $file or next;
+        my $report = do { local $/; <$in> };
+        close $in;
+        next unless defined $report && $report =~ /\S/;
+        Test::More::diag($report);
+        Test::More::fail("$name - sanitizer report in $file (see above)");
+    }
+}
+
 sub run_block {
     my ($block) = @_;
     my $name = $block->name;
@@ -122,6 +152,7 @@ sub run_block {
     if ($should_restart) {
         $PrevConfig = $config if $should_reconfig;
         report_valgrind($name, stop_nginx($name));
+        report_sanitizer($LastBlock);
         kill_stale_nginx($name);
         setup_server_root();
         write_user_files($block, $rand_ports);
@@ -129,6 +160,8 @@ sub run_block {
 
         if (defined $block->must_die) {
             run_must_die_block($block);
+            report_sanitizer($name);
+            $LastBlock = $name;
             return;
         }
 
@@ -145,6 +178,8 @@ sub run_block {
     # Under valgrind nginx must exit for leaks to be reported; do it now so
     # the errors are charged to this block.
     report_valgrind($name, stop_nginx($name)) if $Test::Nginx::Settings::UseValgrind;
+    report_sanitizer($name);
+    $LastBlock = $name;
 }
 
 # --- must_die: 1 test per repeat (nginx exited non-zero, or with the given
@@ -241,6 +276,7 @@ END {
         local $?;
         if ($Test::Nginx::Settings::UseValgrind || !$Test::Nginx::Settings::NoClean) {
             stop_nginx('END');
+            report_sanitizer($LastBlock);
         }
         my $root = $Test::Nginx::Settings::ServRoot;
         if ($Test::Nginx::Settings::Randomize && defined $root && -d $root
