@@ -1647,12 +1647,18 @@ ngx_http_identity_jwt_plain_members(u_char *p, u_char *last,
             return NGX_DECLINED;
         }
 
-        /* RFC 7519 4: duplicate claim names are refused */
+        /*
+         * RFC 7519 4: duplicate claim names are refused (the first
+         * character first: most claim names are three letters long)
+         */
 
         for (i = 0; i < n; i++) {
             if (m[i].name.len == m[n].name.len
-                && ngx_memcmp(m[i].name.data, m[n].name.data, m[n].name.len)
-                   == 0)
+                && (m[n].name.len == 0
+                    || (m[i].name.data[0] == m[n].name.data[0]
+                        && ngx_memcmp(m[i].name.data, m[n].name.data,
+                                      m[n].name.len)
+                           == 0)))
             {
                 /* jansson refuses it too, with its own message */
                 return NGX_DECLINED;
@@ -1858,7 +1864,9 @@ ngx_http_identity_jwt_member_get(ngx_http_identity_member_t *m, ngx_uint_t n,
     len = ngx_strlen(name);
 
     for (i = 0; i < n; i++) {
-        if (m[i].name.len == len && ngx_memcmp(m[i].name.data, name, len) == 0)
+        if (m[i].name.len == len
+            && m[i].name.data[0] == (u_char) name[0]
+            && ngx_memcmp(m[i].name.data, name, len) == 0)
         {
             return &m[i];
         }
