@@ -18,7 +18,7 @@ use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 
 use Exporter 'import';
-our @EXPORT = qw(token claims b64u raw_token data_dir slurp);
+our @EXPORT = qw(token claims b64u raw_token spliced data_dir slurp);
 
 sub data_dir {
     return $ENV{TEST_NGINX_DATA_DIR} // dirname(__FILE__) . '/../../data';
@@ -89,6 +89,15 @@ sub token {
 sub raw_token {
     my ($header, $payload, $sig) = @_;
     return join '.', b64u($header), b64u($payload), $sig;
+}
+
+# The same token with one character of its payload changed: the same length
+# and signature, so the same end (what the caches' bucket hash reads).
+sub spliced {
+    my ($jwt) = @_;
+    my ($h, $p, $s) = split /\./, $jwt;
+    substr($p, 5, 1) = substr($p, 5, 1) eq 'A' ? 'B' : 'A';
+    return "$h.$p.$s";
 }
 
 1;

@@ -22,15 +22,6 @@ our %t = (
     no_exp   => token('ES256', { jti => "refusal-noexp-$now", exp => undef }),
 );
 
-# the same token with one character of its payload changed: the same length
-# and the same signature, so the same end (the caches' bucket hash)
-sub spliced {
-    my ($jwt) = @_;
-    my ($h, $p, $s) = split /\./, $jwt;
-    substr($p, 5, 1) = substr($p, 5, 1) eq 'A' ? 'B' : 'A';
-    return "$h.$p.$s";
-}
-
 # a good token, and the same with another payload under its signature
 $t{sibling} = token('ES256', { jti => "refusal-sibling-$now" });
 $t{sibling_bad} = spliced($t{sibling});
