@@ -3,15 +3,20 @@
 #
 # Two nginx instances of the stock /usr/sbin/nginx, one worker each, pinned
 # to one core, on 127.0.0.1 free ports:
-#   plain    no module: "return 200" and a plain proxy (the baseline)
+#   plain    no module: "return 200" and a plain proxy (the baseline), the
+#            latter fed once without a token and once with each case's
+#            own requests (the same Authorization header or token list)
 #   gateway  load_module ngx_http_identity_module.so: the same proxy behind
 #            identity_auth, with warm, cold and rejected tokens
 # Each has its trivial upstream as a second server{} in the same worker
 # (keepalive between proxy and upstream), so every proxied case pays the
-# same upstream cost and "added µs" is the module's alone.  wrk runs pinned
-# to another core.  Tokens are minted at run time by jwtbench (cjose) from
-# the test keys in t/data; the raw signature verify cost is measured by the
-# same tool on nginx's core.  Results: a table on stdout and bench/RESULTS.md.
+# same upstream cost, and each gateway case is paired with the plain proxy
+# fed the same requests, so "added µs" is the module's alone (not the
+# cost of carrying a token, which a proxy without the module pays too).
+# wrk runs pinned to another core.  Tokens are minted at run time by
+# jwtbench (cjose) from the test keys in t/data; the raw signature verify
+# cost is measured by the same tool on nginx's core.  Results: a table on
+# stdout and bench/RESULTS.md.
 #
 # Builds nothing of the project (needs "make build"; the small jwtbench
 # helper is compiled into $BUILD/bench/).  Bounded: every wait has a limit,
@@ -30,7 +35,7 @@
 #   BENCH_WRK_CPU          CPU for wrk (default: the one before it)
 #   BENCH_COLD_ES256       distinct ES256 tokens (default DURATION x 20000)
 #   BENCH_COLD_HS256       distinct HS256 tokens (default DURATION x 40000)
-#   BENCH_COLD_RS256       distinct RS256 tokens (default 40000: RSA signing
+#   BENCH_COLD_RS256       distinct RS256 tokens (default 60000: RSA signing
 #                          is slow, so this case usually runs out early)
 #   BENCH_VERIFY_SECONDS=3 per algorithm, for the raw verify cost
 #   BENCH_NOTE             a caveat line for RESULTS.md (e.g. a busy machine)
@@ -72,7 +77,7 @@ int_in BENCH_ROUNDS "$rounds" 1 20
 
 cold_es=${BENCH_COLD_ES256:-$((duration * 20000))}
 cold_hs=${BENCH_COLD_HS256:-$((duration * 40000))}
-cold_rs=${BENCH_COLD_RS256:-40000}
+cold_rs=${BENCH_COLD_RS256:-60000}
 int_in BENCH_COLD_ES256 "$cold_es" 100 5000000
 int_in BENCH_COLD_HS256 "$cold_hs" 100 5000000
 int_in BENCH_COLD_RS256 "$cold_rs" 100 1000000
@@ -494,11 +499,19 @@ for ((round = 1; round <= rounds; round++)); do
     measure_verify $round
     run_case return       $round plain   /return 200 ""
     run_case proxy        $round plain   /proxy  200 ""
+    # each gateway case right after the plain proxy fed the same requests
+    # (same Authorization, same token list): its own baseline
+    run_case proxy-es256-warm $round plain /proxy 200 "$tok_es"
     run_case es256-warm   $round gateway /jwt    200 "$tok_es"
+    run_case proxy-rs256-warm $round plain /proxy 200 "$tok_rs"
     run_case rs256-warm   $round gateway /jwt    200 "$tok_rs"
+    run_case proxy-hs256-warm $round plain /proxy 200 "$tok_hs"
     run_case hs256-warm   $round gateway /jwt    200 "$tok_hs"
+    run_case proxy-es256-cold $round plain /proxy 200 @es-cold-$round "$tok_es"
     run_case es256-cold   $round gateway /jwt    200 @es-cold-$round "$tok_es"
+    run_case proxy-rs256-cold $round plain /proxy 200 @rs-cold-$round "$tok_rs"
     run_case rs256-cold   $round gateway /jwt    200 @rs-cold-$round "$tok_rs"
+    run_case proxy-hs256-cold $round plain /proxy 200 @hs-cold-$round "$tok_hs"
     run_case hs256-cold   $round gateway /jwt    200 @hs-cold-$round "$tok_hs"
     if [ "$limiter" = 1 ]; then
         run_case limit-module $round gateway /jwt-limit 200 "$tok_es"
