@@ -77,6 +77,8 @@ static size_t ngx_http_identity_jwt_der(u_char *sig, size_t n, u_char *der);
 static u_char *ngx_http_identity_jwt_der_int(u_char *p, u_char *v, size_t n);
 static ngx_int_t ngx_http_identity_jwt_decode(ngx_http_request_t *r,
     u_char *start, u_char *end, ngx_str_t *out);
+static size_t ngx_http_identity_jwt_base64url(u_char *dst, u_char *src,
+    size_t len);
 static ngx_int_t ngx_http_identity_jwt_plain_claims(ngx_http_request_t *r,
     ngx_str_t *payload, ngx_http_identity_ctx_t *ctx);
 static ngx_int_t ngx_http_identity_jwt_plain_members(u_char *p, u_char *last,
@@ -116,6 +118,45 @@ static ngx_int_t ngx_http_identity_jwt_time(json_t *claims, const char *name,
     time_t *value);
 static ngx_int_t ngx_http_identity_jwt_typ(ngx_http_identity_loc_conf_t *ilcf,
     ngx_str_t *typ);
+
+
+/* a character's base64url value, '.' 64, anything else 0xff */
+
+static const u_char  ngx_http_identity_jwt_b64[256] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,     /* 0x00 */
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,     /* 0x10 */
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,     /* 0x20 */
+    0xff, 0xff, 0xff, 0xff, 0xff, 62,   64,   0xff,     /* - . */
+    52,   53,   54,   55,   56,   57,   58,   59,       /* 0x30 */
+    60,   61,   0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0,    1,    2,    3,    4,    5,    6,        /* 0x40 */
+    7,    8,    9,    10,   11,   12,   13,   14,
+    15,   16,   17,   18,   19,   20,   21,   22,       /* 0x50 */
+    23,   24,   25,   0xff, 0xff, 0xff, 0xff, 63,       /* _ */
+    0xff, 26,   27,   28,   29,   30,   31,   32,       /* 0x60 */
+    33,   34,   35,   36,   37,   38,   39,   40,
+    41,   42,   43,   44,   45,   46,   47,   48,       /* 0x70 */
+    49,   50,   51,   0xff, 0xff, 0xff, 0xff, 0xff,
+    /* 0x80 - 0xff */
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+};
 
 
 ngx_conf_bitmask_t  ngx_http_identity_jwt_algs[] = {
@@ -1975,27 +2016,73 @@ ngx_http_identity_jwt_plain_header(ngx_http_identity_loc_conf_t *ilcf,
 }
 
 
-/* a base64url segment decoded into the request pool: NGX_DECLINED if bad */
+/*
+ * A segment the syntax check accepted (every character base64url, a
+ * canonical length and end) decoded into the request pool.
+ */
 
 static ngx_int_t
 ngx_http_identity_jwt_decode(ngx_http_request_t *r, u_char *start,
     u_char *end, ngx_str_t *out)
 {
-    ngx_str_t  src;
+    size_t  len;
 
-    src.data = start;
-    src.len = end - start;
+    len = end - start;
 
-    out->data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(src.len) + 1);
+    out->data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(len) + 1);
     if (out->data == NULL) {
         return NGX_ERROR;
     }
 
-    if (ngx_decode_base64url(out, &src) != NGX_OK || out->len == 0) {
-        return NGX_DECLINED;
-    }
+    out->len = ngx_http_identity_jwt_base64url(out->data, start, len);
 
     return NGX_OK;
+}
+
+
+/*
+ * Unpadded base64url that ngx_http_identity_jwt_syntax() has checked:
+ * there is no character left to check, so it decodes four characters at a
+ * time with no branch but the loop's, where ngx_decode_base64url() would
+ * check every character again first.  Returns the decoded length.
+ */
+
+static size_t
+ngx_http_identity_jwt_base64url(u_char *dst, u_char *src, size_t len)
+{
+    u_char        *d;
+    uint32_t       v;
+    const u_char  *b64;
+
+    b64 = ngx_http_identity_jwt_b64;
+    d = dst;
+
+    for ( /* void */ ; len >= 4; len -= 4, src += 4, d += 3) {
+        v = (uint32_t) b64[src[0]] << 18 | (uint32_t) b64[src[1]] << 12
+            | (uint32_t) b64[src[2]] << 6 | b64[src[3]];
+
+        d[0] = (u_char) (v >> 16);
+        d[1] = (u_char) (v >> 8);
+        d[2] = (u_char) v;
+    }
+
+    /* the tail: 2 characters are one byte, 3 are two (never 1) */
+
+    if (len >= 2) {
+        v = (uint32_t) b64[src[0]] << 18 | (uint32_t) b64[src[1]] << 12;
+
+        if (len == 3) {
+            v |= (uint32_t) b64[src[2]] << 6;
+        }
+
+        *d++ = (u_char) (v >> 16);
+
+        if (len == 3) {
+            *d++ = (u_char) (v >> 8);
+        }
+    }
+
+    return d - dst;
 }
 
 
@@ -2141,46 +2228,11 @@ static ngx_int_t
 ngx_http_identity_jwt_syntax(ngx_str_t *token, ngx_http_identity_ctx_t *ctx,
     u_char **dots)
 {
-    u_char      *p, *c, *last, *seg;
-    ngx_uint_t   n, bad;
+    u_char        *p, *c, *last, *seg;
+    ngx_uint_t     n, bad;
+    const u_char  *b64;
 
-    /* a character's base64url value, '.' 64, anything else 0xff */
-    static const u_char  values[256] = {
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,     /* 0x00 */
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,     /* 0x10 */
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,     /* 0x20 */
-        0xff, 0xff, 0xff, 0xff, 0xff, 62,   64,   0xff,     /* - . */
-        52,   53,   54,   55,   56,   57,   58,   59,       /* 0x30 */
-        60,   61,   0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0,    1,    2,    3,    4,    5,    6,        /* 0x40 */
-        7,    8,    9,    10,   11,   12,   13,   14,
-        15,   16,   17,   18,   19,   20,   21,   22,       /* 0x50 */
-        23,   24,   25,   0xff, 0xff, 0xff, 0xff, 63,       /* _ */
-        0xff, 26,   27,   28,   29,   30,   31,   32,       /* 0x60 */
-        33,   34,   35,   36,   37,   38,   39,   40,
-        41,   42,   43,   44,   45,   46,   47,   48,       /* 0x70 */
-        49,   50,   51,   0xff, 0xff, 0xff, 0xff, 0xff,
-        /* 0x80 - 0xff */
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-    };
-
+    b64 = ngx_http_identity_jwt_b64;
     last = token->data + token->len;
     seg = token->data;
 
@@ -2205,11 +2257,11 @@ ngx_http_identity_jwt_syntax(ngx_str_t *token, ngx_http_identity_ctx_t *ctx,
         bad = 0;
 
         for (c = seg; c < p; c++) {
-            bad |= values[*c];
+            bad |= b64[*c];
         }
 
-        if ((bad & 0xc0) || !ngx_http_identity_jwt_canonical(seg, p,
-                                                              values[p[-1]]))
+        if ((bad & 0xc0)
+            || !ngx_http_identity_jwt_canonical(seg, p, b64[p[-1]]))
         {
             ctx->reason = "malformed token";
             return NGX_DECLINED;

@@ -1,7 +1,8 @@
 
 /*
  * ngx_http_identity_jwt.c: the ES256/384/512 signature as DER, the token
- * syntax (canonical base64url), the one-pass claims parser against the
+ * syntax (canonical base64url) and the decoding after it, the one-pass
+ * claims parser against the
  * jansson path it stands in for, the audience list, "typ" and the time
  * checks with leeway.
  */
@@ -30,6 +31,7 @@ static void unit_der(const char *name, u_char *sig, size_t n);
 static void unit_der_cases(void);
 static void unit_syntax(void);
 static void unit_canonical(void);
+static void unit_base64url(void);
 static void unit_claims(ngx_pool_t *pool);
 static ngx_int_t unit_jansson(ngx_http_request_t *r, ngx_str_t *payload,
     ngx_http_identity_ctx_t *ctx);
@@ -48,6 +50,7 @@ main(void)
     unit_der_cases();
     unit_syntax();
     unit_canonical();
+    unit_base64url();
     unit_claims(pool);
     unit_check(pool);
 
@@ -243,6 +246,69 @@ unit_canonical(void)
     }
 
     UNIT_INT(bad, 0, "canonical: as nginx's base64url decode and encode");
+}
+
+
+/*
+ * Every segment the syntax check accepts decodes as nginx decodes it: all
+ * lengths from 1 to 300 bytes, each byte value at every position of the
+ * 3-byte groups, and the tails of one and two bytes.
+ */
+
+static void
+unit_base64url(void)
+{
+    u_char                   bytes[300], enc[400 + 10], dec[300 + 4];
+    u_char                   ref[300 + 4], *dots[2];
+    size_t                   len, n;
+    ngx_str_t                src, e, d, token;
+    ngx_uint_t               i, bad, refused;
+    ngx_http_identity_ctx_t  ctx;
+
+    bad = 0;
+    refused = 0;
+
+    for (len = 1; len <= sizeof(bytes); len++) {
+        for (i = 0; i < len; i++) {
+            /* every value turns up at every offset of a group */
+            bytes[i] = (u_char) (i * 37 + len * 101 + (i % 3) * 85);
+        }
+
+        src.data = bytes;
+        src.len = len;
+        e.data = enc + 10;
+        ngx_encode_base64url(&e, &src);
+
+        /* as the signature of a token, so the syntax check sees it */
+        ngx_memcpy(enc, "eyJh.eyJi.", 10);
+        token.data = enc;
+        token.len = 10 + e.len;
+        ngx_memzero(&ctx, sizeof(ngx_http_identity_ctx_t));
+
+        if (ngx_http_identity_jwt_syntax(&token, &ctx, dots) != NGX_OK) {
+            refused++;
+            continue;
+        }
+
+        d.data = ref;
+        if (ngx_decode_base64url(&d, &e) != NGX_OK) {
+            refused++;
+            continue;
+        }
+
+        ngx_memset(dec, 0xee, sizeof(dec));
+        n = ngx_http_identity_jwt_base64url(dec, e.data, e.len);
+
+        if (n != len || d.len != len || ngx_memcmp(dec, bytes, len) != 0
+            || ngx_memcmp(ref, bytes, len) != 0 || dec[len] != 0xee)
+        {
+            printf("# %zu bytes: decoded to %zu, not as encoded\n", len, n);
+            bad++;
+        }
+    }
+
+    UNIT_INT(refused, 0, "base64url: every encoding passes the syntax check");
+    UNIT_INT(bad, 0, "base64url: 1..300 bytes decode as encoded, no more");
 }
 
 
