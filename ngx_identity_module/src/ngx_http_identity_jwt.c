@@ -75,10 +75,8 @@ static ngx_int_t ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
     ngx_uint_t alg, u_char *data, size_t len, ngx_str_t *sig);
 static size_t ngx_http_identity_jwt_der(u_char *sig, size_t n, u_char *der);
 static u_char *ngx_http_identity_jwt_der_int(u_char *p, u_char *v, size_t n);
-static ngx_int_t ngx_http_identity_jwt_decode(ngx_http_request_t *r,
-    u_char *start, u_char *end, ngx_str_t *out);
-static size_t ngx_http_identity_jwt_base64url(u_char *dst, u_char *src,
-    size_t len);
+static ngx_int_t ngx_http_identity_jwt_base64url(u_char *dst, u_char *src,
+    size_t len, size_t *n);
 static ngx_int_t ngx_http_identity_jwt_plain_claims(ngx_http_request_t *r,
     ngx_str_t *payload, ngx_http_identity_ctx_t *ctx);
 static ngx_int_t ngx_http_identity_jwt_plain_members(u_char *p, u_char *last,
@@ -95,8 +93,9 @@ static void ngx_http_identity_jwt_cleanup_keys(void *data);
 static ngx_int_t ngx_http_identity_jwt_stat(ngx_http_identity_keys_t *keys,
     ngx_log_t *log);
 static void ngx_http_identity_jwt_watch(ngx_event_t *ev);
-static ngx_int_t ngx_http_identity_jwt_syntax(ngx_str_t *token,
-    ngx_http_identity_ctx_t *ctx, u_char **dots);
+static ngx_int_t ngx_http_identity_jwt_segments(ngx_pool_t *pool,
+    ngx_str_t *token, ngx_http_identity_ctx_t *ctx, u_char **dots,
+    ngx_str_t *seg);
 static ngx_uint_t ngx_http_identity_jwt_canonical(u_char *seg, u_char *last,
     ngx_uint_t v);
 static ngx_http_identity_key_t *ngx_http_identity_jwt_find_key(
@@ -1268,8 +1267,9 @@ ngx_http_identity_jwt_key_usable(ngx_http_identity_keys_t *keys, uint64_t fp,
  * NGX_OK: ctx->valid set, claims in ctx; NGX_DECLINED: refused, the reason
  * in ctx->reason; NGX_ERROR: our own failure.
  *
- * Cheapest checks first, so that a bad token costs little: the syntax,
- * then the protected header (algorithm, crit, typ, key), then the
+ * Cheapest checks first, so that a bad token costs little: the syntax
+ * and the base64url decoding (one pass over the token), then the protected
+ * header (algorithm, crit, typ, key), then the
  * signature with the key's prepared OpenSSL context, and only then the
  * claims, parsed once.
  */
@@ -1279,11 +1279,11 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *token,
     ngx_http_identity_ctx_t *ctx)
 {
-    u_char                   *dot1, *dot2, *last, *dots[2];
+    u_char                   *dots[2];
     size_t                    len;
     json_t                   *header, *typ, *kid;
     ngx_int_t                 rc;
-    ngx_str_t                 hdr, payload, sig, kids;
+    ngx_str_t                 seg[3], hdr, payload, sig, kids;
     ngx_uint_t                alg;
     const char               *name;
     json_error_t              jerr;
@@ -1292,19 +1292,14 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
     ctx->reason = NULL;
     key = NULL;
 
-    if (ngx_http_identity_jwt_syntax(token, ctx, dots) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    last = token->data + token->len;
-    dot1 = dots[0];
-    dot2 = dots[1];
-
-    rc = ngx_http_identity_jwt_decode(r, token->data, dot1, &hdr);
+    rc = ngx_http_identity_jwt_segments(r->pool, token, ctx, dots, seg);
     if (rc != NGX_OK) {
-        ctx->reason = "malformed token";
         return rc;
     }
+
+    hdr = seg[0];
+    payload = seg[1];
+    sig = seg[2];
 
     /* the usual header: one pass, no allocation */
 
@@ -1401,24 +1396,12 @@ found:
         return NGX_DECLINED;
     }
 
-    rc = ngx_http_identity_jwt_decode(r, dot2 + 1, last, &sig);
-    if (rc != NGX_OK) {
-        ctx->reason = "bad signature";
-        return rc;
-    }
-
     if (ngx_http_identity_jwt_signature(key, alg, token->data,
-                                        dot2 - token->data, &sig)
+                                        dots[1] - token->data, &sig)
         != NGX_OK)
     {
         ctx->reason = "bad signature";
         return NGX_DECLINED;
-    }
-
-    rc = ngx_http_identity_jwt_decode(r, dot1 + 1, dot2, &payload);
-    if (rc != NGX_OK) {
-        ctx->reason = "malformed token";
-        return rc;
     }
 
     ctx->alg = alg;
@@ -2017,76 +2000,6 @@ ngx_http_identity_jwt_plain_header(ngx_http_identity_loc_conf_t *ilcf,
 
 
 /*
- * A segment the syntax check accepted (every character base64url, a
- * canonical length and end) decoded into the request pool.
- */
-
-static ngx_int_t
-ngx_http_identity_jwt_decode(ngx_http_request_t *r, u_char *start,
-    u_char *end, ngx_str_t *out)
-{
-    size_t  len;
-
-    len = end - start;
-
-    out->data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(len) + 1);
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    out->len = ngx_http_identity_jwt_base64url(out->data, start, len);
-
-    return NGX_OK;
-}
-
-
-/*
- * Unpadded base64url that ngx_http_identity_jwt_syntax() has checked:
- * there is no character left to check, so it decodes four characters at a
- * time with no branch but the loop's, where ngx_decode_base64url() would
- * check every character again first.  Returns the decoded length.
- */
-
-static size_t
-ngx_http_identity_jwt_base64url(u_char *dst, u_char *src, size_t len)
-{
-    u_char        *d;
-    uint32_t       v;
-    const u_char  *b64;
-
-    b64 = ngx_http_identity_jwt_b64;
-    d = dst;
-
-    for ( /* void */ ; len >= 4; len -= 4, src += 4, d += 3) {
-        v = (uint32_t) b64[src[0]] << 18 | (uint32_t) b64[src[1]] << 12
-            | (uint32_t) b64[src[2]] << 6 | b64[src[3]];
-
-        d[0] = (u_char) (v >> 16);
-        d[1] = (u_char) (v >> 8);
-        d[2] = (u_char) v;
-    }
-
-    /* the tail: 2 characters are one byte, 3 are two (never 1) */
-
-    if (len >= 2) {
-        v = (uint32_t) b64[src[0]] << 18 | (uint32_t) b64[src[1]] << 12;
-
-        if (len == 3) {
-            v |= (uint32_t) b64[src[2]] << 6;
-        }
-
-        *d++ = (u_char) (v >> 16);
-
-        if (len == 3) {
-            *d++ = (u_char) (v >> 8);
-        }
-    }
-
-    return d - dst;
-}
-
-
-/*
  * NGX_OK: "sig" is the signature of "data" by the key under "alg"; the
  * contexts were made when the key was loaded, so this is the hash and the
  * public key operation (or the HMAC and a constant-time compare) only.
@@ -2218,62 +2131,139 @@ ngx_http_identity_jwt_der_int(u_char *p, u_char *v, size_t n)
 
 
 /*
- * Three non-empty base64url segments in canonical form, before any
- * decoding: one token has exactly one spelling, so a changed character is
- * never silently accepted (and a cache keyed by the token sees one key).
- * "dots" gets where the two dots are.
+ * The three segments of a compact JWS, each non-empty, of base64url
+ * characters only and in canonical form, decoded into "seg" (header,
+ * payload, signature; one allocation from "pool"): one token has exactly
+ * one spelling, so a changed character is never silently accepted (and a
+ * cache keyed by the token sees one key).  All of it before the header is
+ * read, so a malformed token is refused as such whatever else is wrong
+ * with it.  "dots" gets where the two dots are.
+ *
+ * NGX_OK; NGX_DECLINED: malformed (ctx->reason); NGX_ERROR: no memory.
  */
 
 static ngx_int_t
-ngx_http_identity_jwt_syntax(ngx_str_t *token, ngx_http_identity_ctx_t *ctx,
-    u_char **dots)
+ngx_http_identity_jwt_segments(ngx_pool_t *pool, ngx_str_t *token,
+    ngx_http_identity_ctx_t *ctx, u_char **dots, ngx_str_t *seg)
 {
-    u_char        *p, *c, *last, *seg;
-    ngx_uint_t     n, bad;
+    u_char        *p, *start[3], *end[3], *last, *buf;
+    size_t         size;
+    ngx_uint_t     i;
     const u_char  *b64;
 
     b64 = ngx_http_identity_jwt_b64;
     last = token->data + token->len;
-    seg = token->data;
+    p = token->data;
+    size = 0;
 
-    for (n = 0; n < 3; n++) {
+    for (i = 0; i < 3; i++) {
 
-        /* memchr() is vectorized: find the dot, then check the part */
+        /* memchr() is vectorized; a dot in the third part is refused below */
 
-        p = (n < 2) ? memchr(seg, '.', last - seg) : last;
+        start[i] = p;
+        end[i] = (i < 2) ? memchr(p, '.', last - p) : last;
 
-        if (p == NULL) {
+        if (end[i] == NULL) {
             ctx->reason = "malformed token";
             return NGX_DECLINED;
         }
 
-        if (p == seg) {
-            ctx->reason = (n == 2) ? "unsigned token" : "malformed token";
+        if (end[i] == p) {
+            ctx->reason = (i == 2) ? "unsigned token" : "malformed token";
             return NGX_DECLINED;
         }
 
-        /* any character not base64url sets one of the two high bits */
-
-        bad = 0;
-
-        for (c = seg; c < p; c++) {
-            bad |= b64[*c];
+        if (!ngx_http_identity_jwt_canonical(p, end[i], b64[end[i][-1]])) {
+            ctx->reason = "malformed token";
+            return NGX_DECLINED;
         }
 
-        if ((bad & 0xc0)
-            || !ngx_http_identity_jwt_canonical(seg, p, b64[p[-1]]))
+        /* with room for a NUL after each */
+        size += ngx_base64_decoded_length(end[i] - p) + 1;
+
+        if (i < 2) {
+            dots[i] = end[i];
+            p = end[i] + 1;
+        }
+    }
+
+    buf = ngx_pnalloc(pool, size);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < 3; i++) {
+        seg[i].data = buf;
+
+        if (ngx_http_identity_jwt_base64url(buf, start[i], end[i] - start[i],
+                                            &seg[i].len)
+            != NGX_OK)
         {
             ctx->reason = "malformed token";
             return NGX_DECLINED;
         }
 
-        if (n < 2) {
-            dots[n] = p;
-            seg = p + 1;
-        }
+        buf += seg[i].len + 1;
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Unpadded base64url of "len" characters with a canonical length (never
+ * 4n+1) into "dst", four characters at a time: the table lookups that
+ * decode the characters also check them (anything else, a dot included,
+ * sets a high bit), in one pass where ngx_decode_base64url() makes two.
+ * NGX_DECLINED: a character is not base64url.
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_base64url(u_char *dst, u_char *src, size_t len,
+    size_t *n)
+{
+    u_char        *d;
+    uint32_t       v, a, b, c, e, bad;
+    const u_char  *b64;
+
+    b64 = ngx_http_identity_jwt_b64;
+    d = dst;
+    bad = 0;
+
+    for ( /* void */ ; len >= 4; len -= 4, src += 4, d += 3) {
+        a = b64[src[0]];
+        b = b64[src[1]];
+        c = b64[src[2]];
+        e = b64[src[3]];
+
+        bad |= a | b | c | e;
+        v = a << 18 | b << 12 | c << 6 | e;
+
+        d[0] = (u_char) (v >> 16);
+        d[1] = (u_char) (v >> 8);
+        d[2] = (u_char) v;
+    }
+
+    /* the tail: 2 characters are one byte, 3 are two */
+
+    if (len >= 2) {
+        a = b64[src[0]];
+        b = b64[src[1]];
+        c = (len == 3) ? b64[src[2]] : 0;
+
+        bad |= a | b | c;
+        v = a << 18 | b << 12 | c << 6;
+
+        *d++ = (u_char) (v >> 16);
+
+        if (len == 3) {
+            *d++ = (u_char) (v >> 8);
+        }
+    }
+
+    *n = d - dst;
+
+    return (bad & 0xc0) ? NGX_DECLINED : NGX_OK;
 }
 
 

@@ -29,9 +29,9 @@ typedef struct {
 
 static void unit_der(const char *name, u_char *sig, size_t n);
 static void unit_der_cases(void);
-static void unit_syntax(void);
-static void unit_canonical(void);
-static void unit_base64url(void);
+static void unit_syntax(ngx_pool_t *pool);
+static void unit_canonical(ngx_pool_t *pool);
+static void unit_base64url(ngx_pool_t *pool);
 static void unit_claims(ngx_pool_t *pool);
 static ngx_int_t unit_jansson(ngx_http_request_t *r, ngx_str_t *payload,
     ngx_http_identity_ctx_t *ctx);
@@ -48,9 +48,9 @@ main(void)
     pool = unit_pool();
 
     unit_der_cases();
-    unit_syntax();
-    unit_canonical();
-    unit_base64url();
+    unit_syntax(pool);
+    unit_canonical(pool);
+    unit_base64url(pool);
     unit_claims(pool);
     unit_check(pool);
 
@@ -137,11 +137,11 @@ unit_der_cases(void)
 
 
 static void
-unit_syntax(void)
+unit_syntax(ngx_pool_t *pool)
 {
     ngx_uint_t               i;
     u_char                  *dots[2];
-    ngx_str_t                token;
+    ngx_str_t                token, seg[3];
     ngx_http_identity_ctx_t  ctx;
 
     static struct {
@@ -164,7 +164,11 @@ unit_syntax(void)
         { "eyJhb.eyJi.c2ln", "malformed token" },
         { "eyJhbB.eyJi.c2ln", "malformed token" },
         { "eyJh.eyJi.c2lo", NULL },
-        { "eyJh.eyJi.c2lof", "malformed token" }
+        { "eyJh.eyJi.c2lof", "malformed token" },
+        { "ey*h.eyJi.c2ln", "malformed token" },
+        { "eyJh.eyJi.c2l.", "malformed token" },
+        { "eyJh.eyJi.c2lnc2l\x80", "malformed token" },
+        { "eyJhbGci.eyJi.c2ln", NULL }
     };
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -175,7 +179,7 @@ unit_syntax(void)
         dots[0] = NULL;
         dots[1] = NULL;
 
-        UNIT_INT(ngx_http_identity_jwt_syntax(&token, &ctx, dots),
+        UNIT_INT(ngx_http_identity_jwt_segments(pool, &token, &ctx, dots, seg),
                  cases[i].reason ? NGX_DECLINED : NGX_OK, cases[i].token);
         UNIT_STR(ctx.reason, cases[i].reason, cases[i].token);
 
@@ -188,6 +192,13 @@ unit_syntax(void)
                      (u_char *) strrchr(cases[i].token, '.') - token.data,
                      "second dot found");
         }
+
+        if (i == 0) {
+            /* header, payload and signature decoded, in that order */
+            UNIT_NGX_STR(&seg[0], "{\"a", "header decoded");
+            UNIT_NGX_STR(&seg[1], "{\"b", "payload decoded");
+            UNIT_NGX_STR(&seg[2], "sig", "signature decoded");
+        }
     }
 }
 
@@ -199,11 +210,11 @@ unit_syntax(void)
  */
 
 static void
-unit_canonical(void)
+unit_canonical(ngx_pool_t *pool)
 {
     u_char                  *seg, *dots[2], tok[24], dec[8], enc[12];
     ngx_int_t                want;
-    ngx_str_t                src, d, e, token;
+    ngx_str_t                src, d, e, token, segs[3];
     ngx_uint_t               i, len, bad;
     ngx_http_identity_ctx_t  ctx;
 
@@ -237,7 +248,9 @@ unit_canonical(void)
             token.len = 10 + len;
             ngx_memzero(&ctx, sizeof(ngx_http_identity_ctx_t));
 
-            if (ngx_http_identity_jwt_syntax(&token, &ctx, dots) != want) {
+            if (ngx_http_identity_jwt_segments(pool, &token, &ctx, dots, segs)
+                != want)
+            {
                 printf("# \"%.*s\": should be %s\n", (int) len, seg,
                        want == NGX_OK ? "canonical" : "refused");
                 bad++;
@@ -250,23 +263,28 @@ unit_canonical(void)
 
 
 /*
- * Every segment the syntax check accepts decodes as nginx decodes it: all
- * lengths from 1 to 300 bytes, each byte value at every position of the
- * 3-byte groups, and the tails of one and two bytes.
+ * The decoding is nginx's: every length from 1 to 300 bytes, each byte
+ * value at every position of the 3-byte groups, tails of one and two
+ * bytes, as a token's signature.  And any character that is not base64url,
+ * anywhere in a group or a tail, is refused.
  */
 
 static void
-unit_base64url(void)
+unit_base64url(ngx_pool_t *pool)
 {
-    u_char                   bytes[300], enc[400 + 10], dec[300 + 4];
-    u_char                   ref[300 + 4], *dots[2];
-    size_t                   len, n;
-    ngx_str_t                src, e, d, token;
-    ngx_uint_t               i, bad, refused;
+    u_char                   bytes[300], enc[400 + 10], ref[300 + 4];
+    u_char                  *dots[2], save;
+    size_t                   len, at;
+    ngx_str_t                src, e, d, token, seg[3];
+    ngx_uint_t               i, bad, refused, accepted;
     ngx_http_identity_ctx_t  ctx;
+
+    static const u_char  not_b64[] = { '+', '/', '=', '.', ' ', 0, 0x80,
+                                       0xff, '@', '[', '`', '{' };
 
     bad = 0;
     refused = 0;
+    accepted = 0;
 
     for (len = 1; len <= sizeof(bytes); len++) {
         for (i = 0; i < len; i++) {
@@ -279,36 +297,54 @@ unit_base64url(void)
         e.data = enc + 10;
         ngx_encode_base64url(&e, &src);
 
-        /* as the signature of a token, so the syntax check sees it */
         ngx_memcpy(enc, "eyJh.eyJi.", 10);
         token.data = enc;
         token.len = 10 + e.len;
         ngx_memzero(&ctx, sizeof(ngx_http_identity_ctx_t));
 
-        if (ngx_http_identity_jwt_syntax(&token, &ctx, dots) != NGX_OK) {
-            refused++;
-            continue;
-        }
-
         d.data = ref;
-        if (ngx_decode_base64url(&d, &e) != NGX_OK) {
+        if (ngx_decode_base64url(&d, &e) != NGX_OK
+            || ngx_http_identity_jwt_segments(pool, &token, &ctx, dots, seg)
+               != NGX_OK)
+        {
+            printf("# %zu bytes: encoding refused\n", len);
             refused++;
             continue;
         }
 
-        ngx_memset(dec, 0xee, sizeof(dec));
-        n = ngx_http_identity_jwt_base64url(dec, e.data, e.len);
-
-        if (n != len || d.len != len || ngx_memcmp(dec, bytes, len) != 0
-            || ngx_memcmp(ref, bytes, len) != 0 || dec[len] != 0xee)
+        if (seg[2].len != len || d.len != len
+            || ngx_memcmp(seg[2].data, bytes, len) != 0
+            || ngx_memcmp(ref, bytes, len) != 0)
         {
-            printf("# %zu bytes: decoded to %zu, not as encoded\n", len, n);
+            printf("# %zu bytes: decoded to %zu, not as encoded\n", len,
+                   seg[2].len);
             bad++;
+        }
+
+        /* a bad character at each of the last 5 places (the tail too) */
+
+        for (at = (e.len > 5) ? e.len - 5 : 0; at < e.len; at++) {
+            for (i = 0; i < sizeof(not_b64); i++) {
+                save = e.data[at];
+                e.data[at] = not_b64[i];
+
+                if (ngx_http_identity_jwt_segments(pool, &token, &ctx, dots,
+                                                   seg)
+                    != NGX_DECLINED)
+                {
+                    printf("# %zu bytes: 0x%02x at %zu accepted\n", len,
+                           not_b64[i], at);
+                    accepted++;
+                }
+
+                e.data[at] = save;
+            }
         }
     }
 
-    UNIT_INT(refused, 0, "base64url: every encoding passes the syntax check");
-    UNIT_INT(bad, 0, "base64url: 1..300 bytes decode as encoded, no more");
+    UNIT_INT(refused, 0, "base64url: every encoding is accepted");
+    UNIT_INT(bad, 0, "base64url: 1..300 bytes decode as encoded");
+    UNIT_INT(accepted, 0, "base64url: a bad character anywhere is refused");
 }
 
 
