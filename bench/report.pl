@@ -376,7 +376,8 @@ $table
 - **warm**: the same token on every request; **new token each request**:
   a list of distinct tokens minted for this run (ES256 $m{cold_es}, RS256
   $m{cold_rs}, HS256 $m{cold_hs}), each sent once, so each is new to the
-  gateway.
+  gateway (the same list goes to the plain proxy first, which keeps
+  nothing of it).
 - The plain cases run in an nginx without the module; the others in an
   identical nginx with it (`identity_auth required`, JWKS `t/data/jwks.json`,
   issuer and audience checked, the module's other settings at their
