@@ -119,6 +119,8 @@ for my $c (@order) {
     next if $c eq 'proxy';
     my ($plain) = paired_added($c, 'proxy');
     $row->{added_plain} = $plain;
+    $row->{ratio_plain} = $row->{rps} / $base->{rps};
+    $row->{cap_plain} = $base->{us_req} / $row->{us_req};
     my $b = $baseline_of{$c} // 'proxy';
     next unless defined $r{$b} && defined $r{$b}{rps};
     $row->{base} = $b;
@@ -198,8 +200,9 @@ my @table;
 push @table, '| case | req/s | vs baseline (req/s) | p50 | p99 '
     . '| nginx CPU µs/req | added µs | vs baseline (CPU capacity) '
     . '| added µs over the no-token proxy '
+    . '| vs no-token proxy (req/s; CPU capacity) '
     . '| nginx CPU % | rounds: req/s; µs/req; added µs | target | met? |';
-push @table, '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|';
+push @table, '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|';
 
 my (@notes, @cores);
 push @cores, '| case | nginx worker | other processes on nginx\'s core '
@@ -214,7 +217,7 @@ for my $c (@order) {
     if (!defined $row->{rps}) {
         my $why = $row->{note} || 'no data';
         $verdict = $c eq 'limit-module' ? '—' : '**not measured**';
-        push @table, "| $label{$c} | $why | | | | | | | | | | $t | $verdict |";
+        push @table, "| $label{$c} | $why | | | | | | | | | | | $t | $verdict |";
         next;
     }
 
@@ -251,7 +254,8 @@ for my $c (@order) {
         $row->{wrk_core_pct});
 
     push @table, sprintf(
-        '| %s | %.0f | %s | %s | %s | %.1f | %s | %s | %s | %.0f | %s | %s | %s |',
+        '| %s | %.0f | %s | %s | %s | %.1f | %s | %s | %s | %s | %.0f | %s | %s '
+        . '| %s |',
         $label{$c} // $c, $row->{rps},
         defined $row->{ratio} ? sprintf('%.0f%%', 100 * $row->{ratio}) : '—',
         fmt_us($row->{p50_us}), fmt_us($row->{p99_us}), $row->{us_req},
@@ -259,6 +263,10 @@ for my $c (@order) {
             : sprintf('%+.1f', $row->{added}),
         defined $row->{cap} ? sprintf('%.0f%%', 100 * $row->{cap}) : '—',
         defined $row->{added_plain} ? sprintf('%+.1f', $row->{added_plain})
+            : '—',
+        defined $row->{ratio_plain}
+            ? sprintf('%.0f%%; %.0f%%', 100 * $row->{ratio_plain},
+                      100 * $row->{cap_plain})
             : '—',
         $row->{cpu_pct},
         $row->{range} eq '—' ? '—'
@@ -360,7 +368,8 @@ $table
   adds.  Carrying a token costs a proxy without the module too (nginx
   parses the longer header, and passes it to the upstream, which parses it
   again); that cost is in the "added µs over the no-token proxy" column,
-  and in the rows "plain proxy, same requests" themselves.  The
+  and in the rows "plain proxy, same requests" themselves; "vs no-token
+  proxy" gives the ratios to the issue's baseline as they are.  The
   limiter and rejected rows use the ES256 warm token's baseline.
 - **vs baseline (req/s)**: requests/s as a share of the baseline's, as
   measured; **vs baseline (CPU capacity)**: the baseline's CPU µs/req over
