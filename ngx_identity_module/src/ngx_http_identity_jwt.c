@@ -1269,9 +1269,8 @@ ngx_http_identity_jwt_key_usable(ngx_http_identity_keys_t *keys, uint64_t fp,
  *
  * Cheapest checks first, so that a bad token costs little: the syntax
  * and the base64url decoding (one pass over the token), then the protected
- * header (algorithm, crit, typ, key), then the
- * signature with the key's prepared OpenSSL context, and only then the
- * claims, parsed once.
+ * header (algorithm, crit, typ, key), then the signature with the key's
+ * prepared OpenSSL context, and only then the claims, parsed once.
  */
 
 ngx_int_t
