@@ -10,13 +10,16 @@
  *
  *   jwtbench verify JWKS TOKENS SECONDS [PEM]
  *       The cost of one cold token's signature check alone, in the same
- *       run as the gateway numbers: for the tokens in file TOKENS
- *       (cycled), for SECONDS, the SHA-256 of "header.payload" and OpenSSL
- *       EVP_PKEY_verify of the decoded signature (ES/RS, key from PEM, the
- *       digest and the contexts set up once), or HMAC-SHA256 (context set
- *       up once) and a constant-time compare
- *       (HS, secret from the JWKS).  Prints "alg=A raw_us=X n_raw=N" (CPU
- *       µs per token).
+ *       run as the gateway numbers, done as the module does it: for the
+ *       tokens in file TOKENS (cycled), for SECONDS, the SHA-256 of
+ *       "header.payload" and the check of the decoded signature (key from
+ *       PEM, the digest and the contexts set up once): ES256 with OpenSSL's
+ *       EVP_PKEY_verify, RS256 with the module's own
+ *       ngx_http_identity_rsa_verify() (compiled in from its source), HS256
+ *       with HMAC-SHA256 (context set up once, secret from the JWKS) and a
+ *       constant-time compare.  Prints "alg=A raw_us=X n_raw=N" (CPU µs
+ *       per token), for RS256 also "evp_us=Y", the same tokens checked by
+ *       EVP_PKEY_verify.
  *
  * Exit status 0 on success, 1 on a usage or setup error, 2 when a token
  * does not verify (the bench would be measuring a refusal).
@@ -38,8 +41,26 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "ngx_http_identity_rsa.h"
+
 #define JWTBENCH_MAX_TOKENS 100000 /* the verify loop cycles at most these */
 #define JWTBENCH_CLAIMS_MAX 512
+
+
+typedef enum {
+    JWTBENCH_HMAC, /* EVP_MAC, then a constant-time compare */
+    JWTBENCH_EVP,  /* EVP_PKEY_verify */
+    JWTBENCH_RSA   /* the module's ngx_http_identity_rsa_verify() */
+} jwtbench_method_t;
+
+typedef struct {
+    jwtbench_method_t            method;
+    EVP_MD                      *sha256;
+    EVP_MD_CTX                  *mdctx;
+    EVP_MAC_CTX                 *mctx;
+    EVP_PKEY_CTX                *pctx;
+    ngx_http_identity_rsa_key_t *rsa;
+} jwtbench_verifier_t;
 
 
 static int    jwtbench_mint(int argc, char **argv);
@@ -56,6 +77,9 @@ typedef struct {
     uint8_t *sig;        /* decoded signature; DER for ECDSA */
     size_t   sig_len;
 } jwtbench_token_t;
+
+static double jwtbench_time(jwtbench_verifier_t *v, jwtbench_token_t *tok,
+                            size_t n, double seconds, unsigned long *count);
 
 
 int
@@ -231,29 +255,27 @@ done:
 static int
 jwtbench_verify(int argc, char **argv)
 {
-    int               rc = 1, ok, is_ec = 0, is_hmac;
-    char             *list = NULL, *p, *nl, alg[16];
-    json_t           *jwks = NULL, *keys, *k;
-    size_t            i, n = 0, len, j, key_len = 0;
-    double            seconds, t0, c0, t_raw;
-    uint8_t           mac[EVP_MAX_MD_SIZE];
-    FILE             *f;
-    EVP_PKEY         *pkey = NULL;
-    EVP_MD           *sha256 = NULL;
-    EVP_MAC          *hmac = NULL;
-    EVP_MD_CTX       *mdctx = NULL;
-    EVP_MAC_CTX      *mctx = NULL;
-    EVP_PKEY_CTX     *pctx = NULL;
-    OSSL_PARAM        params[2];
-    cjose_err         err;
-    cjose_jwk_t      *jwk = NULL;
-    cjose_jws_t      *jws;
-    json_error_t      jerr;
-    size_t            mac_len;
-    unsigned int      md_len;
-    unsigned long     n_raw = 0;
-    const uint8_t    *hmac_key = NULL;
-    jwtbench_token_t *tok = NULL;
+    int                         rc = 1, is_ec = 0, is_hmac;
+    char                       *list = NULL, *p, *nl, alg[16];
+    json_t                     *jwks = NULL, *keys, *k;
+    size_t                      i, n = 0, len, key_len = 0;
+    double                      seconds, raw_us, evp_us;
+    FILE                       *f;
+    EVP_PKEY                   *pkey = NULL;
+    EVP_MAC                    *hmac = NULL;
+    OSSL_PARAM                  params[2];
+    cjose_err                   err;
+    cjose_jwk_t                *jwk = NULL;
+    cjose_jws_t                *jws;
+    json_error_t                jerr;
+    unsigned long               n_raw = 0, n_evp = 0;
+    const uint8_t              *hmac_key = NULL;
+    jwtbench_token_t           *tok = NULL;
+    jwtbench_verifier_t         v;
+    ngx_http_identity_rsa_key_t rsa;
+
+    memset(&v, 0, sizeof(v));
+    memset(&rsa, 0, sizeof(rsa));
 
     if (argc != 3 && argc != 4) {
         fprintf(stderr, "jwtbench verify: JWKS TOKENS SECONDS [PEM]\n");
@@ -359,87 +381,66 @@ jwtbench_verify(int argc, char **argv)
     }
 
     /*
-     * The cheapest way OpenSSL offers, as the module does it: the digest
-     * fetched and the key's (or HMAC's) context set up once, per token a
-     * SHA-256 and the public key operation, or the HMAC.  On OpenSSL 3
-     * the one-shot SHA256() and HMAC() look the algorithm up on every
-     * call, and EVP_DigestVerify's per-call set-up costs a few µs more.
+     * As the module does it: the digest fetched and the key's (or HMAC's)
+     * context set up once, per token a SHA-256 and the public key
+     * operation, or the HMAC.  On OpenSSL 3 the one-shot SHA256() and
+     * HMAC() look the algorithm up on every call, and EVP_DigestVerify's
+     * per-call set-up costs a few µs more.
      */
 
-    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    mdctx = EVP_MD_CTX_new();
-    if (sha256 == NULL || mdctx == NULL) {
+    v.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    v.mdctx = EVP_MD_CTX_new();
+    if (v.sha256 == NULL || v.mdctx == NULL) {
         fprintf(stderr, "jwtbench verify: no SHA-256\n");
         goto done;
     }
 
     if (is_hmac) {
         hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-        mctx = (hmac != NULL) ? EVP_MAC_CTX_new(hmac) : NULL;
+        v.mctx = (hmac != NULL) ? EVP_MAC_CTX_new(hmac) : NULL;
         params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
         params[1] = OSSL_PARAM_construct_end();
-        if (mctx == NULL
-            || EVP_MAC_init(mctx, hmac_key, key_len, params) != 1)
-        {
+        if (v.mctx == NULL ||
+            EVP_MAC_init(v.mctx, hmac_key, key_len, params) != 1) {
             fprintf(stderr, "jwtbench verify: cannot set up the HMAC\n");
             goto done;
         }
 
     } else {
-        pctx = EVP_PKEY_CTX_new(pkey, NULL);
-        if (pctx == NULL || EVP_PKEY_verify_init(pctx) != 1 ||
-            EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha256()) != 1 ||
+        v.pctx = EVP_PKEY_CTX_new(pkey, NULL);
+        if (v.pctx == NULL || EVP_PKEY_verify_init(v.pctx) != 1 ||
+            EVP_PKEY_CTX_set_signature_md(v.pctx, EVP_sha256()) != 1 ||
             (!is_ec &&
-             EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)) {
+             EVP_PKEY_CTX_set_rsa_padding(v.pctx, RSA_PKCS1_PADDING) != 1) ||
+            (!is_ec && ngx_http_identity_rsa_key_init(&rsa, pkey) != 0)) {
             fprintf(stderr, "jwtbench verify: cannot set up the key\n");
             goto done;
         }
+        v.rsa = &rsa;
     }
 
-    /*
-     * Per-token cost in CPU time (as nginx's is counted, utime + stime),
-     * so a busy machine stretches the loop, not the result.
-     */
+    v.method = is_hmac ? JWTBENCH_HMAC : is_ec ? JWTBENCH_EVP : JWTBENCH_RSA;
 
-    /* raw signature check */
+    raw_us = jwtbench_time(&v, tok, n, seconds, &n_raw);
+    if (raw_us < 0) {
+        rc = 2;
+        goto done;
+    }
 
-    t0 = jwtbench_now();
-    c0 = jwtbench_cpu();
-    for (j = 0;; j++) {
-        jwtbench_token_t *t = &tok[j % n];
+    printf("alg=%s raw_us=%.2f n_raw=%lu", alg, raw_us, n_raw);
 
-        if (is_hmac) {
-            ok = EVP_MAC_init(mctx, NULL, 0, NULL) == 1 &&
-                 EVP_MAC_update(mctx, (const unsigned char *) t->token,
-                                t->signed_len) == 1 &&
-                 EVP_MAC_final(mctx, mac, &mac_len, sizeof(mac)) == 1 &&
-                 mac_len == t->sig_len &&
-                 CRYPTO_memcmp(mac, t->sig, mac_len) == 0;
-
-        } else {
-            ok = EVP_DigestInit_ex(mdctx, sha256, NULL) == 1 &&
-                 EVP_DigestUpdate(mdctx, t->token, t->signed_len) == 1 &&
-                 EVP_DigestFinal_ex(mdctx, mac, &md_len) == 1 &&
-                 EVP_PKEY_verify(pctx, t->sig, t->sig_len, mac,
-                                 md_len) == 1;
-        }
-
-        if (!ok) {
-            fprintf(stderr, "jwtbench verify: raw check failed (line %zu)\n",
-                    j % n + 1);
+    if (v.method == JWTBENCH_RSA) {
+        /* the same tokens through OpenSSL's own RSA verify, for comparison */
+        v.method = JWTBENCH_EVP;
+        evp_us = jwtbench_time(&v, tok, n, seconds, &n_evp);
+        if (evp_us < 0) {
             rc = 2;
             goto done;
         }
-
-        n_raw++;
-        if ((j & 63) == 63 && jwtbench_now() - t0 >= seconds) {
-            break;
-        }
+        printf(" evp_us=%.2f n_evp=%lu", evp_us, n_evp);
     }
-    t_raw = jwtbench_cpu() - c0;
 
-    printf("alg=%s raw_us=%.2f n_raw=%lu\n", alg,
-           t_raw * 1e6 / (double) n_raw, n_raw);
+    printf("\n");
     rc = 0;
 
 done:
@@ -455,17 +456,78 @@ done:
         }
     }
 
-    EVP_PKEY_CTX_free(pctx);
+    ngx_http_identity_rsa_key_free(&rsa);
+    EVP_PKEY_CTX_free(v.pctx);
     EVP_PKEY_free(pkey);
-    EVP_MAC_CTX_free(mctx);
+    EVP_MAC_CTX_free(v.mctx);
     EVP_MAC_free(hmac);
-    EVP_MD_CTX_free(mdctx);
-    EVP_MD_free(sha256);
+    EVP_MD_CTX_free(v.mdctx);
+    EVP_MD_free(v.sha256);
     cjose_jwk_release(jwk);
     json_decref(jwks);
     free(tok);
     free(list);
     return rc;
+}
+
+
+/*
+ * CPU µs per token (as nginx's is counted, utime + stime, so a busy
+ * machine stretches the loop, not the result) of SECONDS of checks of the
+ * tokens, cycled; their number in *count.  -1 if one does not verify.
+ */
+static double
+jwtbench_time(jwtbench_verifier_t *v, jwtbench_token_t *tok, size_t n,
+              double seconds, unsigned long *count)
+{
+    int          ok;
+    size_t       j, mac_len;
+    double       t0, c0;
+    uint8_t      mac[EVP_MAX_MD_SIZE];
+    unsigned int md_len;
+
+    *count = 0;
+    t0 = jwtbench_now();
+    c0 = jwtbench_cpu();
+
+    for (j = 0;; j++) {
+        jwtbench_token_t *t = &tok[j % n];
+
+        if (v->method == JWTBENCH_HMAC) {
+            ok = EVP_MAC_init(v->mctx, NULL, 0, NULL) == 1 &&
+                 EVP_MAC_update(v->mctx, (const unsigned char *) t->token,
+                                t->signed_len) == 1 &&
+                 EVP_MAC_final(v->mctx, mac, &mac_len, sizeof(mac)) == 1 &&
+                 mac_len == t->sig_len &&
+                 CRYPTO_memcmp(mac, t->sig, mac_len) == 0;
+
+        } else {
+            ok = EVP_DigestInit_ex(v->mdctx, v->sha256, NULL) == 1 &&
+                 EVP_DigestUpdate(v->mdctx, t->token, t->signed_len) == 1 &&
+                 EVP_DigestFinal_ex(v->mdctx, mac, &md_len) == 1;
+
+            if (v->method == JWTBENCH_RSA) {
+                ok = ok && ngx_http_identity_rsa_verify(
+                               v->rsa, v->sha256, mac, t->sig, t->sig_len) == 1;
+            } else {
+                ok = ok && EVP_PKEY_verify(v->pctx, t->sig, t->sig_len, mac,
+                                           md_len) == 1;
+            }
+        }
+
+        if (!ok) {
+            fprintf(stderr, "jwtbench verify: raw check failed (line %zu)\n",
+                    j % n + 1);
+            return -1;
+        }
+
+        (*count)++;
+        if ((j & 63) == 63 && jwtbench_now() - t0 >= seconds) {
+            break;
+        }
+    }
+
+    return (jwtbench_cpu() - c0) * 1e6 / (double) *count;
 }
 
 

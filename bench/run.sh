@@ -150,12 +150,16 @@ free_port() {
 
 # --- helpers: jwtbench, keys, tokens ---------------------------------------
 
+# jwtbench checks RS256 with the module's own RSA verification
 jwtbench=$build/bench/jwtbench
-if [ ! -x "$jwtbench" ] || [ "$bench/jwtbench.c" -nt "$jwtbench" ]; then
+rsa_src=$top/ngx_identity_module/src/ngx_http_identity_rsa
+if [ ! -x "$jwtbench" ] || [ "$bench/jwtbench.c" -nt "$jwtbench" ] \
+    || [ "$rsa_src.c" -nt "$jwtbench" ] || [ "$rsa_src.h" -nt "$jwtbench" ]
+then
     log "compiling $jwtbench"
     cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow \
-        -Wformat=2 -Wstrict-prototypes -o "$jwtbench" "$bench/jwtbench.c" \
-        -lcjose -ljansson -lcrypto
+        -Wformat=2 -Wstrict-prototypes -I "${rsa_src%/*}" -o "$jwtbench" \
+        "$bench/jwtbench.c" "$rsa_src.c" -lcjose -ljansson -lcrypto
 fi
 
 mkdir -p "$work/keys" "$work/tokens" "$work/out"

@@ -542,8 +542,10 @@ ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
 /*
  * The key as OpenSSL verifies with it, made once: an EVP_PKEY and per
  * algorithm of the key a verify context with its hash and padding set
- * (RFC 7518 3.3, 3.4, 3.5: PSS with MGF1 of the same hash and a salt as
- * long as the hash), or the HMAC secret.  cjose has checked the JWK.
+ * (RFC 7518 3.4, 3.5: PSS with MGF1 of the same hash and a salt as long as
+ * the hash), the numbers that RS256/384/512 (RFC 7518 3.3) are checked
+ * with (ngx_http_identity_rsa.c, no allocation per check), or the HMAC
+ * secret.  cjose has checked the JWK.
  */
 
 static ngx_int_t
@@ -621,11 +623,17 @@ ngx_http_identity_jwt_prepare(ngx_str_t *file, json_t *jwk,
         goto failed;
     }
 
+    if ((key->algs & NGX_HTTP_IDENTITY_ALG_PKCS1)
+        && ngx_http_identity_rsa_key_init(&key->rsa, key->pkey) != 0)
+    {
+        goto failed;
+    }
+
     for (alg = NGX_HTTP_IDENTITY_ALG_HS256;
          alg <= NGX_HTTP_IDENTITY_ALG_ES512;
          alg <<= 1)
     {
-        if ((key->algs & alg) == 0) {
+        if ((key->algs & alg) == 0 || (alg & NGX_HTTP_IDENTITY_ALG_PKCS1)) {
             continue;
         }
 
@@ -645,16 +653,8 @@ ngx_http_identity_jwt_prepare(ngx_str_t *file, json_t *jwk,
             goto failed;
         }
 
-        if (alg & (NGX_HTTP_IDENTITY_ALG_RS256|NGX_HTTP_IDENTITY_ALG_RS384
-                   |NGX_HTTP_IDENTITY_ALG_RS512))
-        {
-            if (EVP_PKEY_CTX_set_rsa_padding(vctx, RSA_PKCS1_PADDING) != 1) {
-                goto failed;
-            }
-
-        } else if (alg & (NGX_HTTP_IDENTITY_ALG_PS256
-                          |NGX_HTTP_IDENTITY_ALG_PS384
-                          |NGX_HTTP_IDENTITY_ALG_PS512))
+        if (alg & (NGX_HTTP_IDENTITY_ALG_PS256|NGX_HTTP_IDENTITY_ALG_PS384
+                   |NGX_HTTP_IDENTITY_ALG_PS512))
         {
             if (EVP_PKEY_CTX_set_rsa_padding(vctx, RSA_PKCS1_PSS_PADDING)
                 != 1
@@ -1093,6 +1093,8 @@ ngx_http_identity_jwt_release_keys(void *data)
                 key[i].mctx[j] = NULL;
             }
         }
+
+        ngx_http_identity_rsa_key_free(&key[i].rsa);
 
         if (key[i].pkey != NULL) {
             EVP_PKEY_free(key[i].pkey);
@@ -2036,13 +2038,21 @@ ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
         return NGX_OK;
     }
 
-    vctx = key->vctx[ngx_http_identity_jwt_alg_bit(alg)];
-
-    if (vctx == NULL) {
+    if (ngx_http_identity_digest(alg, data, len, mac, &hashlen) != NGX_OK) {
         return NGX_DECLINED;
     }
 
-    if (ngx_http_identity_digest(alg, data, len, mac, &hashlen) != NGX_OK) {
+    if (alg & NGX_HTTP_IDENTITY_ALG_PKCS1) {
+        return (ngx_http_identity_rsa_verify(&key->rsa,
+                                             ngx_http_identity_jwt_md(alg),
+                                             mac, sig->data, sig->len)
+                == 1)
+               ? NGX_OK : NGX_DECLINED;
+    }
+
+    vctx = key->vctx[ngx_http_identity_jwt_alg_bit(alg)];
+
+    if (vctx == NULL) {
         return NGX_DECLINED;
     }
 

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_identity_shm.h"
+#include "ngx_http_identity_rsa.h"
 
 
 #define NGX_HTTP_IDENTITY_AUTH_OFF        0
@@ -42,6 +43,9 @@
 #define NGX_HTTP_IDENTITY_ALG_HMAC                                            \
     (NGX_HTTP_IDENTITY_ALG_HS256|NGX_HTTP_IDENTITY_ALG_HS384                  \
      |NGX_HTTP_IDENTITY_ALG_HS512)
+#define NGX_HTTP_IDENTITY_ALG_PKCS1                                           \
+    (NGX_HTTP_IDENTITY_ALG_RS256|NGX_HTTP_IDENTITY_ALG_RS384                  \
+     |NGX_HTTP_IDENTITY_ALG_RS512)
 #define NGX_HTTP_IDENTITY_ALG_RSA                                             \
     (NGX_HTTP_IDENTITY_ALG_RS256|NGX_HTTP_IDENTITY_ALG_RS384                  \
      |NGX_HTTP_IDENTITY_ALG_RS512|NGX_HTTP_IDENTITY_ALG_PS256                 \
@@ -88,11 +92,13 @@ typedef struct {
 
     /*
      * made once when the key is loaded: the public key and, per algorithm
-     * it may verify, a context ready for EVP_PKEY_verify(); or the HMAC
+     * it may verify, a context ready for EVP_PKEY_verify() (RS256/384/512:
+     * the numbers of ngx_http_identity_rsa_verify() instead); or the HMAC
      * secret
      */
     EVP_PKEY                   *pkey;
     EVP_PKEY_CTX               *vctx[NGX_HTTP_IDENTITY_ALG_BITS];
+    ngx_http_identity_rsa_key_t rsa;
     u_char                     *secret;
     size_t                      secret_len;
     EVP_MAC_CTX                *mctx[NGX_HTTP_IDENTITY_ALG_BITS];
