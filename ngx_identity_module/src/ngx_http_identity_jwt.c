@@ -653,9 +653,7 @@ ngx_http_identity_jwt_prepare(ngx_str_t *file, json_t *jwk,
             goto failed;
         }
 
-        if (alg & (NGX_HTTP_IDENTITY_ALG_PS256|NGX_HTTP_IDENTITY_ALG_PS384
-                   |NGX_HTTP_IDENTITY_ALG_PS512))
-        {
+        if (alg & NGX_HTTP_IDENTITY_ALG_PSS) {
             if (EVP_PKEY_CTX_set_rsa_padding(vctx, RSA_PKCS1_PSS_PADDING)
                 != 1
                 || EVP_PKEY_CTX_set_rsa_mgf1_md(vctx, md) != 1

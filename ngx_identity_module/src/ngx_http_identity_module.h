@@ -46,10 +46,11 @@
 #define NGX_HTTP_IDENTITY_ALG_PKCS1                                           \
     (NGX_HTTP_IDENTITY_ALG_RS256|NGX_HTTP_IDENTITY_ALG_RS384                  \
      |NGX_HTTP_IDENTITY_ALG_RS512)
+#define NGX_HTTP_IDENTITY_ALG_PSS                                             \
+    (NGX_HTTP_IDENTITY_ALG_PS256|NGX_HTTP_IDENTITY_ALG_PS384                  \
+     |NGX_HTTP_IDENTITY_ALG_PS512)
 #define NGX_HTTP_IDENTITY_ALG_RSA                                             \
-    (NGX_HTTP_IDENTITY_ALG_RS256|NGX_HTTP_IDENTITY_ALG_RS384                  \
-     |NGX_HTTP_IDENTITY_ALG_RS512|NGX_HTTP_IDENTITY_ALG_PS256                 \
-     |NGX_HTTP_IDENTITY_ALG_PS384|NGX_HTTP_IDENTITY_ALG_PS512)
+    (NGX_HTTP_IDENTITY_ALG_PKCS1|NGX_HTTP_IDENTITY_ALG_PSS)
 #define NGX_HTTP_IDENTITY_ALG_EC                                              \
     (NGX_HTTP_IDENTITY_ALG_ES256|NGX_HTTP_IDENTITY_ALG_ES384                  \
      |NGX_HTTP_IDENTITY_ALG_ES512)
