@@ -104,6 +104,11 @@ static ngx_http_identity_key_t *ngx_http_identity_jwt_find_key(
 static ngx_int_t ngx_http_identity_jwt_plain_header(
     ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *hdr, ngx_uint_t *algp,
     ngx_http_identity_key_t **keyp, ngx_http_identity_ctx_t *ctx);
+static ngx_int_t ngx_http_identity_jwt_json_claims(ngx_http_request_t *r,
+    ngx_str_t *payload, ngx_http_identity_ctx_t *ctx);
+static ngx_int_t ngx_http_identity_jwt_json_header(ngx_http_request_t *r,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *hdr, ngx_uint_t *algp,
+    ngx_http_identity_key_t **keyp, ngx_http_identity_ctx_t *ctx);
 static ngx_uint_t ngx_http_identity_jwt_alg_len(u_char *name, size_t len);
 static ngx_int_t ngx_http_identity_jwt_claims(ngx_http_request_t *r,
     ngx_http_identity_ctx_t *ctx);
@@ -1279,17 +1284,14 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
     ngx_http_identity_ctx_t *ctx)
 {
     u_char                   *dots[2];
-    size_t                    len;
-    json_t                   *header, *typ, *kid;
     ngx_int_t                 rc;
-    ngx_str_t                 seg[3], hdr, payload, sig, kids;
+    ngx_str_t                 seg[3], hdr, payload, sig;
     ngx_uint_t                alg;
-    const char               *name;
-    json_error_t              jerr;
     ngx_http_identity_key_t  *key;
 
     ctx->reason = NULL;
     key = NULL;
+    alg = 0;
 
     rc = ngx_http_identity_jwt_segments(r->pool, token, ctx, dots, seg);
     if (rc != NGX_OK) {
@@ -1300,91 +1302,19 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
     payload = seg[1];
     sig = seg[2];
 
-    /* the usual header: one pass, no allocation */
+    /* the usual header: one pass, no allocation; anything else: jansson */
 
-    header = NULL;
+    rc = ngx_http_identity_jwt_plain_header(ilcf, &hdr, &alg, &key, ctx);
 
-    switch (ngx_http_identity_jwt_plain_header(ilcf, &hdr, &alg, &key, ctx)) {
-
-    case NGX_OK:
-        goto found;
-
-    case NGX_DECLINED:
-        /* refused before looking for the key */
-        return NGX_DECLINED;
-
-    default: /* NGX_AGAIN */
-        break;
+    if (rc == NGX_AGAIN) {
+        rc = ngx_http_identity_jwt_json_header(r, ilcf, &hdr, &alg, &key,
+                                               ctx);
     }
 
-    /* anything else: jansson */
-
-    header = json_loadb((const char *) hdr.data, hdr.len,
-                        JSON_REJECT_DUPLICATES, &jerr);
-
-    if (header == NULL || !json_is_object(header)) {
-        ctx->reason = "malformed token";
-        goto refused;
+    if (rc != NGX_OK) {
+        /* refused before looking for the key, or our own failure */
+        return rc;
     }
-
-    name = json_string_value(json_object_get(header, "alg"));
-    alg = (name != NULL) ? ngx_http_identity_jwt_alg(name) : 0;
-
-    if (alg == 0 || (alg & ilcf->algorithms) == 0) {
-        ctx->reason = "algorithm not allowed";
-        goto refused;
-    }
-
-    if (json_object_get(header, "crit") != NULL) {
-        /* RFC 7515 4.1.11: we understand no extension */
-        ctx->reason = "unsupported critical header";
-        goto refused;
-    }
-
-    typ = json_object_get(header, "typ");
-
-    if (typ != NULL) {
-        if (!json_is_string(typ)
-            || json_string_length(typ) > NGX_HTTP_IDENTITY_TYP_MAX)
-        {
-            ctx->reason = "malformed typ";
-            goto refused;
-        }
-
-        /* the header is freed here: keep a copy */
-
-        len = json_string_length(typ);
-
-        ctx->typ.data = ngx_pnalloc(r->pool, len);
-        if (ctx->typ.data == NULL) {
-            json_decref(header);
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(ctx->typ.data, json_string_value(typ), len);
-        ctx->typ.len = len;
-    }
-
-    kid = json_object_get(header, "kid");
-
-    if (kid != NULL && !json_is_string(kid)) {
-        ctx->reason = "malformed kid";
-        goto refused;
-    }
-
-    if (kid != NULL) {
-        kids.data = (u_char *) json_string_value(kid);
-        kids.len = json_string_length(kid);
-    }
-
-    key = ngx_http_identity_jwt_find_key(ilcf->keys->set,
-                                         (kid != NULL) ? &kids : NULL, alg,
-                                         ctx);
-
-    json_decref(header);
-    header = NULL;
-
-found:
 
     if (key == NULL) {
         if (ilcf->keys->url.len) {
@@ -1406,27 +1336,40 @@ found:
     ctx->alg = alg;
     ctx->fp = key->fp;
 
-    /* the usual payload: one pass, no allocation */
+    /* the usual payload: one pass, no allocation; anything else: jansson */
 
     rc = ngx_http_identity_jwt_plain_claims(r, &payload, ctx);
 
-    if (rc == NGX_OK) {
-        ctx->valid = 1;
-        return NGX_OK;
+    if (rc == NGX_AGAIN) {
+        rc = ngx_http_identity_jwt_json_claims(r, &payload, ctx);
     }
 
-    if (rc != NGX_AGAIN) {
+    if (rc != NGX_OK) {
         return rc;
     }
 
-    /*
-     * anything else (escapes, non-ASCII text, fractions, nested values):
-     * jansson.  The payload is signed by a trusted key, still parse it
-     * defensively: jansson limits nesting depth, duplicate claims are
-     * refused
-     */
+    ctx->valid = 1;
 
-    ctx->claims = json_loadb((const char *) payload.data, payload.len,
+    return NGX_OK;
+}
+
+
+/*
+ * A payload outside the plain subset (escapes, non-ASCII text, fractions,
+ * nested values), parsed by jansson: the contract of
+ * ngx_http_identity_jwt_plain_claims().  The payload is signed by a
+ * trusted key, still it is parsed defensively: jansson limits the nesting
+ * depth, duplicate claims are refused.  The claims stay in ctx->claims,
+ * released with the request.
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_json_claims(ngx_http_request_t *r, ngx_str_t *payload,
+    ngx_http_identity_ctx_t *ctx)
+{
+    json_error_t  jerr;
+
+    ctx->claims = json_loadb((const char *) payload->data, payload->len,
                              JSON_REJECT_DUPLICATES, &jerr);
 
     if (ctx->claims == NULL || !json_is_object(ctx->claims)) {
@@ -1437,7 +1380,7 @@ found:
     switch (ngx_http_identity_jwt_claims(r, ctx)) {
 
     case NGX_OK:
-        break;
+        return NGX_OK;
 
     case NGX_ERROR:
         return NGX_ERROR;
@@ -1445,18 +1388,104 @@ found:
     default:
         return NGX_DECLINED;
     }
+}
 
-    ctx->valid = 1;
 
-    return NGX_OK;
+/*
+ * A protected header outside the plain subset, parsed by jansson: the
+ * contract of ngx_http_identity_jwt_plain_header(), checks, order and
+ * reasons included; NGX_ERROR: our own failure.  "typ" is copied to the
+ * request pool (the parsed header is freed here).
+ */
 
-refused:
+static ngx_int_t
+ngx_http_identity_jwt_json_header(ngx_http_request_t *r,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *hdr, ngx_uint_t *algp,
+    ngx_http_identity_key_t **keyp, ngx_http_identity_ctx_t *ctx)
+{
+    size_t         len;
+    json_t        *header, *typ, *kid;
+    ngx_int_t      rc;
+    ngx_str_t      kids;
+    ngx_uint_t     alg;
+    const char    *name;
+    json_error_t   jerr;
+
+    header = json_loadb((const char *) hdr->data, hdr->len,
+                        JSON_REJECT_DUPLICATES, &jerr);
+
+    if (header == NULL || !json_is_object(header)) {
+        ctx->reason = "malformed token";
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    name = json_string_value(json_object_get(header, "alg"));
+    alg = (name != NULL) ? ngx_http_identity_jwt_alg(name) : 0;
+
+    if (alg == 0 || (alg & ilcf->algorithms) == 0) {
+        ctx->reason = "algorithm not allowed";
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    *algp = alg;
+
+    if (json_object_get(header, "crit") != NULL) {
+        /* RFC 7515 4.1.11: we understand no extension */
+        ctx->reason = "unsupported critical header";
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    typ = json_object_get(header, "typ");
+
+    if (typ != NULL) {
+        if (!json_is_string(typ)
+            || json_string_length(typ) > NGX_HTTP_IDENTITY_TYP_MAX)
+        {
+            ctx->reason = "malformed typ";
+            rc = NGX_DECLINED;
+            goto done;
+        }
+
+        len = json_string_length(typ);
+
+        ctx->typ.data = ngx_pnalloc(r->pool, len);
+        if (ctx->typ.data == NULL) {
+            rc = NGX_ERROR;
+            goto done;
+        }
+
+        ngx_memcpy(ctx->typ.data, json_string_value(typ), len);
+        ctx->typ.len = len;
+    }
+
+    kid = json_object_get(header, "kid");
+
+    if (kid != NULL && !json_is_string(kid)) {
+        ctx->reason = "malformed kid";
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    if (kid != NULL) {
+        kids.data = (u_char *) json_string_value(kid);
+        kids.len = json_string_length(kid);
+    }
+
+    *keyp = ngx_http_identity_jwt_find_key(ilcf->keys->set,
+                                           (kid != NULL) ? &kids : NULL, alg,
+                                           ctx);
+    rc = NGX_OK;
+
+done:
 
     if (header != NULL) {
         json_decref(header);
     }
 
-    return NGX_DECLINED;
+    return rc;
 }
 
 
@@ -1929,7 +1958,7 @@ ngx_http_identity_jwt_plain_time(ngx_http_identity_member_t *m, ngx_uint_t n,
 
 /*
  * A protected header in the plain subset of JSON (see plain_claims()):
- * the same checks as the jansson path in ngx_http_identity_jwt_verify(),
+ * the same checks as its jansson path, ngx_http_identity_jwt_json_header(),
  * in the same order, with the same reasons.  NGX_OK: the key lookup ran,
  * its result (NULL: refused, ctx->reason) in *keyp; NGX_DECLINED: refused
  * before it; NGX_AGAIN: not in the subset, jansson decides.  "typ" points
@@ -2313,9 +2342,12 @@ ngx_http_identity_jwt_find_key(ngx_http_identity_keyset_t *keys,
 
     if (kid != NULL) {
 
+        /* a key without "kid" has none to match, not even "" */
+
         for (i = 0; i < keys->keys.nelts; i++) {
-            if (key[i].kid.len == kid->len
-                && ngx_strncmp(key[i].kid.data, kid->data, kid->len) == 0)
+            if (key[i].kid.len != 0
+                && key[i].kid.len == kid->len
+                && ngx_memcmp(key[i].kid.data, kid->data, kid->len) == 0)
             {
                 if ((key[i].algs & alg) == 0) {
                     ctx->reason = "algorithm does not match key";

@@ -11,13 +11,10 @@
 #include "unit_ngx.h"
 
 #include "ngx_http_identity_jwt.c"
+#include "unit_jwt.h"
 
 #include <openssl/ecdsa.h>
 #include <openssl/bn.h>
-
-
-/* the module's index: main_conf[0] below */
-ngx_module_t  ngx_http_identity_module;
 
 
 typedef struct {
@@ -33,11 +30,8 @@ static void unit_syntax(ngx_pool_t *pool);
 static void unit_canonical(ngx_pool_t *pool);
 static void unit_base64url(ngx_pool_t *pool);
 static void unit_claims(ngx_pool_t *pool);
-static ngx_int_t unit_jansson(ngx_http_request_t *r, ngx_str_t *payload,
-    ngx_http_identity_ctx_t *ctx);
-static void unit_same(const char *payload, ngx_http_identity_ctx_t *a,
-    ngx_http_identity_ctx_t *b);
 static void unit_check(ngx_pool_t *pool);
+static void unit_find_key(ngx_pool_t *pool);
 
 
 int
@@ -53,6 +47,7 @@ main(void)
     unit_base64url(pool);
     unit_claims(pool);
     unit_check(pool);
+    unit_find_key(pool);
 
     ngx_destroy_pool(pool);
 
@@ -411,7 +406,7 @@ unit_claims(ngx_pool_t *pool)
         ngx_memzero(&jansson, sizeof(ngx_http_identity_ctx_t));
 
         rc = ngx_http_identity_jwt_plain_claims(&r, &payload, &plain);
-        jrc = unit_jansson(&r, &payload, &jansson);
+        jrc = ngx_http_identity_jwt_json_claims(&r, &payload, &jansson);
 
         UNIT_INT(rc, cases[i].plain, cases[i].payload);
 
@@ -420,68 +415,13 @@ unit_claims(ngx_pool_t *pool)
         UNIT_STR(jansson.reason, cases[i].reason, "  jansson: the reason");
 
         if (rc != NGX_AGAIN) {
-            unit_same(cases[i].payload, &plain, &jansson);
+            unit_jwt_same_claims(cases[i].payload, &plain, &jansson);
         }
 
         if (jansson.claims != NULL) {
             json_decref(jansson.claims);
         }
     }
-}
-
-
-/* as ngx_http_identity_jwt_verify() when the plain parser declines */
-
-static ngx_int_t
-unit_jansson(ngx_http_request_t *r, ngx_str_t *payload,
-    ngx_http_identity_ctx_t *ctx)
-{
-    json_error_t  jerr;
-
-    ctx->claims = json_loadb((const char *) payload->data, payload->len,
-                             JSON_REJECT_DUPLICATES, &jerr);
-
-    if (ctx->claims == NULL || !json_is_object(ctx->claims)) {
-        ctx->reason = "malformed claims";
-        return NGX_DECLINED;
-    }
-
-    return ngx_http_identity_jwt_claims(r, ctx);
-}
-
-
-static void
-unit_same(const char *payload, ngx_http_identity_ctx_t *a,
-    ngx_http_identity_ctx_t *b)
-{
-    ngx_uint_t  i;
-
-    ngx_str_t  *sa[] = { &a->sub, &a->role, &a->email, &a->sid, &a->jti,
-                         &a->iss, &a->aud };
-    ngx_str_t  *sb[] = { &b->sub, &b->role, &b->email, &b->sid, &b->jti,
-                         &b->iss, &b->aud };
-
-    UNIT_STR(a->reason, b->reason, "  plain: the reason jansson gives");
-
-    if (a->reason != NULL) {
-        return;
-    }
-
-    for (i = 0; i < sizeof(sa) / sizeof(sa[0]); i++) {
-        if (sa[i]->len != sb[i]->len
-            || (sa[i]->len
-                && ngx_memcmp(sa[i]->data, sb[i]->data, sa[i]->len) != 0))
-        {
-            printf("# %s: \"%.*s\", jansson \"%.*s\"\n", payload,
-                   (int) sa[i]->len, sa[i]->data, (int) sb[i]->len,
-                   sb[i]->data);
-            UNIT_OK(0, "  plain: the claims jansson gives");
-            return;
-        }
-    }
-
-    UNIT_OK(a->exp == b->exp && a->nbf == b->nbf && a->iat == b->iat,
-            "  plain: the claims jansson gives");
 }
 
 
@@ -594,20 +534,75 @@ unit_check(ngx_pool_t *pool)
 }
 
 
-/* reached only with a revocation table, which these tests do not make */
+/* the key a header names: by "kid", or the only one of the algorithm */
 
-ngx_uint_t
-ngx_http_identity_redis_ready(void)
+static void
+unit_find_key(ngx_pool_t *pool)
 {
-    UNIT_OK(0, "ngx_http_identity_redis_ready() not called");
-    return 0;
-}
+    ngx_str_t                   kid;
+    ngx_uint_t                  alg;
+    ngx_http_identity_key_t    *key, *hs, *es, *found;
+    ngx_http_identity_ctx_t     ctx;
+    ngx_http_identity_keyset_t  set;
 
+    ngx_memzero(&set, sizeof(ngx_http_identity_keyset_t));
 
-ngx_int_t
-ngx_http_identity_revocation_lookup(ngx_shm_zone_t *zone, ngx_uint_t kind,
-    ngx_str_t *id)
-{
-    UNIT_OK(0, "ngx_http_identity_revocation_lookup() not called");
-    return NGX_DECLINED;
+    if (ngx_array_init(&set.keys, pool, 3, sizeof(ngx_http_identity_key_t))
+        != NGX_OK)
+    {
+        printf("Bail out! no memory\n");
+        exit(2);
+    }
+
+    /* an HMAC key without "kid", two EC keys with one */
+
+    key = ngx_array_push_n(&set.keys, 3);
+    if (key == NULL) {
+        printf("Bail out! no memory\n");
+        exit(2);
+    }
+
+    ngx_memzero(key, 3 * sizeof(ngx_http_identity_key_t));
+    hs = &key[0];
+    hs->algs = NGX_HTTP_IDENTITY_ALG_HS256;
+    es = &key[1];
+    es->algs = NGX_HTTP_IDENTITY_ALG_ES256;
+    ngx_str_set(&es->kid, "es1");
+    key[2].algs = NGX_HTTP_IDENTITY_ALG_ES256;
+    ngx_str_set(&key[2].kid, "es2");
+
+#define unit_find(named, want, why)                                           \
+    ngx_memzero(&ctx, sizeof(ngx_http_identity_ctx_t));                       \
+    found = ngx_http_identity_jwt_find_key(&set, (named) ? &kid : NULL, alg,  \
+                                           &ctx);                             \
+    UNIT_OK(found == (want), "find_key: " why);                               \
+    UNIT_STR(ctx.reason, (want) ? NULL : why, "  the reason")
+
+    alg = NGX_HTTP_IDENTITY_ALG_ES256;
+
+    ngx_str_set(&kid, "es2");
+    unit_find(1, &key[2], "by kid");
+
+    ngx_str_set(&kid, "es");
+    unit_find(1, NULL, "unknown kid");
+
+    unit_find(0, NULL, "no kid and several keys");
+
+    alg = NGX_HTTP_IDENTITY_ALG_HS256;
+
+    unit_find(0, hs, "no kid, the only key of the algorithm");
+
+    /* "" is no name of the key without one */
+    kid.data = (u_char *) "";
+    kid.len = 0;
+    unit_find(1, NULL, "unknown kid");
+
+    ngx_str_set(&kid, "es1");
+    unit_find(1, NULL, "algorithm does not match key");
+
+    alg = NGX_HTTP_IDENTITY_ALG_RS256;
+
+    unit_find(0, NULL, "no key for algorithm");
+
+#undef unit_find
 }
