@@ -1377,17 +1377,7 @@ ngx_http_identity_jwt_json_claims(ngx_http_request_t *r, ngx_str_t *payload,
         return NGX_DECLINED;
     }
 
-    switch (ngx_http_identity_jwt_claims(r, ctx)) {
-
-    case NGX_OK:
-        return NGX_OK;
-
-    case NGX_ERROR:
-        return NGX_ERROR;
-
-    default:
-        return NGX_DECLINED;
-    }
+    return ngx_http_identity_jwt_claims(r, ctx);
 }
 
 
