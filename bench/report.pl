@@ -25,9 +25,13 @@ my %m = map { /^(\w+)=(.*)$/ ? ($1, $2) : () } slurp_lines("$out/machine.txt");
 # alg=ES256 raw_us=.. n_raw=.. round=N (one line a round; RS256 adds
 # evp_us=..), alg=ES256 speed_us=.. (once): each cost is the median of the
 # rounds
-my (%verify, %raw_rounds, %evp_rounds);
+# standin=ES256 spin_us=.. steps=.. round=N: the plain nginx's stand-in for
+# that check (bench_spin.h), timed the same way
+my (%verify, %raw_rounds, %evp_rounds, %spin_rounds);
 for (slurp_lines("$out/verify.txt")) {
     my %v = map { split /=/, $_, 2 } split ' ';
+    push @{ $spin_rounds{ $v{standin} } }, $v{spin_us}
+        if $v{standin} && defined $v{spin_us};
     next unless $v{alg};
     push @{ $raw_rounds{ $v{alg} } }, $v{raw_us} if defined $v{raw_us};
     push @{ $evp_rounds{ $v{alg} } }, $v{evp_us} if defined $v{evp_us};
@@ -41,6 +45,9 @@ for my $alg (keys %raw_rounds) {
 }
 for my $alg (keys %evp_rounds) {
     $verify{$alg}{evp_us} = median(@{ $evp_rounds{$alg} });
+}
+for my $alg (keys %spin_rounds) {
+    $verify{$alg}{spin_us} = median(@{ $spin_rounds{$alg} });
 }
 
 # every round of every case; the table shows each case's median round by
@@ -99,6 +106,8 @@ my %baseline_of = (
     'es256-cold'   => 'proxy-es256-cold',
     'rs256-cold'   => 'proxy-rs256-cold',
     'hs256-cold'   => 'proxy-hs256-cold',
+    'standin-es256' => 'proxy-es256-cold',
+    'standin-rs256' => 'proxy-rs256-cold',
     'limit-module' => 'proxy-es256-warm',
     'limit-req'    => 'proxy-es256-warm',
     'rejected'     => 'proxy-es256-warm',
@@ -155,6 +164,10 @@ my %label = (
     'es256-cold'   => '(c) ES256, new token each request',
     'rs256-cold'   => '(c) RS256, new token each request',
     'hs256-cold'   => '(d) HS256, new token each request',
+    'standin-es256' => 'ref.: plain proxy + arithmetic as long as the ES256 '
+        . 'check, same requests as (c) ES256',
+    'standin-rs256' => 'ref.: plain proxy + arithmetic as long as the RS256 '
+        . 'check, same requests as (c) RS256',
     'limit-module' => '(e) rate limiting on (module limiter)',
     'limit-req'    => '(e) ref.: nginx `limit_req` on `$identity_sub`, ES256 warm',
     'rejected'     => '(f) rejected token (bad ES256 signature, 401)',
@@ -191,6 +204,8 @@ my %target = (
     'rs256-cold'   => sub { cold_target($_[0], 'RS256') },
     'limit-module' => sub { ('— (issue sets none; cost shown)', undef) },
     'limit-req'    => sub { ('— (reference)', undef) },
+    'standin-es256' => sub { ('— (reference)', undef) },
+    'standin-rs256' => sub { ('— (reference)', undef) },
     'rejected'     => sub {
         my ($row) = @_;
         my $acc = $r{'es256-warm'};
@@ -294,12 +309,16 @@ push @vt, '| algorithm | signature check alone (SHA-256 + the check the module '
     . '| cross-check: OpenSSL `EVP_PKEY_verify` on the same tokens '
     . '| cross-check: `openssl speed` verify '
     . '| the rest of a new token in nginx (cold added µs − signature check) '
-    . '| the same over the no-token proxy |';
-push @vt, '|---|---:|---:|---:|---:|---:|';
+    . '| the same over the no-token proxy '
+    . '| stand-in: arithmetic of the check\'s length, alone '
+    . '| the rest of the stand-in in the plain nginx (its added µs − its '
+    . 'cost) |';
+push @vt, '|---|---:|---:|---:|---:|---:|---:|---:|';
 for my $alg (qw(ES256 RS256 HS256)) {
     my $v = $verify{$alg} or next;
     my $cold = $r{ lc($alg) . '-cold' };
-    push @vt, sprintf('| %s | %s | %s | %s | %s | %s |', $alg,
+    my $standin = $r{ 'standin-' . lc($alg) };
+    push @vt, sprintf('| %s | %s | %s | %s | %s | %s | %s | %s |', $alg,
                       (defined $v->{raw_us}
                            ? "$v->{raw_us} µs"
                              . ($v->{raw_range} ? " ($v->{raw_range})" : '')
@@ -312,6 +331,12 @@ for my $alg (qw(ES256 RS256 HS256)) {
                       defined $cold->{added_plain} && defined $v->{raw_us}
                           ? sprintf('%+.1f µs',
                                     $cold->{added_plain} - $v->{raw_us})
+                          : '—',
+                      (defined $v->{spin_us} ? "$v->{spin_us} µs" : '—'),
+                      defined $standin && defined $standin->{added}
+                          && defined $v->{spin_us}
+                          ? sprintf('%+.1f µs',
+                                    $standin->{added} - $v->{spin_us})
                           : '—');
 }
 
@@ -411,6 +436,17 @@ check alone (left column), done as the module does it: ES256 with OpenSSL's
 `EVP_PKEY_verify`, RS256 with the module's own RSASSA-PKCS1-v1_5 check on
 OpenSSL's big numbers (`ngx_http_identity_rsa.c`, compiled into jwtbench),
 whose cost the next column sets beside OpenSSL's for the same tokens.
+
+The stand-in rows ("ref.: plain proxy + arithmetic as long as the … check")
+give the cold rows their measure of the machine: the plain nginx, without
+the module, runs `bench_spin` (bench/bench_spin.h, a bench-only module) in
+the access phase of each request, a chain of register multiplications as
+long as a first measure of the check and touching no memory, timed alone
+like the check (the stand-in columns).  Whatever such a request costs
+beyond that arithmetic (its "rest") is what any computation of that
+length costs in that place on this machine, with no token, no module and
+nothing for the CPU caches: a cold row's rest well above its stand-in's
+would be the module's, one about equal is not.
 
 EOF
 

@@ -154,13 +154,30 @@ free_port() {
 jwtbench=$build/bench/jwtbench
 rsa_src=$top/ngx_identity_module/src/ngx_http_identity_rsa
 if [ ! -x "$jwtbench" ] || [ "$bench/jwtbench.c" -nt "$jwtbench" ] \
-    || [ "$rsa_src.c" -nt "$jwtbench" ] || [ "$rsa_src.h" -nt "$jwtbench" ]
+    || [ "$rsa_src.c" -nt "$jwtbench" ] || [ "$rsa_src.h" -nt "$jwtbench" ] \
+    || [ "$bench/bench_spin.h" -nt "$jwtbench" ]
 then
     log "compiling $jwtbench"
     cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow \
-        -Wformat=2 -Wstrict-prototypes -I "${rsa_src%/*}" -o "$jwtbench" \
+        -Wformat=2 -Wstrict-prototypes -I "$bench" -I "${rsa_src%/*}" \
+        -o "$jwtbench" \
         "$bench/jwtbench.c" "$rsa_src.c" -lcjose -ljansson -lcrypto
 fi
+
+# the plain nginx's stand-in for a signature check (bench_spin.h), built
+# against the tree the identity module was configured in, with its flags
+tree=$build/module/nginx-tree
+[ -f "$tree/objs/Makefile" ] || die "$tree not configured: run make build first"
+spin_module=$work/ngx_http_bench_spin_module.so
+spin_incs=()
+for d in src/core src/event src/event/modules src/os/unix objs src/http \
+         src/http/modules src/http/v2; do
+    spin_incs+=(-I "$tree/$d")
+done
+# shellcheck disable=SC2046 # nginx's CFLAGS: one word a flag
+cc -shared $(sed -n 's/^CFLAGS = *//p' "$tree/objs/Makefile") "${spin_incs[@]}" \
+    -I "$bench" -o "$spin_module" "$bench/ngx_http_bench_spin_module.c" \
+    || die "cannot build $spin_module"
 
 mkdir -p "$work/keys" "$work/tokens" "$work/out"
 perl "$bench/keys.pl" "$data" "$work/keys"
@@ -212,6 +229,21 @@ mint rs-verify rs1 RS256 rs1 2000
 mint hs-verify hs1 HS256 hs1 2000
 : > "$work/out/verify.txt"
 
+# the stand-ins last as long as a first measure of the ES256 and RS256
+# checks; each round then times them as it times the checks
+spin_steps() {      # ALG PEM: the bench_spin steps of one check of ALG
+    local us
+    us=$(taskset -c "$nginx_cpu" "$jwtbench" verify "$data/jwks.json" \
+             "$work/tokens/$1-verify.tok" 1 "$data/$2" \
+         | sed -n 's/.*raw_us=\([0-9.]*\).*/\1/p')
+    [ -n "$us" ] || die "jwtbench verify failed for $1"
+    taskset -c "$nginx_cpu" "$jwtbench" spin-steps "$us" \
+        || die "jwtbench spin-steps failed"
+}
+spin_es=$(spin_steps es es256.key.pem)
+spin_rs=$(spin_steps rs rs256.key.pem)
+log "stand-ins: $spin_es steps for ES256, $spin_rs for RS256"
+
 measure_verify() {  # ROUND
     local v pem
     log "round $1/$rounds: the raw verify cost (${verify_seconds}s each)"
@@ -222,6 +254,12 @@ measure_verify() {  # ROUND
             ${pem:+"$data/$pem"} | sed "s/\$/ round=$1/" \
             >> "$work/out/verify.txt"
         [ "${PIPESTATUS[0]}" -eq 0 ] || die "jwtbench verify failed for ${v%%:*}"
+    done
+    for v in ES256:$spin_es RS256:$spin_rs; do
+        taskset -c "$nginx_cpu" "$jwtbench" spin "${v#*:}" "$verify_seconds" \
+            | sed "s/^/standin=${v%%:*} /; s/\$/ round=$1/" \
+            >> "$work/out/verify.txt"
+        [ "${PIPESTATUS[0]}" -eq 0 ] || die "jwtbench spin failed"
     done
 }
 
@@ -244,7 +282,11 @@ conf() {
     local name=$1 port=$2 up=$3 with_module=$4 limiter=$5 dir=$work/$1
     mkdir -p "$dir/logs" "$dir/tmp"
     {
-        [ "$with_module" = 1 ] && echo "load_module $module;"
+        if [ "$with_module" = 1 ]; then
+            echo "load_module $module;"
+        else
+            echo "load_module $spin_module;"
+        fi
         cat <<EOF
 worker_processes 1;
 worker_cpu_affinity $mask;
@@ -308,6 +350,18 @@ EOF
         location = /return { return 200 "ok\n"; }
         location = /proxy { proxy_pass http://bench_upstream; }
 EOF
+        if [ "$with_module" = 0 ]; then
+            cat <<EOF
+        location = /standin-es256 {
+            bench_spin $spin_es;
+            proxy_pass http://bench_upstream;
+        }
+        location = /standin-rs256 {
+            bench_spin $spin_rs;
+            proxy_pass http://bench_upstream;
+        }
+EOF
+        fi
         if [ "$with_module" = 1 ]; then
             cat <<EOF
         location = /jwt {
@@ -513,8 +567,10 @@ for ((round = 1; round <= rounds; round++)); do
     run_case hs256-warm   $round gateway /jwt    200 "$tok_hs"
     run_case proxy-es256-cold $round plain /proxy 200 @es-cold-$round "$tok_es"
     run_case es256-cold   $round gateway /jwt    200 @es-cold-$round "$tok_es"
+    run_case standin-es256 $round plain /standin-es256 200 @es-cold-$round "$tok_es"
     run_case proxy-rs256-cold $round plain /proxy 200 @rs-cold-$round "$tok_rs"
     run_case rs256-cold   $round gateway /jwt    200 @rs-cold-$round "$tok_rs"
+    run_case standin-rs256 $round plain /standin-rs256 200 @rs-cold-$round "$tok_rs"
     run_case proxy-hs256-cold $round plain /proxy 200 @hs-cold-$round "$tok_hs"
     run_case hs256-cold   $round gateway /jwt    200 @hs-cold-$round "$tok_hs"
     if [ "$limiter" = 1 ]; then
