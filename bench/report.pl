@@ -364,7 +364,7 @@ if ($m{rss_before_kb} && $m{rss_after_kb}) {
     $rss = sprintf('gateway worker RSS %d kB before the cases, %d kB after '
                    . '(after each: %s)', $m{rss_before_kb}, $m{rss_after_kb},
                    join(', ', map { "$_ $r{$_}{rss_kb}" }
-                              grep { $r{$_}{rss_kb} && !/^(return|proxy)/ }
+                              grep { $r{$_}{rss_kb} && !/^(return|proxy|standin)/ }
                                    @order));
 }
 
@@ -421,10 +421,11 @@ $table
   $m{cold_rs}, HS256 $m{cold_hs}), each sent once, so each is new to the
   gateway (the same list goes to the plain proxy first, which keeps
   nothing of it).
-- The plain cases run in an nginx without the module; the others in an
-  identical nginx with it (`identity_auth required`, JWKS `t/data/jwks.json`,
-  issuer and audience checked, the module's other settings at their
-  defaults).
+- The plain cases run in an nginx without the module (it loads only the
+  bench's `bench_spin`, which does nothing outside the stand-in rows'
+  locations); the others in an identical nginx with the module
+  (`identity_auth required`, JWKS `t/data/jwks.json`, issuer and audience
+  checked, the module's other settings at their defaults).
 - Rate limiting: $limiter_text
 
 ### Raw verify cost (same run, same core as nginx, CPU time per token; median of the rounds, range in brackets)

@@ -5,7 +5,9 @@
 # to one core, on 127.0.0.1 free ports:
 #   plain    no module: "return 200" and a plain proxy (the baseline), the
 #            latter fed once without a token and once with each case's
-#            own requests (the same Authorization header or token list)
+#            own requests (the same Authorization header or token list);
+#            and, as a measure of the machine, the proxy plus a stand-in
+#            for a signature check (bench_spin.h: as much CPU, no memory)
 #   gateway  load_module ngx_http_identity_module.so: the same proxy behind
 #            identity_auth, with warm, cold and rejected tokens
 # Each has its trivial upstream as a second server{} in the same worker
