@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # bench/report.pl OUT_DIR RESULTS_MD
 #
-# Turns one run of bench/run.sh (OUT_DIR: results.tsv, verify.txt,
+# Turns one run of bench/run.sh (OUT_DIR: slices.tsv, verify.txt,
 # machine.txt) into the table of issue 3, judges every target, prints the
 # table and writes RESULTS_MD.
 use strict;
@@ -27,17 +27,24 @@ my %m = map { /^(\w+)=(.*)$/ ? ($1, $2) : () } slurp_lines("$out/machine.txt");
 # rounds
 # standin=ES256 spin_us=.. steps=.. round=N: the plain nginx's stand-in for
 # that check (bench_spin.h), timed the same way
-my (%verify, %raw_rounds, %evp_rounds, %spin_rounds);
+my (%verify, %raw_rounds, %evp_rounds, %spin_rounds, %raw_in, %spin_in);
 for (slurp_lines("$out/verify.txt")) {
     my %v = map { split /=/, $_, 2 } split ' ';
-    push @{ $spin_rounds{ $v{standin} } }, $v{spin_us}
-        if $v{standin} && defined $v{spin_us};
+    if ($v{standin} && defined $v{spin_us}) {
+        push @{ $spin_rounds{ $v{standin} } }, $v{spin_us};
+        $spin_in{ $v{standin} }{ $v{round} } = $v{spin_us};
+    }
     next unless $v{alg};
+    $raw_in{ $v{alg} }{ $v{round} } = $v{raw_us}
+        if defined $v{raw_us} && defined $v{round};
     push @{ $raw_rounds{ $v{alg} } }, $v{raw_us} if defined $v{raw_us};
     push @{ $evp_rounds{ $v{alg} } }, $v{evp_us} if defined $v{evp_us};
     $verify{ $v{alg} }{speed_us} = $v{speed_us} if defined $v{speed_us};
 }
-sub median { my @x = sort { $a <=> $b } @_; return $x[$#x / 2] }
+sub median {
+    my @x = sort { $a <=> $b } @_;
+    return @x % 2 ? $x[$#x / 2] : ($x[@x / 2 - 1] + $x[@x / 2]) / 2;
+}
 for my $alg (keys %raw_rounds) {
     my @x = sort { $a <=> $b } @{ $raw_rounds{$alg} };
     $verify{$alg}{raw_us} = $x[$#x / 2];
@@ -50,24 +57,66 @@ for my $alg (keys %spin_rounds) {
     $verify{$alg}{spin_us} = median(@{ $spin_rounds{$alg} });
 }
 
-# every round of every case; the table shows each case's median round by
-# CPU µs/request (the figure the targets are judged on, and the one least
-# disturbed by other processes on a shared machine)
-my (@order, %rounds, %r);
-my ($head, @rows) = slurp_lines("$out/results.tsv");
+# every turn of every case (slices.tsv: a case's round is $duration turns
+# of one second, taken in turn with the other cases of its comparison, its
+# "group"), summed into its rounds; the table shows each case's median
+# round by CPU µs/request (the figure the targets are judged on, and the
+# one least disturbed by other processes on a shared machine)
+my (@seen, %acc, %group_of, %turn_us);
+my ($head, @rows) = slurp_lines("$out/slices.tsv");
 my @cols = split /\t/, $head;
 for (@rows) {
-    my @f = split /\t/, $_, -1;
-    my %row;
-    @row{@cols} = @f;
-    my $c = $row{case};
-    push @order, $c unless $rounds{$c};
-    if ($row{requests} > 0 && $row{duration_us} > 0) {
-        $row{rps} = $row{requests} / ($row{duration_us} / 1e6);
-        $row{us_req} = $row{cpu_us} / $row{requests};
-        $row{cpu_pct} = 100 * $row{cpu_us} / $row{duration_us};
+    my %t;
+    @t{@cols} = split /\t/, $_, -1;
+    my ($c, $g, $rd) = @t{qw(case group round)};
+    push @seen, $c unless $acc{$c};
+    $group_of{$c} = $g;
+    my $sum = $acc{$c}{$rd} //= { case => $c, round => $rd, status_ok => 1 };
+    if ($t{note}) {                 # skipped: no turn ran
+        $sum->{note} = $t{note};
+        next;
     }
-    push @{ $rounds{$c} }, \%row;
+    $sum->{$_} += $t{$_} for qw(requests duration_us cpu_ns non2xx errors
+                                core_busy core_total wrk_busy wrk_total);
+    $sum->{ran_out} ||= $t{ran_out};
+    $sum->{status_ok} &&= $t{status_ok};
+    $sum->{rss_kb} = $t{rss_kb};
+    push @{ $sum->{p50} }, $t{p50_us};
+    push @{ $sum->{p99} }, $t{p99_us};
+    $turn_us{$g}{$c}{$rd}{ $t{slice} } = $t{cpu_ns} / 1000 / $t{requests}
+        if $t{requests} > 0;
+}
+
+# the table's order, whatever the order the cases ran in
+my @display = qw(return proxy proxy-es256-warm es256-warm proxy-rs256-warm
+                 rs256-warm proxy-hs256-warm hs256-warm proxy-es256-cold
+                 es256-cold standin-es256 proxy-rs256-cold rs256-cold
+                 standin-rs256 proxy-hs256-cold hs256-cold limit-module
+                 limit-req rejected);
+my %known = map { $_ => 1 } @display;
+my @order = ((grep { $acc{$_} } @display), (grep { !$known{$_} } @seen));
+
+my (%rounds, %r);
+for my $c (@order) {
+    for my $rd (sort { $a <=> $b } keys %{ $acc{$c} }) {
+        my $row = $acc{$c}{$rd};
+        $row->{requests} //= 0;
+        if ($row->{requests} > 0 && $row->{duration_us} > 0) {
+            $row->{cpu_us} = $row->{cpu_ns} / 1000;
+            $row->{rps} = $row->{requests} / ($row->{duration_us} / 1e6);
+            $row->{us_req} = $row->{cpu_us} / $row->{requests};
+            $row->{cpu_pct} = 100 * $row->{cpu_us} / $row->{duration_us};
+            # latency: the median of the turns' percentiles (those of wrk
+            # runs do not add up)
+            $row->{p50_us} = median(@{ $row->{p50} });
+            $row->{p99_us} = median(@{ $row->{p99} });
+            $row->{core_pct} = $row->{core_total}
+                ? 100 * $row->{core_busy} / $row->{core_total} : 0;
+            $row->{wrk_core_pct} = $row->{wrk_total}
+                ? 100 * $row->{wrk_busy} / $row->{wrk_total} : 0;
+        }
+        push @{ $rounds{$c} }, $row;
+    }
 }
 
 for my $c (@order) {
@@ -92,6 +141,7 @@ for my $c (@order) {
 }
 
 my $base = $r{proxy};
+my %pairs;          # how many turn pairs the added µs were taken over
 my $have_base = defined $base->{rps};
 
 # Each gateway case's own baseline: the plain proxy fed the same requests
@@ -113,9 +163,12 @@ my %baseline_of = (
     'rejected'     => 'proxy-es256-warm',
 );
 
-# A case's added µs is the median over the rounds of its difference with
-# its baseline in the same round: a machine that is slower for a while
-# (other guests on the host, frequency) moves both, and the pair cancels it.
+# A case's added µs is the median of its differences with its baseline
+# turn by turn: the two took turns of one second in every round, so a
+# machine that is slower for a while (other guests on the host, frequency)
+# moves both, and the pair cancels it.  The range is that of the rounds'
+# differences.  A case of another comparison (the token-less proxy) has no
+# turns beside it and pairs by rounds.
 sub paired_added {
     my ($c, $against) = @_;     # not $b: sort's own variable below
     my @d;
@@ -124,8 +177,29 @@ sub paired_added {
         next unless $p && defined $x->{us_req} && defined $p->{us_req};
         push @d, $x->{us_req} - $p->{us_req};
     }
+    my %by_round = turn_pairs($c, $against);
+    my @turns = map { @$_ } values %by_round;
     @d = sort { $a <=> $b } @d;
-    return @d ? ($d[$#d / 2], $d[0], $d[-1]) : ();
+    return () unless @d;
+    return (@turns ? median(@turns) : median(@d), $d[0], $d[-1],
+            scalar @turns);
+}
+
+# round => [differences of µs/req, turn by turn] of two cases that took
+# turns together; empty if they did not
+sub turn_pairs {
+    my ($c, $against) = @_;
+    my $g = $group_of{$c};
+    return () unless defined $g && ($group_of{$against} // '') eq $g;
+    my (%by_round, $mine);
+    $mine = $turn_us{$g}{$c};
+    for my $rd (keys %$mine) {
+        for my $s (keys %{ $mine->{$rd} }) {
+            my $p = $turn_us{$g}{$against}{$rd}{$s};
+            push @{ $by_round{$rd} }, $mine->{$rd}{$s} - $p if defined $p;
+        }
+    }
+    return %by_round;
 }
 
 for my $c (@order) {
@@ -140,9 +214,10 @@ for my $c (@order) {
     next unless defined $r{$b} && defined $r{$b}{rps};
     $row->{base} = $b;
     $row->{ratio} = $row->{rps} / $r{$b}{rps};
-    my ($added, $lo, $hi) = paired_added($c, $b);
+    my ($added, $lo, $hi, $pairs) = paired_added($c, $b);
     next unless defined $added;
     $row->{added} = $added;
+    $pairs{$pairs}++ if $pairs;
     $row->{added_range} = @{ $rounds{$c} } > 1
         ? sprintf('%+.1f–%+.1f', $lo, $hi) : '—';
     # what the ratio is when nginx has its core to itself: both CPU-bound
@@ -312,13 +387,31 @@ push @vt, '| algorithm | signature check alone (SHA-256 + the check the module '
     . '| the same over the no-token proxy '
     . '| stand-in: arithmetic of the check\'s length, alone '
     . '| the rest of the stand-in in the plain nginx (its added µs − its '
-    . 'cost) |';
-push @vt, '|---|---:|---:|---:|---:|---:|---:|---:|';
+    . 'cost) '
+    . '| the new token\'s rest − the stand-in\'s, turn by turn: median '
+    . '(each round\'s) |';
+push @vt, '|---|---:|---:|---:|---:|---:|---:|---:|---|';
 for my $alg (qw(ES256 RS256 HS256)) {
     my $v = $verify{$alg} or next;
     my $cold = $r{ lc($alg) . '-cold' };
     my $standin = $r{ 'standin-' . lc($alg) };
-    push @vt, sprintf('| %s | %s | %s | %s | %s | %s | %s | %s |', $alg,
+    # each cold turn less the stand-in's turn of the same go, less what
+    # the check costs more than the arithmetic (both timed in that round)
+    my %vs = turn_pairs(lc($alg) . '-cold', 'standin-' . lc($alg));
+    for my $rd (keys %vs) {
+        my ($raw, $spin) = ($raw_in{$alg}{$rd}, $spin_in{$alg}{$rd});
+        if (defined $raw && defined $spin) {
+            $_ -= $raw - $spin for @{ $vs{$rd} };
+        } else {
+            delete $vs{$rd};
+        }
+    }
+    my $vs_standin = %vs
+        ? sprintf('%+.1f µs (%s)', median(map { @$_ } values %vs),
+                  join('; ', map { sprintf('%+.1f', median(@{ $vs{$_} })) }
+                             sort { $a <=> $b } keys %vs))
+        : '—';
+    push @vt, sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s |', $alg,
                       (defined $v->{raw_us}
                            ? "$v->{raw_us} µs"
                              . ($v->{raw_range} ? " ($v->{raw_range})" : '')
@@ -337,7 +430,8 @@ for my $alg (qw(ES256 RS256 HS256)) {
                           && defined $v->{spin_us}
                           ? sprintf('%+.1f µs',
                                     $standin->{added} - $v->{spin_us})
-                          : '—');
+                          : '—',
+                      $vs_standin);
 }
 
 my $table = join("\n", @table) . "\n";
@@ -368,6 +462,9 @@ if ($m{rss_before_kb} && $m{rss_after_kb}) {
                                    @order));
 }
 
+my $pairs_text = join(' or ', map { "$_ pairs of turns" }
+                           sort { $b <=> $a } keys %pairs) || 'no pairs';
+
 open my $md, '>:encoding(UTF-8)', $md_path or die "$md_path: $!";
 print $md <<"EOF";
 # Gateway benchmark results
@@ -386,18 +483,21 @@ one run described here.  Re-run to refresh.
 - date: $m{date}
 - one nginx worker pinned to CPU $m{nginx_cpu}, wrk (one thread,
   $m{connections} connections) pinned to CPU $m{wrk_cpu}; $m{warmup} s
-  warm-up, then $m{duration} s per case; loopback only
+  warm-up, then $m{duration} s per case and round in turns of 1 s with
+  its baseline; loopback only
 - load average before / after: $m{load_before} / $m{load_after}; $rss
 
 ## Results
 
 $table
-- Each case ran $m{rounds} times, the rounds interleaved; a row is the
-  case's median round by CPU µs/req, **rounds** gives the range of
+- Each case ran $m{rounds} times, the rounds interleaved; in a round, a
+  case and its baseline (and the other cases compared with the same
+  baseline) take turns of one second, $m{duration} turns each.  A row is
+  the case's median round by CPU µs/req; **rounds** gives the range of
   requests/s, of CPU µs/req and of the added µs over all rounds.
 - **baseline**: each gateway case is compared with the plain proxy fed
-  the same requests (the rows "plain proxy, same requests as …", run just
-  before it in every round): the same Authorization header, or the same
+  the same requests (the rows "plain proxy, same requests as …", taking
+  turns with it in every round): the same Authorization header, or the same
   token list sent the same way, so what is measured is what the module
   adds.  Carrying a token costs a proxy without the module too (nginx
   parses the longer header, and passes it to the upstream, which parses it
@@ -411,16 +511,19 @@ $table
   bottleneck and has its core to itself.  Throughput targets are judged on
   the latter and on the added µs, because req/s also moves with anything
   else running on either core (see "Core use").
-- **nginx CPU µs/req**: the worker's utime + stime over the case divided by
+- **nginx CPU µs/req**: the worker's CPU time over the case divided by
   the requests answered (the trivial upstream runs in the same worker, so
   every proxied case includes its cost); **added µs**: over the baseline,
-  the median over the rounds of the difference with the baseline's round
-  (the pair cancels a machine that is slower for a while).
+  the median of the differences turn by turn ($pairs_text), each turn
+  with the baseline's turn of the same go, a few seconds before it: a
+  machine that is slower for a while slows both, and the pair cancels it.
+  The added µs over the no-token proxy, which takes its turns with
+  `return 200` only, is the median of the differences round by round.
 - **warm**: the same token on every request; **new token each request**:
   a list of distinct tokens minted for this run (ES256 $m{cold_es}, RS256
   $m{cold_rs}, HS256 $m{cold_hs}), each sent once, so each is new to the
-  gateway (the same list goes to the plain proxy first, which keeps
-  nothing of it).
+  gateway (the list is cut into one part a turn, and each part goes to the
+  plain proxy first, which keeps nothing of it).
 - The plain cases run in an nginx without the module (it loads only the
   bench's `bench_spin`, which does nothing outside the stand-in rows'
   locations); the others in an identical nginx with the module
@@ -447,7 +550,11 @@ like the check (the stand-in columns).  Whatever such a request costs
 beyond that arithmetic (its "rest") is what any computation of that
 length costs in that place on this machine, with no token, no module and
 nothing for the CPU caches: a cold row's rest well above its stand-in's
-would be the module's, one about equal is not.
+would be the module's, one about equal is not.  The last column compares
+the two turn by turn: each turn of the new tokens less the stand-in's turn
+of the same go, less what the check costs more than the arithmetic (both
+timed alone in that round), as a median over all turns and, in brackets,
+each round's.
 
 EOF
 
@@ -468,8 +575,8 @@ print $md "### Caveats\n\n";
 print $md "- $m{note}\n" if $m{note};
 print $md <<'EOF';
 - One wrk thread on one core drives the load (see "Core use").
-- CPU time is read from /proc in clock ticks (10 ms); over a few seconds
-  at full load that is well under 1%.
+- CPU time is the scheduler's count of the worker's run time, in ns
+  (/proc/PID/schedstat).
 - Refused requests are logged at `info`, below this run's `error_log`
   level (`warn`), so the rejected case does not pay for log writes.
 

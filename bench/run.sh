@@ -14,7 +14,8 @@
 # (keepalive between proxy and upstream), so every proxied case pays the
 # same upstream cost, and each gateway case is paired with the plain proxy
 # fed the same requests, so "added µs" is the module's alone (not the
-# cost of carrying a token, which a proxy without the module pays too).
+# cost of carrying a token, which a proxy without the module pays too);
+# the two take turns of one second, so that the pairs see the same machine.
 # wrk runs pinned to another core.  Tokens are minted at run time by
 # jwtbench (cjose) from the test keys in t/data; the raw signature verify
 # cost is measured by the same tool on nginx's core.  Results: a table on
@@ -26,12 +27,13 @@
 # started here is stopped on exit.
 #
 # Environment (defaults):
-#   BENCH_DURATION=6       seconds per case
+#   BENCH_DURATION=6       seconds per case and round, in turns of 1 s
+#                          with the other cases of its comparison
 #   BENCH_WARMUP=2         seconds of warm-up before each case
 #   BENCH_ROUNDS=5         rounds of all cases; the table shows each case's
 #                          median round (by CPU µs/request), the median of
-#                          its per-round differences with the proxy, and
-#                          the ranges
+#                          its differences with its baseline turn by turn
+#                          (rounds x duration pairs), and the ranges
 #   BENCH_CONNECTIONS=64   wrk connections (one wrk thread)
 #   BENCH_NGINX_CPU        CPU for nginx (default: the last one allowed)
 #   BENCH_WRK_CPU          CPU for wrk (default: the one before it)
@@ -455,8 +457,13 @@ log "plain nginx on 127.0.0.1:$plain_port (worker $plain_worker)," \
 
 # --- the cases ------------------------------------------------------------
 
-cpu_ticks() {       # utime + stime of a pid, in clock ticks
-    awk '{ print $14 + $15 }' "/proc/$1/stat"
+cpu_ns() {          # time a pid has run, in ns (the scheduler's own count)
+    if [ -r "/proc/$1/schedstat" ]; then
+        awk '{ print $1 }' "/proc/$1/schedstat"
+    else            # utime + stime, in clock ticks
+        awk -v hz="$clk_tck" '{ printf "%.0f\n", ($14 + $15) * 1e9 / hz }' \
+            "/proc/$1/stat"
+    fi
 }
 
 rss_kb() {
@@ -469,66 +476,60 @@ core_ticks() {      # CPU N: "busy total" ticks since boot, from /proc/stat
     }' /proc/stat
 }
 
-results=$work/out/results.tsv
-printf 'case\tround\trequests\tduration_us\tp50_us\tp99_us\tcpu_us\tnon2xx\terrors\tran_out\tstatus_ok\trss_kb\tcore_pct\twrk_core_pct\tnote\n' \
-    > "$results"
+# one line a slice of a case (a case's round is $duration slices)
+slices=$work/out/slices.tsv
+printf 'case\tgroup\tround\tslice\trequests\tduration_us\tp50_us\tp99_us\tcpu_ns\tnon2xx\terrors\tran_out\tstatus_ok\trss_kb\tcore_busy\tcore_total\twrk_busy\twrk_total\tnote\n' \
+    > "$slices"
 
-skip_row() {        # CASE ROUND NOTE
-    printf '%s\t%s\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t%s\n' "$1" "$2" "$3" \
-        >> "$results"
+skip_row() {        # CASE GROUP ROUND NOTE
+    printf '%s\t%s\t%s\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t%s\n' \
+        "$1" "$2" "$3" "$4" >> "$slices"
 }
 
-pct() {             # BUSY0 TOTAL0 BUSY1 TOTAL1: busy share of the interval
-    local d=$(($4 - $2))
-    [ "$d" -gt 0 ] && echo $((100 * ($3 - $1) / d)) || echo 0
-}
+# A case is NAME:INSTANCE:PATH:EXPECT:TOKEN[:WARM].  TOKEN is the bearer
+# token of every request (empty: none), or @LIST: tokens/LIST.tok, a new
+# token each request; WARM is then the token of the pre-check and the
+# warm-up, so that no listed token is spent early.
 
-# run_case CASE ROUND INSTANCE PATH EXPECT TOKEN|@LIST [WARM_TOKEN]
-#   TOKEN: the same Authorization on every request (empty: none);
-#   @LIST: tokens/LIST.tok, a new token each request (warm-up and the
-#   pre-check then use WARM_TOKEN, so no listed token is spent early).
-run_case() {
-    local name=$1 round=$2 inst=$3 path=$4 expect=$5 tok=$6 warm=${7:-}
-    local worker port url code t0 t1 list='' hdr=() out=$work/out/$1.r$2
-    local c0 c1 w0 w1
-    if [ "$inst" = plain ]; then
-        worker=$plain_worker port=$plain_port
-    else
-        worker=$gateway_worker port=$gw_port
-    fi
-    url=http://127.0.0.1:$port$path
+# case_fields SPEC: sets name inst path expect tok warm list worker url hdr
+case_fields() {
+    IFS=: read -r name inst path expect tok warm <<< "$1"
+    list=
     if [ "${tok:0:1}" = @ ]; then
-        list=$work/tokens/${tok:1}.tok
+        list=${tok:1}
         tok=$warm
     fi
-    [ -n "$tok" ] && hdr=(-H "Authorization: Bearer $tok")
-
-    code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "${hdr[@]}" "$url" || true)
-    if [ "$code" != "$expect" ]; then
-        log "$name: expected $expect, got $code; skipped"
-        skip_row "$name" "$round" "got HTTP $code, expected $expect"
-        return 0
+    if [ "$inst" = plain ]; then
+        worker=$plain_worker url=http://127.0.0.1:$plain_port$path
+    else
+        worker=$gateway_worker url=http://127.0.0.1:$gw_port$path
     fi
-
-    if [ "$warmup" -gt 0 ]; then
-        BENCH_OUT=$work/out/warmup.txt timeout --foreground $((warmup + 30)) \
-            taskset -c "$wrk_cpu" wrk -t1 -c"$conns" -d"${warmup}s" \
-            -s "$bench/wrk.lua" "${hdr[@]}" "$url" > /dev/null \
-            || die "$name: wrk warm-up failed"
+    hdr=()
+    if [ -n "$tok" ]; then
+        hdr=(-H "Authorization: Bearer $tok")
     fi
+}
 
-    log "round $round/$rounds, $name: ${duration}s on $url"
-    t0=$(cpu_ticks "$worker")
-    c0=$(core_ticks "$nginx_cpu")
-    w0=$(core_ticks "$wrk_cpu")
-    BENCH_OUT=$out.txt BENCH_TOKENS=$list \
-        timeout --foreground $((duration + 30)) \
-        taskset -c "$wrk_cpu" wrk -t1 -c"$conns" -d"${duration}s" --latency \
+# run_slice ROUND SLICE GROUP SPEC: one second of a case; a token list's
+# part SLICE (tokens/LIST.NNN)
+run_slice() {
+    local round=$1 slice=$2 group=$3 out=$work/out/${4%%:*}.r$1.s$2
+    local name inst path expect tok warm list worker url hdr tokens=''
+    local t0 t1 cb0 ct0 cb1 ct1 wb0 wt0 wb1 wt1
+    case_fields "$4"
+    if [ -n "$list" ]; then
+        tokens=$work/tokens/$list.$(printf '%03d' $((slice - 1)))
+    fi
+    t0=$(cpu_ns "$worker")
+    read -r cb0 ct0 < <(core_ticks "$nginx_cpu")
+    read -r wb0 wt0 < <(core_ticks "$wrk_cpu")
+    BENCH_OUT=$out.txt BENCH_TOKENS=$tokens timeout --foreground 31 \
+        taskset -c "$wrk_cpu" wrk -t1 -c"$conns" -d1s --latency \
         -s "$bench/wrk.lua" "${hdr[@]}" "$url" > "$out.wrk" \
         || die "$name: wrk failed (see $out.wrk)"
-    t1=$(cpu_ticks "$worker")
-    c1=$(core_ticks "$nginx_cpu")
-    w1=$(core_ticks "$wrk_cpu")
+    t1=$(cpu_ns "$worker")
+    read -r cb1 ct1 < <(core_ticks "$nginx_cpu")
+    read -r wb1 wt1 < <(core_ticks "$wrk_cpu")
 
     # requests=.. duration_us=.. p50_us=.. p99_us=.. err_*=.. non2xx=..
     local requests duration_us p50_us p99_us err_connect err_read err_write
@@ -541,48 +542,93 @@ run_case() {
     else
         [ "$non2xx" -ge $((requests - conns)) ] || ok=0
     fi
-    # shellcheck disable=SC2086 # c0/c1/w0/w1 are "busy total" pairs
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n' \
-        "$name" "$round" "$requests" "$duration_us" "$p50_us" "$p99_us" \
-        $(((t1 - t0) * 1000000 / clk_tck)) "$non2xx" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n' \
+        "$name" "$group" "$round" "$slice" "$requests" "$duration_us" \
+        "$p50_us" "$p99_us" $((t1 - t0)) "$non2xx" \
         $((err_connect + err_read + err_write + err_timeout)) \
         "$tokens_ran_out" "$ok" "$(rss_kb "$worker")" \
-        "$(pct $c0 $c1)" "$(pct $w0 $w1)" >> "$results"
+        $((cb1 - cb0)) $((ct1 - ct0)) $((wb1 - wb0)) $((wt1 - wt0)) \
+        >> "$slices"
+}
+
+# run_group ROUND CASE...: cases compared with each other, the baseline
+# first.  Each is checked and warmed up; then they take turns of one
+# second, $duration turns each, so a case and its baseline are measured
+# seconds apart and a machine slower for a while slows both (report.pl
+# pairs them turn by turn).  A token list is cut into $duration parts,
+# and every case gets the same part in the same turn.
+run_group() {
+    local round=$1 group=${2%%:*} spec slice code
+    local name inst path expect tok warm list worker url hdr
+    local -a live=()
+    shift
+    for spec in "$@"; do
+        case_fields "$spec"
+        code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "${hdr[@]}" "$url" \
+               || true)
+        if [ "$code" != "$expect" ]; then
+            log "$name: expected $expect, got $code; skipped"
+            skip_row "$name" "$group" "$round" "got HTTP $code, expected $expect"
+            continue
+        fi
+        if [ -n "$list" ] && [ ! -f "$work/tokens/$list.000" ]; then
+            split -n "l/$duration" -d -a 3 "$work/tokens/$list.tok" \
+                "$work/tokens/$list." || die "cannot cut $list.tok"
+        fi
+        live+=("$spec")
+    done
+    [ "${#live[@]}" -gt 0 ] || return 0
+
+    log "round $round/$rounds: ${live[*]%%:*}, ${duration} turns of 1s"
+    if [ "$warmup" -gt 0 ]; then
+        for spec in "${live[@]}"; do
+            case_fields "$spec"
+            BENCH_OUT=$work/out/warmup.txt timeout --foreground $((warmup + 30)) \
+                taskset -c "$wrk_cpu" wrk -t1 -c"$conns" -d"${warmup}s" \
+                -s "$bench/wrk.lua" "${hdr[@]}" "$url" > /dev/null \
+                || die "$name: wrk warm-up failed"
+        done
+    fi
+    for ((slice = 1; slice <= duration; slice++)); do
+        for spec in "${live[@]}"; do
+            run_slice "$round" "$slice" "$group" "$spec"
+        done
+    done
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rss_before=$(rss_kb "$gateway_worker")
 
-# rounds interleave the cases, so a burst of background load hits one
+# rounds interleave the groups, so a burst of background load hits one
 # round of several cases rather than every round of one case
 for ((round = 1; round <= rounds; round++)); do
     measure_verify $round
-    run_case return       $round plain   /return 200 ""
-    run_case proxy        $round plain   /proxy  200 ""
-    # each gateway case right after the plain proxy fed the same requests
-    # (same Authorization, same token list): its own baseline
-    run_case proxy-es256-warm $round plain /proxy 200 "$tok_es"
-    run_case es256-warm   $round gateway /jwt    200 "$tok_es"
-    run_case proxy-rs256-warm $round plain /proxy 200 "$tok_rs"
-    run_case rs256-warm   $round gateway /jwt    200 "$tok_rs"
-    run_case proxy-hs256-warm $round plain /proxy 200 "$tok_hs"
-    run_case hs256-warm   $round gateway /jwt    200 "$tok_hs"
-    run_case proxy-es256-cold $round plain /proxy 200 @es-cold-$round "$tok_es"
-    run_case es256-cold   $round gateway /jwt    200 @es-cold-$round "$tok_es"
-    run_case standin-es256 $round plain /standin-es256 200 @es-cold-$round "$tok_es"
-    run_case proxy-rs256-cold $round plain /proxy 200 @rs-cold-$round "$tok_rs"
-    run_case rs256-cold   $round gateway /jwt    200 @rs-cold-$round "$tok_rs"
-    run_case standin-rs256 $round plain /standin-rs256 200 @rs-cold-$round "$tok_rs"
-    run_case proxy-hs256-cold $round plain /proxy 200 @hs-cold-$round "$tok_hs"
-    run_case hs256-cold   $round gateway /jwt    200 @hs-cold-$round "$tok_hs"
+    run_group $round return:plain:/return:200: proxy:plain:/proxy:200:
+    # each gateway case with the plain proxy fed the same requests (same
+    # Authorization, same token list): its own baseline; the limiters and
+    # the rejected token go with the ES256 warm token's
+    limiters=(limit-req:gateway:/jwt-limit-req:200:"$tok_es")
     if [ "$limiter" = 1 ]; then
-        run_case limit-module $round gateway /jwt-limit 200 "$tok_es"
+        limiters=(limit-module:gateway:/jwt-limit:200:"$tok_es" "${limiters[@]}")
     else
-        skip_row limit-module "$round" "$limiter_note"
+        skip_row limit-module proxy-es256-warm "$round" "$limiter_note"
     fi
-    run_case limit-req    $round gateway /jwt-limit-req 200 "$tok_es"
-    run_case rejected     $round gateway /jwt    401 "$tok_forged"
-    rm -f "$work/tokens/"*-cold-$round.tok
+    run_group $round proxy-es256-warm:plain:/proxy:200:"$tok_es" \
+        es256-warm:gateway:/jwt:200:"$tok_es" "${limiters[@]}" \
+        rejected:gateway:/jwt:401:"$tok_forged"
+    run_group $round proxy-rs256-warm:plain:/proxy:200:"$tok_rs" \
+        rs256-warm:gateway:/jwt:200:"$tok_rs"
+    run_group $round proxy-hs256-warm:plain:/proxy:200:"$tok_hs" \
+        hs256-warm:gateway:/jwt:200:"$tok_hs"
+    run_group $round proxy-es256-cold:plain:/proxy:200:@es-cold-$round:"$tok_es" \
+        es256-cold:gateway:/jwt:200:@es-cold-$round:"$tok_es" \
+        standin-es256:plain:/standin-es256:200:@es-cold-$round:"$tok_es"
+    run_group $round proxy-rs256-cold:plain:/proxy:200:@rs-cold-$round:"$tok_rs" \
+        rs256-cold:gateway:/jwt:200:@rs-cold-$round:"$tok_rs" \
+        standin-rs256:plain:/standin-rs256:200:@rs-cold-$round:"$tok_rs"
+    run_group $round proxy-hs256-cold:plain:/proxy:200:@hs-cold-$round:"$tok_hs" \
+        hs256-cold:gateway:/jwt:200:@hs-cold-$round:"$tok_hs"
+    rm -f "$work/tokens/"*-cold-$round.*
 done
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
