@@ -139,7 +139,7 @@ stop_all() {
         ! kill -0 "$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     done
     # keep logs and results of the last run, drop the token lists
-    rm -f "$work"/tokens/*.tok
+    rm -f "$work"/tokens/*
 }
 trap stop_all EXIT
 trap 'log interrupted; exit 130' INT TERM
@@ -579,7 +579,7 @@ run_group() {
     done
     [ "${#live[@]}" -gt 0 ] || return 0
 
-    log "round $round/$rounds: ${live[*]%%:*}, ${duration} turns of 1s"
+    log "round $round/$rounds: ${live[*]%%:*} in turns of 1 s ($duration each)"
     if [ "$warmup" -gt 0 ]; then
         for spec in "${live[@]}"; do
             case_fields "$spec"
