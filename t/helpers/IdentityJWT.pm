@@ -18,7 +18,7 @@ use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 
 use Exporter 'import';
-our @EXPORT = qw(token claims b64u raw_token spliced data_dir slurp);
+our @EXPORT = qw(token signed claims b64u raw_token spliced data_dir slurp);
 
 sub data_dir {
     return $ENV{TEST_NGINX_DATA_DIR} // dirname(__FILE__) . '/../../data';
@@ -83,6 +83,15 @@ sub token {
     delete $h{kid} unless defined $h{kid};
     return encode_jwt(payload => claims(%{ $over // {} }), alg => $alg,
                       key => $key, extra_headers => \%h);
+}
+
+# A token of ALG (the test key, its kid) whose payload is TEXT byte for
+# byte: JSON spelled in ways JSON::PP never writes, or not JSON at all.
+sub signed {
+    my ($alg, $text) = @_;
+    my ($key, $kid) = $Keys{$alg}->();
+    return encode_jwt(payload => $text, alg => $alg, key => $key,
+                      extra_headers => { kid => $kid });
 }
 
 # Three segments from raw header and payload JSON text and a signature.
