@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # bench/report.pl OUT_DIR RESULTS_MD
 #
-# Turns one run of bench/run.sh (OUT_DIR: slices.tsv, verify.txt,
+# Turns one run of bench/run.sh (OUT_DIR: turns.tsv, verify.txt,
 # machine.txt) into the table of issue 3, judges every target, prints the
 # table and writes RESULTS_MD.
 use strict;
@@ -57,13 +57,13 @@ for my $alg (keys %spin_rounds) {
     $verify{$alg}{spin_us} = median(@{ $spin_rounds{$alg} });
 }
 
-# every turn of every case (slices.tsv: a case's round is $duration turns
+# every turn of every case (turns.tsv: a case's round is $duration turns
 # of one second, taken in turn with the other cases of its comparison, its
 # "group"), summed into its rounds; the table shows each case's median
 # round by CPU µs/request (the figure the targets are judged on, and the
 # one least disturbed by other processes on a shared machine)
 my (@seen, %acc, %group_of, %turn_us);
-my ($head, @rows) = slurp_lines("$out/slices.tsv");
+my ($head, @rows) = slurp_lines("$out/turns.tsv");
 my @cols = split /\t/, $head;
 for (@rows) {
     my %t;
@@ -83,7 +83,7 @@ for (@rows) {
     $sum->{rss_kb} = $t{rss_kb};
     push @{ $sum->{p50} }, $t{p50_us};
     push @{ $sum->{p99} }, $t{p99_us};
-    $turn_us{$g}{$c}{$rd}{ $t{slice} } = $t{cpu_ns} / 1000 / $t{requests}
+    $turn_us{$g}{$c}{$rd}{ $t{turn} } = $t{cpu_ns} / 1000 / $t{requests}
         if $t{requests} > 0;
 }
 

@@ -476,14 +476,14 @@ core_ticks() {      # CPU N: "busy total" ticks since boot, from /proc/stat
     }' /proc/stat
 }
 
-# one line a slice of a case (a case's round is $duration slices)
-slices=$work/out/slices.tsv
-printf 'case\tgroup\tround\tslice\trequests\tduration_us\tp50_us\tp99_us\tcpu_ns\tnon2xx\terrors\tran_out\tstatus_ok\trss_kb\tcore_busy\tcore_total\twrk_busy\twrk_total\tnote\n' \
-    > "$slices"
+# one line a turn of a case (a case's round is $duration turns)
+turns=$work/out/turns.tsv
+printf 'case\tgroup\tround\tturn\trequests\tduration_us\tp50_us\tp99_us\tcpu_ns\tnon2xx\terrors\tran_out\tstatus_ok\trss_kb\tcore_busy\tcore_total\twrk_busy\twrk_total\tnote\n' \
+    > "$turns"
 
 skip_row() {        # CASE GROUP ROUND NOTE
     printf '%s\t%s\t%s\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\t%s\n' \
-        "$1" "$2" "$3" "$4" >> "$slices"
+        "$1" "$2" "$3" "$4" >> "$turns"
 }
 
 # A case is NAME:INSTANCE:PATH:EXPECT:TOKEN[:WARM].  TOKEN is the bearer
@@ -510,15 +510,15 @@ case_fields() {
     fi
 }
 
-# run_slice ROUND SLICE GROUP SPEC: one second of a case; a token list's
-# part SLICE (tokens/LIST.NNN)
-run_slice() {
-    local round=$1 slice=$2 group=$3 out=$work/out/${4%%:*}.r$1.s$2
+# run_turn ROUND TURN GROUP SPEC: one second of a case; a token list's
+# part TURN (tokens/LIST.NNN)
+run_turn() {
+    local round=$1 turn=$2 group=$3 out=$work/out/${4%%:*}.r$1.t$2
     local name inst path expect tok warm list worker url hdr tokens=''
     local t0 t1 cb0 ct0 cb1 ct1 wb0 wt0 wb1 wt1
     case_fields "$4"
     if [ -n "$list" ]; then
-        tokens=$work/tokens/$list.$(printf '%03d' $((slice - 1)))
+        tokens=$work/tokens/$list.$(printf '%03d' $((turn - 1)))
     fi
     t0=$(cpu_ns "$worker")
     read -r cb0 ct0 < <(core_ticks "$nginx_cpu")
@@ -543,12 +543,12 @@ run_slice() {
         [ "$non2xx" -ge $((requests - conns)) ] || ok=0
     fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n' \
-        "$name" "$group" "$round" "$slice" "$requests" "$duration_us" \
+        "$name" "$group" "$round" "$turn" "$requests" "$duration_us" \
         "$p50_us" "$p99_us" $((t1 - t0)) "$non2xx" \
         $((err_connect + err_read + err_write + err_timeout)) \
         "$tokens_ran_out" "$ok" "$(rss_kb "$worker")" \
         $((cb1 - cb0)) $((ct1 - ct0)) $((wb1 - wb0)) $((wt1 - wt0)) \
-        >> "$slices"
+        >> "$turns"
 }
 
 # run_group ROUND CASE...: cases compared with each other, the baseline
@@ -558,7 +558,7 @@ run_slice() {
 # pairs them turn by turn).  A token list is cut into $duration parts,
 # and every case gets the same part in the same turn.
 run_group() {
-    local round=$1 group=${2%%:*} spec slice code
+    local round=$1 group=${2%%:*} spec turn code
     local name inst path expect tok warm list worker url hdr
     local -a live=()
     shift
@@ -589,9 +589,9 @@ run_group() {
                 || die "$name: wrk warm-up failed"
         done
     fi
-    for ((slice = 1; slice <= duration; slice++)); do
+    for ((turn = 1; turn <= duration; turn++)); do
         for spec in "${live[@]}"; do
-            run_slice "$round" "$slice" "$group" "$spec"
+            run_turn "$round" "$turn" "$group" "$spec"
         done
     done
 }
