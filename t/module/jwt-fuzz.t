@@ -1,5 +1,6 @@
 # identity_auth against tokens made at random, signed with the real test
-# keys, through nginx: tampered tokens are refused, any JSON a payload may
+# keys, through nginx: tampered tokens are refused (from the Authorization
+# header, a cookie or a query argument), any JSON a payload may
 # carry beside the claims the module reads is accepted, and the claims it
 # does read decide as RFC 7519 and the module's policy say.  No input
 # crashes or alarms nginx.
@@ -179,6 +180,13 @@ our $Config = <<'_EOC_';
         identity_jwt_algorithms ES256 RS256 HS256;
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
     }
+
+    location /any {
+        identity_auth required;
+        identity_jwt_token cookie=access_token arg=access_token;
+        identity_jwt_algorithms ES256 RS256 HS256;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
 _EOC_
 
 run_tests();
@@ -228,6 +236,24 @@ __DATA__
 [map { "GET /p" } @::policy_tokens]
 --- error_code eval
 [@::policy_codes]
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+
+
+
+=== TEST 4: from a cookie or a query argument too: the valid token accepted, tampered ones refused
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- more_headers eval
+[map { $_ % 2 ? "Cookie: theme=dark; access_token=$::tamper_tokens[$_]; lang=en"
+              : "X-Nothing: 1" } 0 .. $#::tamper_tokens]
+--- request eval
+[map { $_ % 2 ? "GET /any" : "GET /any?x=1&access_token=$::tamper_tokens[$_]" }
+ 0 .. $#::tamper_tokens]
+--- error_code eval
+[@::tamper_codes]
 --- no_error_log
 [alert]
 [crit]
