@@ -46,6 +46,39 @@ typedef struct {
 } ngx_http_identity_member_t;
 
 
+/*
+ * The members the module reads, each given a slot as the one-pass parser
+ * meets it (ngx_http_identity_jwt_known()), so that reading one is an
+ * index, not a search by name: the header's, then the payload's.
+ */
+#define NGX_HTTP_IDENTITY_M_ALG     0
+#define NGX_HTTP_IDENTITY_M_CRIT    1
+#define NGX_HTTP_IDENTITY_M_TYP     2
+#define NGX_HTTP_IDENTITY_M_KID     3
+#define NGX_HTTP_IDENTITY_M_SUB     4
+#define NGX_HTTP_IDENTITY_M_ROLE    5
+#define NGX_HTTP_IDENTITY_M_EMAIL   6
+#define NGX_HTTP_IDENTITY_M_SID     7
+#define NGX_HTTP_IDENTITY_M_JTI     8
+#define NGX_HTTP_IDENTITY_M_EXP     9
+#define NGX_HTTP_IDENTITY_M_NBF     10
+#define NGX_HTTP_IDENTITY_M_IAT     11
+#define NGX_HTTP_IDENTITY_M_ISS     12
+#define NGX_HTTP_IDENTITY_M_AUD     13
+#define NGX_HTTP_IDENTITY_M_KNOWN   14      /* their number; "none of them" */
+
+/* a three-character name as one number, for a switch */
+#define ngx_http_identity_jwt_name3(a, b, c)                                  \
+    ((uint32_t) (u_char) (a) << 16 | (uint32_t) (u_char) (b) << 8             \
+     | (uint32_t) (u_char) (c))
+
+/* an object's members as the one-pass parser found them */
+typedef struct {
+    ngx_http_identity_member_t   member[NGX_HTTP_IDENTITY_MEMBERS_MAX];
+    ngx_http_identity_member_t  *known[NGX_HTTP_IDENTITY_M_KNOWN];
+} ngx_http_identity_members_t;
+
+
 /* an ES512 signature in DER: SEQUENCE of two INTEGERs of up to 67 bytes */
 #define NGX_HTTP_IDENTITY_DER_MAX   (3 + 2 * (2 + 67))
 
@@ -80,14 +113,12 @@ static ngx_int_t ngx_http_identity_jwt_base64url(u_char *dst, u_char *src,
 static ngx_int_t ngx_http_identity_jwt_plain_claims(ngx_http_request_t *r,
     ngx_str_t *payload, ngx_http_identity_ctx_t *ctx);
 static ngx_int_t ngx_http_identity_jwt_plain_members(u_char *p, u_char *last,
-    ngx_http_identity_member_t *m, ngx_uint_t *nm);
+    ngx_http_identity_members_t *ms);
+static ngx_uint_t ngx_http_identity_jwt_known(ngx_str_t *name);
 static u_char *ngx_http_identity_jwt_plain_string(u_char *p, u_char *last,
     ngx_str_t *s);
-static ngx_http_identity_member_t *ngx_http_identity_jwt_member_get(
-    ngx_http_identity_member_t *m, ngx_uint_t n, const char *name);
 static ngx_int_t ngx_http_identity_jwt_plain_time(
-    ngx_http_identity_member_t *m, ngx_uint_t n, const char *name,
-    time_t *value);
+    ngx_http_identity_member_t *a, time_t *value);
 static void ngx_http_identity_jwt_release_keys(void *data);
 static void ngx_http_identity_jwt_cleanup_keys(void *data);
 static ngx_int_t ngx_http_identity_jwt_stat(ngx_http_identity_keys_t *keys,
@@ -160,6 +191,28 @@ static const u_char  ngx_http_identity_jwt_b64[256] = {
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+};
+
+
+/* a character a plain string may hold: printable ASCII but '"' and '\\' */
+
+static const u_char  ngx_http_identity_jwt_plain_char[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x10 */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x20: not '"' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x30 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,     /* 0x50: not '\\' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,     /* 0x70: not DEL */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x80 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x90 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0xa0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0xb0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0xc0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0xd0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0xe0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0      /* 0xf0 */
 };
 
 
@@ -1497,44 +1550,44 @@ static ngx_int_t
 ngx_http_identity_jwt_plain_claims(ngx_http_request_t *r, ngx_str_t *payload,
     ngx_http_identity_ctx_t *ctx)
 {
-    u_char                      *p, *q, *last;
-    size_t                       size;
-    ngx_int_t                    rc;
-    ngx_str_t                   *s, *aud, v;
-    ngx_uint_t                   i, n;
-    ngx_http_identity_member_t  *a;
-    ngx_http_identity_member_t   m[NGX_HTTP_IDENTITY_MEMBERS_MAX];
-
-    static const char  *strings[] = { "sub", "role", "email", "sid", "jti" };
+    u_char                       *p, *q, *last;
+    size_t                        size;
+    ngx_int_t                     rc;
+    ngx_str_t                    *s, *aud, v;
+    ngx_uint_t                    i;
+    ngx_http_identity_member_t   *a;
+    ngx_http_identity_members_t   ms;
 
     if (ngx_http_identity_jwt_plain_members(payload->data,
                                             payload->data + payload->len,
-                                            m, &n)
+                                            &ms)
         != NGX_OK)
     {
         return NGX_AGAIN;
     }
 
-    for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+    /* the string claims, in the order of their slots */
+
+    for (i = NGX_HTTP_IDENTITY_M_SUB; i <= NGX_HTTP_IDENTITY_M_JTI; i++) {
 
         switch (i) {
-        case 0:
+        case NGX_HTTP_IDENTITY_M_SUB:
             s = &ctx->sub;
             break;
-        case 1:
+        case NGX_HTTP_IDENTITY_M_ROLE:
             s = &ctx->role;
             break;
-        case 2:
+        case NGX_HTTP_IDENTITY_M_EMAIL:
             s = &ctx->email;
             break;
-        case 3:
+        case NGX_HTTP_IDENTITY_M_SID:
             s = &ctx->sid;
             break;
-        default: /* 4 */
+        default: /* NGX_HTTP_IDENTITY_M_JTI */
             s = &ctx->jti;
         }
 
-        a = ngx_http_identity_jwt_member_get(m, n, strings[i]);
+        a = ms.known[i];
 
         if (a == NULL) {
             ngx_str_null(s);
@@ -1550,21 +1603,24 @@ ngx_http_identity_jwt_plain_claims(ngx_http_request_t *r, ngx_str_t *payload,
         *s = a->value;
     }
 
-    rc = ngx_http_identity_jwt_plain_time(m, n, "exp", &ctx->exp);
+    rc = ngx_http_identity_jwt_plain_time(ms.known[NGX_HTTP_IDENTITY_M_EXP],
+                                          &ctx->exp);
 
     if (rc != NGX_OK) {
         ctx->reason = (rc == NGX_DECLINED) ? "no exp claim" : "malformed exp";
         return NGX_DECLINED;
     }
 
-    if (ngx_http_identity_jwt_plain_time(m, n, "nbf", &ctx->nbf)
+    if (ngx_http_identity_jwt_plain_time(ms.known[NGX_HTTP_IDENTITY_M_NBF],
+                                         &ctx->nbf)
         == NGX_ERROR)
     {
         ctx->reason = "malformed nbf";
         return NGX_DECLINED;
     }
 
-    if (ngx_http_identity_jwt_plain_time(m, n, "iat", &ctx->iat)
+    if (ngx_http_identity_jwt_plain_time(ms.known[NGX_HTTP_IDENTITY_M_IAT],
+                                         &ctx->iat)
         == NGX_ERROR)
     {
         ctx->reason = "malformed iat";
@@ -1573,7 +1629,7 @@ ngx_http_identity_jwt_plain_claims(ngx_http_request_t *r, ngx_str_t *payload,
 
     /* another type of "iss" is kept as none: it never equals an issuer */
 
-    a = ngx_http_identity_jwt_member_get(m, n, "iss");
+    a = ms.known[NGX_HTTP_IDENTITY_M_ISS];
 
     if (a != NULL && a->type == NGX_HTTP_IDENTITY_JSON_STRING) {
         ctx->iss = a->value;
@@ -1584,7 +1640,7 @@ ngx_http_identity_jwt_plain_claims(ngx_http_request_t *r, ngx_str_t *payload,
     aud = &ctx->aud;
     aud->len = 0;
 
-    a = ngx_http_identity_jwt_member_get(m, n, "aud");
+    a = ms.known[NGX_HTTP_IDENTITY_M_AUD];
 
     if (a == NULL
         || (a->type != NGX_HTTP_IDENTITY_JSON_STRING
@@ -1653,17 +1709,24 @@ ngx_http_identity_jwt_plain_claims(ngx_http_request_t *r, ngx_str_t *payload,
     }
 
 
-/* NGX_OK: a whole object in the plain subset, its members in "m" */
+/*
+ * NGX_OK: a whole object in the plain subset, its members in ms->member,
+ * those the module reads also in their slots of ms->known (NULL: absent)
+ */
 
 static ngx_int_t
 ngx_http_identity_jwt_plain_members(u_char *p, u_char *last,
-    ngx_http_identity_member_t *m, ngx_uint_t *nm)
+    ngx_http_identity_members_t *ms)
 {
-    u_char      *start;
-    int64_t      v;
-    ngx_uint_t   i, n, digits, neg;
+    u_char                      *start;
+    int64_t                      v;
+    ngx_uint_t                   i, n, digits, neg, slot;
+    ngx_http_identity_member_t  *m;
 
+    m = ms->member;
     n = 0;
+
+    ngx_memzero(ms->known, sizeof(ms->known));
 
     ngx_http_identity_jwt_ws(p, last);
 
@@ -1690,20 +1753,32 @@ ngx_http_identity_jwt_plain_members(u_char *p, u_char *last,
         }
 
         /*
-         * RFC 7519 4: duplicate claim names are refused (the first
-         * character first: most claim names are three letters long)
+         * RFC 7519 4: duplicate claim names are refused (jansson refuses
+         * them too, with its own message).  A name the module reads has a
+         * slot, taken once; any other is compared with the names before it
+         * (the first character first: most names are three letters long).
          */
 
-        for (i = 0; i < n; i++) {
-            if (m[i].name.len == m[n].name.len
-                && (m[n].name.len == 0
-                    || (m[i].name.data[0] == m[n].name.data[0]
-                        && ngx_memcmp(m[i].name.data, m[n].name.data,
-                                      m[n].name.len)
-                           == 0)))
-            {
-                /* jansson refuses it too, with its own message */
+        slot = ngx_http_identity_jwt_known(&m[n].name);
+
+        if (slot != NGX_HTTP_IDENTITY_M_KNOWN) {
+            if (ms->known[slot] != NULL) {
                 return NGX_DECLINED;
+            }
+
+            ms->known[slot] = &m[n];
+
+        } else {
+            for (i = 0; i < n; i++) {
+                if (m[i].name.len == m[n].name.len
+                    && (m[n].name.len == 0
+                        || (m[i].name.data[0] == m[n].name.data[0]
+                            && ngx_memcmp(m[i].name.data, m[n].name.data,
+                                          m[n].name.len)
+                               == 0)))
+                {
+                    return NGX_DECLINED;
+                }
             }
         }
 
@@ -1864,9 +1939,66 @@ done:
         return NGX_DECLINED;
     }
 
-    *nm = n;
-
     return NGX_OK;
+}
+
+
+/* the slot of a member the module reads, or NGX_HTTP_IDENTITY_M_KNOWN */
+
+static ngx_uint_t
+ngx_http_identity_jwt_known(ngx_str_t *name)
+{
+    u_char  *s;
+
+    s = name->data;
+
+    switch (name->len) {
+
+    case 3:
+        switch (ngx_http_identity_jwt_name3(s[0], s[1], s[2])) {
+        case ngx_http_identity_jwt_name3('a', 'l', 'g'):
+            return NGX_HTTP_IDENTITY_M_ALG;
+        case ngx_http_identity_jwt_name3('t', 'y', 'p'):
+            return NGX_HTTP_IDENTITY_M_TYP;
+        case ngx_http_identity_jwt_name3('k', 'i', 'd'):
+            return NGX_HTTP_IDENTITY_M_KID;
+        case ngx_http_identity_jwt_name3('s', 'u', 'b'):
+            return NGX_HTTP_IDENTITY_M_SUB;
+        case ngx_http_identity_jwt_name3('s', 'i', 'd'):
+            return NGX_HTTP_IDENTITY_M_SID;
+        case ngx_http_identity_jwt_name3('j', 't', 'i'):
+            return NGX_HTTP_IDENTITY_M_JTI;
+        case ngx_http_identity_jwt_name3('e', 'x', 'p'):
+            return NGX_HTTP_IDENTITY_M_EXP;
+        case ngx_http_identity_jwt_name3('n', 'b', 'f'):
+            return NGX_HTTP_IDENTITY_M_NBF;
+        case ngx_http_identity_jwt_name3('i', 'a', 't'):
+            return NGX_HTTP_IDENTITY_M_IAT;
+        case ngx_http_identity_jwt_name3('i', 's', 's'):
+            return NGX_HTTP_IDENTITY_M_ISS;
+        case ngx_http_identity_jwt_name3('a', 'u', 'd'):
+            return NGX_HTTP_IDENTITY_M_AUD;
+        }
+        break;
+
+    case 4:
+        if (ngx_strncmp(s, "crit", 4) == 0) {
+            return NGX_HTTP_IDENTITY_M_CRIT;
+        }
+
+        if (ngx_strncmp(s, "role", 4) == 0) {
+            return NGX_HTTP_IDENTITY_M_ROLE;
+        }
+        break;
+
+    case 5:
+        if (ngx_strncmp(s, "email", 5) == 0) {
+            return NGX_HTTP_IDENTITY_M_EMAIL;
+        }
+        break;
+    }
+
+    return NGX_HTTP_IDENTITY_M_KNOWN;
 }
 
 
@@ -1878,57 +2010,32 @@ done:
 static u_char *
 ngx_http_identity_jwt_plain_string(u_char *p, u_char *last, ngx_str_t *s)
 {
+    const u_char  *plain;
+
+    plain = ngx_http_identity_jwt_plain_char;
     s->data = p;
 
-    for ( /* void */ ; p < last; p++) {
-
-        if (*p == '"') {
-            s->len = p - s->data;
-            return p + 1;
-        }
-
-        if (*p < 0x20 || *p > 0x7e || *p == '\\') {
-            return NULL;
-        }
+    while (p < last && plain[*p]) {
+        p++;
     }
 
-    return NULL;
-}
-
-
-static ngx_http_identity_member_t *
-ngx_http_identity_jwt_member_get(ngx_http_identity_member_t *m, ngx_uint_t n,
-    const char *name)
-{
-    size_t      len;
-    ngx_uint_t  i;
-
-    len = ngx_strlen(name);
-
-    for (i = 0; i < n; i++) {
-        if (m[i].name.len == len
-            && m[i].name.data[0] == (u_char) name[0]
-            && ngx_memcmp(m[i].name.data, name, len) == 0)
-        {
-            return &m[i];
-        }
+    if (p == last || *p != '"') {
+        return NULL;
     }
 
-    return NULL;
+    s->len = p - s->data;
+
+    return p + 1;
 }
 
 
 /* as ngx_http_identity_jwt_time() */
 
 static ngx_int_t
-ngx_http_identity_jwt_plain_time(ngx_http_identity_member_t *m, ngx_uint_t n,
-    const char *name, time_t *value)
+ngx_http_identity_jwt_plain_time(ngx_http_identity_member_t *a,
+    time_t *value)
 {
-    ngx_http_identity_member_t  *a;
-
     *value = 0;
-
-    a = ngx_http_identity_jwt_member_get(m, n, name);
 
     if (a == NULL) {
         return NGX_DECLINED;
@@ -1960,18 +2067,18 @@ ngx_http_identity_jwt_plain_header(ngx_http_identity_loc_conf_t *ilcf,
     ngx_str_t *hdr, ngx_uint_t *algp, ngx_http_identity_key_t **keyp,
     ngx_http_identity_ctx_t *ctx)
 {
-    ngx_uint_t                   n, alg;
-    ngx_http_identity_member_t  *a;
-    ngx_http_identity_member_t   m[NGX_HTTP_IDENTITY_MEMBERS_MAX];
+    ngx_uint_t                    alg;
+    ngx_http_identity_member_t   *a;
+    ngx_http_identity_members_t   ms;
 
     if (ngx_http_identity_jwt_plain_members(hdr->data, hdr->data + hdr->len,
-                                            m, &n)
+                                            &ms)
         != NGX_OK)
     {
         return NGX_AGAIN;
     }
 
-    a = ngx_http_identity_jwt_member_get(m, n, "alg");
+    a = ms.known[NGX_HTTP_IDENTITY_M_ALG];
 
     alg = (a != NULL && a->type == NGX_HTTP_IDENTITY_JSON_STRING)
           ? ngx_http_identity_jwt_alg_len(a->value.data, a->value.len) : 0;
@@ -1983,13 +2090,13 @@ ngx_http_identity_jwt_plain_header(ngx_http_identity_loc_conf_t *ilcf,
 
     *algp = alg;
 
-    if (ngx_http_identity_jwt_member_get(m, n, "crit") != NULL) {
+    if (ms.known[NGX_HTTP_IDENTITY_M_CRIT] != NULL) {
         /* RFC 7515 4.1.11: we understand no extension */
         ctx->reason = "unsupported critical header";
         return NGX_DECLINED;
     }
 
-    a = ngx_http_identity_jwt_member_get(m, n, "typ");
+    a = ms.known[NGX_HTTP_IDENTITY_M_TYP];
 
     if (a != NULL) {
         if (a->type != NGX_HTTP_IDENTITY_JSON_STRING
@@ -2002,7 +2109,7 @@ ngx_http_identity_jwt_plain_header(ngx_http_identity_loc_conf_t *ilcf,
         ctx->typ = a->value;
     }
 
-    a = ngx_http_identity_jwt_member_get(m, n, "kid");
+    a = ms.known[NGX_HTTP_IDENTITY_M_KID];
 
     if (a != NULL && a->type != NGX_HTTP_IDENTITY_JSON_STRING) {
         ctx->reason = "malformed kid";
