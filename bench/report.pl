@@ -434,8 +434,54 @@ for my $alg (qw(ES256 RS256 HS256)) {
                       $vs_standin);
 }
 
+# instructions.tsv (run.sh's count under callgrind): per request, each
+# gateway case beside the plain proxy fed the same requests
+my (%ins, @it, $ins_requests);
+if (-s "$out/instructions.tsv") {
+    for (slurp_lines("$out/instructions.tsv")) {
+        my ($case, $requests, $total, $check) = split /\t/;
+        next if $case eq 'case' || !$requests;
+        $ins{$case} = { per => $total / $requests, check => $check / $requests };
+        $ins_requests //= $requests;
+    }
+}
+sub fmt_count {
+    my ($n) = @_;
+    my $s = sprintf('%.0f', abs $n);
+    1 while $s =~ s/^(\d+)(\d{3})/$1,$2/;
+    return ($n < 0 ? '−' : '') . $s;
+}
+if (%ins) {
+    push @it, '| case | plain proxy, same requests | gateway | added by the '
+        . 'module | of which the signature check | the rest (added − check) '
+        . '| the rest ÷ the check |';
+    push @it, '|---|---:|---:|---:|---:|---:|---:|';
+    for my $case (qw(es256-warm rs256-warm hs256-warm es256-cold rs256-cold
+                     hs256-cold rejected)) {
+        my $g = $ins{$case} or next;
+        my $base = $case eq 'rejected' ? 'proxy-es256-warm' : "proxy-$case";
+        my $p = $ins{$base} or next;
+        # a refused token repeated is found in the refusal cache, whose
+        # SHA-256 of the token is no signature check
+        my $check = $case eq 'rejected' ? 0 : $g->{check};
+        my $added = $g->{per} - $p->{per};
+        my $rest = $added - $check;
+        push @it, sprintf('| %s | %s | %s | %s%s | %s | %s%s | %s |',
+                          $label{$case} // $case,
+                          fmt_count($p->{per}), fmt_count($g->{per}),
+                          $added < 0 ? '' : '+', fmt_count($added),
+                          $check ? fmt_count($check) : '—',
+                          $rest < 0 ? '' : '+', fmt_count($rest),
+                          $check >= 1
+                              ? sprintf('%s%.1f%%', $rest < 0 ? '−' : '',
+                                        abs(100 * $rest / $check))
+                              : '—');
+    }
+}
+
 my $table = join("\n", @table) . "\n";
 print "\n$table\n", join("\n", @vt), "\n\n";
+print join("\n", @it), "\n\n" if @it;
 print join("\n", @cores), "\n\n";
 print "notes:\n", map({ "  - $_\n" } @notes), "\n" if @notes;
 
@@ -558,6 +604,30 @@ each round's.
 
 EOF
 
+print $md <<"EOF" if @it;
+### Instructions per request (callgrind: counted, not timed, so nearly the same in every run of the same build)
+
+@{[ join("\n", @it) ]}
+
+Each nginx ran once more as a single process under valgrind's callgrind,
+which counts the instructions a program runs rather than timing them, and
+took $ins_requests requests a case over one connection (bench/instructions.pl;
+20 more before them, not counted, open the connection and cache the warm
+token): the instructions of the whole request in user space, the trivial
+upstream's included, not the kernel's.  **The signature check** is what the
+calls the module makes for it cost, callees included (`EVP_PKEY_verify`,
+`ngx_http_identity_rsa_verify`, `EVP_MAC_*`, the SHA-256 digest); **the
+rest** is everything else the gateway does more than the plain proxy for
+the same requests: finding the token, base64url, the header and claims,
+the verification cache, the identity headers, and nginx passing those
+headers upstream (where the upstream parses them again).  Under valgrind
+OpenSSL runs the code it picks for the CPU valgrind shows it (fewer
+extensions than the real one), so the check takes more instructions here
+than in a native run; the rest is mostly the module's and nginx's own
+code, the same either way.
+
+EOF
+
 print $md "### Notes on this run\n\n", map({ "- $_\n" } @notes), "\n" if @notes;
 
 print $md <<"EOF";
@@ -596,6 +666,7 @@ print $md <<'EOF';
 Knobs (environment): `BENCH_DURATION`, `BENCH_WARMUP`, `BENCH_ROUNDS`,
 `BENCH_CONNECTIONS`, `BENCH_NGINX_CPU`, `BENCH_WRK_CPU`,
 `BENCH_COLD_ES256|RS256|HS256` (token list sizes), `BENCH_VERIFY_SECONDS`,
+`BENCH_INSTR_REQUESTS` (requests a case under callgrind, 0: none),
 `BENCH_NOTE`, `BENCH_RESULTS`, `BENCH_GATEWAY_HTTP` (extra http{}
 directives for the gateway nginx), `BENCH_LIMIT_HTTP|LOCATION` (the module
 limiter's directives); see the head of bench/run.sh.  Raw results and

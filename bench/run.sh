@@ -18,8 +18,10 @@
 # the two take turns of one second, so that the pairs see the same machine.
 # wrk runs pinned to another core.  Tokens are minted at run time by
 # jwtbench (cjose) from the test keys in t/data; the raw signature verify
-# cost is measured by the same tool on nginx's core.  Results: a table on
-# stdout and bench/RESULTS.md.
+# cost is measured by the same tool on nginx's core.  Last, both nginx run
+# once more under valgrind's callgrind, which counts the instructions of
+# each case's requests instead of timing them.  Results: a table on stdout
+# and bench/RESULTS.md.
 #
 # Builds nothing of the project (needs "make build"; the small jwtbench
 # helper is compiled into $BUILD/bench/).  Bounded: every wait has a limit,
@@ -42,6 +44,9 @@
 #   BENCH_COLD_RS256       distinct RS256 tokens (default 60000: RSA signing
 #                          is slow, so this case usually runs out early)
 #   BENCH_VERIFY_SECONDS=3 per algorithm, for the raw verify cost
+#   BENCH_INSTR_REQUESTS=1000
+#                          requests a case counted under callgrind (at
+#                          most 2000; 0: no instruction count)
 #   BENCH_NOTE             a caveat line for RESULTS.md (e.g. a busy machine)
 #   BENCH_RESULTS          where to write the table (bench/RESULTS.md)
 #   BENCH_GATEWAY_HTTP     extra http{} directives for the gateway instance
@@ -62,6 +67,7 @@ warmup=${BENCH_WARMUP:-2}
 conns=${BENCH_CONNECTIONS:-64}
 verify_seconds=${BENCH_VERIFY_SECONDS:-3}
 rounds=${BENCH_ROUNDS:-5}
+instr_requests=${BENCH_INSTR_REQUESTS:-1000}
 results_md=${BENCH_RESULTS:-$bench/RESULTS.md}
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -78,6 +84,7 @@ int_in BENCH_WARMUP "$warmup" 0 60
 int_in BENCH_CONNECTIONS "$conns" 1 1000
 int_in BENCH_VERIFY_SECONDS "$verify_seconds" 1 60
 int_in BENCH_ROUNDS "$rounds" 1 20
+int_in BENCH_INSTR_REQUESTS "$instr_requests" 0 2000
 
 cold_es=${BENCH_COLD_ES256:-$((duration * 20000))}
 cold_hs=${BENCH_COLD_HS256:-$((duration * 40000))}
@@ -126,7 +133,7 @@ module_newer=$(find "$top/ngx_identity_module" -type f -newer "$module" | wc -l)
 cp "$module" "$work/ngx_http_identity_module.so"
 module=$work/ngx_http_identity_module.so
 
-stop_all() {
+stop_nginx() {      # every nginx started so far
     local pf pid i
     for pf in "${pidfiles[@]}"; do
         [ -s "$pf" ] || continue
@@ -138,6 +145,11 @@ stop_all() {
         done
         ! kill -0 "$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     done
+    pidfiles=()
+}
+
+stop_all() {
+    stop_nginx
     # keep logs and results of the last run, drop the token lists
     rm -f "$work"/tokens/*
 }
@@ -633,6 +645,112 @@ done
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 rss_after=$(rss_kb "$gateway_worker")
+
+
+# --- instructions: what a request runs, counted -----------------------------
+
+# CPU time on a shared machine moves with whatever else runs; the number of
+# instructions a request takes does not.  Each nginx runs once more as a
+# single process under valgrind's callgrind and takes, over one connection,
+# the requests of every case (bench/instructions.pl): instructions per
+# request of each gateway case and of the plain proxy fed the same
+# requests, and for the gateway the part inside the signature check (the
+# inclusive counts of the calls it makes), so that what the module adds
+# besides the check is a number that repeats from run to run.  User space
+# only (the kernel's work is not counted); and OpenSSL chooses its code for
+# the CPU valgrind shows it, which may not be the real one's, so the check's
+# own count is not a native run's (the rest runs the same code as natively).
+instructions=$work/out/instructions.tsv
+printf 'case\trequests\tinstructions\tcheck\n' > "$instructions"
+
+# cg_start NAME PORT: NAME's nginx (conf) as one process under callgrind,
+# on nginx's core; sets cg_pid once it answers on PORT
+cg_start() {
+    local dir=$work/$1 port=$2 i
+    rm -f "$dir"/callgrind.out.*
+    taskset -c "$nginx_cpu" valgrind --tool=callgrind \
+        --callgrind-out-file="$dir/callgrind.out.%p" \
+        "$nginx_bin" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" \
+        -g 'daemon off; master_process off;' > "$dir/logs/valgrind.log" 2>&1 &
+    cg_pid=$!
+    pidfiles+=("$dir/nginx.pid")
+    for ((i = 0; i < 600; i++)); do
+        curl -s -o /dev/null -m 5 "http://127.0.0.1:$port/return" && return 0
+        kill -0 "$cg_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    die "nginx $1 under callgrind did not answer (see $dir/logs/valgrind.log)"
+}
+
+cg_stop() {
+    kill -QUIT "$cg_pid" 2>/dev/null || true
+    wait "$cg_pid" 2>/dev/null || true
+}
+
+# cg_case NAME INSTANCE PORT PATH EXPECT WARM LIST: one line of
+# instructions.tsv
+cg_case() {
+    local name=$1 dir=$work/$2 port=$3 path=$4 expect=$5 warm=$6 list=$7
+    local requests dump total check
+    requests=$(timeout --foreground 1800 taskset -c "$wrk_cpu" \
+                   perl "$bench/instructions.pl" \
+                   "$cg_pid" "$port" "$path" "$expect" "$warm" "$list" \
+                   "$name" | sed -n 's/^requests=//p') \
+        || die "$name: the counted requests failed"
+    dump=$(grep -l "^desc: Trigger: dump $name\$" "$dir"/callgrind.out.* \
+           | head -n 1)
+    [ -n "$dump" ] || die "$name: no callgrind dump"
+    total=$(awk '/^(summary|totals):/ { print $2; exit }' "$dump")
+    # the signature check: what the calls it makes cost, callees included
+    # (a function may be listed under more than one source file name: the
+    # largest of its lines counts)
+    check=$(callgrind_annotate --inclusive=yes --threshold=100 \
+                --show-percs=no --auto=no "$dump" 2>/dev/null \
+            | awk 'match($2, /:(EVP_PKEY_verify|ngx_http_identity_rsa_verify|ngx_http_identity_digest|EVP_MAC_init|EVP_MAC_update|EVP_MAC_final)$/) {
+                       f = substr($2, RSTART + 1); gsub(",", "", $1)
+                       if ($1 + 0 > most[f] + 0) most[f] = $1 + 0 }
+                   END { for (f in most) s += most[f]; printf "%d\n", s }')
+    printf '%s\t%s\t%s\t%s\n' "$name" "$requests" "$total" "$check" \
+        >> "$instructions"
+}
+
+if [ "$instr_requests" -gt 0 ] && command -v valgrind >/dev/null \
+   && command -v callgrind_annotate >/dev/null; then
+    stop_nginx
+    # lists of INSTR_REQUESTS tokens: the warm ones repeated, new ones from
+    # the verify lists (nginx never saw them), the forged one repeated
+    for v in es:"$tok_es" rs:"$tok_rs" hs:"$tok_hs" forged:"$tok_forged"; do
+        { yes "${v#*:}" || true; } | head -n "$instr_requests" \
+            > "$work/tokens/${v%%:*}-instr-warm.tok"
+    done
+    for v in es rs hs; do
+        head -n "$instr_requests" "$work/tokens/$v-verify.tok" \
+            > "$work/tokens/$v-instr-cold.tok"
+    done
+    log "instructions: $instr_requests requests a case, under callgrind"
+    cg_start plain "$plain_port"
+    for v in es256:es rs256:rs hs256:hs; do
+        a=${v%%:*} t=${v#*:}
+        cg_case "proxy-$a-warm" plain "$plain_port" /proxy 200 "$tok_es" \
+            "$work/tokens/$t-instr-warm.tok"
+        cg_case "proxy-$a-cold" plain "$plain_port" /proxy 200 "$tok_es" \
+            "$work/tokens/$t-instr-cold.tok"
+    done
+    cg_stop
+    cg_start gateway "$gw_port"
+    for v in es256:es:"$tok_es" rs256:rs:"$tok_rs" hs256:hs:"$tok_hs"; do
+        IFS=: read -r a t w <<< "$v"
+        cg_case "$a-warm" gateway "$gw_port" /jwt 200 "$w" \
+            "$work/tokens/$t-instr-warm.tok"
+        cg_case "$a-cold" gateway "$gw_port" /jwt 200 "$w" \
+            "$work/tokens/$t-instr-cold.tok"
+    done
+    cg_case rejected gateway "$gw_port" /jwt 401 "$tok_forged" \
+        "$work/tokens/forged-instr-warm.tok"
+    cg_stop
+else
+    log "instructions: not counted (BENCH_INSTR_REQUESTS=0 or no valgrind)"
+fi
 
 
 # --- the report -----------------------------------------------------------

@@ -15,7 +15,7 @@ packages=(
     python3 python3-aiosmtpd
     perl libtest-base-perl libwww-perl libhttp-message-perl liburi-perl
     libcrypt-jwt-perl
-    wrk
+    wrk valgrind
 )
 
 missing=()
