@@ -659,7 +659,8 @@ rss_after=$(rss_kb "$gateway_worker")
 # besides the check is a number that repeats from run to run.  User space
 # only (the kernel's work is not counted); and OpenSSL chooses its code for
 # the CPU valgrind shows it, which may not be the real one's, so the check's
-# own count is not a native run's (the rest runs the same code as natively).
+# own count is not a native run's (the rest is mostly the module's and
+# nginx's own code, the same as natively).
 instructions=$work/out/instructions.tsv
 printf 'case\trequests\tinstructions\tcheck\n' > "$instructions"
 
