@@ -12,6 +12,7 @@ packages=(
     librdkafka-dev kcat
     libcjose-dev libjansson-dev libssl-dev
     libmicrohttpd-dev libcurl4-openssl-dev libargon2-dev
+    libsodium-dev libpwquality-dev cracklib-runtime libunistring-dev clang
     python3 python3-aiosmtpd
     perl libtest-base-perl libwww-perl libhttp-message-perl liburi-perl
     libcrypt-jwt-perl

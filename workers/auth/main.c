@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "authlog.h"
 #include "env.h"
 #include "json.h"
 #include "log.h"
@@ -67,6 +68,7 @@ main(void)
     }
     app.conf = conf;
     app.otp_secret = id_conf_str(conf, "OTP_SECRET");
+    id_authlog_init(app.otp_secret);
     app.issuer = id_conf_str(conf, "JWT_ISSUER");
     app.audience = id_conf_str(conf, "JWT_AUDIENCE");
     app.access_ttl = id_conf_int(conf, "JWT_ACCESS_TTL");

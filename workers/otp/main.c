@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "codes.h"
+#include "authlog.h"
 #include "env.h"
 #include "log.h"
 #include "serve.h"
@@ -41,6 +42,7 @@ main(void)
         return 1;
     }
     app.otp_secret = id_conf_str(conf, "OTP_SECRET");
+    id_authlog_init(app.otp_secret);
     if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA,
                       &health, &app.kafka) == 0 &&
         id_serve(conf, otpw_routes,

@@ -2,6 +2,7 @@
  * identity-password - forgot / reset / change password, behind the gateway.
  * Configuration: the table below (environment variables, see env.h).
  */
+#include "authlog.h"
 #include "env.h"
 #include "log.h"
 #include "password.h"
@@ -49,6 +50,7 @@ main(void)
         return 1;
     }
     app.otp_secret = id_conf_str(conf, "OTP_SECRET");
+    id_authlog_init(app.otp_secret);
     app.access_ttl = id_conf_int(conf, "JWT_ACCESS_TTL");
     app.argon2.memory_kib = (uint32_t) id_conf_int(conf, "ARGON2_MEMORY_KIB");
     app.argon2.iterations = (uint32_t) id_conf_int(conf, "ARGON2_ITERATIONS");
