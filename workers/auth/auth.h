@@ -21,7 +21,9 @@ typedef struct {
     char                *jwks;       /* public JWKS text */
     const char          *otp_secret;
     const char          *issuer, *audience;
-    long                 access_ttl, refresh_ttl;
+    long                 access_ttl;
+    long                 session_max_age; /* s after the login */
+    long                 session_idle;    /* s after the last refresh */
 } auth_app_t;
 
 /* A freshly issued token pair. */

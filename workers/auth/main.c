@@ -22,7 +22,8 @@ static const id_conf_spec_t auth_specs[] = {
     ID_ENV_JWT_ISSUER,
     ID_ENV_JWT_AUDIENCE,
     ID_ENV_JWT_ACCESS_TTL,
-    ID_ENV_REFRESH_TTL,
+    ID_ENV_SESSION_MAX_AGE,
+    ID_ENV_SESSION_IDLE_TIMEOUT,
     ID_ENV_OTP_SECRET,
     ID_ENV_ARGON2_MEMORY_KIB,
     ID_ENV_ARGON2_ITERATIONS,
@@ -72,7 +73,8 @@ main(void)
     app.issuer = id_conf_str(conf, "JWT_ISSUER");
     app.audience = id_conf_str(conf, "JWT_AUDIENCE");
     app.access_ttl = id_conf_int(conf, "JWT_ACCESS_TTL");
-    app.refresh_ttl = id_conf_int(conf, "REFRESH_TTL");
+    app.session_max_age = id_conf_int(conf, "SESSION_MAX_AGE");
+    app.session_idle = id_conf_int(conf, "SESSION_IDLE_TIMEOUT");
     app.argon2.memory_kib = (uint32_t) id_conf_int(conf, "ARGON2_MEMORY_KIB");
     app.argon2.iterations = (uint32_t) id_conf_int(conf, "ARGON2_ITERATIONS");
     app.argon2.parallelism = (uint32_t) id_conf_int(conf, "ARGON2_PARALLELISM");

@@ -10,9 +10,6 @@
     "SELECT u.password_hash, " ID_USER_COLUMNS                                 \
     " FROM users u WHERE lower(u.email) = lower($1)"
 
-#define AUTH_SQL_USER_BY_ID                                                    \
-    "SELECT " ID_USER_COLUMNS " FROM users u WHERE u.id = $1"
-
 #define AUTH_SQL_USER_INSERT                                                   \
     "INSERT INTO users AS u (email, password_hash, name, first_name,"          \
     " last_name, gender, sex, occupation, phone, email_verified_at)"           \
@@ -22,17 +19,54 @@
 
 #define AUTH_SQL_USER_REHASH "UPDATE users SET password_hash = $2 WHERE id = $1"
 
+/*
+ * The user row locked for the rest of a login or refresh transaction.
+ * Revoking every session of a user (sessions.h) locks the row FOR NO KEY
+ * UPDATE first, so a refresh or login in flight either commits its new
+ * session before the revocation looks for live ones, or waits and then sees
+ * the revocation; under READ COMMITTED the revoking UPDATE would otherwise
+ * miss a row inserted by a transaction that commits after its snapshot.
+ * The _FOR_UPDATE variant: a login that also re-hashes the password.
+ */
+#define AUTH_SQL_USER_LOCK                                                     \
+    "SELECT u.password_hash, " ID_USER_COLUMNS                                 \
+    " FROM users u WHERE u.id = $1 FOR SHARE"
+
+#define AUTH_SQL_USER_LOCK_FOR_UPDATE                                          \
+    "SELECT u.password_hash, " ID_USER_COLUMNS                                 \
+    " FROM users u WHERE u.id = $1 FOR NO KEY UPDATE"
+
+/*
+ * A refresh token of family $3 good for $5 seconds of idleness, and never
+ * past $8 seconds after the family's login (the created_at of its first
+ * row, whose id is the family id; none yet for a new family).
+ */
 #define AUTH_SQL_SESSION_INSERT                                                \
     "INSERT INTO sessions (id, user_id, family_id, refresh_token_hash,"        \
     " expires_at, user_agent, ip)"                                             \
-    " VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::int),"         \
-    " $6, $7::inet)"
+    " VALUES ($1, $2, $3, $4, LEAST(now() + make_interval(secs => $5::int),"   \
+    " COALESCE((SELECT f.created_at FROM sessions f WHERE f.id = $3::uuid),"   \
+    " now()) + make_interval(secs => $8::int)), $6, $7::inet)"
 
+/* Who a refresh token belongs to, without a lock (see AUTH_SQL_USER_LOCK). */
+#define AUTH_SQL_SESSION_OWNER                                                 \
+    "SELECT s.user_id FROM sessions s WHERE s.refresh_token_hash = $1"
+
+/*
+ * The row of a refresh token, locked.  expired: past its stored expiry, or
+ * idle for $2 seconds (since it was issued), or $3 seconds after the login
+ * of its family: the limits in force now apply to every session, also to
+ * ones issued under longer limits.
+ */
 #define AUTH_SQL_SESSION_BY_HASH                                               \
     "SELECT s.id, s.user_id, s.family_id, s.replaced_by,"                      \
     " (s.revoked_at IS NOT NULL) AS revoked,"                                  \
-    " (s.expires_at <= now()) AS expired"                                      \
-    " FROM sessions s WHERE s.refresh_token_hash = $1 FOR UPDATE"
+    " (s.expires_at <= now()"                                                  \
+    "  OR s.created_at <= now() - make_interval(secs => $2::int)"              \
+    "  OR COALESCE(f.created_at, s.created_at)"                                \
+    "     <= now() - make_interval(secs => $3::int)) AS expired"               \
+    " FROM sessions s LEFT JOIN sessions f ON f.id = s.family_id"              \
+    " WHERE s.refresh_token_hash = $1 FOR UPDATE OF s"
 
 #define AUTH_SQL_SESSION_ROTATE                                                \
     "UPDATE sessions SET replaced_by = $2, last_used_at = now()"               \

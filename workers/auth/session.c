@@ -80,9 +80,9 @@ auth_tokens_issue(auth_app_t *app, id_http_req_t *r, const char *user_id,
                   auth_tokens_t *out)
 {
     int             rc = -1;
-    char            ttl[24], hash[ID_HASH_B64_LEN], jti[ID_UUID_LEN + 1];
-    char            ua[513];
-    const char     *params[7];
+    char            idle[24], max_age[24], hash[ID_HASH_B64_LEN];
+    char            ua[513], jti[ID_UUID_LEN + 1];
+    const char     *params[8];
     json_t         *claims = NULL;
     PGresult       *res = NULL;
     id_jwt_claims_t c;
@@ -98,16 +98,18 @@ auth_tokens_issue(auth_app_t *app, id_http_req_t *r, const char *user_id,
         id_crypto_sha256_b64(out->refresh_token, hash) != 0) {
         goto done;
     }
-    snprintf(ttl, sizeof(ttl), "%ld", app->refresh_ttl);
+    snprintf(idle, sizeof(idle), "%ld", app->session_idle);
+    snprintf(max_age, sizeof(max_age), "%ld", app->session_max_age);
     auth_user_agent(r->user_agent, ua, sizeof(ua));
     params[0] = out->session_id;
     params[1] = user_id;
     params[2] = out->family_id;
     params[3] = hash;
-    params[4] = ttl;
+    params[4] = idle;
     params[5] = r->user_agent ? ua : NULL;
     params[6] = auth_client_ip(r);
-    res = id_db_exec(AUTH_SQL_SESSION_INSERT, 7, params, NULL);
+    params[7] = max_age;
+    res = id_db_exec(AUTH_SQL_SESSION_INSERT, 8, params, NULL);
     if (res == NULL) {
         goto done;
     }
@@ -201,11 +203,11 @@ auth_login_failed(id_http_req_t *r, const char *email)
 void
 auth_login(id_http_req_t *r)
 {
-    int           vrc, locked;
+    int           vrc, locked, rehash_needed;
     char          email[256], *rehash;
-    const char   *password = NULL, *hash, *user_id, *params[2];
+    const char   *password = NULL, *hash, *user_id, *params[2], *current;
     json_t       *errors, *user = NULL, *ev = NULL;
-    PGresult     *res = NULL, *up;
+    PGresult     *res = NULL, *lock = NULL, *up;
     auth_tokens_t tokens;
     auth_app_t   *app = r->app;
 
@@ -257,7 +259,28 @@ auth_login(id_http_req_t *r)
         id_reply_unavailable(r, "the database");
         goto done;
     }
-    if (id_crypto_argon2_needs_rehash(hash, &app->argon2)) {
+    rehash_needed = id_crypto_argon2_needs_rehash(hash, &app->argon2);
+    params[0] = user_id;
+    lock = id_db_exec(rehash_needed ? AUTH_SQL_USER_LOCK_FOR_UPDATE
+                                    : AUTH_SQL_USER_LOCK,
+                      1, params, NULL);
+    if (lock == NULL) {
+        id_db_rollback();
+        id_reply_unavailable(r, "the database");
+        goto done;
+    }
+    current =
+        PQntuples(lock) == 1 ? id_db_value(lock, 0, "password_hash") : NULL;
+    if (current == NULL || strcmp(current, hash) != 0) {
+        /* the password was replaced (every session revoked) or the account
+         * deleted while this one was being verified: a session now would
+         * outlive the revocation */
+        id_db_rollback();
+        id_http_send_problem(r, 401, "invalid_credentials",
+                             "wrong email or password", NULL);
+        goto done;
+    }
+    if (rehash_needed) {
         rehash =
             id_crypto_argon2_hash(&app->argon2, password, strlen(password));
         if (rehash != NULL) {
@@ -299,6 +322,7 @@ done:
 
     auth_tokens_free(&tokens);
     PQclear(res);
+    PQclear(lock);
     json_decref(user);
     json_decref(ev);
     json_decref(errors);
@@ -316,9 +340,10 @@ void
 auth_refresh(id_http_req_t *r)
 {
     char          hash[ID_HASH_B64_LEN], family[ID_UUID_LEN + 1];
-    const char   *token = NULL, *params[2], *old_id, *user_id;
+    char          idle[24], max_age[24];
+    const char   *token = NULL, *params[3], *old_id, *user_id;
     json_t       *errors, *user = NULL;
-    PGresult     *res = NULL, *ures = NULL, *rot = NULL;
+    PGresult     *owner = NULL, *res = NULL, *ures = NULL, *rot = NULL;
     auth_tokens_t tokens;
     auth_app_t   *app = r->app;
 
@@ -334,8 +359,39 @@ auth_refresh(id_http_req_t *r)
         id_reply_unavailable(r, "the database");
         goto done;
     }
+    /* the owner first, then its row locked (AUTH_SQL_USER_LOCK), then the
+     * session: the order in which a revocation of every session takes them */
     params[0] = hash;
-    res = id_db_exec(AUTH_SQL_SESSION_BY_HASH, 1, params, NULL);
+    owner = id_db_exec(AUTH_SQL_SESSION_OWNER, 1, params, NULL);
+    if (owner == NULL) {
+        id_db_rollback();
+        id_reply_unavailable(r, "the database");
+        goto done;
+    }
+    if (PQntuples(owner) != 1) {
+        id_db_rollback();
+        auth_refresh_invalid(r, "invalid_refresh_token",
+                             "the refresh token is not valid");
+        goto done;
+    }
+    params[0] = id_db_value(owner, 0, "user_id");
+    ures = id_db_exec(AUTH_SQL_USER_LOCK, 1, params, NULL);
+    if (ures == NULL || PQntuples(ures) != 1) {
+        id_db_rollback();
+        if (ures == NULL) {
+            id_reply_unavailable(r, "the database");
+        } else {
+            auth_refresh_invalid(r, "invalid_refresh_token",
+                                 "the account no longer exists");
+        }
+        goto done;
+    }
+    snprintf(idle, sizeof(idle), "%ld", app->session_idle);
+    snprintf(max_age, sizeof(max_age), "%ld", app->session_max_age);
+    params[0] = hash;
+    params[1] = idle;
+    params[2] = max_age;
+    res = id_db_exec(AUTH_SQL_SESSION_BY_HASH, 3, params, NULL);
     if (res == NULL) {
         id_db_rollback();
         id_reply_unavailable(r, "the database");
@@ -371,24 +427,16 @@ auth_refresh(id_http_req_t *r)
                              "session has been revoked");
         goto done;
     }
-    if (strcmp(id_db_value(res, 0, "revoked"), "t") == 0 ||
-        strcmp(id_db_value(res, 0, "expired"), "t") == 0) {
+    if (strcmp(id_db_value(res, 0, "revoked"), "t") == 0) {
         id_db_rollback();
         auth_refresh_invalid(r, "invalid_refresh_token",
                              "the session has ended; log in again");
         goto done;
     }
-
-    params[0] = user_id;
-    ures = id_db_exec(AUTH_SQL_USER_BY_ID, 1, params, NULL);
-    if (ures == NULL || PQntuples(ures) != 1) {
+    if (strcmp(id_db_value(res, 0, "expired"), "t") == 0) {
         id_db_rollback();
-        if (ures == NULL) {
-            id_reply_unavailable(r, "the database");
-        } else {
-            auth_refresh_invalid(r, "invalid_refresh_token",
-                                 "the account no longer exists");
-        }
+        auth_refresh_invalid(r, "session_expired",
+                             "the session has expired; log in again");
         goto done;
     }
     if (auth_tokens_issue(app, r, user_id, id_db_value(ures, 0, "role"),
@@ -413,6 +461,7 @@ auth_refresh(id_http_req_t *r)
 done:
 
     auth_tokens_free(&tokens);
+    PQclear(owner);
     PQclear(res);
     PQclear(ures);
     PQclear(rot);

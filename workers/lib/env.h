@@ -72,10 +72,16 @@
         "JWT_ACCESS_TTL", ID_CONF_INT, 0, 0, "900", 30, 86400,                 \
             "access token lifetime in seconds"                                 \
     }
-#define ID_ENV_REFRESH_TTL                                                     \
+#define ID_ENV_SESSION_MAX_AGE                                                 \
     {                                                                          \
-        "REFRESH_TTL", ID_CONF_INT, 0, 0, "2592000", 300, 31536000,            \
-            "refresh token (session) lifetime in seconds"                      \
+        "SESSION_MAX_AGE", ID_CONF_INT, 0, 0, "43200", 300, 31536000,          \
+            "seconds a session (refresh-token family) lasts after its login, " \
+            "however active"                                                   \
+    }
+#define ID_ENV_SESSION_IDLE_TIMEOUT                                            \
+    {                                                                          \
+        "SESSION_IDLE_TIMEOUT", ID_CONF_INT, 0, 0, "1800", 60, 31536000,       \
+            "seconds a session lasts after its last refresh"                   \
     }
 #define ID_ENV_OTP_SECRET                                                      \
     {                                                                          \

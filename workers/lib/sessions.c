@@ -24,6 +24,18 @@
     "            RETURNING family_id)"                                         \
     " SELECT DISTINCT family_id::text AS sid FROM r"
 
+/*
+ * Taken before ID_SQL_REVOKE_USER_SESSIONS, as a statement of its own: a
+ * login or refresh holds the user row FOR SHARE until it commits its new
+ * session, so once this returns none is in flight, and the UPDATE (a new
+ * snapshot under READ COMMITTED) sees every session committed before it.
+ */
+#define ID_SQL_LOCK_USER "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE"
+
+#define ID_SQL_LOCK_FAMILY_OWNER                                               \
+    "SELECT 1 FROM users WHERE id = (SELECT user_id FROM sessions"             \
+    " WHERE family_id = $1::uuid LIMIT 1) FOR NO KEY UPDATE"
+
 #define ID_SQL_REVOKE_SESSION                                                  \
     "UPDATE sessions SET revoked_at = now()"                                   \
     " WHERE family_id = $1 AND revoked_at IS NULL"                             \
@@ -83,6 +95,11 @@ id_sessions_revoke_user(const char *user_id, const char *keep_sid,
         id_log_error("sessions.revoke", "err", "not a uuid", NULL);
         return -1;
     }
+    res = id_db_exec(ID_SQL_LOCK_USER, 1, params, NULL);
+    if (res == NULL) {
+        return -1;
+    }
+    PQclear(res);
     res = id_db_exec(ID_SQL_REVOKE_USER_SESSIONS, 2, params, NULL);
     if (res == NULL) {
         return -1;
@@ -116,8 +133,21 @@ id_sessions_revoke(const char *sid, long access_ttl)
     if (sid == NULL || !id_crypto_is_uuid(sid)) {
         return -1;
     }
-    res = id_db_exec(ID_SQL_REVOKE_SESSION, 1, params, NULL);
+    /* in a transaction of its own, behind the owner's row lock: see
+     * ID_SQL_LOCK_USER (a refresh of this family in flight commits first) */
+    if (id_db_begin() != 0) {
+        return -1;
+    }
+    res = id_db_exec(ID_SQL_LOCK_FAMILY_OWNER, 1, params, NULL);
     if (res == NULL) {
+        id_db_rollback();
+        return -1;
+    }
+    PQclear(res);
+    res = id_db_exec(ID_SQL_REVOKE_SESSION, 1, params, NULL);
+    if (res == NULL || id_db_commit() != 0) {
+        PQclear(res);
+        id_db_rollback();
         return -1;
     }
     rc = PQntuples(res) > 0 ? 0 : 1;

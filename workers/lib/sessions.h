@@ -18,14 +18,19 @@
  *
  *   id_sessions_revoke_user(user_id, keep_sid, access_ttl, &n)
  *       revokes every live session of user_id except keep_sid (NULL: all)
- *       and announces each in Redis.  The UPDATE runs on this thread's
- *       connection, i.e. inside the caller's transaction when one is open:
- *       on -1 the caller rolls back (sessions already announced in Redis
- *       then stay refused, which errs on the safe side).  0 ok with the
+ *       and announces each in Redis.  Runs on this thread's connection
+ *       inside the caller's transaction, which must be open: it first
+ *       locks the user row (FOR NO KEY UPDATE, held until the caller ends
+ *       the transaction) so that no login or refresh of the user, which
+ *       hold that row FOR SHARE, can commit a session the revocation
+ *       misses.  On -1 the caller rolls back (sessions already announced in
+ *       Redis then stay refused, which errs on the safe side).  0 ok with the
  *       count in *n (may be NULL), -1 error (logged).
  *   id_sessions_revoke(sid, access_ttl)
  *       one session (logout): its family revoked in PostgreSQL if still
- *       live, and announced in Redis in any case (idempotent).  0 revoked
+ *       live (in a transaction of its own, behind the owner's row lock as
+ *       above: no transaction may be open), and announced in Redis in any
+ *       case (idempotent).  0 revoked
  *       now, 1 was not live (unknown or already revoked; still announced),
  *       -1 error.
  *   id_sessions_announce(sid, exp)   the Redis part alone.  0 ok, -1 error.
