@@ -244,6 +244,7 @@ identity_jwt_issuer         http://127.0.0.1:$GATEWAY_PORT;
 identity_jwt_audience       identity;
 identity_revocation_redis   unix:$REDIS_SOCKET;
 ${STACK_LIMIT_EXEMPT:+identity_limit_exempt       $STACK_LIMIT_EXEMPT;}
+${STACK_REAL_IP_FROM:+set_real_ip_from            $STACK_REAL_IP_FROM;}
 CONF
     local user=""
     [ "$(id -u)" -eq 0 ] && user="user root;"

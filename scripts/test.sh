@@ -14,6 +14,9 @@ chmod 755 "$tmp"                    # PostgreSQL's user must reach its files
 # shipped rate limits allow; t/e2e/ratelimit.t checks those limits from
 # 127.0.0.2, which stays limited.
 export STACK_LIMIT_EXEMPT=127.0.0.1
+# A trusted proxy (set_real_ip_from): t/e2e/lockout.t sends X-Forwarded-For
+# through it, and from an untrusted address.
+export STACK_REAL_IP_FROM=127.0.1.4
 stack_init "$tmp/stack" 0
 
 finish() {

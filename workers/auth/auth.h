@@ -11,6 +11,16 @@
 #include "jwt.h"
 #include "kafka.h"
 
+/* Login throttling (throttle.c); seconds unless said otherwise. */
+typedef struct {
+    long free_attempts;  /* failures per account and address ... */
+    long backoff_base;   /* ... then a wait of this, doubling ... */
+    long backoff_max;    /* ... up to this */
+    long account_max;    /* failures of an account from all addresses ... */
+    long account_window; /* ... in this window: the owner is mailed, and ... */
+    long account_slow;   /* ... unknown addresses get one try per this */
+} auth_login_conf_t;
+
 /* Built in main() before the server starts; read-only afterwards. */
 typedef struct {
     const id_conf_t     *conf;
@@ -24,6 +34,7 @@ typedef struct {
     long                 access_ttl;
     long                 session_max_age; /* s after the login */
     long                 session_idle;    /* s after the last refresh */
+    auth_login_conf_t    login;
 } auth_app_t;
 
 /* A freshly issued token pair. */
@@ -33,6 +44,32 @@ typedef struct {
     char  session_id[ID_UUID_LEN + 1];
     char  family_id[ID_UUID_LEN + 1];
 } auth_tokens_t;
+
+/* What auth_throttle_reserve() decided. */
+typedef enum {
+    AUTH_GO = 0,          /* reserved: verify the password */
+    AUTH_BACKOFF = 1,     /* this account and address wait */
+    AUTH_ACCOUNT_SLOW = 2 /* the account is over its cap; address unknown */
+} auth_verdict_t;
+
+typedef struct {
+    auth_verdict_t verdict;
+    long           retry_after;      /* s, when not AUTH_GO */
+    long long      account_failures; /* in the window, this one included */
+    int            notify;           /* mail the owner now (once a day) */
+} auth_throttle_t;
+
+/* throttle.c
+ *
+ * auth_throttle_reserve(app, account, ip, out): before a password is
+ * verified, atomically checks and counts the attempt as a failure of the
+ * account key (see throttle.c) from client address ip ("-" if unknown).
+ * 0 with out filled, -1 Redis failed (logged).
+ * auth_throttle_success(account, ip): the reserved attempt was right.
+ * 0 ok, -1 Redis failed. */
+int auth_throttle_reserve(const auth_app_t *app, const char *account,
+                          const char *ip, auth_throttle_t *out);
+int auth_throttle_success(const char *account, const char *ip);
 
 /* signup.c */
 void auth_register(id_http_req_t *r);

@@ -31,6 +31,21 @@ static const id_conf_spec_t auth_specs[] = {
     ID_ENV_HTTP_THREADS,
     ID_ENV_MAX_BODY_BYTES,
     ID_KAFKA_CONF_SPECS,
+    /* login throttling (throttle.c) */
+    { "LOGIN_FREE_ATTEMPTS", ID_CONF_INT, 0, 0, "5", 1, 1000,
+      "failed logins per account and client address before the waits" },
+    { "LOGIN_BACKOFF_BASE", ID_CONF_INT, 0, 0, "5", 1, 3600,
+      "seconds of the first wait, doubling with each further failure" },
+    { "LOGIN_BACKOFF_MAX", ID_CONF_INT, 0, 0, "900", 1, 86400,
+      "longest wait in seconds (also how long failures are remembered)" },
+    { "LOGIN_ACCOUNT_MAX", ID_CONF_INT, 0, 0, "50", 1, 1000000,
+      "failed logins of one account from all addresses per window before "
+      "its owner is mailed and new addresses are slowed" },
+    { "LOGIN_ACCOUNT_WINDOW", ID_CONF_INT, 0, 0, "3600", 60, 604800,
+      "that window in seconds" },
+    { "LOGIN_ACCOUNT_SLOW", ID_CONF_INT, 0, 0, "10", 1, 3600,
+      "over that cap: seconds between two tries from addresses that never "
+      "signed in to the account" },
 };
 
 static const id_http_route_t auth_routes[] = {
@@ -75,6 +90,12 @@ main(void)
     app.access_ttl = id_conf_int(conf, "JWT_ACCESS_TTL");
     app.session_max_age = id_conf_int(conf, "SESSION_MAX_AGE");
     app.session_idle = id_conf_int(conf, "SESSION_IDLE_TIMEOUT");
+    app.login.free_attempts = id_conf_int(conf, "LOGIN_FREE_ATTEMPTS");
+    app.login.backoff_base = id_conf_int(conf, "LOGIN_BACKOFF_BASE");
+    app.login.backoff_max = id_conf_int(conf, "LOGIN_BACKOFF_MAX");
+    app.login.account_max = id_conf_int(conf, "LOGIN_ACCOUNT_MAX");
+    app.login.account_window = id_conf_int(conf, "LOGIN_ACCOUNT_WINDOW");
+    app.login.account_slow = id_conf_int(conf, "LOGIN_ACCOUNT_SLOW");
     app.argon2.memory_kib = (uint32_t) id_conf_int(conf, "ARGON2_MEMORY_KIB");
     app.argon2.iterations = (uint32_t) id_conf_int(conf, "ARGON2_ITERATIONS");
     app.argon2.parallelism = (uint32_t) id_conf_int(conf, "ARGON2_PARALLELISM");

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "authlog.h"
 #include "db.h"
 #include "events.h"
 #include "json.h"
@@ -25,10 +26,7 @@
 #include "sessions.h"
 #include "user.h"
 
-#define AUTH_REFRESH_BYTES 32      /* 256-bit refresh tokens */
-#define AUTH_LOGIN_FAIL_MAX 10     /* wrong passwords per account ... */
-#define AUTH_LOGIN_FAIL_WINDOW 900 /* ... per 15 minutes */
-#define AUTH_LOGIN_IP_MAX 100      /* failures per client address */
+#define AUTH_REFRESH_BYTES 32 /* 256-bit refresh tokens */
 
 
 void
@@ -152,64 +150,66 @@ auth_tokens_json(const auth_app_t *app, const auth_tokens_t *t, json_t *user)
 }
 
 
-/* Failed-login counters: 1 if locked out (Retry-After set), 0 ok, -1 err. */
+/*
+ * The throttling key of a login: the account when the address is one's, or
+ * a keyed hash of the address, so that unknown addresses are throttled
+ * alike (telling nothing).  0 ok, -1 error.
+ */
 static int
-auth_login_locked(id_http_req_t *r, const char *email)
+auth_login_account(const char *user_id, const char *email, char *out,
+                   size_t len)
 {
-    int         locked = 0;
-    char        retry[24];
-    const char *ip = auth_client_ip(r);
-    redisReply *a, *b = NULL;
+    int  n;
+    char subject[ID_AUTHLOG_SUBJECT_LEN];
 
-    a = id_redis_cmd("GET identity:login-fail:%s", email);
-    if (ip != NULL) {
-        b = id_redis_cmd("GET identity:login-fail-ip:%s", ip);
+    if (user_id != NULL) {
+        n = snprintf(out, len, "u:%s", user_id);
+    } else {
+        if (id_authlog_subject(email, subject) != 0) {
+            return -1;
+        }
+        n = snprintf(out, len, "e:%s", subject);
     }
-    if (a == NULL || (ip != NULL && b == NULL)) {
-        locked = -1;
-    } else if ((a->type == REDIS_REPLY_STRING &&
-                atol(a->str) >= AUTH_LOGIN_FAIL_MAX) ||
-               (b != NULL && b->type == REDIS_REPLY_STRING &&
-                atol(b->str) >= AUTH_LOGIN_IP_MAX)) {
-        locked = 1;
-        snprintf(retry, sizeof(retry), "%d", AUTH_LOGIN_FAIL_WINDOW);
-        id_http_add_header(r, "Retry-After", retry);
-    }
-    if (a != NULL) {
-        freeReplyObject(a);
-    }
-    if (b != NULL) {
-        freeReplyObject(b);
-    }
-    return locked;
+    return (n < 0 || (size_t) n >= len) ? -1 : 0;
 }
 
 
+/* Mails the owner of the row that the account's failed logins crossed
+ * LOGIN_ACCOUNT_MAX (at most once a day: see throttle.c).  Best effort. */
 static void
-auth_login_failed(id_http_req_t *r, const char *email)
+auth_login_notice(auth_app_t *app, const PGresult *res, long long failures)
 {
-    char        key[320];
-    const char *ip = auth_client_ip(r);
+    const char *to = id_db_value(res, 0, "email");
+    json_t     *job;
 
-    snprintf(key, sizeof(key), "identity:login-fail:%s", email);
-    id_redis_count(key, AUTH_LOGIN_FAIL_WINDOW);
-    if (ip != NULL) {
-        snprintf(key, sizeof(key), "identity:login-fail-ip:%s", ip);
-        id_redis_count(key, AUTH_LOGIN_FAIL_WINDOW);
+    job = id_event_job("email", to, "login_failures",
+                       json_pack("{s:s?, s:I}", "name",
+                                 id_db_value(res, 0, "name"), "attempts",
+                                 (json_int_t) failures));
+    if (job == NULL || id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, to,
+                                     job, ID_EVENT_TIMEOUT_MS) != 0) {
+        id_log_error("auth.login_notice_lost", "user_id",
+                     id_db_value(res, 0, "id"), NULL);
+    } else {
+        id_log_warn("auth.login_notice", "user_id", id_db_value(res, 0, "id"),
+                    NULL);
     }
+    json_decref(job);
 }
 
 
 void
 auth_login(id_http_req_t *r)
 {
-    int           vrc, locked, rehash_needed;
-    char          email[256], *rehash;
-    const char   *password = NULL, *hash, *user_id, *params[2], *current;
-    json_t       *errors, *user = NULL, *ev = NULL;
-    PGresult     *res = NULL, *lock = NULL, *up;
-    auth_tokens_t tokens;
-    auth_app_t   *app = r->app;
+    int             vrc, known, rehash_needed;
+    char            email[256], account[64], retry[24], *rehash;
+    const char     *password = NULL, *hash, *user_id, *params[2], *current;
+    const char     *ip;
+    auth_throttle_t th;
+    json_t         *errors, *user = NULL, *ev = NULL;
+    PGresult       *res = NULL, *lock = NULL, *up;
+    auth_tokens_t   tokens;
+    auth_app_t     *app = r->app;
 
     memset(&tokens, 0, sizeof(tokens));
     errors = json_array();
@@ -220,40 +220,57 @@ auth_login(id_http_req_t *r)
         errors = NULL; /* freed by id_reply_invalid */
         goto done;
     }
-    locked = auth_login_locked(r, email);
-    if (locked != 0) {
-        if (locked < 0) {
-            id_reply_unavailable(r, "Redis");
-        } else {
-            id_http_send_problem(r, 429, "too_many_attempts",
-                                 "too many failed logins; try again later",
-                                 NULL);
-        }
-        goto done;
-    }
-
     params[0] = email;
     res = id_db_exec(AUTH_SQL_USER_BY_EMAIL, 1, params, NULL);
     if (res == NULL) {
         id_reply_unavailable(r, "the database");
         goto done;
     }
-    hash = PQntuples(res) == 1 ? id_db_value(res, 0, "password_hash") : NULL;
+    known = PQntuples(res) == 1;
+    user_id = known ? id_db_value(res, 0, "id") : NULL;
+    hash = known ? id_db_value(res, 0, "password_hash") : NULL;
+    ip = auth_client_ip(r) ? auth_client_ip(r) : "-";
+
+    /* counted before the (slow) verification: parallel guesses cannot all
+     * pass a check that none of them has counted yet */
+    if (auth_login_account(user_id, email, account, sizeof(account)) != 0 ||
+        auth_throttle_reserve(app, account, ip, &th) != 0) {
+        id_reply_unavailable(r, "Redis");
+        goto done;
+    }
+    if (th.notify && known) {
+        auth_login_notice(app, res, th.account_failures);
+    }
+    if (th.verdict != AUTH_GO) {
+        id_authlog_failure(r, "lockout",
+                           th.verdict == AUTH_BACKOFF ? "backoff"
+                                                      : "account_slowed",
+                           user_id, email);
+        snprintf(retry, sizeof(retry), "%ld",
+                 th.retry_after > 0 ? th.retry_after : 1);
+        id_http_add_header(r, "Retry-After", retry);
+        id_http_send_problem(r, 429, "too_many_attempts",
+                             "too many failed logins; try again later", NULL);
+        goto done;
+    }
+
     /* unknown users cost one Argon2id verification too */
     vrc = id_crypto_argon2_verify(hash ? hash : app->dummy_hash, password,
                                   strlen(password));
-    if (hash == NULL || vrc != 0) {
-        if (vrc < 0 && hash != NULL) {
-            id_log_warn("auth.unverifiable_hash", "user_id",
-                        id_db_value(res, 0, "id"), NULL);
+    if (!known || vrc != 0) {
+        if (vrc < 0 && known) {
+            id_log_warn("auth.unverifiable_hash", "user_id", user_id, NULL);
         }
-        auth_login_failed(r, email);
+        id_authlog_failure(r, "login",
+                           known ? "wrong_password" : "unknown_account",
+                           user_id, email);
         id_http_send_problem(r, 401, "invalid_credentials",
                              "wrong email or password", NULL);
         goto done;
     }
-    user_id = id_db_value(res, 0, "id");
-    freeReplyObject(id_redis_cmd("DEL identity:login-fail:%s", email));
+    if (auth_throttle_success(account, ip) != 0) {
+        id_log_warn("auth.throttle_reset_failed", "user_id", user_id, NULL);
+    }
 
     if (id_db_begin() != 0) {
         id_reply_unavailable(r, "the database");
@@ -276,6 +293,7 @@ auth_login(id_http_req_t *r)
          * deleted while this one was being verified: a session now would
          * outlive the revocation */
         id_db_rollback();
+        id_authlog_failure(r, "login", "password_replaced", user_id, NULL);
         id_http_send_problem(r, 401, "invalid_credentials",
                              "wrong email or password", NULL);
         goto done;

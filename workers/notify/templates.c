@@ -145,6 +145,21 @@ static const notify_template_t notify_templates[] = {
       "Your password was changed. If this was not you, reset it now.",
       { NOTIFY_NAME, { "via", "", NOTIFY_VAR_CHOICE, notify_password_via } } },
 
+    { "login_failures",
+      "Many failed sign-in attempts on your account",
+      "Hi {{name}},\n"
+      "\n"
+      "There were {{attempts}} failed attempts to sign in to your account\n"
+      "within the last hour. Until they stop, sign-ins from addresses never\n"
+      "used with your account are slowed down; from where you signed in\n"
+      "before, yours work as usual.\n"
+      "\n"
+      "If this was not you, your account is safe as long as your password\n"
+      "is strong and used nowhere else: change it if in doubt.\n",
+      "Many failed sign-in attempts on your account. If this was not you, "
+      "make sure your password is strong and used nowhere else.",
+      { NOTIFY_NAME, { "attempts", NULL, NOTIFY_VAR_NUMBER, NULL } } },
+
     { "login_otp",
       "Your sign-in code",
       "Hi {{name}},\n"

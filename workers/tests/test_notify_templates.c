@@ -41,7 +41,7 @@ main(void)
     notify_rendered_t r;
 
     full = "{\"otp\":\"123456\",\"name\":\"Ann\",\"ttl_minutes\":10,"
-           "\"subject\":\"Hello\",\"text\":\"Body\"}";
+           "\"subject\":\"Hello\",\"text\":\"Body\",\"attempts\":51}";
 
     for (i = 0; (name = notify_template_name(i)) != NULL; i++) {
         count++;
@@ -58,7 +58,7 @@ main(void)
         }
         notify_rendered_free(&r);
     }
-    UNIT_OK(count == 9, "nine templates");
+    UNIT_OK(count == 10, "ten templates");
     UNIT_OK(all_ok, "every template renders an email");
     UNIT_OK(sms_ok, "every template renders an SMS");
 
