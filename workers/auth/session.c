@@ -4,7 +4,10 @@
  *
  * A login starts a session family; its id is the "sid" claim of every
  * access token of that login and the unit of revocation at the gateway.
- * Each refresh token is one row of the family; using it replaces it.
+ * Each refresh token is one row of the family; using it replaces it.  A
+ * family ends SESSION_IDLE_TIMEOUT after its last refresh and
+ * SESSION_MAX_AGE after its login.  Logins are throttled per account and
+ * client address before the password is checked (throttle.c).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -151,9 +154,10 @@ auth_tokens_json(const auth_app_t *app, const auth_tokens_t *t, json_t *user)
 
 
 /*
- * The throttling key of a login: the account when the address is one's, or
- * a keyed hash of the address, so that unknown addresses are throttled
- * alike (telling nothing).  0 ok, -1 error.
+ * The throttling key of a login (throttle.c): the user id when the email
+ * address is an account's, else a keyed hash of the address, so that
+ * unknown addresses are throttled alike and the answers tell nothing.
+ * 0 ok, -1 error.
  */
 static int
 auth_login_account(const char *user_id, const char *email, char *out,
@@ -174,8 +178,9 @@ auth_login_account(const char *user_id, const char *email, char *out,
 }
 
 
-/* Mails the owner of the row that the account's failed logins crossed
- * LOGIN_ACCOUNT_MAX (at most once a day: see throttle.c).  Best effort. */
+/* Tells the owner (the user row in res) that the account's failed logins
+ * crossed LOGIN_ACCOUNT_MAX; throttle.c allows it once a day.  Best effort:
+ * a lost mail is logged, the login goes on. */
 static void
 auth_login_notice(auth_app_t *app, const PGresult *res, long long failures)
 {
