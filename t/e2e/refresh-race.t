@@ -1,7 +1,8 @@
-# Refreshes racing a revocation of every session, through the gateway that
-# `make test` started: while several sessions of one user refresh as fast as
-# they can, the password is changed (every other session ends) or reset
-# (every session ends).  Afterwards no session of the user may be live in
+# Refreshes and logins racing a revocation of every session, through the
+# gateway that `make test` started: while several sessions of one user
+# refresh as fast as they can and clients log in with the password, the
+# password is changed (every other session ends) or reset (every session
+# ends).  Afterwards no session of the user may be live in
 # PostgreSQL and no refresh token handed out may work, however the requests
 # interleaved.  Repeated a few rounds, since one round may miss the window.
 use strict;
@@ -17,6 +18,7 @@ use Identity::Stack qw(api gateway json_body wait_for_mail otp_from_mail
 use Identity::Flow qw(new_user bearer sql1);
 
 my $CHAINS = 6;     # sessions refreshing at once
+my $LOGINS = 2;     # clients logging in at once
 my $ROUNDS = 5;     # password changes; then one reset
 
 my $password = 'race password 0 abc';
@@ -55,8 +57,30 @@ sub refresher {
     _exit(0);
 }
 
-# One round: CHAINS sessions refreshing while REVOKE runs (returns the
-# response); then the checks.  KEEP_SID: the family the revocation keeps.
+# A child logging in with PASSWORD until a login is refused or STOP exists;
+# the refresh token of every session it starts goes into FILE.
+sub loginer {
+    my ($pw, $file, $stop) = @_;
+    my $http = HTTP::Tiny->new(timeout => 15, keep_alive => 1);
+    open my $fh, '>', $file or _exit(2);
+    $fh->autoflush(1);
+    while (!-e $stop) {
+        my $res = $http->request(POST => gateway() . '/api/v1/auth/login', {
+            headers => { 'Content-Type' => 'application/json' },
+            content => $json->encode({ email => $email, password => $pw }),
+        });
+        last if $res->{status} != 200;
+        my $token = ($json->decode($res->{content}) || {})->{refresh_token}
+            or last;
+        print {$fh} "$token\n";
+    }
+    close $fh;
+    _exit(0);
+}
+
+# One round: CHAINS sessions refreshing and LOGINS clients logging in with
+# the password while REVOKE runs (returns the response); then the checks.
+# KEEP_SID: the family the revocation keeps.
 sub round {
     my ($name, $revoke, $keep_sid) = @_;
     my (@pids, @files);
@@ -67,6 +91,14 @@ sub round {
         push @files, $file;
         my $pid = fork // die "fork: $!";
         refresher($pair->{refresh_token}, $file, $stop) if $pid == 0;
+        push @pids, $pid;
+    }
+    my @logins;
+    for my $i (1 .. $LOGINS) {
+        my $file = "$dir/$name-login-$i";
+        push @logins, $file;
+        my $pid = fork // die "fork: $!";
+        loginer($password, $file, $stop) if $pid == 0;
         push @pids, $pid;
     }
     sleep 0.3;      # let the refreshes run
@@ -85,7 +117,14 @@ sub round {
         $rounds_refreshed += @chain - 1;
         push @tokens, reverse @chain;       # the newest first
     }
-    note "$name: $rounds_refreshed refreshes during the round";
+    my $logged_in = 0;
+    for my $file (@logins) {
+        open my $in, '<', $file or die "$file: $!";
+        my @t = map { chomp; $_ } <$in>;
+        $logged_in += @t;
+        push @tokens, @t;
+    }
+    note "$name: $rounds_refreshed refreshes and $logged_in logins during the round";
     cmp_ok $rounds_refreshed, '>=', $CHAINS, "$name: the sessions refreshed";
 
     # before any token is tried: presenting a replaced one revokes its family
