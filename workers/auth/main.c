@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "authlog.h"
 #include "env.h"
+#include "events.h"
 #include "json.h"
 #include "log.h"
 #include "serve.h"
@@ -24,6 +25,7 @@ static const id_conf_spec_t auth_specs[] = {
     ID_ENV_JWT_ACCESS_TTL,
     ID_ENV_REFRESH_TTL,
     ID_ENV_OTP_SECRET,
+    ID_ENV_NOTIFY_PUBLIC_KEY,
     ID_ENV_ARGON2_MEMORY_KIB,
     ID_ENV_ARGON2_ITERATIONS,
     ID_ENV_ARGON2_PARALLELISM,
@@ -67,6 +69,11 @@ main(void)
         goto err0;
     }
     app.conf = conf;
+    if (id_event_seal_init(id_conf_str(conf, "NOTIFY_PUBLIC_KEY"), err,
+                           sizeof(err)) != 0) {
+        fprintf(stderr, "config: NOTIFY_PUBLIC_KEY: %s\n", err);
+        goto err1;
+    }
     app.otp_secret = id_conf_str(conf, "OTP_SECRET");
     id_authlog_init(app.otp_secret);
     app.issuer = id_conf_str(conf, "JWT_ISSUER");

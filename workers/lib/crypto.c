@@ -1,5 +1,6 @@
 /*
- * crypto.c - CSPRNG, hashes, base64url, UUIDs, Argon2id (see crypto.h).
+ * crypto.c - CSPRNG, hashes, base64url, UUIDs, Argon2id, sealed boxes (see
+ * crypto.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <sodium.h>
 
 #include "crypto.h"
 
@@ -308,4 +310,123 @@ id_crypto_argon2_needs_rehash(const char *encoded, const id_argon2_params_t *p)
     snprintf(want, sizeof(want), "m=%u,t=%u,p=%u$", p->memory_kib,
              p->iterations, p->parallelism);
     return strncmp(encoded + 15, want, strlen(want)) != 0;
+}
+
+
+/* sodium_init() is idempotent and thread-safe (libsodium >= 1.0.11). */
+static int
+id_crypto_sodium(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+
+int
+id_crypto_box_key_parse(const char *text, unsigned char out[32])
+{
+    size_t        n, len;
+    unsigned char buf[ID_BOX_KEY_LEN + 3];
+
+    if (text == NULL) {
+        return -1;
+    }
+    while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r') {
+        text++;
+    }
+    len = strlen(text);
+    while (len > 0 && strchr(" \t\r\n", text[len - 1]) != NULL) {
+        len--;
+    }
+    if (len != ID_BOX_KEY_B64_LEN ||
+        id_crypto_b64url_decode(text, len, buf, sizeof(buf), &n) != 0 ||
+        n != ID_BOX_KEY_LEN) {
+        return -1;
+    }
+    memcpy(out, buf, ID_BOX_KEY_LEN);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return 0;
+}
+
+
+int
+id_crypto_box_keypair(unsigned char pk[32], unsigned char sk[32])
+{
+    if (id_crypto_sodium() != 0) {
+        return -1;
+    }
+    return crypto_box_keypair(pk, sk) == 0 ? 0 : -1;
+}
+
+
+int
+id_crypto_box_public(const unsigned char sk[32], unsigned char pk[32])
+{
+    if (id_crypto_sodium() != 0) {
+        return -1;
+    }
+    return crypto_scalarmult_base(pk, sk) == 0 ? 0 : -1;
+}
+
+
+char *
+id_crypto_seal(const unsigned char pk[32], const void *msg, size_t len)
+{
+    size_t         n;
+    char          *out = NULL;
+    unsigned char *box;
+
+    if (id_crypto_sodium() != 0 || len > (size_t) INT32_MAX / 2) {
+        return NULL;
+    }
+    n = len + crypto_box_SEALBYTES;
+    box = malloc(n);
+    if (box == NULL) {
+        return NULL;
+    }
+    if (crypto_box_seal(box, msg, len, pk) == 0) {
+        out = malloc(ID_B64URL_LEN(n) + 1);
+        if (out != NULL &&
+            id_crypto_b64url_encode(box, n, out, ID_B64URL_LEN(n) + 1) != 0) {
+            free(out);
+            out = NULL;
+        }
+    }
+    free(box);
+    return out;
+}
+
+
+int
+id_crypto_seal_open(const unsigned char pk[32], const unsigned char sk[32],
+                    const char *b64, unsigned char **out, size_t *outlen)
+{
+    int            rc = -1;
+    size_t         len, n;
+    unsigned char *box = NULL, *msg = NULL;
+
+    if (id_crypto_sodium() != 0 || b64 == NULL) {
+        return -1;
+    }
+    len = strlen(b64);
+    box = malloc(len * 3 / 4 + 3);
+    if (box == NULL ||
+        id_crypto_b64url_decode(b64, len, box, len * 3 / 4 + 3, &n) != 0 ||
+        n < crypto_box_SEALBYTES) {
+        goto done;
+    }
+    msg = malloc(n - crypto_box_SEALBYTES + 1);
+    if (msg == NULL || crypto_box_seal_open(msg, box, n, pk, sk) != 0) {
+        goto done;
+    }
+    msg[n - crypto_box_SEALBYTES] = '\0';
+    *out = msg;
+    *outlen = n - crypto_box_SEALBYTES;
+    msg = NULL; /* now the caller's */
+    rc = 0;
+
+done:
+
+    free(box);
+    free(msg);
+    return rc;
 }

@@ -77,6 +77,12 @@
         "REFRESH_TTL", ID_CONF_INT, 0, 0, "2592000", 300, 31536000,            \
             "refresh token (session) lifetime in seconds"                      \
     }
+#define ID_ENV_NOTIFY_PUBLIC_KEY                                               \
+    {                                                                          \
+        "NOTIFY_PUBLIC_KEY", ID_CONF_STRING, 1, 0, NULL, 0, 0,                 \
+            "the notify worker's X25519 public key (identity-keygen --alg "    \
+            "X25519): codes in notification jobs are sealed to it"             \
+    }
 #define ID_ENV_OTP_SECRET                                                      \
     {                                                                          \
         "OTP_SECRET", ID_CONF_STRING, 1, 1, NULL, 32, 0,                       \

@@ -2,8 +2,11 @@
  * identity-password - forgot / reset / change password, behind the gateway.
  * Configuration: the table below (environment variables, see env.h).
  */
+#include <stdio.h>
+
 #include "authlog.h"
 #include "env.h"
+#include "events.h"
 #include "log.h"
 #include "password.h"
 #include "serve.h"
@@ -15,6 +18,7 @@ static const id_conf_spec_t pw_specs[] = {
     ID_ENV_KAFKA_BROKERS,
     ID_ENV_JWT_ACCESS_TTL,
     ID_ENV_OTP_SECRET,
+    ID_ENV_NOTIFY_PUBLIC_KEY,
     ID_ENV_ARGON2_MEMORY_KIB,
     ID_ENV_ARGON2_ITERATIONS,
     ID_ENV_ARGON2_PARALLELISM,
@@ -36,6 +40,7 @@ int
 main(void)
 {
     int         rc = 1;
+    char        err[256];
     id_conf_t  *conf;
     pw_app_t    app;
     id_health_t health;
@@ -47,6 +52,12 @@ main(void)
     }
     conf = id_conf_load(pw_specs, sizeof(pw_specs) / sizeof(pw_specs[0]));
     if (conf == NULL) {
+        return 1;
+    }
+    if (id_event_seal_init(id_conf_str(conf, "NOTIFY_PUBLIC_KEY"), err,
+                           sizeof(err)) != 0) {
+        fprintf(stderr, "config: NOTIFY_PUBLIC_KEY: %s\n", err);
+        id_conf_free(conf);
         return 1;
     }
     app.otp_secret = id_conf_str(conf, "OTP_SECRET");
