@@ -387,7 +387,8 @@ main(int argc, char **argv)
     } else if (strcmp(alg, "RS256") == 0) {
         jwk = cjose_jwk_create_RSA_random(2048, e65537, sizeof(e65537), &err);
     } else if (strcmp(alg, "HS256") == 0) {
-        jwk = cjose_jwk_create_oct_random(32, &err); /* 256-bit secret */
+        /* cjose counts in bits: 256 bits, 32 bytes */
+        jwk = cjose_jwk_create_oct_random(256, &err);
         secret = 1;
     } else {
         fprintf(stderr, "identity-keygen: --alg must be ES256, RS256, HS256 "
