@@ -12,6 +12,7 @@
 #include "events.h"
 #include "json.h"
 #include "log.h"
+#include "passwd.h"
 #include "serve.h"
 
 static const id_conf_spec_t auth_specs[] = {
@@ -83,6 +84,14 @@ main(void)
     app.argon2.memory_kib = (uint32_t) id_conf_int(conf, "ARGON2_MEMORY_KIB");
     app.argon2.iterations = (uint32_t) id_conf_int(conf, "ARGON2_ITERATIONS");
     app.argon2.parallelism = (uint32_t) id_conf_int(conf, "ARGON2_PARALLELISM");
+    if (id_crypto_argon2_check(&app.argon2, err, sizeof(err)) != 0) {
+        fprintf(stderr, "config: %s\n", err);
+        goto err1;
+    }
+    if (id_passwd_init(err, sizeof(err)) != 0) {
+        fprintf(stderr, "identity-auth: %s\n", err);
+        goto err1;
+    }
 
     app.keys = id_jwt_keys_load(id_conf_str(conf, "JWT_SIGNING_KEY_FILE"), err,
                                 sizeof(err));

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "crypto.h"
+#include "passwd.h"
 
 
 int
@@ -255,30 +256,90 @@ id_crypto_sha256_b64(const char *s, char out[ID_HASH_B64_LEN])
 #define ID_ARGON2_HASH_LEN 32
 
 
+int
+id_crypto_argon2_check(const id_argon2_params_t *p, char *err, size_t errlen)
+{
+    size_t i;
+
+    /* OWASP Password Storage Cheat Sheet: equal defence, m in KiB */
+    static const struct {
+        uint32_t memory_kib, iterations;
+    } owasp[] = {
+        { 47104, 1 }, { 19456, 2 }, { 12288, 3 }, { 9216, 4 }, { 7168, 5 },
+    };
+
+    if (p->parallelism < 1) {
+        snprintf(err, errlen, "ARGON2_PARALLELISM: at least 1");
+        return -1;
+    }
+    for (i = 0; i < sizeof(owasp) / sizeof(owasp[0]); i++) {
+        if (p->memory_kib >= owasp[i].memory_kib &&
+            p->iterations >= owasp[i].iterations) {
+            return 0;
+        }
+    }
+    if (p->memory_kib < owasp[1].memory_kib) {
+        snprintf(err, errlen,
+                 "ARGON2_MEMORY_KIB: %u KiB with ARGON2_ITERATIONS=%u is below "
+                 "the OWASP minimum for Argon2id (19456 KiB with 2 passes; "
+                 "with less memory more passes: 12288/3, 9216/4, 7168/5; "
+                 "never below 7168 KiB)",
+                 p->memory_kib, p->iterations);
+        return -1;
+    }
+    snprintf(err, errlen,
+             "ARGON2_ITERATIONS: %u with ARGON2_MEMORY_KIB=%u is below the "
+             "OWASP minimum for Argon2id (at least 2 passes, or 47104 KiB "
+             "with 1)",
+             p->iterations, p->memory_kib);
+    return -1;
+}
+
+
+/* The NFKC form of a password, or a copy of it if it is not UTF-8. */
+static char *
+id_crypto_password_form(const char *password, size_t len, size_t *outlen)
+{
+    char *out;
+
+    out = id_passwd_normalize(password, len, outlen);
+    if (out == NULL && (out = malloc(len + 1)) != NULL) {
+        memcpy(out, password, len);
+        out[len] = '\0';
+        *outlen = len;
+    }
+    return out;
+}
+
+
 char *
 id_crypto_argon2_hash(const id_argon2_params_t *p, const char *password,
                       size_t len)
 {
-    size_t        enclen;
-    char         *enc;
+    size_t        enclen, n = 0;
+    char         *enc, *pw;
     unsigned char salt[ID_ARGON2_SALT_LEN];
 
     if (id_crypto_random(salt, sizeof(salt)) != 0) {
+        return NULL;
+    }
+    pw = id_crypto_password_form(password, len, &n);
+    if (pw == NULL) {
         return NULL;
     }
     enclen =
         argon2_encodedlen(p->iterations, p->memory_kib, p->parallelism,
                           ID_ARGON2_SALT_LEN, ID_ARGON2_HASH_LEN, Argon2_id);
     enc = malloc(enclen);
-    if (enc == NULL) {
-        return NULL;
-    }
-    if (argon2id_hash_encoded(p->iterations, p->memory_kib, p->parallelism,
-                              password, len, salt, sizeof(salt),
-                              ID_ARGON2_HASH_LEN, enc, enclen) != ARGON2_OK) {
+    if (enc != NULL &&
+        argon2id_hash_encoded(p->iterations, p->memory_kib, p->parallelism, pw,
+                              n, salt, sizeof(salt), ID_ARGON2_HASH_LEN, enc,
+                              enclen) != ARGON2_OK) {
         free(enc);
-        return NULL;
+        enc = NULL;
     }
+    OPENSSL_cleanse(pw, n);
+    free(pw);
     return enc;
 }
 
@@ -286,12 +347,25 @@ id_crypto_argon2_hash(const id_argon2_params_t *p, const char *password,
 int
 id_crypto_argon2_verify(const char *encoded, const char *password, size_t len)
 {
-    int rc;
+    int    rc;
+    char  *pw;
+    size_t n = 0;
 
     if (encoded == NULL || strncmp(encoded, "$argon2id$", 10) != 0) {
         return -1;
     }
-    rc = argon2id_verify(encoded, password, len);
+    pw = id_crypto_password_form(password, len, &n);
+    if (pw == NULL) {
+        return -1;
+    }
+    rc = argon2id_verify(encoded, pw, n);
+    /* hashed as typed, before normalisation: only differs if not NFKC */
+    if (rc == ARGON2_VERIFY_MISMATCH &&
+        (n != len || memcmp(pw, password, len) != 0)) {
+        rc = argon2id_verify(encoded, password, len);
+    }
+    OPENSSL_cleanse(pw, n);
+    free(pw);
     if (rc == ARGON2_OK) {
         return 0;
     }

@@ -60,12 +60,28 @@ typedef struct {
     uint32_t parallelism;
 } id_argon2_params_t;
 
+/*
+ * At start-up: 0 if p is at least OWASP's minimum for Argon2id (memory and
+ * passes trade off: m=47104 KiB t=1, 19456 t=2, 12288 t=3, 9216 t=4, 7168
+ * t=5; p >= 1), else -1 with "NAME: why" in err (NAME the environment
+ * variable to raise).
+ */
+int id_crypto_argon2_check(const id_argon2_params_t *p, char *err,
+                           size_t errlen);
+
+/*
+ * A password is UTF-8 text: both functions hash its NFKC form (NIST SP
+ * 800-63B 5.1.1.2: the same password typed in another Unicode normal form
+ * is the same password); bytes that are not UTF-8 are hashed as they are.
+ */
+
 /* Encoded "$argon2id$v=19$m=...,t=...,p=...$salt$hash" (malloc'd) or NULL.
  * 16-byte random salt, 32-byte hash. */
 char *id_crypto_argon2_hash(const id_argon2_params_t *p, const char *password,
                             size_t len);
 
-/* 0 match, 1 mismatch, -1 error (bad encoding, unsupported hash). */
+/* 0 match, 1 mismatch, -1 error (bad encoding, unsupported hash).  A hash
+ * made before passwords were normalised also matches the form as typed. */
 int id_crypto_argon2_verify(const char *encoded, const char *password,
                             size_t len);
 

@@ -91,7 +91,8 @@
 #define ID_ENV_ARGON2_MEMORY_KIB                                               \
     {                                                                          \
         "ARGON2_MEMORY_KIB", ID_CONF_INT, 0, 0, "19456", 8, 4194304,           \
-            "Argon2id memory cost in KiB (OWASP minimum 19456)"                \
+            "Argon2id memory cost in KiB (OWASP minimum 19456 with "           \
+            "ARGON2_ITERATIONS=2, checked at start-up)"                        \
     }
 #define ID_ENV_ARGON2_ITERATIONS                                               \
     {                                                                          \
