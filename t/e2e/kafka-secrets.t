@@ -106,6 +106,17 @@ for my $id ("poison-a-$tag", "poison-b-$tag") {
     like $raw // '', qr/redacted/, "$id: the DLQ entry says what it redacted";
     ok $dlq && $dlq->{error}, "$id: with the reason ($dlq->{error})" if $dlq;
 }
+
+# --- a job of another publisher, nothing sealed: delivered as before ----------
+
+my $other = "other-$tag\@example.com";
+ok kafka_produce('identity.notifications', $other,
+                 qq({"id":"other-$tag","channel":"email","to":"$other","template":"custom",)
+                 . qq("data":{"subject":"Order placed","text":"Your order 4711 is confirmed."}})),
+   'a job without a sealed part produced';
+my $delivered = wait_for_mail($other, qr/order 4711/);
+like $delivered // '', qr/order 4711 is confirmed/, 'and delivered';
+
 my $dlq_b = wait_for_message('identity.notifications.dlq',
                              sub { ($_[0]{job_id} // '') eq "poison-b-$tag" });
 like $dlq_b ? $dlq_b->{error} : '', qr/seal/i, 'the unopenable job: a sealing error';

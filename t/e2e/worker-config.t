@@ -1,7 +1,8 @@
 # Workers refuse weak password hashing and signing settings at start-up:
 # Argon2id below the OWASP minimum (m=19456 KiB with t=2, or one of the
 # equivalent pairs, p=1) and an HS256 signing key shorter than 32 bytes
-# make them exit non-zero with a message naming the setting.  Each worker
+# make them exit non-zero with a message naming the setting, as does a
+# notify key (public or secret) that is no X25519 key.  Each worker
 # is started by hand with the test stack's environment, changed by one
 # variable, and stopped again if it came up.
 use strict;
@@ -93,6 +94,20 @@ sub hs256_file {
 refuses('auth', qr/^config: JWT_SIGNING_KEY_FILE: .*at least 32 bytes/m, 'an HS256 key of 16 bytes',
         JWT_SIGNING_KEY_FILE => hs256_file(16));
 starts('auth', 'an HS256 key of 32 bytes', JWT_SIGNING_KEY_FILE => hs256_file(32));
+
+# --- the key of the codes sealed in notification jobs -----------------------
+
+open my $bad, '>', "$tmp/notify.key" or die;
+print {$bad} "not a key\n";
+close $bad;
+refuses('notify', qr/^config: NOTIFY_SECRET_KEY_FILE: .*line 1/m, 'a key file without a key',
+        NOTIFY_SECRET_KEY_FILE => "$tmp/notify.key");
+refuses('notify', qr/^config: NOTIFY_SECRET_KEY_FILE: .*cannot open/m, 'a missing key file',
+        NOTIFY_SECRET_KEY_FILE => "$tmp/none.key");
+for my $w (qw(auth otp password)) {
+    refuses($w, qr/^config: NOTIFY_PUBLIC_KEY: .*X25519/m, 'NOTIFY_PUBLIC_KEY not a key',
+            NOTIFY_PUBLIC_KEY => 'abc');
+}
 
 # identity-keygen's HS256 keys are long enough (cjose counts in bits)
 my ($kpriv, $kpub) = ("$tmp/keygen-hs.jwk", "$tmp/keygen-hs.json");
