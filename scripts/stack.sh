@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The local stack: PostgreSQL, Redis, the dev Kafka broker, an SMTP sink, the
-# workers and nginx with the identity module, all under one state directory
-# and on 127.0.0.1 only.  Sourced by scripts/run.sh (make run) and
+# The local stack: PostgreSQL, Redis, the dev Kafka broker, an SMTP sink, an
+# SMS sink, the workers and nginx with the identity module, all under one
+# state directory and on 127.0.0.1 only.  Sourced by scripts/run.sh (make run) and
 # scripts/test.sh (make test); nothing here touches the system's services.
 #
 #   stack_init DIR [GATEWAY_PORT]   choose paths and ports (0 = a free one)
@@ -52,10 +52,12 @@ stack_init() {
     [ "$gw" = 0 ] && gw=$(stack_free_port)
     GATEWAY_PORT=$gw
     SMTP_PORT=$(stack_free_port)
+    SMS_PORT=$(stack_free_port)
     REDIS_PORT=$(stack_free_port)
     SOCK_DIR=$STACK_DIR/sock
     LOG_DIR=$STACK_DIR/logs
     MAIL_DIR=$STACK_DIR/mail
+    SMS_DIR=$STACK_DIR/sms
     KEY_DIR=$STACK_DIR/keys
     PG_DIR=$STACK_DIR/pg
     # PostgreSQL runs as an unprivileged user: it refuses to run as root.
@@ -174,11 +176,25 @@ stack_start_smtp() {
         || stack_die "the SMTP sink did not start, see $LOG_DIR/smtp.log"
 }
 
+# The SMS webhook: every SMS as a JSON file under $SMS_DIR/new/.
+stack_start_sms() {
+    stack_spawn sms "$SYS_PYTHON" "$STACK_TOP/scripts/sms-sink.py" \
+        "127.0.0.1:$SMS_PORT" "$SMS_DIR"
+    stack_wait "perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$SMS_PORT\") or exit 1'" \
+        || stack_die "the SMS sink did not start, see $LOG_DIR/sms.log"
+}
+
 # Dev-only secrets: generated once per state directory, never shipped.
 stack_secrets() {
     if [ ! -f "$KEY_DIR/signing.jwk" ]; then
         "$STACK_BIN/identity-keygen" --alg ES256 --kid "dev-$(date +%Y%m%d)" \
             --private "$KEY_DIR/signing.jwk" --public "$KEY_DIR/jwks.json" \
+            >> "$LOG_DIR/keygen.log" 2>&1 || stack_die "identity-keygen failed"
+    fi
+    # notify's key pair: the codes in notification jobs are sealed to it
+    if [ ! -f "$KEY_DIR/notify.key" ]; then
+        "$STACK_BIN/identity-keygen" --alg X25519 \
+            --private "$KEY_DIR/notify.key" --public "$KEY_DIR/notify.pub" \
             >> "$LOG_DIR/keygen.log" 2>&1 || stack_die "identity-keygen failed"
     fi
     if [ ! -f "$KEY_DIR/otp.secret" ]; then
@@ -201,8 +217,11 @@ stack_worker_env() {
         "JWT_ISSUER=http://127.0.0.1:$GATEWAY_PORT" \
         "JWT_AUDIENCE=identity" \
         "OTP_SECRET=$(cat "$KEY_DIR/otp.secret")" \
+        "NOTIFY_PUBLIC_KEY=$(cat "$KEY_DIR/notify.pub")" \
+        "NOTIFY_SECRET_KEY_FILE=$KEY_DIR/notify.key" \
         "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" \
-        "MAIL_FROM=Identity <no-reply@identity.localhost>"
+        "MAIL_FROM=Identity <no-reply@identity.localhost>" \
+        "SMS_WEBHOOK_URL=http://127.0.0.1:$SMS_PORT/sms"
     do
         printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
     done
@@ -302,6 +321,7 @@ stack_up() {
     stack_start_redis
     stack_start_kafka
     stack_start_smtp
+    stack_start_sms
     stack_secrets
     stack_start_workers
     stack_start_nginx

@@ -9,8 +9,10 @@
 #include "auth.h"
 #include "authlog.h"
 #include "env.h"
+#include "events.h"
 #include "json.h"
 #include "log.h"
+#include "passwd.h"
 #include "serve.h"
 
 static const id_conf_spec_t auth_specs[] = {
@@ -25,6 +27,7 @@ static const id_conf_spec_t auth_specs[] = {
     ID_ENV_SESSION_MAX_AGE,
     ID_ENV_SESSION_IDLE_TIMEOUT,
     ID_ENV_OTP_SECRET,
+    ID_ENV_NOTIFY_PUBLIC_KEY,
     ID_ENV_ARGON2_MEMORY_KIB,
     ID_ENV_ARGON2_ITERATIONS,
     ID_ENV_ARGON2_PARALLELISM,
@@ -83,6 +86,11 @@ main(void)
         goto err0;
     }
     app.conf = conf;
+    if (id_event_seal_init(id_conf_str(conf, "NOTIFY_PUBLIC_KEY"), err,
+                           sizeof(err)) != 0) {
+        fprintf(stderr, "config: NOTIFY_PUBLIC_KEY: %s\n", err);
+        goto err1;
+    }
     app.otp_secret = id_conf_str(conf, "OTP_SECRET");
     id_authlog_init(app.otp_secret);
     app.issuer = id_conf_str(conf, "JWT_ISSUER");
@@ -99,6 +107,14 @@ main(void)
     app.argon2.memory_kib = (uint32_t) id_conf_int(conf, "ARGON2_MEMORY_KIB");
     app.argon2.iterations = (uint32_t) id_conf_int(conf, "ARGON2_ITERATIONS");
     app.argon2.parallelism = (uint32_t) id_conf_int(conf, "ARGON2_PARALLELISM");
+    if (id_crypto_argon2_check(&app.argon2, err, sizeof(err)) != 0) {
+        fprintf(stderr, "config: %s\n", err);
+        goto err1;
+    }
+    if (id_passwd_init(err, sizeof(err)) != 0) {
+        fprintf(stderr, "identity-auth: %s\n", err);
+        goto err1;
+    }
 
     app.keys = id_jwt_keys_load(id_conf_str(conf, "JWT_SIGNING_KEY_FILE"), err,
                                 sizeof(err));

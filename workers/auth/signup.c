@@ -19,6 +19,7 @@
 #include "json.h"
 #include "log.h"
 #include "otp.h"
+#include "passwd.h"
 #include "problem.h"
 #include "queries.h"
 #include "redis.h"
@@ -170,6 +171,9 @@ auth_register(id_http_req_t *r)
             json_object_set_new(pending, auth_profile_fields[i].name,
                                 json_string(v));
         }
+    }
+    if (password != NULL) {
+        id_passwd_field(errors, "password", password, email, pending);
     }
     if (json_array_size(errors) > 0) {
         id_reply_invalid(r, errors);

@@ -1,5 +1,6 @@
 /*
- * crypto.c - CSPRNG, hashes, base64url, UUIDs, Argon2id (see crypto.h).
+ * crypto.c - CSPRNG, hashes, base64url, UUIDs, Argon2id, sealed boxes (see
+ * crypto.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <sodium.h>
 
 #include "crypto.h"
+#include "passwd.h"
 
 
 int
@@ -253,30 +256,90 @@ id_crypto_sha256_b64(const char *s, char out[ID_HASH_B64_LEN])
 #define ID_ARGON2_HASH_LEN 32
 
 
+int
+id_crypto_argon2_check(const id_argon2_params_t *p, char *err, size_t errlen)
+{
+    size_t i;
+
+    /* OWASP Password Storage Cheat Sheet: equal defence, m in KiB */
+    static const struct {
+        uint32_t memory_kib, iterations;
+    } owasp[] = {
+        { 47104, 1 }, { 19456, 2 }, { 12288, 3 }, { 9216, 4 }, { 7168, 5 },
+    };
+
+    if (p->parallelism < 1) {
+        snprintf(err, errlen, "ARGON2_PARALLELISM: at least 1");
+        return -1;
+    }
+    for (i = 0; i < sizeof(owasp) / sizeof(owasp[0]); i++) {
+        if (p->memory_kib >= owasp[i].memory_kib &&
+            p->iterations >= owasp[i].iterations) {
+            return 0;
+        }
+    }
+    if (p->memory_kib < owasp[1].memory_kib) {
+        snprintf(err, errlen,
+                 "ARGON2_MEMORY_KIB: %u KiB with ARGON2_ITERATIONS=%u is below "
+                 "the OWASP minimum for Argon2id (19456 KiB with 2 passes; "
+                 "with less memory more passes: 12288/3, 9216/4, 7168/5; "
+                 "never below 7168 KiB)",
+                 p->memory_kib, p->iterations);
+        return -1;
+    }
+    snprintf(err, errlen,
+             "ARGON2_ITERATIONS: %u with ARGON2_MEMORY_KIB=%u is below the "
+             "OWASP minimum for Argon2id (at least 2 passes, or 47104 KiB "
+             "with 1)",
+             p->iterations, p->memory_kib);
+    return -1;
+}
+
+
+/* The NFKC form of a password, or a copy of it if it is not UTF-8. */
+static char *
+id_crypto_password_form(const char *password, size_t len, size_t *outlen)
+{
+    char *out;
+
+    out = id_passwd_normalize(password, len, outlen);
+    if (out == NULL && (out = malloc(len + 1)) != NULL) {
+        memcpy(out, password, len);
+        out[len] = '\0';
+        *outlen = len;
+    }
+    return out;
+}
+
+
 char *
 id_crypto_argon2_hash(const id_argon2_params_t *p, const char *password,
                       size_t len)
 {
-    size_t        enclen;
-    char         *enc;
+    size_t        enclen, n = 0;
+    char         *enc, *pw;
     unsigned char salt[ID_ARGON2_SALT_LEN];
 
     if (id_crypto_random(salt, sizeof(salt)) != 0) {
+        return NULL;
+    }
+    pw = id_crypto_password_form(password, len, &n);
+    if (pw == NULL) {
         return NULL;
     }
     enclen =
         argon2_encodedlen(p->iterations, p->memory_kib, p->parallelism,
                           ID_ARGON2_SALT_LEN, ID_ARGON2_HASH_LEN, Argon2_id);
     enc = malloc(enclen);
-    if (enc == NULL) {
-        return NULL;
-    }
-    if (argon2id_hash_encoded(p->iterations, p->memory_kib, p->parallelism,
-                              password, len, salt, sizeof(salt),
-                              ID_ARGON2_HASH_LEN, enc, enclen) != ARGON2_OK) {
+    if (enc != NULL &&
+        argon2id_hash_encoded(p->iterations, p->memory_kib, p->parallelism, pw,
+                              n, salt, sizeof(salt), ID_ARGON2_HASH_LEN, enc,
+                              enclen) != ARGON2_OK) {
         free(enc);
-        return NULL;
+        enc = NULL;
     }
+    OPENSSL_cleanse(pw, n);
+    free(pw);
     return enc;
 }
 
@@ -284,12 +347,25 @@ id_crypto_argon2_hash(const id_argon2_params_t *p, const char *password,
 int
 id_crypto_argon2_verify(const char *encoded, const char *password, size_t len)
 {
-    int rc;
+    int    rc;
+    char  *pw;
+    size_t n = 0;
 
     if (encoded == NULL || strncmp(encoded, "$argon2id$", 10) != 0) {
         return -1;
     }
-    rc = argon2id_verify(encoded, password, len);
+    pw = id_crypto_password_form(password, len, &n);
+    if (pw == NULL) {
+        return -1;
+    }
+    rc = argon2id_verify(encoded, pw, n);
+    /* hashed as typed, before normalisation: only differs if not NFKC */
+    if (rc == ARGON2_VERIFY_MISMATCH &&
+        (n != len || memcmp(pw, password, len) != 0)) {
+        rc = argon2id_verify(encoded, password, len);
+    }
+    OPENSSL_cleanse(pw, n);
+    free(pw);
     if (rc == ARGON2_OK) {
         return 0;
     }
@@ -308,4 +384,123 @@ id_crypto_argon2_needs_rehash(const char *encoded, const id_argon2_params_t *p)
     snprintf(want, sizeof(want), "m=%u,t=%u,p=%u$", p->memory_kib,
              p->iterations, p->parallelism);
     return strncmp(encoded + 15, want, strlen(want)) != 0;
+}
+
+
+/* sodium_init() is idempotent and thread-safe (libsodium >= 1.0.11). */
+static int
+id_crypto_sodium(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+
+int
+id_crypto_box_key_parse(const char *text, unsigned char out[32])
+{
+    size_t        n, len;
+    unsigned char buf[ID_BOX_KEY_LEN + 3];
+
+    if (text == NULL) {
+        return -1;
+    }
+    while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r') {
+        text++;
+    }
+    len = strlen(text);
+    while (len > 0 && strchr(" \t\r\n", text[len - 1]) != NULL) {
+        len--;
+    }
+    if (len != ID_BOX_KEY_B64_LEN ||
+        id_crypto_b64url_decode(text, len, buf, sizeof(buf), &n) != 0 ||
+        n != ID_BOX_KEY_LEN) {
+        return -1;
+    }
+    memcpy(out, buf, ID_BOX_KEY_LEN);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return 0;
+}
+
+
+int
+id_crypto_box_keypair(unsigned char pk[32], unsigned char sk[32])
+{
+    if (id_crypto_sodium() != 0) {
+        return -1;
+    }
+    return crypto_box_keypair(pk, sk) == 0 ? 0 : -1;
+}
+
+
+int
+id_crypto_box_public(const unsigned char sk[32], unsigned char pk[32])
+{
+    if (id_crypto_sodium() != 0) {
+        return -1;
+    }
+    return crypto_scalarmult_base(pk, sk) == 0 ? 0 : -1;
+}
+
+
+char *
+id_crypto_seal(const unsigned char pk[32], const void *msg, size_t len)
+{
+    size_t         n;
+    char          *out = NULL;
+    unsigned char *box;
+
+    if (id_crypto_sodium() != 0 || len > (size_t) INT32_MAX / 2) {
+        return NULL;
+    }
+    n = len + crypto_box_SEALBYTES;
+    box = malloc(n);
+    if (box == NULL) {
+        return NULL;
+    }
+    if (crypto_box_seal(box, msg, len, pk) == 0) {
+        out = malloc(ID_B64URL_LEN(n) + 1);
+        if (out != NULL &&
+            id_crypto_b64url_encode(box, n, out, ID_B64URL_LEN(n) + 1) != 0) {
+            free(out);
+            out = NULL;
+        }
+    }
+    free(box);
+    return out;
+}
+
+
+int
+id_crypto_seal_open(const unsigned char pk[32], const unsigned char sk[32],
+                    const char *b64, unsigned char **out, size_t *outlen)
+{
+    int            rc = -1;
+    size_t         len, n;
+    unsigned char *box = NULL, *msg = NULL;
+
+    if (id_crypto_sodium() != 0 || b64 == NULL) {
+        return -1;
+    }
+    len = strlen(b64);
+    box = malloc(len * 3 / 4 + 3);
+    if (box == NULL ||
+        id_crypto_b64url_decode(b64, len, box, len * 3 / 4 + 3, &n) != 0 ||
+        n < crypto_box_SEALBYTES) {
+        goto done;
+    }
+    msg = malloc(n - crypto_box_SEALBYTES + 1);
+    if (msg == NULL || crypto_box_seal_open(msg, box, n, pk, sk) != 0) {
+        goto done;
+    }
+    msg[n - crypto_box_SEALBYTES] = '\0';
+    *out = msg;
+    *outlen = n - crypto_box_SEALBYTES;
+    msg = NULL; /* now the caller's */
+    rc = 0;
+
+done:
+
+    free(box);
+    free(msg);
+    return rc;
 }

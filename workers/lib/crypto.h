@@ -60,17 +60,60 @@ typedef struct {
     uint32_t parallelism;
 } id_argon2_params_t;
 
+/*
+ * At start-up: 0 if p is at least OWASP's minimum for Argon2id (memory and
+ * passes trade off: m=47104 KiB t=1, 19456 t=2, 12288 t=3, 9216 t=4, 7168
+ * t=5; p >= 1), else -1 with "NAME: why" in err (NAME the environment
+ * variable to raise).
+ */
+int id_crypto_argon2_check(const id_argon2_params_t *p, char *err,
+                           size_t errlen);
+
+/*
+ * A password is UTF-8 text: both functions hash its NFKC form (NIST SP
+ * 800-63B 5.1.1.2: the same password typed in another Unicode normal form
+ * is the same password); bytes that are not UTF-8 are hashed as they are.
+ */
+
 /* Encoded "$argon2id$v=19$m=...,t=...,p=...$salt$hash" (malloc'd) or NULL.
  * 16-byte random salt, 32-byte hash. */
 char *id_crypto_argon2_hash(const id_argon2_params_t *p, const char *password,
                             size_t len);
 
-/* 0 match, 1 mismatch, -1 error (bad encoding, unsupported hash). */
+/* 0 match, 1 mismatch, -1 error (bad encoding, unsupported hash).  A hash
+ * made before passwords were normalised also matches the form as typed. */
 int id_crypto_argon2_verify(const char *encoded, const char *password,
                             size_t len);
 
 /* 1 if an encoded hash uses other parameters than p (re-hash on login). */
 int id_crypto_argon2_needs_rehash(const char               *encoded,
                                   const id_argon2_params_t *p);
+
+/*
+ * Sealed boxes (libsodium crypto_box_seal: X25519 + XSalsa20-Poly1305 with
+ * an ephemeral sender key), so that only the holder of the secret key can
+ * read a message: the notification jobs' codes on Kafka.
+ *
+ *   id_crypto_box_key_parse(text, out)  a 32-byte key written as unpadded
+ *       base64url (43 characters; blanks around are ignored): 0 ok, -1 not
+ *       one.
+ *   id_crypto_box_keypair(pk, sk)       a new key pair.
+ *   id_crypto_box_public(sk, pk)        the public key of a secret key.
+ *   id_crypto_seal(pk, msg, len)        base64url of the sealed box
+ *       (malloc'd) or NULL.
+ *   id_crypto_seal_open(pk, sk, b64, &out, &outlen)  opens what
+ *       id_crypto_seal made for pk: 0 with *out malloc'd (NUL-terminated,
+ *       *outlen bytes; wipe and free it), -1 if it is not base64url or not
+ *       sealed to this key pair (forged, altered, another key).
+ */
+#define ID_BOX_KEY_LEN 32
+#define ID_BOX_KEY_B64_LEN ID_B64URL_LEN(ID_BOX_KEY_LEN) /* 43 */
+
+int   id_crypto_box_key_parse(const char *text, unsigned char out[32]);
+int   id_crypto_box_keypair(unsigned char pk[32], unsigned char sk[32]);
+int   id_crypto_box_public(const unsigned char sk[32], unsigned char pk[32]);
+char *id_crypto_seal(const unsigned char pk[32], const void *msg, size_t len);
+int id_crypto_seal_open(const unsigned char pk[32], const unsigned char sk[32],
+                        const char *b64, unsigned char **out, size_t *outlen);
 
 #endif

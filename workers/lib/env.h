@@ -83,6 +83,12 @@
         "SESSION_IDLE_TIMEOUT", ID_CONF_INT, 0, 0, "1800", 60, 31536000,       \
             "seconds a session lasts after its last refresh"                   \
     }
+#define ID_ENV_NOTIFY_PUBLIC_KEY                                               \
+    {                                                                          \
+        "NOTIFY_PUBLIC_KEY", ID_CONF_STRING, 1, 0, NULL, 0, 0,                 \
+            "the notify worker's X25519 public key (identity-keygen --alg "    \
+            "X25519): codes in notification jobs are sealed to it"             \
+    }
 #define ID_ENV_OTP_SECRET                                                      \
     {                                                                          \
         "OTP_SECRET", ID_CONF_STRING, 1, 1, NULL, 32, 0,                       \
@@ -91,7 +97,8 @@
 #define ID_ENV_ARGON2_MEMORY_KIB                                               \
     {                                                                          \
         "ARGON2_MEMORY_KIB", ID_CONF_INT, 0, 0, "19456", 8, 4194304,           \
-            "Argon2id memory cost in KiB (OWASP minimum 19456)"                \
+            "Argon2id memory cost in KiB (OWASP minimum 19456 with "           \
+            "ARGON2_ITERATIONS=2, checked at start-up)"                        \
     }
 #define ID_ENV_ARGON2_ITERATIONS                                               \
     {                                                                          \

@@ -11,6 +11,7 @@
 #include "jwt.h"
 
 #define ID_JWT_MAX_KEYS 8
+#define ID_JWT_HMAC_MIN 32 /* bytes of an HS256 key */
 
 typedef struct {
     cjose_jwk_t *jwk;
@@ -100,6 +101,19 @@ id_jwt_key_add(id_jwt_keys_t *k, const json_t *jwk, char *err, size_t errlen)
     if (cjose_jwk_get_keydata(key->jwk, &cerr) == NULL ||
         (strcmp(alg, "HS256") != 0 && !json_object_get(jwk, "d"))) {
         snprintf(err, errlen, "key %s: not a private key", kid);
+        cjose_jwk_release(key->jwk);
+        key->jwk = NULL;
+        return -1;
+    }
+    /* RFC 7518 3.2: an HMAC key as long as the hash; shorter ones can be
+     * brute-forced from any token they signed */
+    if (strcmp(alg, "HS256") == 0 &&
+        cjose_jwk_get_keysize(key->jwk, &cerr) < 8 * ID_JWT_HMAC_MIN) {
+        snprintf(err, errlen,
+                 "key %s: an HS256 key must have at least %d bytes (this one "
+                 "has %zu)",
+                 kid, ID_JWT_HMAC_MIN,
+                 (size_t) cjose_jwk_get_keysize(key->jwk, &cerr) / 8);
         cjose_jwk_release(key->jwk);
         key->jwk = NULL;
         return -1;

@@ -4,7 +4,8 @@
  * Keys come from a file written by identity-keygen: a private JWK, or a JWK
  * set {"keys":[...]} whose FIRST key signs (the others are still published,
  * for rotation).  The algorithm is the key's "alg" member, else ES256 for
- * EC P-256, RS256 for RSA, HS256 for oct.  Every key needs a "kid".
+ * EC P-256, RS256 for RSA, HS256 for oct.  Every key needs a "kid"; an
+ * HS256 key at least 32 bytes (256 bits, RFC 7518 3.2).
  *
  *   id_jwt_keys_load(path, err, errlen)  new key set or NULL (err says why).
  *   id_jwt_keys_free(k)                  NULL-safe.

@@ -6,12 +6,18 @@
  *    "to":"<address>","template":"<name>","data":{...},
  *    "created_at":"<RFC3339>"}
  * Unknown fields are ignored; "type" and "created_at" may be absent.
+ * "sealed" (see events.h) holds the secret members of data, sealed to this
+ * worker's key; jobs of other publishers may have none.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
+#include "crypto.h"
+#include "events.h"
 #include "notify.h"
 
 
@@ -266,4 +272,165 @@ notify_backoff_jitter(long delay_ms, double jitter)
         jitter = 0;
     }
     return delay_ms - (long) ((double) delay_ms * 0.25 * jitter);
+}
+
+
+int
+notify_keys_parse(const char *text, notify_keys_t *keys, char *err,
+                  size_t errlen)
+{
+    char        line[256];
+    size_t      n, lineno = 0;
+    const char *p, *end;
+
+    memset(keys, 0, sizeof(*keys));
+    for (p = text; p != NULL && *p != '\0'; p = *end ? end + 1 : end) {
+        end = strchr(p, '\n');
+        if (end == NULL) {
+            end = p + strlen(p);
+        }
+        lineno++;
+        n = (size_t) (end - p);
+        while (n > 0 && strchr(" \t\r", *p) != NULL) {
+            p++;
+            n--;
+        }
+        if (n == 0 || *p == '#') {
+            continue;
+        }
+        if (keys->n == NOTIFY_MAX_KEYS) {
+            snprintf(err, errlen, "more than %d keys", NOTIFY_MAX_KEYS);
+            goto bad;
+        }
+        if (n >= sizeof(line)) {
+            snprintf(err, errlen, "line %zu: not a key", lineno);
+            goto bad;
+        }
+        memcpy(line, p, n);
+        line[n] = '\0';
+        if (id_crypto_box_key_parse(line, keys->sk[keys->n]) != 0 ||
+            id_crypto_box_public(keys->sk[keys->n], keys->pk[keys->n]) != 0) {
+            OPENSSL_cleanse(line, sizeof(line));
+            snprintf(err, errlen,
+                     "line %zu: not an X25519 secret key (%d characters of "
+                     "base64url)",
+                     lineno, ID_BOX_KEY_B64_LEN);
+            goto bad;
+        }
+        OPENSSL_cleanse(line, sizeof(line));
+        keys->n++;
+    }
+    if (keys->n == 0) {
+        snprintf(err, errlen, "no key in it");
+        return -1;
+    }
+    return 0;
+
+bad:
+
+    notify_keys_wipe(keys);
+    return -1;
+}
+
+
+void
+notify_keys_wipe(notify_keys_t *keys)
+{
+    if (keys != NULL) {
+        OPENSSL_cleanse(keys, sizeof(*keys));
+    }
+}
+
+
+int
+notify_job_unseal(notify_job_t *job, const notify_keys_t *keys, char *err,
+                  size_t errlen)
+{
+    int            rc = -1;
+    size_t         i, len = 0;
+    json_t        *sealed, *secret = NULL;
+    unsigned char *text = NULL;
+
+    sealed = json_object_get(job->root, "sealed");
+    if (sealed == NULL || json_is_null(sealed)) {
+        return 0;
+    }
+    if (!json_is_string(sealed)) {
+        snprintf(err, errlen, "sealed is not a string");
+        return -1;
+    }
+    for (i = 0; i < keys->n; i++) {
+        if (id_crypto_seal_open(keys->pk[i], keys->sk[i],
+                                json_string_value(sealed), &text, &len) == 0) {
+            break;
+        }
+    }
+    if (i == keys->n) {
+        snprintf(err, errlen,
+                 "sealed data cannot be opened with this worker's keys");
+        return -1;
+    }
+    secret = json_loadb((const char *) text, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(secret)) {
+        snprintf(err, errlen, "sealed data is not a JSON object");
+        goto done;
+    }
+    /* data is root's: the job's strings now include the secret ones */
+    if (json_object_update((json_t *) job->data, secret) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    rc = 0;
+
+done:
+
+    OPENSSL_cleanse(text, len);
+    free(text);
+    json_decref(secret);
+    return rc;
+}
+
+
+static void
+notify_redact_tree(json_t *v)
+{
+    size_t      i;
+    void       *tmp;
+    json_t     *m;
+    const char *name;
+
+    if (json_is_object(v)) {
+        json_object_foreach_safe(v, tmp, name, m)
+        {
+            if (id_event_secret_name(name)) {
+                json_object_set_new(v, name, json_string("[redacted]"));
+            } else {
+                notify_redact_tree(m);
+            }
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, m) { notify_redact_tree(m); }
+    }
+}
+
+
+json_t *
+notify_job_redact(const char *payload, size_t len)
+{
+    json_t *root, *data;
+
+    root = payload != NULL && len > 0 && len <= NOTIFY_MAX_PAYLOAD
+               ? json_loadb(payload, len, 0, NULL)
+               : NULL;
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return json_pack("{s:s, s:I}", "redacted", "not a JSON object", "bytes",
+                         (json_int_t) len);
+    }
+    data = json_object_get(root, "data");
+    if (data != NULL && !json_is_object(data) && !json_is_null(data)) {
+        json_object_set_new(root, "data", json_string("[redacted]"));
+    }
+    notify_redact_tree(root);
+    return root;
 }

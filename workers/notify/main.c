@@ -19,12 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
 
 #include "config.h"
 #include "env.h"
@@ -49,6 +50,10 @@ static const id_conf_spec_t notify_specs[] = {
       "group heartbeat interval, below a third of the session timeout" },
     ID_KAFKA_CONF_SPECS,
     ID_ENV_REDIS_URL,
+    { "NOTIFY_SECRET_KEY_FILE", ID_CONF_STRING, 1, 0, NULL, 0, 0,
+      "file with the X25519 secret key that opens the jobs' sealed codes "
+      "(identity-keygen --alg X25519; mode 0600), one key a line, current "
+      "first" },
     { "SMTP_URL", ID_CONF_STRING, 1, 0, NULL, 0, 0,
       "smtp://host:port (STARTTLS when SMTP_USERNAME is set) or "
       "smtps://host:port" },
@@ -77,6 +82,7 @@ static const id_conf_spec_t notify_specs[] = {
 typedef struct {
     id_kafka_consumer_t *consumer;
     id_kafka_producer_t *dlq;
+    notify_keys_t        keys;
     notify_mail_conf_t   mail;
     const char          *sms_url;
     const char          *sms_token;
@@ -103,6 +109,41 @@ notify_opt(const id_conf_t *conf, const char *name)
     const char *v = id_conf_str(conf, name);
 
     return (v != NULL && v[0] != '\0') ? v : NULL;
+}
+
+
+/* Reads the secret keys of path into keys; 0 ok, -1 (reason in err). */
+static int
+notify_keys_load(const char *path, notify_keys_t *keys, char *err,
+                 size_t errlen)
+{
+    int         rc;
+    char        text[4096];
+    size_t      n;
+    FILE       *f;
+    struct stat st;
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: cannot open", path);
+        return -1;
+    }
+    n = fread(text, 1, sizeof(text) - 1, f);
+    if (ferror(f) || !feof(f)) {
+        fclose(f);
+        snprintf(err, errlen, "%s: cannot read (or larger than %zu bytes)",
+                 path, sizeof(text) - 1);
+        return -1;
+    }
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077) != 0) {
+        id_log_warn("notify.key_file_mode", "path", path, "hint",
+                    "readable by others than its owner: chmod 600", NULL);
+    }
+    fclose(f);
+    text[n] = '\0';
+    rc = notify_keys_parse(text, keys, err, errlen);
+    OPENSSL_cleanse(text, sizeof(text));
+    return rc;
 }
 
 
@@ -151,16 +192,17 @@ notify_retry(notify_ctx_t *nc, const id_kafka_msg_t *m, notify_report_t *rep)
 
 /*
  * Parks m on the DLQ: {"error","failed_at","attempts","job_id","template",
- * "source":{"topic","partition","offset"},"payload"|"payload_base64"}, key
- * kept.  Commits once the DLQ acked; else the job is retried later.
+ * "source":{"topic","partition","offset"},"payload"}, key kept, payload
+ * redacted (notify_job_redact: no code or token in clear on any topic).
+ * Commits once the DLQ acked; else the job is retried later.
  */
 static void
 notify_dead_letter(notify_ctx_t *nc, const id_kafka_msg_t *m,
                    const notify_job_t *job, const char *reason,
                    notify_report_t *rep)
 {
-    char      now[32], *key = NULL, *out = NULL, *b64 = NULL;
-    json_t   *o, *payload;
+    char      now[32], *key = NULL, *out = NULL;
+    json_t   *o;
     time_t    t;
     struct tm tm;
 
@@ -174,17 +216,12 @@ notify_dead_letter(notify_ctx_t *nc, const id_kafka_msg_t *m,
                   job != NULL ? job->tpl : NULL, "source", "topic", m->topic,
                   "partition", (int) m->partition, "offset",
                   (json_int_t) m->offset);
-    /* the job as it came, losslessly: a string if it is UTF-8 */
-    payload = json_stringn(m->payload != NULL ? m->payload : "", m->len);
-    if (payload != NULL) {
-        json_object_set_new(o, "payload", payload);
-    } else {
-        b64 = malloc(4 * ((m->len + 2) / 3) + 1);
-        if (b64 != NULL) {
-            EVP_EncodeBlock((unsigned char *) b64,
-                            (const unsigned char *) m->payload, (int) m->len);
-            json_object_set_new(o, "payload_base64", json_string(b64));
-        }
+    /* the job as it came but for its secrets; NULL fails like ENOMEM */
+    if (o != NULL &&
+        json_object_set_new(o, "payload",
+                            notify_job_redact(m->payload, m->len)) != 0) {
+        json_decref(o);
+        o = NULL;
     }
     out = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     if (m->key != NULL && m->key_len > 0) {
@@ -203,7 +240,6 @@ notify_dead_letter(notify_ctx_t *nc, const id_kafka_msg_t *m,
     json_decref(o);
     free(out);
     free(key);
-    free(b64);
 }
 
 
@@ -235,6 +271,10 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
     rep.tpl = job.tpl;
     rep.channel = job.channel == NOTIFY_EMAIL ? "email" : "sms";
 
+    if (notify_job_unseal(&job, &nc->keys, err, sizeof(err)) != 0) {
+        notify_dead_letter(nc, m, &job, err, &rep);
+        goto done;
+    }
     rc = notify_render(job.tpl, job.channel, job.data, &r, err, sizeof(err));
     if (rc != 0) {
         notify_dead_letter(nc, m, &job, err, &rep);
@@ -359,6 +399,11 @@ main(void)
         fprintf(stderr, "config: MAIL_FROM: %s\n", err);
         goto err0;
     }
+    if (notify_keys_load(id_conf_str(conf, "NOTIFY_SECRET_KEY_FILE"), &nc.keys,
+                         err, sizeof(err)) != 0) {
+        fprintf(stderr, "config: NOTIFY_SECRET_KEY_FILE: %s\n", err);
+        goto err1;
+    }
     nc.sms_url = notify_opt(conf, "SMS_WEBHOOK_URL");
     nc.sms_token = notify_opt(conf, "SMS_WEBHOOK_TOKEN");
     nc.max_attempts = id_conf_int(conf, "NOTIFY_MAX_ATTEMPTS");
@@ -439,6 +484,7 @@ err2:
 
 err1:
 
+    notify_keys_wipe(&nc.keys);
     notify_mail_conf_free(&nc.mail);
 
 err0:

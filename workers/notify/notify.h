@@ -52,6 +52,48 @@ int  notify_job_parse(const char *payload, size_t len, notify_job_t *job,
                       char *err, size_t errlen);
 void notify_job_free(notify_job_t *job); /* NULL-safe, idempotent */
 
+/*
+ * The worker's X25519 key pairs for the jobs' sealed parts (see events.h):
+ * the first is the current one, the others stay readable while jobs sealed
+ * to them may still be queued (key rotation).
+ */
+#define NOTIFY_MAX_KEYS 4
+
+typedef struct {
+    unsigned char pk[NOTIFY_MAX_KEYS][32];
+    unsigned char sk[NOTIFY_MAX_KEYS][32];
+    size_t        n;
+} notify_keys_t;
+
+/*
+ * Reads the secret keys in text: one unpadded base64url key a line (what
+ * identity-keygen --alg X25519 writes), blank lines and # comments
+ * ignored.  0 ok (at least one key), -1 with the reason in err (never a
+ * key).  notify_keys_wipe() clears them.
+ */
+int  notify_keys_parse(const char *text, notify_keys_t *keys, char *err,
+                       size_t errlen);
+void notify_keys_wipe(notify_keys_t *keys);
+
+/*
+ * Opens job's "sealed" part with keys and merges its members into
+ * job->data (they win over members of the same name in clear).  0 opened
+ * or nothing sealed; -1 a poison job: not a string, not sealed to any of
+ * keys, or not a JSON object inside (reason in err, never its content).
+ */
+int notify_job_unseal(notify_job_t *job, const notify_keys_t *keys, char *err,
+                      size_t errlen);
+
+/*
+ * What the dead-letter topic keeps of a job's payload: the JSON object with
+ * every secret member (id_event_secret_name, at any depth) replaced by
+ * "[redacted]" and a data that is not an object redacted whole; "sealed"
+ * stays (only the worker's key opens it, and it lets the job be replayed).
+ * A payload that is not a JSON object is replaced whole by
+ * {"redacted":"not a JSON object","bytes":n}.  A new json_t, NULL on ENOMEM.
+ */
+json_t *notify_job_redact(const char *payload, size_t len);
+
 /* 1 if s looks like a deliverable addr-spec, else 0. */
 int notify_email_valid(const char *s);
 

@@ -7,13 +7,14 @@
 #include "codes.h"
 #include "authlog.h"
 #include "env.h"
+#include "events.h"
 #include "log.h"
 #include "serve.h"
 
 static const id_conf_spec_t otpw_specs[] = {
-    ID_ENV_LISTEN,         ID_ENV_DATABASE_URL, ID_ENV_REDIS_URL,
-    ID_ENV_KAFKA_BROKERS,  ID_ENV_OTP_SECRET,   ID_ENV_HTTP_THREADS,
-    ID_ENV_MAX_BODY_BYTES, ID_KAFKA_CONF_SPECS,
+    ID_ENV_LISTEN,        ID_ENV_DATABASE_URL,   ID_ENV_REDIS_URL,
+    ID_ENV_KAFKA_BROKERS, ID_ENV_OTP_SECRET,     ID_ENV_NOTIFY_PUBLIC_KEY,
+    ID_ENV_HTTP_THREADS,  ID_ENV_MAX_BODY_BYTES, ID_KAFKA_CONF_SPECS,
 };
 
 static const id_http_route_t otpw_routes[] = {
@@ -29,6 +30,7 @@ int
 main(void)
 {
     int         rc = 1;
+    char        err[256];
     id_conf_t  *conf;
     otpw_app_t  app;
     id_health_t health;
@@ -39,6 +41,12 @@ main(void)
     }
     conf = id_conf_load(otpw_specs, sizeof(otpw_specs) / sizeof(otpw_specs[0]));
     if (conf == NULL) {
+        return 1;
+    }
+    if (id_event_seal_init(id_conf_str(conf, "NOTIFY_PUBLIC_KEY"), err,
+                           sizeof(err)) != 0) {
+        fprintf(stderr, "config: NOTIFY_PUBLIC_KEY: %s\n", err);
+        id_conf_free(conf);
         return 1;
     }
     app.otp_secret = id_conf_str(conf, "OTP_SECRET");

@@ -86,6 +86,12 @@ pw_change(id_http_req_t *r)
         }
         return;
     }
+    errors = json_array();
+    if (pw_policy_names(&u, new_password, errors) != 0) {
+        id_reply_invalid(r, errors);
+        goto done;
+    }
+    json_decref(errors);
     fails = pw_fails(u.id, 0);
     if (fails < 0) {
         id_reply_unavailable(r, "Redis");

@@ -60,6 +60,12 @@ int  pw_user_by_email(const char *email, pw_user_t *u);
 int  pw_user_by_id(const char *id, pw_user_t *u);
 void pw_user_free(pw_user_t *u); /* NULL-safe; wipes the hash */
 
+/* user.c: the password policy (passwd.h) of new_password for u: its email
+ * and name.  0 allowed; else the reason appended to errors as
+ * new_password's. */
+int pw_policy_names(const pw_user_t *u, const char *new_password,
+                    json_t *errors);
+
 /* user.c: a notification job to u's email, acked.  data stolen. */
 int pw_notify(const pw_app_t *app, const pw_user_t *u,
               const char *template_name, json_t *data);

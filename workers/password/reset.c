@@ -3,6 +3,7 @@
  * code sent by forgot sets a new password and ends every session.
  */
 #include "otp.h"
+#include "passwd.h"
 #include "password.h"
 #include "reply.h"
 
@@ -18,26 +19,41 @@ pw_reset(id_http_req_t *r)
     char            email[PW_EMAIL_LEN];
 
     errors = json_array();
-    if (pw_read_reset(r->json, email, &otp, &new_password, errors) != 0) {
+    if (pw_read_reset(r->json, email, &otp, &new_password, errors) != 0 ||
+        id_passwd_field(errors, "new_password", new_password, email, NULL) !=
+            0) {
         id_reply_invalid(r, errors);
         return;
     }
-    json_decref(errors);
 
     /*
-     * The code first, consumed: an unknown address has none pending and
-     * gets the same otp_expired as a known one without a code.  Single use
-     * wins over convenience: if a dependency fails below, the user asks for
-     * a new code.
+     * The code first: an unknown address has none pending and gets the same
+     * otp_expired as a known one without a code.  Only then the policy
+     * against the account's name, which a refusal would otherwise tell
+     * anyone; a refused password leaves the code usable.  Then the code is
+     * consumed: single use wins over convenience, and if a dependency fails
+     * below, the user asks for a new code.
      */
-    rc = id_otp_check(app->otp_secret, PW_OTP_PURPOSE, email, otp, 1);
+    rc = id_otp_check(app->otp_secret, PW_OTP_PURPOSE, email, otp, 0);
     if (rc != ID_OTP_OK) {
+        json_decref(errors);
         id_reply_otp(r, rc);
         return;
     }
     rc = pw_user_by_email(email, &u);
+    if (rc == 0 && pw_policy_names(&u, new_password, errors) != 0) {
+        id_reply_invalid(r, errors);
+        pw_user_free(&u);
+        return;
+    }
+    json_decref(errors);
     if (rc == 0) {
-        pw_replace(r, &u, new_password, NULL, "reset");
+        rc = id_otp_check(app->otp_secret, PW_OTP_PURPOSE, email, otp, 1);
+        if (rc == ID_OTP_OK) {
+            pw_replace(r, &u, new_password, NULL, "reset");
+        } else {
+            id_reply_otp(r, rc); /* a concurrent reset used it */
+        }
     } else if (rc == 1) {
         /* deleted between forgot and reset */
         id_reply_otp(r, ID_OTP_EXPIRED);

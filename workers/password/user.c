@@ -10,6 +10,7 @@
 #include "db.h"
 #include "events.h"
 #include "log.h"
+#include "passwd.h"
 #include "password.h"
 #include "queries.h"
 #include "reply.h"
@@ -91,6 +92,19 @@ pw_user_free(pw_user_t *u)
     free(u->name);
     free(u->password_hash);
     memset(u, 0, sizeof(*u));
+}
+
+
+int
+pw_policy_names(const pw_user_t *u, const char *new_password, json_t *errors)
+{
+    int     rc;
+    json_t *profile = json_pack("{s:s}", "name", u->name ? u->name : "");
+
+    rc = id_passwd_field(errors, "new_password", new_password, u->email,
+                         profile);
+    json_decref(profile);
+    return rc;
 }
 
 

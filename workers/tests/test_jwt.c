@@ -47,7 +47,7 @@ keys_for(const char *alg, const char *kid)
     } else if (strcmp(alg, "RS256") == 0) {
         jwk = cjose_jwk_create_RSA_random(2048, e, sizeof(e), &cerr);
     } else {
-        jwk = cjose_jwk_create_oct_random(32, &cerr);
+        jwk = cjose_jwk_create_oct_random(256, &cerr); /* bits */
     }
     set = make_set(jwk, kid, NULL); /* alg inferred from kty */
     cjose_jwk_release(jwk);

@@ -15,7 +15,8 @@ use MIME::Base64 qw(decode_base64);
 use Time::HiRes qw(sleep time);
 
 our @EXPORT_OK = qw(gateway api json_body unique_email wait_for_mail
-                    otp_from_mail sql redis kafka_messages jwt_parts);
+                    otp_from_mail sql redis kafka_messages jwt_parts
+                    kafka_topics kafka_raw kafka_produce wait_for_sms);
 
 my $json = JSON::PP->new->canonical;
 
@@ -73,6 +74,26 @@ sub wait_for_mail {
     return undef;
 }
 
+# Waits up to LIMIT seconds for an SMS to PHONE (as notify sends it: "+"
+# and digits) in the stack's SMS sink whose text matches PATTERN; returns
+# its text or undef.
+sub wait_for_sms {
+    my ($phone, $pattern, $limit) = @_;
+    my $dir = env_or_die('IDENTITY_STACK_DIR') . '/sms/new';
+    my $deadline = time + ($limit // 20);
+    while (time < $deadline) {
+        for my $f (sort glob("$dir/*.json")) {
+            open my $fh, '<', $f or next;
+            local $/;
+            my $sms = eval { $json->decode(<$fh>) } or next;
+            next unless ($sms->{to} // '') eq $phone;
+            return $sms->{text} if !defined $pattern || $sms->{text} =~ $pattern;
+        }
+        sleep 0.2;
+    }
+    return undef;
+}
+
 sub otp_from_mail {
     my ($text) = @_;
     return undef unless defined $text;
@@ -113,15 +134,51 @@ sub redis {
 # Every message currently on TOPIC, decoded from JSON (undef for non-JSON).
 sub kafka_messages {
     my ($topic) = @_;
-    my $file = env_or_die('IDENTITY_STACK_DIR') . '/kafka.bootstrap';
-    open my $bf, '<', $file or die "$file: $!";
-    chomp(my $brokers = <$bf>);
-    open my $ph, '-|', 'kcat', '-C', '-b', $brokers, '-t', $topic,
+    open my $ph, '-|', 'kcat', '-C', '-b', kafka_brokers(), '-t', $topic,
         '-o', 'beginning', '-e', '-q', '-f', "%s\n"
         or die "kcat: $!";
     my @msgs = map { chomp; eval { $json->decode($_) } } <$ph>;
     close $ph;
     return @msgs;
+}
+
+sub kafka_brokers {
+    my $file = env_or_die('IDENTITY_STACK_DIR') . '/kafka.bootstrap';
+    open my $bf, '<', $file or die "$file: $!";
+    chomp(my $brokers = <$bf>);
+    return $brokers;
+}
+
+# The names of every topic the broker has (its metadata, kcat -L).
+sub kafka_topics {
+    open my $ph, '-|', 'kcat', '-L', '-b', kafka_brokers()
+        or die "kcat: $!";
+    my @topics = map { /^\s*topic "([^"]+)"/ ? $1 : () } <$ph>;
+    close $ph;
+    return @topics;
+}
+
+# Every message currently on TOPIC as it is on the wire: "key<TAB>value"
+# strings, nothing decoded.
+sub kafka_raw {
+    my ($topic) = @_;
+    open my $ph, '-|', 'kcat', '-C', '-b', kafka_brokers(), '-t', $topic,
+        '-o', 'beginning', '-e', '-q', '-f', "%k\t%s\n"
+        or die "kcat: $!";
+    my @msgs = <$ph>;
+    close $ph;
+    chomp @msgs;
+    return @msgs;
+}
+
+# Produces one message (VALUE, with KEY) on TOPIC; true if kcat succeeded.
+sub kafka_produce {
+    my ($topic, $key, $value) = @_;
+    open my $ph, '|-', 'kcat', '-P', '-b', kafka_brokers(), '-t', $topic,
+        '-K', "\t", '-q'
+        or die "kcat: $!";
+    print {$ph} "$key\t$value\n";
+    return close $ph;
 }
 
 # Splits a compact JWS into its decoded header and payload.

@@ -1,8 +1,11 @@
 /*
- * identity-keygen - makes (and rotates) the access-token signing keys.
+ * identity-keygen - makes (and rotates) the access-token signing keys, and
+ * the notify worker's key pair for the codes sealed in notification jobs.
  *
  *   identity-keygen --alg ES256|RS256|HS256 --kid <kid> \
  *                   --private <file> --public <jwks file> \
+ *                   [--force | --rotate [--keep N]]
+ *   identity-keygen --alg X25519 --private <file> --public <file> \
  *                   [--force | --rotate [--keep N]]
  *
  * --private gets a JWK set {"keys":[<private JWK>...]} (mode 0600) for the
@@ -15,6 +18,13 @@
  * the first key) and at most N (default 2) previous keys follow, so tokens
  * they signed keep verifying at the gateway until they expire.  Files are
  * replaced atomically (temporary file + rename).
+ *
+ * X25519 (libsodium crypto_box): --private gets the secret key, unpadded
+ * base64url on one line (mode 0600), for notify's NOTIFY_SECRET_KEY_FILE;
+ * --public the public key the same way, the value of NOTIFY_PUBLIC_KEY for
+ * the workers that send jobs.  --rotate puts the new key first and keeps at
+ * most N previous ones on the lines after it: notify still opens jobs
+ * sealed to them while they drain.  No --kid.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +37,9 @@
 
 #include <cjose/cjose.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "crypto.h"
 
 
 static void
@@ -34,20 +47,23 @@ keygen_usage(FILE *f)
 {
     fprintf(f, "usage: identity-keygen --alg ES256|RS256|HS256 --kid <kid> "
                "--private <file> --public <jwks file>\n"
+               "                       [--force | --rotate [--keep N]]\n"
+               "       identity-keygen --alg X25519 --private <file> "
+               "--public <file>\n"
                "                       [--force | --rotate [--keep N]]\n");
 }
 
 
-/* Writes set to path with mode, via a temporary file and rename(2). */
+/* Writes text (a malloc'd string, freed here) to path with mode, via a
+ * temporary file and rename(2). */
 static int
-keygen_write(const char *path, const json_t *set, mode_t mode)
+keygen_write_text(const char *path, char *text, mode_t mode)
 {
     int     fd;
-    char    tmp[4096], *text;
+    char    tmp[4096];
     size_t  len, off = 0;
     ssize_t n;
 
-    text = json_dumps(set, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (text == NULL) {
         return -1;
     }
@@ -55,11 +71,11 @@ keygen_write(const char *path, const json_t *set, mode_t mode)
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
         fprintf(stderr, "identity-keygen: %s: %s\n", tmp, strerror(errno));
+        OPENSSL_cleanse(text, strlen(text));
         free(text);
         return -1;
     }
     len = strlen(text);
-    text[len++] = '\n'; /* replaces the NUL: written by length */
     while (off < len) {
         n = write(fd, text + off, len - off);
         if (n < 0 && errno == EINTR) {
@@ -70,6 +86,7 @@ keygen_write(const char *path, const json_t *set, mode_t mode)
         }
         off += (size_t) n;
     }
+    OPENSSL_cleanse(text, len);
     free(text);
     if (off != len || fchmod(fd, mode) != 0 || fsync(fd) != 0 ||
         close(fd) != 0 || rename(tmp, path) != 0) {
@@ -78,6 +95,120 @@ keygen_write(const char *path, const json_t *set, mode_t mode)
         return -1;
     }
     return 0;
+}
+
+
+/* Writes set to path with mode (JSON, a newline at the end). */
+static int
+keygen_write(const char *path, const json_t *set, mode_t mode)
+{
+    size_t len;
+    char  *text, *out;
+
+    text = json_dumps(set, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (text == NULL) {
+        return -1;
+    }
+    len = strlen(text);
+    out = realloc(text, len + 2);
+    if (out == NULL) {
+        OPENSSL_cleanse(text, len);
+        free(text);
+        return -1;
+    }
+    out[len] = '\n';
+    out[len + 1] = '\0';
+    return keygen_write_text(path, out, mode);
+}
+
+
+/*
+ * --alg X25519: a new key pair, the secret key first in priv (the previous
+ * ones of priv after it with rotate, at most keep), the public key in pub.
+ */
+static int
+keygen_x25519(const char *priv, const char *pub, int rotate, long keep)
+{
+    int           rc = -1;
+    char          line[256], sk64[ID_BOX_KEY_B64_LEN + 1];
+    char          pk64[ID_BOX_KEY_B64_LEN + 1], *text = NULL;
+    long          kept = 0;
+    size_t        len, cap;
+    FILE         *f;
+    unsigned char pk[ID_BOX_KEY_LEN], sk[ID_BOX_KEY_LEN], old[ID_BOX_KEY_LEN];
+
+    if (id_crypto_box_keypair(pk, sk) != 0 ||
+        id_crypto_b64url_encode(sk, sizeof(sk), sk64, sizeof(sk64)) != 0 ||
+        id_crypto_b64url_encode(pk, sizeof(pk), pk64, sizeof(pk64)) != 0) {
+        fprintf(stderr, "identity-keygen: key generation failed\n");
+        goto done;
+    }
+    cap = (size_t) (keep + 1) * (ID_BOX_KEY_B64_LEN + 1) + 1;
+    text = malloc(cap);
+    if (text == NULL) {
+        goto done;
+    }
+    snprintf(text, cap, "%s\n", sk64);
+    if (rotate) {
+        f = fopen(priv, "r");
+        if (f == NULL) {
+            fprintf(stderr, "identity-keygen: %s: %s\n", priv, strerror(errno));
+            goto done;
+        }
+        while (fgets(line, sizeof(line), f) != NULL) {
+            if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line)) {
+                continue;
+            }
+            if (id_crypto_box_key_parse(line, old) != 0) {
+                fprintf(stderr,
+                        "identity-keygen: %s: not a file of X25519 "
+                        "secret keys\n",
+                        priv);
+                fclose(f);
+                goto done;
+            }
+            if (kept < keep) {
+                len = strlen(text);
+                id_crypto_b64url_encode(old, sizeof(old), text + len,
+                                        cap - len);
+                strcat(text, "\n");
+                kept++;
+            }
+        }
+        fclose(f);
+    }
+    rc = keygen_write_text(priv, text, 0600);
+    text = NULL; /* freed by keygen_write_text */
+    if (rc != 0) {
+        goto done;
+    }
+    len = strlen(pk64);
+    text = malloc(len + 2);
+    if (text == NULL) {
+        goto done;
+    }
+    memcpy(text, pk64, len);
+    memcpy(text + len, "\n", 2);
+    rc = keygen_write_text(pub, text, 0644);
+    text = NULL;
+    if (rc == 0) {
+        fprintf(stderr,
+                "identity-keygen: X25519 key pair: %ld key(s) in %s, the "
+                "public key in %s\n",
+                kept + 1, priv, pub);
+    }
+
+done:
+
+    OPENSSL_cleanse(sk, sizeof(sk));
+    OPENSSL_cleanse(old, sizeof(old));
+    OPENSSL_cleanse(sk64, sizeof(sk64));
+    OPENSSL_cleanse(line, sizeof(line));
+    if (text != NULL) {
+        OPENSSL_cleanse(text, strlen(text));
+        free(text);
+    }
+    return rc == 0 ? 0 : 1;
 }
 
 
@@ -229,8 +360,8 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc || kid == NULL || kid[0] == '\0' || priv == NULL ||
-        pub == NULL || (force && rotate)) {
+    if (optind != argc || priv == NULL || pub == NULL || (force && rotate) ||
+        (strcmp(alg, "X25519") != 0 && (kid == NULL || kid[0] == '\0'))) {
         keygen_usage(stderr);
         return 2;
     }
@@ -248,16 +379,20 @@ main(int argc, char **argv)
         return 1;
     }
 
+    if (strcmp(alg, "X25519") == 0) {
+        return keygen_x25519(priv, pub, rotate, keep);
+    }
     if (strcmp(alg, "ES256") == 0) {
         jwk = cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_256, &err);
     } else if (strcmp(alg, "RS256") == 0) {
         jwk = cjose_jwk_create_RSA_random(2048, e65537, sizeof(e65537), &err);
     } else if (strcmp(alg, "HS256") == 0) {
-        jwk = cjose_jwk_create_oct_random(32, &err); /* 256-bit secret */
+        /* cjose counts in bits: 256 bits, 32 bytes */
+        jwk = cjose_jwk_create_oct_random(256, &err);
         secret = 1;
     } else {
-        fprintf(stderr, "identity-keygen: --alg must be ES256, RS256 or "
-                        "HS256\n");
+        fprintf(stderr, "identity-keygen: --alg must be ES256, RS256, HS256 "
+                        "or X25519\n");
         return 2;
     }
     if (jwk == NULL) {
