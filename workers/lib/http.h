@@ -18,12 +18,17 @@
  *     object is r->json (borrowed, freed after the handler);
  *   - ID_HTTP_BEARER routes: X-Identity-Sub must be present (set by the
  *     gateway from a verified JWT), else 401; r->id holds the identity;
- *   - calls the handler in a pool thread, which answers with exactly one
- *     id_http_send_* call (none => 500 problem, logged);
+ *   - calls the handler, which answers with exactly one id_http_send_*
+ *     call (none => 500 problem, logged);
  *   - logs one "http.request" line (method, path, status, latency, user).
  *
- * Handlers run concurrently on max `threads` threads: per-thread resources
- * (PGconn, redisContext) come from db.h / redis.h.
+ * One polling thread (libmicrohttpd) reads requests and writes answers and
+ * never waits on anything else: a request is suspended while its handler
+ * runs on one of `threads` handler threads (ID_HTTP_PROBE routes: on one
+ * probe thread of their own), so a slow dependency delays only the
+ * requests that wait on it; ID_HTTP_INLINE handlers run on the polling
+ * thread itself.  Per-thread resources (PGconn, redisContext) come from
+ * db.h / redis.h.
  */
 #ifndef ID_HTTP_H
 #define ID_HTTP_H
@@ -34,6 +39,12 @@
 
 #define ID_HTTP_JSON 0x1u   /* body is a JSON object */
 #define ID_HTTP_BEARER 0x2u /* needs the gateway's X-Identity-* headers */
+/* answered on the polling thread: the handler touches no dependency and
+ * never blocks (liveness, constant documents) */
+#define ID_HTTP_INLINE 0x4u
+/* run on the server's one probe thread, apart from the handler threads, so
+ * that readiness answers while they all wait on a slow dependency */
+#define ID_HTTP_PROBE 0x8u
 
 typedef struct id_http_req    id_http_req_t;
 typedef struct id_http_server id_http_server_t;
@@ -71,7 +82,7 @@ struct id_http_req {
 typedef struct {
     const char            *listen;      /* unix:/path or 127.0.0.1:PORT */
     unsigned               listen_mode; /* unix socket mode; 0 = 0660 */
-    unsigned               threads;
+    unsigned               threads;     /* handler threads */
     size_t                 max_body;
     const id_http_route_t *routes;
     size_t                 nroutes;

@@ -392,7 +392,7 @@ main(void)
     if (notify_opt(conf, "LISTEN") != NULL) {
         memset(&opts, 0, sizeof(opts));
         opts.listen = notify_opt(conf, "LISTEN");
-        opts.threads = 2; /* MHD ignores a pool of 1, with a warning */
+        opts.threads = 1; /* readiness has a probe thread of its own */
         opts.max_body = 1024;
         opts.routes = routes;
         opts.nroutes = sizeof(routes) / sizeof(routes[0]);
