@@ -201,6 +201,7 @@ stack_worker_env() {
         "JWT_ISSUER=http://127.0.0.1:$GATEWAY_PORT" \
         "JWT_AUDIENCE=identity" \
         "OTP_SECRET=$(cat "$KEY_DIR/otp.secret")" \
+        "TRUSTED_PEER_UIDS=$(id -u)" \
         "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" \
         "MAIL_FROM=Identity <no-reply@identity.localhost>"
     do

@@ -18,6 +18,7 @@
 
 #include <microhttpd.h>
 
+#include "buf.h"
 #include "crypto.h"
 #include "http.h"
 #include "log.h"
@@ -77,6 +78,7 @@ struct id_http_ctx {
     size_t      nheaders;
     char       *hname[ID_HTTP_MAX_HEADERS];
     char       *hvalue[ID_HTTP_MAX_HEADERS];
+    int         trusted; /* the identity headers may be read */
     /* the handler ran on a pool thread: answer on the next call */
     int            handled;
     id_http_ctx_t *next; /* in a pool's queue */
@@ -253,6 +255,164 @@ id_http_route(id_http_ctx_t *ctx, const char *url, const char *method)
 }
 
 
+/* The headers only the gateway may set, in the order they are signed. */
+static const char *const id_http_trusted_headers[7] = {
+    "X-Real-IP",      "X-Identity-Sub", "X-Identity-Role", "X-Identity-Email",
+    "X-Identity-Sid", "X-Identity-Jti", "X-Identity-Exp",
+};
+
+
+char *
+id_http_sign_message(const char *t, const char *method, const char *path,
+                     const char *const values[7])
+{
+    size_t   i;
+    id_buf_t b = ID_BUF_INIT;
+
+    id_buf_adds(&b, ID_HTTP_SIGN_VERSION "\n");
+    id_buf_adds(&b, t);
+    id_buf_adds(&b, "\n");
+    id_buf_adds(&b, method);
+    id_buf_adds(&b, "\n");
+    id_buf_adds(&b, path);
+    for (i = 0; i < 7; i++) {
+        id_buf_adds(&b, "\n");
+        id_buf_adds(&b, values[i] != NULL ? values[i] : "");
+    }
+    return id_buf_done(&b);
+}
+
+
+int
+id_http_sign_check(const char *header, const unsigned char *key, size_t keylen,
+                   unsigned max_age, long long now, const char *method,
+                   const char *path, const char *const values[7])
+{
+    int           ok;
+    char          t[24], want[2 * ID_SHA256_LEN + 1], *msg;
+    size_t        n, i;
+    long long     ts;
+    const char   *p, *mac;
+    unsigned char sum[ID_SHA256_LEN];
+
+    if (header == NULL || key == NULL || keylen == 0) {
+        return 0;
+    }
+    /* t=<digits>, v1=<64 lower-case hex> and nothing else */
+    if (strncmp(header, "t=", 2) != 0) {
+        return 0;
+    }
+    p = header + 2;
+    n = strspn(p, "0123456789");
+    if (n == 0 || n >= 19 || (n > 1 && p[0] == '0')) {
+        return 0;
+    }
+    memcpy(t, p, n);
+    t[n] = '\0';
+    p += n;
+    if (*p++ != ',') {
+        return 0;
+    }
+    p += strspn(p, " ");
+    if (strncmp(p, "v1=", 3) != 0) {
+        return 0;
+    }
+    mac = p + 3;
+    if (strlen(mac) != 2 * ID_SHA256_LEN ||
+        strspn(mac, "0123456789abcdef") != 2 * ID_SHA256_LEN) {
+        return 0;
+    }
+    ts = strtoll(t, NULL, 10);
+    if (ts > now + (long long) max_age || ts < now - (long long) max_age) {
+        return 0;
+    }
+    msg = id_http_sign_message(t, method, path, values);
+    if (msg == NULL) {
+        return 0;
+    }
+    ok = id_crypto_hmac_sha256(key, keylen, msg, strlen(msg), sum) == 0;
+    free(msg);
+    if (!ok) {
+        return 0;
+    }
+    for (i = 0; i < ID_SHA256_LEN; i++) {
+        snprintf(want + 2 * i, 3, "%02x", sum[i]);
+    }
+    return id_crypto_equal(want, mac, 2 * ID_SHA256_LEN);
+}
+
+
+/* 1 if the unix socket peer is one the server trusts. */
+static int
+id_http_peer_trusted(id_http_server_t *s, struct MHD_Connection *conn)
+{
+    size_t                          i;
+    struct ucred                    cred;
+    socklen_t                       len = sizeof(cred);
+    const union MHD_ConnectionInfo *ci;
+
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci == NULL ||
+        getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+        return 0;
+    }
+    for (i = 0; i < s->opts.npeer_uids; i++) {
+        if (cred.uid == s->opts.peer_uids[i]) {
+            return 1;
+        }
+    }
+    for (i = 0; i < s->opts.npeer_gids; i++) {
+        if (cred.gid == s->opts.peer_gids[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
+/*
+ * Whether the identity headers of this request count: on a unix socket
+ * the peer decides (an untrusted one is served without them); on TCP the
+ * signature, and a request that carries identity headers without a valid
+ * one is refused (ctx->early 401).
+ */
+static void
+id_http_trust(id_http_ctx_t *ctx, struct MHD_Connection *conn)
+{
+    int               any = 0;
+    size_t            i;
+    const char       *values[7], *sig;
+    id_http_server_t *s = ctx->srv;
+
+    for (i = 0; i < 7; i++) {
+        values[i] = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                id_http_trusted_headers[i]);
+        any |= values[i] != NULL;
+    }
+    sig =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ID_HTTP_SIGN_HEADER);
+    if (s->unix_path != NULL) {
+        ctx->trusted = id_http_peer_trusted(s, conn);
+        if (!ctx->trusted && any) {
+            id_log_info("http.untrusted_peer", "path", ctx->req.path, NULL);
+        }
+        return;
+    }
+    if (!any && sig == NULL) {
+        return; /* nothing to believe */
+    }
+    ctx->trusted = id_http_sign_check(
+        sig, s->opts.sign_key, s->opts.sign_key_len, s->opts.sign_max_age,
+        (long long) time(NULL), ctx->req.method, ctx->req.path, values);
+    if (!ctx->trusted && ctx->early == 0) {
+        id_log_warn("http.untrusted_identity_headers", "path", ctx->req.path,
+                    "signature", sig != NULL ? "invalid" : "missing", NULL);
+        ctx->early = 401;
+        ctx->early_code = "untrusted_identity_headers";
+    }
+}
+
+
 static id_http_ctx_t *
 id_http_ctx_new(id_http_server_t *s, struct MHD_Connection *conn,
                 const char *url, const char *method)
@@ -285,6 +445,7 @@ id_http_ctx_new(id_http_server_t *s, struct MHD_Connection *conn,
     ctx->req.request_id = ctx->rid;
 
     id_http_route(ctx, url, method);
+    id_http_trust(ctx, conn);
 
     v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (ctx->early == 0 && v != NULL) {
@@ -336,6 +497,9 @@ id_http_dispatch(id_http_ctx_t *ctx)
         } else if (ctx->early == 405) {
             snprintf(detail, sizeof(detail), "allowed: %s", ctx->allow);
             id_http_add_header(r, "Allow", ctx->allow);
+        } else if (ctx->early == 401) {
+            snprintf(detail, sizeof(detail),
+                     "identity headers must come from the gateway, signed");
         } else {
             snprintf(detail, sizeof(detail), "no route for this path");
         }
@@ -352,16 +516,18 @@ id_http_dispatch(id_http_ctx_t *ctx)
 
     r->body = ctx->body ? ctx->body : "";
     r->body_len = ctx->len;
-    r->id.sub = id_http_header(r, "X-Identity-Sub");
-    r->id.role = id_http_header(r, "X-Identity-Role");
-    r->id.email = id_http_header(r, "X-Identity-Email");
-    r->id.sid = id_http_header(r, "X-Identity-Sid");
-    r->id.jti = id_http_header(r, "X-Identity-Jti");
-    r->id.exp = id_http_header(r, "X-Identity-Exp");
+    if (ctx->trusted) {
+        r->id.sub = id_http_header(r, "X-Identity-Sub");
+        r->id.role = id_http_header(r, "X-Identity-Role");
+        r->id.email = id_http_header(r, "X-Identity-Email");
+        r->id.sid = id_http_header(r, "X-Identity-Sid");
+        r->id.jti = id_http_header(r, "X-Identity-Jti");
+        r->id.exp = id_http_header(r, "X-Identity-Exp");
+        r->client_ip = id_http_header(r, "X-Real-IP");
+    }
     if (r->id.sub != NULL && r->id.sub[0] == '\0') {
         r->id.sub = NULL;
     }
-    r->client_ip = id_http_header(r, "X-Real-IP");
     r->user_agent = id_http_header(r, "User-Agent");
 
     flags = ctx->route->flags;
