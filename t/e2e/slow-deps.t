@@ -88,4 +88,73 @@ is $bad, '', 'every waiting login was answered, 503 or 401'
 $res = raw_http($sock, 'GET', '/health/ready');
 is $res->{status}, 200, 'ready again once Redis is back';
 
+# --- PostgreSQL: the postmaster and every backend stopped --------------------
+
+use Identity::Flow qw(new_user);
+my ($email, $uid) = new_user('slowpg', 'slow pg password 1');
+my $users = stack_socket('users');
+$res = raw_http($users, 'GET', '/health/ready');
+is $res->{status}, 200, 'users is ready (its readiness connection is open)';
+
+open my $pm, '<', "$ENV{IDENTITY_STACK_DIR}/pg/data/postmaster.pid"
+    or die "postmaster.pid: $!";
+chomp(my $postmaster = <$pm>);
+close $pm;
+my @pg = ($postmaster);
+for my $stat (glob '/proc/[0-9]*/stat') {
+    open my $fh, '<', $stat or next;
+    my $line = <$fh> // '';
+    close $fh;
+    push @pg, $1 if $line =~ /^(\d+) \(.*\) \S (\d+) / && $2 == $postmaster;
+}
+my @pg_stopped = grep { kill 'STOP', $_ } @pg;
+END { kill 'CONT', reverse @pg_stopped if @pg_stopped }
+ok @pg_stopped > 1, 'PostgreSQL stopped (postmaster and ' . (@pg_stopped - 1)
+    . ' other processes)';
+
+my @me = ([ 'X-Identity-Sub', $uid ], [ 'X-Identity-Role', 'user' ]);
+my @waiting;
+for my $i (1 .. 6) {
+    my $s = IO::Socket::UNIX->new(Peer => $users, Type => SOCK_STREAM)
+        or die "connect $users: $!";
+    print {$s} "GET /api/v1/users/me HTTP/1.1\r\nHost: users\r\n"
+        . "Connection: close\r\nX-Identity-Sub: $uid\r\n"
+        . "X-Identity-Role: user\r\n\r\n";
+    push @waiting, $s;
+}
+sleep 0.3;
+$res = raw_http($users, 'GET', '/health/live', [], undef, 5);
+is $res->{status}, 200, 'users: liveness answers while profiles wait on PostgreSQL';
+cmp_ok $res->{seconds}, '<', 0.5, '... at once';
+$res = raw_http($users, 'GET', '/health/ready', [], undef, 10);
+is $res->{status}, 503, 'users: readiness says not ready';
+like $res->{content}, qr/"postgres":"down"/, '... because of PostgreSQL';
+cmp_ok $res->{seconds}, '<', 2.5, '... within its own timeout'
+    or diag "readiness took $res->{seconds} s";
+$res = raw_http($users, 'GET', '/health/ready', [], undef, 10);
+cmp_ok $res->{seconds}, '<', 2.5, 'and so does the next readiness check';
+
+kill 'CONT', reverse @pg_stopped;
+@pg_stopped = ();
+my $answered = 0;
+for my $s (@waiting) {
+    my $rin = '';
+    vec($rin, fileno($s), 1) = 1;
+    my $text = '';
+    while (select(my $rout = $rin, undef, undef, 15) > 0) {
+        my $n = sysread($s, my $buf, 65536);
+        last unless $n;
+        $text .= $buf;
+    }
+    $answered++ if $text =~ m{^HTTP/1\.\d 200 } && $text =~ /\Q$email\E/;
+}
+is $answered, 6, 'once PostgreSQL is back every waiting profile is served';
+my $ready;
+for (1 .. 20) {
+    $res = raw_http($users, 'GET', '/health/ready');
+    last if ($ready = $res->{status} == 200);
+    sleep 0.25;
+}
+ok $ready, 'users is ready again';
+
 done_testing;
