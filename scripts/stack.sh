@@ -219,6 +219,7 @@ stack_worker_env() {
         "OTP_SECRET=$(cat "$KEY_DIR/otp.secret")" \
         "NOTIFY_PUBLIC_KEY=$(cat "$KEY_DIR/notify.pub")" \
         "NOTIFY_SECRET_KEY_FILE=$KEY_DIR/notify.key" \
+        "TRUSTED_PEER_UIDS=$(id -u)" \
         "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" \
         "MAIL_FROM=Identity <no-reply@identity.localhost>" \
         "SMS_WEBHOOK_URL=http://127.0.0.1:$SMS_PORT/sms"

@@ -79,6 +79,7 @@ export IDENTITY_GATEWAY=http://127.0.0.1:$GATEWAY_PORT
 export IDENTITY_MAIL_DIR=$MAIL_DIR
 export IDENTITY_STACK_DIR=$STACK_DIR
 export IDENTITY_DATABASE_URL=$DATABASE_URL
+export IDENTITY_WORKER_BIN=$STACK_BIN
 
 # Under SAN=1 every nginx the suites start is the sanitized one, with its
 # reports in $LOG_DIR/sanitizer/t.<pid> (the gateway's: gateway.<pid>).

@@ -1,15 +1,29 @@
 
 /*
- * Identity headers towards the upstream, $identity_* variables, and the
- * WWW-Authenticate challenge (RFC 6750 3).
+ * Identity headers towards the upstream, $identity_* variables, the
+ * WWW-Authenticate challenge (RFC 6750 3), and $identity_signature: an
+ * HMAC-SHA256 of those headers under identity_sign_key, for upstreams that
+ * cannot tell nginx from another client by the connection (TCP).
  */
 
 
 #include "ngx_http_identity_module.h"
 
+#include <openssl/evp.h>
+
 
 #define NGX_HTTP_IDENTITY_PREFIX      "x-identity-"
 #define NGX_HTTP_IDENTITY_CLAIM_VAR   "identity_claim_"
+
+/* the workers' http.h: ID_HTTP_SIGN_VERSION, id_http_sign_message() */
+#define NGX_HTTP_IDENTITY_SIGN_VERSION  "identity-v1"
+#define NGX_HTTP_IDENTITY_SIGN_KEY_MIN  32
+#define NGX_HTTP_IDENTITY_SIGN_KEY_MAX  1024
+
+
+typedef struct {
+    ngx_str_t                   key;        /* data NULL: unset; len 0: off */
+} ngx_http_identity_sign_loc_conf_t;
 
 
 typedef struct {
@@ -35,6 +49,64 @@ static ngx_int_t ngx_http_identity_cache_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_http_identity_ctx_t *ngx_http_identity_variable_ctx(
     ngx_http_request_t *r, ngx_int_t *rc);
+static ngx_int_t ngx_http_identity_signature_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_str_t *ngx_http_identity_sent_header(ngx_http_request_t *r,
+    ngx_http_identity_header_t *hd);
+static char *ngx_http_identity_sign_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void *ngx_http_identity_sign_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_identity_sign_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+
+
+/*
+ * identity_sign_key lives in a module of its own (like CORS), so that its
+ * configuration stays in this file.
+ */
+
+static ngx_command_t  ngx_http_identity_sign_commands[] = {
+
+    { ngx_string("identity_sign_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_identity_sign_key,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_identity_sign_module_ctx = {
+    NULL,                                     /* preconfiguration */
+    NULL,                                     /* postconfiguration */
+
+    NULL,                                     /* create main configuration */
+    NULL,                                     /* init main configuration */
+
+    NULL,                                     /* create server configuration */
+    NULL,                                     /* merge server configuration */
+
+    ngx_http_identity_sign_create_loc_conf,   /* create location conf */
+    ngx_http_identity_sign_merge_loc_conf     /* merge location conf */
+};
+
+
+ngx_module_t  ngx_http_identity_sign_module = {
+    NGX_MODULE_V1,
+    &ngx_http_identity_sign_module_ctx,    /* module context */
+    ngx_http_identity_sign_commands,       /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
 
 
 static ngx_http_identity_header_t  ngx_http_identity_headers[] = {
@@ -96,6 +168,9 @@ static ngx_http_variable_t  ngx_http_identity_vars[] = {
     { ngx_string(NGX_HTTP_IDENTITY_CLAIM_VAR), NULL,
       ngx_http_identity_claim_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
+
+    { ngx_string("identity_signature"), NULL,
+      ngx_http_identity_signature_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -672,4 +747,264 @@ ngx_http_identity_cache_variable(ngx_http_request_t *r,
     v->not_found = 0;
 
     return NGX_OK;
+}
+
+
+/*
+ * $identity_signature: "t=<unix time>, v1=<hex HMAC-SHA256>" of
+ *
+ *   identity-v1 \n t \n method \n $uri \n $remote_addr \n X-Identity-Sub
+ *   \n -Role \n -Email \n -Sid \n -Jti \n -Exp
+ *
+ * with the identity headers as this request sends them upstream (empty
+ * when absent), under identity_sign_key; not found without a key.  Sent as
+ * X-Identity-Signature (identity-server.conf), it lets a worker on TCP
+ * believe X-Identity-* and X-Real-IP: $remote_addr.  The upstream must see
+ * $uri as the path (proxy_pass without a URI part).
+ */
+
+static ngx_int_t
+ngx_http_identity_signature_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                             *p, *msg;
+    size_t                              len, maclen;
+    ngx_str_t                          *values[6], empty;
+    ngx_uint_t                          i;
+    unsigned char                       mac[EVP_MAX_MD_SIZE];
+    ngx_http_identity_header_t         *hd;
+    ngx_http_identity_sign_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_identity_sign_module);
+
+    if (slcf->key.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_str_null(&empty);
+
+    len = sizeof(NGX_HTTP_IDENTITY_SIGN_VERSION "\n") - 1 + NGX_TIME_T_LEN
+          + r->method_name.len + r->uri.len + r->connection->addr_text.len
+          + 11;
+
+    i = 0;
+
+    for (hd = ngx_http_identity_headers; hd->key.len; hd++) {
+        values[i] = ngx_http_identity_sent_header(r, hd);
+        if (values[i] == NULL) {
+            values[i] = &empty;
+        }
+
+        len += values[i++]->len;
+    }
+
+    values[i] = ngx_http_identity_sent_header(r,
+                                              &ngx_http_identity_exp_header);
+    if (values[i] == NULL) {
+        values[i] = &empty;
+    }
+
+    len += values[i]->len;
+
+    msg = ngx_pnalloc(r->pool, len);
+    if (msg == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(msg, NGX_HTTP_IDENTITY_SIGN_VERSION "\n%T\n%V\n%V\n%V",
+                    ngx_time(), &r->method_name, &r->uri,
+                    &r->connection->addr_text);
+
+    for (i = 0; i < 6; i++) {
+        *p++ = '\n';
+        p = ngx_cpymem(p, values[i]->data, values[i]->len);
+    }
+
+    if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, slcf->key.data,
+                  slcf->key.len, msg, p - msg, mac, sizeof(mac), &maclen)
+        == NULL)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "identity: HMAC-SHA256 failed");
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof("t=, v1=") - 1 + NGX_TIME_T_LEN
+                             + 2 * maclen);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->data = p;
+
+    p = ngx_sprintf(p, "t=%T, v1=", ngx_time());
+    p = ngx_hex_dump(p, mac, maclen);
+
+    v->len = p - v->data;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* the value of one of our headers as set by set_headers(), or NULL */
+
+static ngx_str_t *
+ngx_http_identity_sent_header(ngx_http_request_t *r,
+    ngx_http_identity_header_t *hd)
+{
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+    ngx_list_part_t  *part;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash != 0
+            && h[i].key.len == hd->lowcase.len
+            && ngx_strncasecmp(h[i].key.data, hd->lowcase.data,
+                               hd->lowcase.len)
+               == 0)
+        {
+            return &h[i].value;
+        }
+    }
+}
+
+
+/* the key: the file's bytes without a final newline */
+
+static char *
+ngx_http_identity_sign_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_identity_sign_loc_conf_t *slcf = conf;
+
+    u_char           *buf;
+    size_t            n;
+    ssize_t           got;
+    ngx_fd_t          fd;
+    ngx_str_t        *value, name;
+    ngx_file_info_t   fi;
+
+    if (slcf->key.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        ngx_str_set(&slcf->key, "");
+        return NGX_CONF_OK;
+    }
+
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%V\" failed", &name);
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = (size_t) ngx_file_size(&fi);
+
+    if (n > NGX_HTTP_IDENTITY_SIGN_KEY_MAX + 2) {
+        n = NGX_HTTP_IDENTITY_SIGN_KEY_MAX + 2;
+    }
+
+    buf = ngx_pnalloc(cf->pool, n + 1);
+    if (buf == NULL) {
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    got = ngx_read_fd(fd, buf, n);
+
+    ngx_close_file(fd);
+
+    if (got == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%V\" failed", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    n = (size_t) got;
+
+    while (n > 0 && (buf[n - 1] == LF || buf[n - 1] == CR)) {
+        n--;
+    }
+
+    if (n < NGX_HTTP_IDENTITY_SIGN_KEY_MIN
+        || n > NGX_HTTP_IDENTITY_SIGN_KEY_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the key in \"%V\" must be %d to %d bytes",
+                           &name, NGX_HTTP_IDENTITY_SIGN_KEY_MIN,
+                           NGX_HTTP_IDENTITY_SIGN_KEY_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->key.data = buf;
+    slcf->key.len = n;
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_identity_sign_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_identity_sign_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_identity_sign_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->key = { 0, NULL };
+     */
+
+    return conf;
+}
+
+
+static char *
+ngx_http_identity_sign_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_identity_sign_loc_conf_t *prev = parent;
+    ngx_http_identity_sign_loc_conf_t *conf = child;
+
+    ngx_conf_merge_str_value(conf->key, prev->key, "");
+
+    return NGX_CONF_OK;
 }

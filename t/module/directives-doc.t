@@ -1,15 +1,18 @@
-# Every directive of ngx_http_identity_module (ngx_http_identity_module.c)
-# has its README entry: syntax, default, context and an example.
+# Every directive of ngx_http_identity_module (ngx_http_identity_module.c,
+# and identity_sign_key in ngx_http_identity_headers.c) has its README
+# entry: syntax, default, context and an example.
 use strict;
 use warnings;
 use Test::More;
 
 sub slurp { local (@ARGV, $/) = @_; return <> }
 
-my $src    = slurp('ngx_identity_module/src/ngx_http_identity_module.c');
+my $src    = join '', map { slurp("ngx_identity_module/src/$_") }
+                 qw(ngx_http_identity_module.c ngx_http_identity_headers.c);
 my $readme = slurp('ngx_identity_module/README.md');
 
-my @names = $src =~ /\{ ngx_string\("(identity_[a-z_]+)"\),/g;
+# a command: the name, then its NGX_HTTP_*_CONF flags (variables have none)
+my @names = $src =~ /\{ ngx_string\("(identity_[a-z_]+)"\),\s*\n\s*NGX_HTTP_/g;
 ok @names >= 15, 'found the directives (' . @names . ')';
 
 for my $name (@names) {

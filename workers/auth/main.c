@@ -59,7 +59,7 @@ static const id_http_route_t auth_routes[] = {
     { "POST", "/api/v1/auth/refresh", ID_HTTP_JSON, auth_refresh },
     { "POST", "/api/v1/auth/logout", ID_HTTP_BEARER, auth_logout },
     { "GET", "/api/v1/auth/validate", ID_HTTP_BEARER, auth_validate },
-    { "GET", "/.well-known/jwks.json", 0, auth_jwks },
+    { "GET", "/.well-known/jwks.json", ID_HTTP_INLINE, auth_jwks },
     ID_HEALTH_ROUTES,
 };
 

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "redact.h"
 
 typedef struct {
     const id_conf_spec_t *spec;
@@ -130,26 +131,45 @@ id_conf_check(id_conf_value_t *val, const id_conf_spec_t *s,
 }
 
 
+/* Secrets as "set"; any other value with what may be a secret inside (a
+ * URL's password or key, a conninfo password) masked by id_redact(). */
 static void
 id_conf_log(const id_conf_t *c)
 {
-    size_t       i;
+    size_t       i, len;
+    char       **shown;
     const char **keys, **values;
 
     keys = calloc(c->n ? c->n : 1, sizeof(*keys));
     values = calloc(c->n ? c->n : 1, sizeof(*values));
-    if (keys != NULL && values != NULL) {
-        for (i = 0; i < c->n; i++) {
-            keys[i] = c->values[i].spec->name;
-            if (c->values[i].str == NULL) {
-                values[i] = NULL;
-            } else {
-                values[i] =
-                    c->values[i].spec->secret ? "set" : c->values[i].str;
-            }
-        }
-        id_log_write_pairs("info", "config", keys, values, c->n);
+    shown = calloc(c->n ? c->n : 1, sizeof(*shown));
+    if (keys == NULL || values == NULL || shown == NULL) {
+        goto done;
     }
+    for (i = 0; i < c->n; i++) {
+        keys[i] = c->values[i].spec->name;
+        if (c->values[i].str == NULL) {
+            values[i] = NULL;
+        } else if (c->values[i].spec->secret) {
+            values[i] = "set";
+        } else {
+            /* "a=b" becomes "a=***": at most three times as long */
+            len = 3 * strlen(c->values[i].str) + 8;
+            shown[i] = malloc(len);
+            if (shown[i] == NULL) {
+                goto done;
+            }
+            values[i] = id_redact(c->values[i].str, shown[i], len);
+        }
+    }
+    id_log_write_pairs("info", "config", keys, values, c->n);
+
+done:
+
+    for (i = 0; shown != NULL && i < c->n; i++) {
+        free(shown[i]);
+    }
+    free(shown);
     free(keys);
     free(values);
 }

@@ -1,9 +1,11 @@
 /*
  * db.c - one libpq connection per thread (see db.h).
  */
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "log.h"
@@ -11,6 +13,10 @@
 /* Set once by id_db_init() before threads start. */
 static char         *id_db_conninfo;
 static pthread_key_t id_db_key;
+
+/* This thread's connection has a ping whose answer is still to come (it
+ * timed out): the next ping waits for that one instead of sending. */
+static _Thread_local PGconn *id_db_ping_pending;
 
 
 static void
@@ -170,8 +176,69 @@ id_db_value(const PGresult *res, int row, const char *column)
 }
 
 
+static long
+id_db_ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - t0->tv_sec) * 1000 +
+           (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+
+/* SELECT 1 without blocking for more than ID_DB_PING_MS: readiness must
+ * answer even when the server hangs.  A ping that timed out stays
+ * outstanding on the connection and is waited for by the next one. */
 int
 id_db_ping(void)
 {
-    return id_db_simple("SELECT 1");
+    int             rc = 0, n;
+    long            left;
+    PGconn         *conn;
+    PGresult       *res;
+    struct pollfd   pfd;
+    struct timespec t0;
+
+    conn = id_db_conn();
+    if (conn == NULL) {
+        id_db_ping_pending = NULL;
+        return -1;
+    }
+    if (id_db_ping_pending != conn) {
+        if (!PQsendQuery(conn, "SELECT 1")) {
+            id_db_ping_pending = NULL;
+            return -1;
+        }
+        id_db_ping_pending = conn;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (!PQconsumeInput(conn)) {
+            id_db_ping_pending = NULL;
+            return -1; /* broken: reset on the next use */
+        }
+        if (!PQisBusy(conn)) {
+            break;
+        }
+        left = ID_DB_PING_MS - id_db_ms_since(&t0);
+        if (left <= 0) {
+            id_log_warn("db.ping_timeout", NULL);
+            return -1; /* still pending */
+        }
+        pfd.fd = PQsocket(conn);
+        pfd.events = POLLIN;
+        n = poll(&pfd, 1, (int) left);
+        if (n < 0) {
+            return -1;
+        }
+    }
+    id_db_ping_pending = NULL;
+    while ((res = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            rc = -1;
+        }
+        PQclear(res);
+    }
+    return rc;
 }

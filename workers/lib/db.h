@@ -18,12 +18,16 @@
  *   id_db_begin() / id_db_commit() / id_db_rollback()  0 ok, -1 error.
  *   id_db_value(res, row, column_name)  the text value, NULL if SQL NULL or
  *       no such column (PQfnumber, never positions).
- *   id_db_ping()  SELECT 1; 0 ok.
+ *   id_db_ping()  SELECT 1 within ID_DB_PING_MS; 0 ok.  For readiness, on a
+ *       thread that runs nothing else (http.h's probe thread): a ping that
+ *       timed out stays outstanding on the connection until the next.
  */
 #ifndef ID_DB_H
 #define ID_DB_H
 
 #include <libpq-fe.h>
+
+#define ID_DB_PING_MS 1000 /* readiness: SELECT 1 timeout */
 
 int         id_db_init(const char *conninfo);
 PGresult   *id_db_exec(const char *sql, int n, const char *const *params,

@@ -14,17 +14,48 @@
 
 #include "config.h"
 
-/* Two rows: where to listen, and who may connect to a unix socket.  The
- * workers trust the gateway's X-Identity-* headers, so only nginx may reach
- * the socket: its owner and group by default. */
+/* Where to listen, who may connect to a unix socket, and whose identity
+ * headers count.  The workers trust the gateway's X-Identity-* and X-Real-IP
+ * headers: on a unix socket only from the peers TRUSTED_PEER_UIDS /
+ * TRUSTED_PEER_GIDS name (SO_PEERCRED; by default the worker's own uid), on
+ * TCP only signed with the key of IDENTITY_SIGN_KEY_FILE (nginx's
+ * identity_sign_key). */
 #define ID_ENV_LISTEN                                                          \
-    { "LISTEN", ID_CONF_STRING,                                                \
-      1,        0,                                                             \
-      NULL,     0,                                                             \
-      0,        "where to listen: unix:/path/to.sock or 127.0.0.1:PORT" },     \
+    ID_ENV_LISTEN_ADDR, ID_ENV_LISTEN_MODE, ID_ENV_TRUSTED_PEER_UIDS,          \
+        ID_ENV_TRUSTED_PEER_GIDS, ID_ENV_IDENTITY_SIGN_KEY_FILE,               \
+        ID_ENV_IDENTITY_SIGN_MAX_AGE
+#define ID_ENV_LISTEN_ADDR                                                     \
+    {                                                                          \
+        "LISTEN", ID_CONF_STRING, 1, 0, NULL, 0, 0,                            \
+            "where to listen: unix:/path/to.sock or 127.0.0.1:PORT"            \
+    }
+#define ID_ENV_LISTEN_MODE                                                     \
     {                                                                          \
         "LISTEN_MODE", ID_CONF_STRING, 0, 0, "0660", 0, 0,                     \
             "permissions of a unix socket, octal (only nginx may connect)"     \
+    }
+#define ID_ENV_TRUSTED_PEER_UIDS                                               \
+    {                                                                          \
+        "TRUSTED_PEER_UIDS", ID_CONF_STRING, 0, 0, NULL, 0, 0,                 \
+            "unix socket: users (names or uids, comma-separated) whose "       \
+            "identity headers count, nginx's; unset: the worker's own"         \
+    }
+#define ID_ENV_TRUSTED_PEER_GIDS                                               \
+    {                                                                          \
+        "TRUSTED_PEER_GIDS", ID_CONF_STRING, 0, 0, NULL, 0, 0,                 \
+            "unix socket: groups (names or gids) whose identity headers "      \
+            "count (the peer's primary group)"                                 \
+    }
+#define ID_ENV_IDENTITY_SIGN_KEY_FILE                                          \
+    {                                                                          \
+        "IDENTITY_SIGN_KEY_FILE", ID_CONF_STRING, 0, 0, NULL, 0, 0,            \
+            "TCP: file with the key of X-Identity-Signature (nginx's "         \
+            "identity_sign_key); unset: identity headers refused on TCP"       \
+    }
+#define ID_ENV_IDENTITY_SIGN_MAX_AGE                                           \
+    {                                                                          \
+        "IDENTITY_SIGN_MAX_AGE", ID_CONF_INT, 0, 0, "30", 1, 300,              \
+            "TCP: seconds a signature stays valid (either way)"                \
     }
 #define ID_ENV_DATABASE_URL                                                    \
     {                                                                          \

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include <microhttpd.h>
 
+#include "buf.h"
 #include "crypto.h"
 #include "http.h"
 #include "log.h"
@@ -24,14 +26,35 @@
 
 #define ID_HTTP_MAX_HEADERS 16
 
+typedef struct id_http_ctx id_http_ctx_t;
+
+/*
+ * Handler threads fed by the polling thread: a request that may block
+ * (PostgreSQL, Redis, Kafka, a sleep) is suspended (MHD_suspend_connection)
+ * and queued here; a pool thread runs its handler and resumes it, and the
+ * polling thread sends the answer.  So a slow dependency holds pool threads
+ * and queued requests, never the polling thread: liveness and the other
+ * ID_HTTP_INLINE routes are answered meanwhile.
+ */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t  cv;
+    id_http_ctx_t  *head, *tail;
+    int             stopping;
+    unsigned        nthreads; /* started */
+    pthread_t      *threads;
+} id_http_pool_t;
+
 struct id_http_server {
     struct MHD_Daemon *daemon;
     id_http_opts_t     opts;
     char              *unix_path; /* unlinked on stop */
     int                fd;
+    id_http_pool_t     handlers; /* opts.threads threads */
+    id_http_pool_t     probes;   /* ID_HTTP_PROBE routes: one thread */
 };
 
-typedef struct {
+struct id_http_ctx {
     id_http_req_t          req;
     id_http_server_t      *srv;
     struct MHD_Connection *conn;
@@ -55,7 +78,11 @@ typedef struct {
     size_t      nheaders;
     char       *hname[ID_HTTP_MAX_HEADERS];
     char       *hvalue[ID_HTTP_MAX_HEADERS];
-} id_http_ctx_t;
+    int         trusted; /* the identity headers may be read */
+    /* the handler ran on a pool thread: answer on the next call */
+    int            handled;
+    id_http_ctx_t *next; /* in a pool's queue */
+};
 
 
 const char *
@@ -228,6 +255,164 @@ id_http_route(id_http_ctx_t *ctx, const char *url, const char *method)
 }
 
 
+/* The headers only the gateway may set, in the order they are signed. */
+static const char *const id_http_trusted_headers[7] = {
+    "X-Real-IP",      "X-Identity-Sub", "X-Identity-Role", "X-Identity-Email",
+    "X-Identity-Sid", "X-Identity-Jti", "X-Identity-Exp",
+};
+
+
+char *
+id_http_sign_message(const char *t, const char *method, const char *path,
+                     const char *const values[7])
+{
+    size_t   i;
+    id_buf_t b = ID_BUF_INIT;
+
+    id_buf_adds(&b, ID_HTTP_SIGN_VERSION "\n");
+    id_buf_adds(&b, t);
+    id_buf_adds(&b, "\n");
+    id_buf_adds(&b, method);
+    id_buf_adds(&b, "\n");
+    id_buf_adds(&b, path);
+    for (i = 0; i < 7; i++) {
+        id_buf_adds(&b, "\n");
+        id_buf_adds(&b, values[i] != NULL ? values[i] : "");
+    }
+    return id_buf_done(&b);
+}
+
+
+int
+id_http_sign_check(const char *header, const unsigned char *key, size_t keylen,
+                   unsigned max_age, long long now, const char *method,
+                   const char *path, const char *const values[7])
+{
+    int           ok;
+    char          t[24], want[2 * ID_SHA256_LEN + 1], *msg;
+    size_t        n, i;
+    long long     ts;
+    const char   *p, *mac;
+    unsigned char sum[ID_SHA256_LEN];
+
+    if (header == NULL || key == NULL || keylen == 0) {
+        return 0;
+    }
+    /* t=<digits>, v1=<64 lower-case hex> and nothing else */
+    if (strncmp(header, "t=", 2) != 0) {
+        return 0;
+    }
+    p = header + 2;
+    n = strspn(p, "0123456789");
+    if (n == 0 || n >= 19 || (n > 1 && p[0] == '0')) {
+        return 0;
+    }
+    memcpy(t, p, n);
+    t[n] = '\0';
+    p += n;
+    if (*p++ != ',') {
+        return 0;
+    }
+    p += strspn(p, " ");
+    if (strncmp(p, "v1=", 3) != 0) {
+        return 0;
+    }
+    mac = p + 3;
+    if (strlen(mac) != 2 * ID_SHA256_LEN ||
+        strspn(mac, "0123456789abcdef") != 2 * ID_SHA256_LEN) {
+        return 0;
+    }
+    ts = strtoll(t, NULL, 10);
+    if (ts > now + (long long) max_age || ts < now - (long long) max_age) {
+        return 0;
+    }
+    msg = id_http_sign_message(t, method, path, values);
+    if (msg == NULL) {
+        return 0;
+    }
+    ok = id_crypto_hmac_sha256(key, keylen, msg, strlen(msg), sum) == 0;
+    free(msg);
+    if (!ok) {
+        return 0;
+    }
+    for (i = 0; i < ID_SHA256_LEN; i++) {
+        snprintf(want + 2 * i, 3, "%02x", sum[i]);
+    }
+    return id_crypto_equal(want, mac, 2 * ID_SHA256_LEN);
+}
+
+
+/* 1 if the unix socket peer is one the server trusts. */
+static int
+id_http_peer_trusted(id_http_server_t *s, struct MHD_Connection *conn)
+{
+    size_t                          i;
+    struct ucred                    cred;
+    socklen_t                       len = sizeof(cred);
+    const union MHD_ConnectionInfo *ci;
+
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci == NULL ||
+        getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+        return 0;
+    }
+    for (i = 0; i < s->opts.npeer_uids; i++) {
+        if (cred.uid == s->opts.peer_uids[i]) {
+            return 1;
+        }
+    }
+    for (i = 0; i < s->opts.npeer_gids; i++) {
+        if (cred.gid == s->opts.peer_gids[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
+/*
+ * Whether the identity headers of this request count: on a unix socket
+ * the peer decides (an untrusted one is served without them); on TCP the
+ * signature, and a request that carries identity headers without a valid
+ * one is refused (ctx->early 401).
+ */
+static void
+id_http_trust(id_http_ctx_t *ctx, struct MHD_Connection *conn)
+{
+    int               any = 0;
+    size_t            i;
+    const char       *values[7], *sig;
+    id_http_server_t *s = ctx->srv;
+
+    for (i = 0; i < 7; i++) {
+        values[i] = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                id_http_trusted_headers[i]);
+        any |= values[i] != NULL;
+    }
+    sig =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ID_HTTP_SIGN_HEADER);
+    if (s->unix_path != NULL) {
+        ctx->trusted = id_http_peer_trusted(s, conn);
+        if (!ctx->trusted && any) {
+            id_log_info("http.untrusted_peer", "path", ctx->req.path, NULL);
+        }
+        return;
+    }
+    if (!any && sig == NULL) {
+        return; /* nothing to believe */
+    }
+    ctx->trusted = id_http_sign_check(
+        sig, s->opts.sign_key, s->opts.sign_key_len, s->opts.sign_max_age,
+        (long long) time(NULL), ctx->req.method, ctx->req.path, values);
+    if (!ctx->trusted && ctx->early == 0) {
+        id_log_warn("http.untrusted_identity_headers", "path", ctx->req.path,
+                    "signature", sig != NULL ? "invalid" : "missing", NULL);
+        ctx->early = 401;
+        ctx->early_code = "untrusted_identity_headers";
+    }
+}
+
+
 static id_http_ctx_t *
 id_http_ctx_new(id_http_server_t *s, struct MHD_Connection *conn,
                 const char *url, const char *method)
@@ -260,6 +445,7 @@ id_http_ctx_new(id_http_server_t *s, struct MHD_Connection *conn,
     ctx->req.request_id = ctx->rid;
 
     id_http_route(ctx, url, method);
+    id_http_trust(ctx, conn);
 
     v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (ctx->early == 0 && v != NULL) {
@@ -311,6 +497,9 @@ id_http_dispatch(id_http_ctx_t *ctx)
         } else if (ctx->early == 405) {
             snprintf(detail, sizeof(detail), "allowed: %s", ctx->allow);
             id_http_add_header(r, "Allow", ctx->allow);
+        } else if (ctx->early == 401) {
+            snprintf(detail, sizeof(detail),
+                     "identity headers must come from the gateway, signed");
         } else {
             snprintf(detail, sizeof(detail), "no route for this path");
         }
@@ -327,16 +516,18 @@ id_http_dispatch(id_http_ctx_t *ctx)
 
     r->body = ctx->body ? ctx->body : "";
     r->body_len = ctx->len;
-    r->id.sub = id_http_header(r, "X-Identity-Sub");
-    r->id.role = id_http_header(r, "X-Identity-Role");
-    r->id.email = id_http_header(r, "X-Identity-Email");
-    r->id.sid = id_http_header(r, "X-Identity-Sid");
-    r->id.jti = id_http_header(r, "X-Identity-Jti");
-    r->id.exp = id_http_header(r, "X-Identity-Exp");
+    if (ctx->trusted) {
+        r->id.sub = id_http_header(r, "X-Identity-Sub");
+        r->id.role = id_http_header(r, "X-Identity-Role");
+        r->id.email = id_http_header(r, "X-Identity-Email");
+        r->id.sid = id_http_header(r, "X-Identity-Sid");
+        r->id.jti = id_http_header(r, "X-Identity-Jti");
+        r->id.exp = id_http_header(r, "X-Identity-Exp");
+        r->client_ip = id_http_header(r, "X-Real-IP");
+    }
     if (r->id.sub != NULL && r->id.sub[0] == '\0') {
         r->id.sub = NULL;
     }
-    r->client_ip = id_http_header(r, "X-Real-IP");
     r->user_agent = id_http_header(r, "User-Agent");
 
     flags = ctx->route->flags;
@@ -422,6 +613,7 @@ id_http_respond(id_http_ctx_t *ctx)
     MHD_destroy_response(resp);
 
     clock_gettime(CLOCK_MONOTONIC, &now);
+    id_log_set_request_id(ctx->rid); /* the polling thread's, from here on */
     ms = (now.tv_sec - ctx->start.tv_sec) * 1000 +
          (now.tv_nsec - ctx->start.tv_nsec) / 1000000;
     snprintf(status, sizeof(status), "%d", ctx->status);
@@ -431,6 +623,150 @@ id_http_respond(id_http_ctx_t *ctx)
                  status, "latency_ms", latency, "user_id", ctx->req.id.sub,
                  NULL);
     return ret;
+}
+
+
+/* Runs one queued request on a pool thread, then hands it back to MHD:
+ * after MHD_resume_connection() the ctx belongs to the polling thread. */
+static void
+id_http_run(id_http_ctx_t *ctx)
+{
+    struct MHD_Connection *conn = ctx->conn;
+
+    id_log_set_request_id(ctx->rid);
+    id_http_dispatch(ctx);
+    json_decref(ctx->req.json);
+    ctx->req.json = NULL;
+    id_log_set_request_id(NULL);
+    ctx->handled = 1;
+    MHD_resume_connection(conn); /* ctx no longer ours */
+}
+
+
+static void *
+id_http_pool_thread(void *arg)
+{
+    id_http_ctx_t  *ctx;
+    id_http_pool_t *p = arg;
+
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (p->head == NULL && !p->stopping) {
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+        ctx = p->head;
+        if (ctx == NULL) { /* stopping, and nothing left to do */
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        p->head = ctx->next;
+        if (p->head == NULL) {
+            p->tail = NULL;
+        }
+        pthread_mutex_unlock(&p->mu);
+        ctx->next = NULL;
+        id_http_run(ctx);
+    }
+    return NULL;
+}
+
+
+/* Suspends the request's connection and queues it; -1 if the pool is
+ * stopping (nothing done: answer at once). */
+static int
+id_http_pool_push(id_http_pool_t *p, id_http_ctx_t *ctx)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&p->mu);
+    if (p->stopping) {
+        rc = -1;
+    } else {
+        /* before a thread can see it: its resume must come after this */
+        MHD_suspend_connection(ctx->conn);
+        if (p->tail != NULL) {
+            p->tail->next = ctx;
+        } else {
+            p->head = ctx;
+        }
+        p->tail = ctx;
+        pthread_cond_signal(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+
+static int
+id_http_pool_start(id_http_pool_t *p, unsigned n)
+{
+    memset(p, 0, sizeof(*p));
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->threads = calloc(n, sizeof(*p->threads));
+    if (p->threads == NULL) {
+        return -1;
+    }
+    for (; p->nthreads < n; p->nthreads++) {
+        if (pthread_create(&p->threads[p->nthreads], NULL, id_http_pool_thread,
+                           p) != 0) {
+            id_log_error("http.start", "err", "cannot start a handler thread",
+                         NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+
+/* Lets the threads finish every queued request, then joins them. */
+static void
+id_http_pool_stop(id_http_pool_t *p)
+{
+    unsigned i;
+
+    if (p->threads == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (i = 0; i < p->nthreads; i++) {
+        pthread_join(p->threads[i], NULL);
+    }
+    free(p->threads);
+    p->threads = NULL;
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+}
+
+
+/* The end of a request: answered here (errors found before any handler,
+ * ID_HTTP_INLINE routes) or suspended and queued for a pool thread. */
+static enum MHD_Result
+id_http_schedule(id_http_ctx_t *ctx)
+{
+    id_http_pool_t *pool;
+    unsigned        flags;
+
+    if (ctx->early != 0 || ctx->too_large ||
+        (ctx->route->flags & ID_HTTP_INLINE)) {
+        id_log_set_request_id(ctx->rid);
+        id_http_dispatch(ctx);
+        json_decref(ctx->req.json);
+        ctx->req.json = NULL;
+        return id_http_respond(ctx);
+    }
+    flags = ctx->route->flags;
+    pool = (flags & ID_HTTP_PROBE) ? &ctx->srv->probes : &ctx->srv->handlers;
+    if (id_http_pool_push(pool, ctx) != 0) {
+        id_http_add_header(&ctx->req, "Retry-After", "1");
+        id_http_send_problem(&ctx->req, 503, "unavailable",
+                             "the server is stopping", NULL);
+        return id_http_respond(ctx);
+    }
+    return MHD_YES;
 }
 
 
@@ -490,14 +826,14 @@ id_http_access(void *cls, struct MHD_Connection *conn, const char *url,
         return MHD_YES;
     }
 
+    if (ctx->handled) {
+        ctx->handled = 0; /* back from a pool thread, with the answer */
+        return id_http_respond(ctx);
+    }
     if (ctx->status != 0) {
         return MHD_YES; /* already answered (early 413) */
     }
-    id_log_set_request_id(ctx->rid);
-    id_http_dispatch(ctx);
-    json_decref(ctx->req.json);
-    ctx->req.json = NULL;
-    return id_http_respond(ctx);
+    return id_http_schedule(ctx);
 }
 
 
@@ -683,6 +1019,11 @@ id_http_start(const id_http_opts_t *opts)
     }
     s->opts = *opts;
     s->fd = -1;
+    if (id_http_pool_start(&s->handlers, opts->threads ? opts->threads : 1) !=
+            0 ||
+        id_http_pool_start(&s->probes, 1) != 0) {
+        goto failed;
+    }
     if (strncmp(opts->listen, "unix:", 5) == 0) {
         s->unix_path = strdup(opts->listen + 5);
         if (s->unix_path == NULL) {
@@ -698,12 +1039,13 @@ id_http_start(const id_http_opts_t *opts)
         goto failed;
     }
 
+    /* one polling thread: it never waits on anything but sockets, the
+     * handlers run in s->handlers and s->probes */
     s->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL, id_http_access, s, MHD_OPTION_EXTERNAL_LOGGER,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+            MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, id_http_access, s, MHD_OPTION_EXTERNAL_LOGGER,
         id_http_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) s->fd,
-        MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int) (opts->threads ? opts->threads : 1),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 1000,
         MHD_OPTION_NOTIFY_COMPLETED, id_http_completed, s, MHD_OPTION_END);
@@ -718,6 +1060,8 @@ id_http_start(const id_http_opts_t *opts)
 
 failed:
 
+    id_http_pool_stop(&s->handlers);
+    id_http_pool_stop(&s->probes);
     if (s->fd >= 0) {
         close(s->fd);
         if (s->unix_path != NULL) {
@@ -737,10 +1081,16 @@ id_http_stop(id_http_server_t *s)
         return;
     }
     if (s->daemon != NULL) {
-        /* stop accepting first, then let in-flight requests finish */
+        /* stop accepting first, then let queued and running handlers
+         * finish (each resumes its connection; requests that come later on
+         * open connections get 503), then close */
         MHD_quiesce_daemon(s->daemon);
+        id_http_pool_stop(&s->handlers);
+        id_http_pool_stop(&s->probes);
         MHD_stop_daemon(s->daemon);
     }
+    id_http_pool_stop(&s->handlers);
+    id_http_pool_stop(&s->probes);
     if (s->fd >= 0) {
         close(s->fd);
     }

@@ -18,22 +18,47 @@
  *     object is r->json (borrowed, freed after the handler);
  *   - ID_HTTP_BEARER routes: X-Identity-Sub must be present (set by the
  *     gateway from a verified JWT), else 401; r->id holds the identity;
- *   - calls the handler in a pool thread, which answers with exactly one
- *     id_http_send_* call (none => 500 problem, logged);
+ *   - believes X-Identity-* and X-Real-IP only from the gateway: on a unix
+ *     socket when the peer (SO_PEERCRED) has a uid in peer_uids or a gid in
+ *     peer_gids, else they are ignored (r->id empty, r->client_ip NULL);
+ *     on TCP when X-Identity-Signature is valid (id_http_sign_message()),
+ *     else a request carrying any of them is refused: 401
+ *     untrusted_identity_headers.  A peer that is not trusted is still
+ *     served, as an anonymous client: the socket's mode decides who may
+ *     connect at all (a monitor checking liveness, say), the peer check
+ *     only whose identity headers count;
+ *   - calls the handler, which answers with exactly one id_http_send_*
+ *     call (none => 500 problem, logged);
  *   - logs one "http.request" line (method, path, status, latency, user).
  *
- * Handlers run concurrently on max `threads` threads: per-thread resources
- * (PGconn, redisContext) come from db.h / redis.h.
+ * One polling thread (libmicrohttpd) reads requests and writes answers and
+ * never waits on anything else: a request is suspended while its handler
+ * runs on one of `threads` handler threads (ID_HTTP_PROBE routes: on one
+ * probe thread of their own), so a slow dependency delays only the
+ * requests that wait on it; ID_HTTP_INLINE handlers run on the polling
+ * thread itself.  Per-thread resources (PGconn, redisContext) come from
+ * db.h / redis.h.
  */
 #ifndef ID_HTTP_H
 #define ID_HTTP_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
+#define ID_HTTP_SIGN_HEADER "X-Identity-Signature"
+#define ID_HTTP_SIGN_VERSION "identity-v1"
+#define ID_HTTP_MAX_PEERS 16
+
 #define ID_HTTP_JSON 0x1u   /* body is a JSON object */
 #define ID_HTTP_BEARER 0x2u /* needs the gateway's X-Identity-* headers */
+/* answered on the polling thread: the handler touches no dependency and
+ * never blocks (liveness, constant documents) */
+#define ID_HTTP_INLINE 0x4u
+/* run on the server's one probe thread, apart from the handler threads, so
+ * that readiness answers while they all wait on a slow dependency */
+#define ID_HTTP_PROBE 0x8u
 
 typedef struct id_http_req    id_http_req_t;
 typedef struct id_http_server id_http_server_t;
@@ -71,13 +96,44 @@ struct id_http_req {
 typedef struct {
     const char            *listen;      /* unix:/path or 127.0.0.1:PORT */
     unsigned               listen_mode; /* unix socket mode; 0 = 0660 */
-    unsigned               threads;
+    unsigned               threads;     /* handler threads */
     size_t                 max_body;
     const id_http_route_t *routes;
     size_t                 nroutes;
     void                  *app;    /* handed to handlers as r->app */
     const void            *health; /* handed to handlers as r->health */
+    /* unix socket: the peers whose identity headers are believed */
+    uid_t  peer_uids[ID_HTTP_MAX_PEERS];
+    size_t npeer_uids;
+    gid_t  peer_gids[ID_HTTP_MAX_PEERS];
+    size_t npeer_gids;
+    /* TCP: the key of X-Identity-Signature (none: identity headers are
+     * always refused) and how old a signature may be, in seconds (either
+     * way, for clocks that differ) */
+    const unsigned char *sign_key;
+    size_t               sign_key_len;
+    unsigned             sign_max_age;
 } id_http_opts_t;
+
+/*
+ * The text X-Identity-Signature signs (the gateway's identity_sign_key):
+ * lines joined by '\n', a missing header as an empty line:
+ *
+ *   identity-v1, t, method, path (decoded, without the query), X-Real-IP,
+ *   X-Identity-Sub, -Role, -Email, -Sid, -Jti, -Exp
+ *
+ * The header is "t=<unix time>, v1=<HMAC-SHA256 of that text, 64 lower-case
+ * hex digits>".  Returns a new string (free()), NULL on ENOMEM.
+ */
+char *id_http_sign_message(const char *t, const char *method, const char *path,
+                           const char *const values[7]);
+
+/* 1 if header is a valid signature of the other arguments under key,
+ * at most max_age seconds away from now; else 0.  Constant time compare. */
+int id_http_sign_check(const char *header, const unsigned char *key,
+                       size_t keylen, unsigned max_age, long long now,
+                       const char *method, const char *path,
+                       const char *const values[7]);
 
 /* A request header (case-insensitive) or NULL. */
 const char *id_http_header(id_http_req_t *r, const char *name);

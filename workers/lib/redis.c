@@ -1,6 +1,7 @@
 /*
  * redis.c - one hiredis context per thread (see redis.h).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -180,6 +181,22 @@ id_redis_ctx(int *fresh)
 }
 
 
+/*
+ * Whether a failed command may be sent again on a new context: only when
+ * the old one was found closed (the server restarted while it was idle).
+ * Never after a timeout: the server may be slow rather than gone, the
+ * command may have run (INCR twice), and the caller would wait twice.
+ */
+static int
+id_redis_retryable(const redisContext *c, int err)
+{
+    if (c->err == REDIS_ERR_EOF) {
+        return 1;
+    }
+    return c->err == REDIS_ERR_IO && err != EAGAIN && err != EWOULDBLOCK;
+}
+
+
 static redisReply *
 id_redis_finish(redisContext *c, redisReply *r)
 {
@@ -208,8 +225,9 @@ id_redis_cmdargv(int argc, const char **argv, const size_t *lens)
         if (c == NULL) {
             return NULL;
         }
+        errno = 0;
         r = redisCommandArgv(c, argc, argv, lens);
-        if (r != NULL || fresh) {
+        if (r != NULL || fresh || !id_redis_retryable(c, errno)) {
             break;
         }
         /* an idle context found the server gone: retry on a new one */
@@ -232,9 +250,10 @@ id_redis_cmd(const char *fmt, ...)
             return NULL;
         }
         va_start(ap, fmt);
+        errno = 0;
         r = redisvCommand(c, fmt, ap);
         va_end(ap);
-        if (r != NULL || fresh) {
+        if (r != NULL || fresh || !id_redis_retryable(c, errno)) {
             break;
         }
     }
@@ -245,9 +264,18 @@ id_redis_cmd(const char *fmt, ...)
 int
 id_redis_ping(void)
 {
-    int         rc;
-    redisReply *r;
+    int            rc, fresh;
+    redisReply    *r;
+    redisContext  *c;
+    struct timeval quick = { ID_REDIS_PING_MS / 1000,
+                             (ID_REDIS_PING_MS % 1000) * 1000 };
+    struct timeval normal = { 2, 0 };
 
+    /* readiness has a budget of its own, shorter than a command's */
+    c = id_redis_ctx(&fresh);
+    if (c != NULL) {
+        redisSetTimeout(c, quick);
+    }
     r = id_redis_cmd("PING");
     rc = (r != NULL && r->type == REDIS_REPLY_STATUS &&
           strcmp(r->str, "PONG") == 0)
@@ -255,6 +283,10 @@ id_redis_ping(void)
              : -1;
     if (r != NULL) {
         freeReplyObject(r);
+    }
+    c = pthread_getspecific(id_redis.key);
+    if (c != NULL && c->err == 0) {
+        redisSetTimeout(c, normal);
     }
     return rc;
 }

@@ -4,7 +4,8 @@
  * One redisContext per thread, opened on first use from the URL given to
  * id_redis_init() and freed when the thread exits; a broken context is
  * dropped and reopened on the next call.  A command that fails on a context
- * that had been idle (server restarted) is retried once on a fresh one.
+ * that had been idle because the server closed it (restarted) is retried
+ * once on a fresh one; a command that timed out (2 s) is not.
  *
  *   id_redis_init(url)   once from main() before threads.  url is
  *       redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N].
@@ -14,7 +15,7 @@
  *       reply (caller freeReplyObject()s) or NULL on a connection problem
  *       (logged).  A REDIS_REPLY_ERROR reply is logged and freed: NULL.
  *   id_redis_cmdargv(argc, argv, lens)  the same with an argument vector.
- *   id_redis_ping()   0 if PING answers PONG.
+ *   id_redis_ping()   0 if PING answers PONG within ID_REDIS_PING_MS.
  *   id_redis_count(key, window_s)
  *       counts one event (failed logins, wrong passwords, ...) in a fixed
  *       window that starts with the first: INCR, and EXPIRE when that made
@@ -26,6 +27,8 @@
 #include <stddef.h>
 
 #include <hiredis/hiredis.h>
+
+#define ID_REDIS_PING_MS 1000 /* readiness: PING timeout */
 
 int         id_redis_init(const char *url);
 redisReply *id_redis_cmd(const char *fmt, ...);

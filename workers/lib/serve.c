@@ -1,10 +1,14 @@
 /*
  * serve.c - start, wait, stop (see serve.h).
  */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "redis.h"
@@ -74,11 +78,126 @@ id_serve_mode(const char *s, unsigned *mode)
 }
 
 
+/* A uid or gid: digits, or a name.  0 ok, -1 unknown. */
+static int
+id_serve_id(const char *word, int group, unsigned long *out)
+{
+    char          *end;
+    struct group  *gr;
+    struct passwd *pw;
+
+    errno = 0;
+    *out = strtoul(word, &end, 10);
+    if (*word != '\0' && *end == '\0' && errno == 0 && *out < 0xffffffffUL) {
+        return 0;
+    }
+    if (group) {
+        gr = getgrnam(word);
+        if (gr != NULL) {
+            *out = (unsigned long) gr->gr_gid;
+            return 0;
+        }
+    } else {
+        pw = getpwnam(word);
+        if (pw != NULL) {
+            *out = (unsigned long) pw->pw_uid;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+
+/* "0,www-data" into uids or gids; -1 with the reason on stderr. */
+static int
+id_serve_ids(const char *name, const char *list, int group, void *ids,
+             size_t *n)
+{
+    int           rc = 0;
+    char         *copy, *word, *save = NULL;
+    unsigned long v;
+
+    *n = 0;
+    if (list == NULL) {
+        return 0;
+    }
+    copy = strdup(list);
+    if (copy == NULL) {
+        return -1;
+    }
+    for (word = strtok_r(copy, ", ", &save); word != NULL;
+         word = strtok_r(NULL, ", ", &save)) {
+        if (*n == ID_HTTP_MAX_PEERS) {
+            fprintf(stderr, "config: %s: at most %d entries\n", name,
+                    ID_HTTP_MAX_PEERS);
+            rc = -1;
+            break;
+        }
+        if (id_serve_id(word, group, &v) != 0) {
+            fprintf(stderr, "config: %s: no such %s: %s\n", name,
+                    group ? "group" : "user", word);
+            rc = -1;
+            break;
+        }
+        if (group) {
+            ((gid_t *) ids)[(*n)++] = (gid_t) v;
+        } else {
+            ((uid_t *) ids)[(*n)++] = (uid_t) v;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+
+/* The signing key: the file's bytes without a final newline, >= 32 bytes.
+ * *key NULL when no file is named.  0 ok, -1 with the reason on stderr. */
+static int
+id_serve_sign_key(const char *path, unsigned char **key, size_t *len)
+{
+    FILE         *f;
+    size_t        n;
+    unsigned char buf[1025];
+
+    *key = NULL;
+    *len = 0;
+    if (path == NULL) {
+        return 0;
+    }
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "config: IDENTITY_SIGN_KEY_FILE: %s: %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+    n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
+        n--;
+    }
+    if (n < 32 || n >= sizeof(buf)) {
+        fprintf(stderr,
+                "config: IDENTITY_SIGN_KEY_FILE: %s: the key must be "
+                "32 to 1024 bytes\n",
+                path);
+        return -1;
+    }
+    *key = malloc(n);
+    if (*key == NULL) {
+        return -1;
+    }
+    memcpy(*key, buf, n);
+    *len = n;
+    return 0;
+}
+
+
 int
 id_serve(const id_conf_t *conf, const id_http_route_t *routes, size_t nroutes,
          void *app, const void *health)
 {
-    int               sig;
+    int               sig, rc = -1;
+    unsigned char    *key = NULL;
     id_http_opts_t    opts;
     id_http_server_t *srv;
 
@@ -90,6 +209,25 @@ id_serve(const id_conf_t *conf, const id_http_route_t *routes, size_t nroutes,
                         "such as 0660\n");
         return -1;
     }
+    if (id_serve_ids("TRUSTED_PEER_UIDS",
+                     id_conf_str(conf, "TRUSTED_PEER_UIDS"), 0, opts.peer_uids,
+                     &opts.npeer_uids) != 0 ||
+        id_serve_ids("TRUSTED_PEER_GIDS",
+                     id_conf_str(conf, "TRUSTED_PEER_GIDS"), 1, opts.peer_gids,
+                     &opts.npeer_gids) != 0) {
+        return -1;
+    }
+    if (opts.npeer_uids == 0 && opts.npeer_gids == 0) {
+        /* a process of the worker's own user could read its keys anyway */
+        opts.peer_uids[0] = geteuid();
+        opts.npeer_uids = 1;
+    }
+    if (id_serve_sign_key(id_conf_str(conf, "IDENTITY_SIGN_KEY_FILE"), &key,
+                          &opts.sign_key_len) != 0) {
+        return -1;
+    }
+    opts.sign_key = key;
+    opts.sign_max_age = (unsigned) id_conf_int(conf, "IDENTITY_SIGN_MAX_AGE");
     opts.threads = (unsigned) id_conf_int(conf, "HTTP_THREADS");
     opts.max_body = (size_t) id_conf_int(conf, "MAX_BODY_BYTES");
     opts.routes = routes;
@@ -98,11 +236,25 @@ id_serve(const id_conf_t *conf, const id_http_route_t *routes, size_t nroutes,
     opts.health = health;
     srv = id_http_start(&opts);
     if (srv == NULL) {
-        return -1;
+        goto done;
+    }
+    if (strncmp(opts.listen, "unix:", 5) != 0 && key == NULL) {
+        id_log_warn("http.unsigned_tcp", "detail",
+                    "no IDENTITY_SIGN_KEY_FILE: requests with identity "
+                    "headers are refused on this TCP listener",
+                    NULL);
     }
     sig = id_http_wait();
     id_log_info("worker.stopping", "signal",
                 sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     id_http_stop(srv);
-    return 0;
+    rc = 0;
+
+done:
+
+    if (key != NULL) {
+        memset(key, 0, opts.sign_key_len);
+        free(key);
+    }
+    return rc;
 }

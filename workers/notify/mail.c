@@ -5,9 +5,11 @@
  * or cleaned of control characters and RFC 2047-encoded (subject, display
  * name), so no job can add a header or a recipient.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -331,6 +333,79 @@ done:
 }
 
 
+int
+notify_smtp_loopback(const char *url)
+{
+    char            host[256];
+    size_t          n;
+    const char     *p, *end, *at;
+    struct in_addr  a4;
+    struct in6_addr a6;
+
+    p = strstr(url, "://");
+    if (p == NULL) {
+        return 0;
+    }
+    p += 3;
+    end = p + strcspn(p, "/?#");
+    at = memchr(p, '@', (size_t) (end - p));
+    if (at != NULL) {
+        p = at + 1;
+    }
+    if (*p == '[') {
+        p++;
+        n = strcspn(p, "]");
+    } else {
+        n = strcspn(p, ":/?#");
+    }
+    if (n == 0 || n >= sizeof(host)) {
+        return 0;
+    }
+    memcpy(host, p, n);
+    host[n] = '\0';
+    if (strcasecmp(host, "localhost") == 0) {
+        return 1;
+    }
+    if (inet_pton(AF_INET, host, &a4) == 1) {
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    }
+    if (inet_pton(AF_INET6, host, &a6) == 1) {
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    }
+    return 0;
+}
+
+
+int
+notify_smtp_policy(notify_mail_conf_t *mc, const char *url, int starttls,
+                   char *err, size_t errlen)
+{
+    mc->url = url;
+    mc->starttls = 0;
+    if (strncmp(url, "smtps://", 8) == 0) {
+        return 0;
+    }
+    if (strncmp(url, "smtp://", 7) != 0) {
+        snprintf(err, errlen,
+                 "want smtps://host:port, or smtp://host:port "
+                 "with SMTP_STARTTLS=true");
+        return -1;
+    }
+    if (starttls) {
+        mc->starttls = 1;
+        return 0;
+    }
+    if (!notify_smtp_loopback(url)) {
+        snprintf(err, errlen,
+                 "mail to a server on another host must be encrypted: use "
+                 "smtps://host:465, or smtp://host:587 with "
+                 "SMTP_STARTTLS=true (plain smtp:// only on loopback)");
+        return -1;
+    }
+    return 0;
+}
+
+
 notify_result_t
 notify_smtp_classify(int curl_code, long smtp_code)
 {
@@ -408,7 +483,10 @@ notify_smtp_send(const notify_mail_conf_t *mc, const char *to,
         curl_easy_setopt(curl, CURLOPT_USERNAME, mc->username);
         curl_easy_setopt(curl, CURLOPT_PASSWORD,
                          mc->password != NULL ? mc->password : "");
-        /* never a password in clear: smtp:// must upgrade with STARTTLS */
+    }
+    if (mc->starttls || mc->username != NULL) {
+        /* never a password or a message in clear: smtp:// must upgrade
+         * with STARTTLS, or the transfer fails */
         curl_easy_setopt(curl, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
     }
 

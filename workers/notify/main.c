@@ -55,8 +55,11 @@ static const id_conf_spec_t notify_specs[] = {
       "(identity-keygen --alg X25519; mode 0600), one key a line, current "
       "first" },
     { "SMTP_URL", ID_CONF_STRING, 1, 0, NULL, 0, 0,
-      "smtp://host:port (STARTTLS when SMTP_USERNAME is set) or "
-      "smtps://host:port" },
+      "smtps://host:port, or smtp://host:port with SMTP_STARTTLS (plain "
+      "only on loopback)" },
+    { "SMTP_STARTTLS", ID_CONF_BOOL, 0, 0, "false", 0, 0,
+      "smtp:// must upgrade with STARTTLS (required unless the server is "
+      "on loopback; always when SMTP_USERNAME is set)" },
     { "SMTP_USERNAME", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "SMTP AUTH user; unset: no AUTH" },
     { "SMTP_PASSWORD", ID_CONF_STRING, 0, 1, NULL, 0, 0, "SMTP AUTH password" },
@@ -386,12 +389,11 @@ main(void)
         goto err0;
     }
     smtp = id_conf_str(conf, "SMTP_URL");
-    if (strncmp(smtp, "smtp://", 7) != 0 && strncmp(smtp, "smtps://", 8) != 0) {
-        fprintf(stderr, "config: SMTP_URL: want smtp://host:port or "
-                        "smtps://host:port\n");
+    if (notify_smtp_policy(&nc.mail, smtp, id_conf_bool(conf, "SMTP_STARTTLS"),
+                           err, sizeof(err)) != 0) {
+        fprintf(stderr, "config: SMTP_URL: %s\n", err);
         goto err0;
     }
-    nc.mail.url = smtp;
     nc.mail.username = notify_opt(conf, "SMTP_USERNAME");
     nc.mail.password = notify_opt(conf, "SMTP_PASSWORD");
     if (notify_mail_from_parse(&nc.mail, id_conf_str(conf, "MAIL_FROM"), err,
@@ -435,7 +437,7 @@ main(void)
     if (notify_opt(conf, "LISTEN") != NULL) {
         memset(&opts, 0, sizeof(opts));
         opts.listen = notify_opt(conf, "LISTEN");
-        opts.threads = 2; /* MHD ignores a pool of 1, with a warning */
+        opts.threads = 1; /* readiness has a probe thread of its own */
         opts.max_body = 1024;
         opts.routes = routes;
         opts.nroutes = sizeof(routes) / sizeof(routes[0]);

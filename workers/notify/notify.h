@@ -147,6 +147,7 @@ typedef struct {
     const char *url;      /* smtp://host:port or smtps://host:port */
     const char *username; /* NULL: no AUTH */
     const char *password;
+    int         starttls;    /* smtp:// must upgrade (CURLUSESSL_ALL) */
     char       *from_addr;   /* envelope sender, from MAIL_FROM */
     char       *from_header; /* the From: value, encoded */
     const char *from_domain; /* inside from_addr, for Message-ID */
@@ -185,6 +186,20 @@ char *notify_qp_encode(const char *in);
  */
 char *notify_mail_build(const notify_mail_conf_t *mc, const notify_job_t *job,
                         const notify_rendered_t *r, time_t now);
+
+/*
+ * Mail leaves encrypted unless the server is on this host: checks SMTP_URL
+ * (url) with SMTP_STARTTLS (starttls) and sets mc->url and mc->starttls.
+ * smtps:// is TLS from the start; smtp:// with starttls must upgrade with
+ * STARTTLS (the transfer fails if the server does not offer it); a plain
+ * smtp:// is allowed only to a loopback host (localhost, 127.0.0.0/8,
+ * [::1]).  0 ok, -1 with the reason (for "config: SMTP_URL: ...") in err.
+ */
+int notify_smtp_policy(notify_mail_conf_t *mc, const char *url, int starttls,
+                       char *err, size_t errlen);
+
+/* 1 if the host of an smtp:// or smtps:// URL is a loopback one. */
+int notify_smtp_loopback(const char *url);
 
 /* What a finished SMTP transfer means (curl result, last SMTP code). */
 notify_result_t notify_smtp_classify(int curl_code, long smtp_code);

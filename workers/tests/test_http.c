@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "crypto.h"
 #include "http.h"
 #include "unit.h"
 
@@ -136,6 +137,64 @@ has(const reply_t *rep, const char *s)
 }
 
 
+/* X-Identity-Signature: what is signed, and what makes a signature bad */
+static void
+sign_checks(void)
+{
+    char                 hdr[128], *msg;
+    size_t               i;
+    unsigned char        sum[ID_SHA256_LEN];
+    const unsigned char *key =
+        (const unsigned char *) "0123456789abcdef0123456789abcdef";
+    const char *v[7] = { "127.0.0.1", "u-1", "user", NULL, "s", "j", "99" };
+    const char *role_admin[7] = { "127.0.0.1", "u-1", "admin", NULL,
+                                  "s",         "j",   "99" };
+
+    msg = id_http_sign_message("1000", "GET", "/me", v);
+    UNIT_STR(msg,
+             "identity-v1\n1000\nGET\n/me\n127.0.0.1\nu-1\nuser\n\ns\nj\n99",
+             "the signed text: one line per value, absent = empty");
+    id_crypto_hmac_sha256(key, 32, msg, strlen(msg), sum);
+    free(msg);
+    i = (size_t) snprintf(hdr, sizeof(hdr), "t=1000, v1=");
+    for (size_t k = 0; k < ID_SHA256_LEN; k++, i += 2) {
+        snprintf(hdr + i, 3, "%02x", sum[k]);
+    }
+    UNIT_INT(id_http_sign_check(hdr, key, 32, 30, 1000, "GET", "/me", v), 1,
+             "a good signature");
+    UNIT_INT(id_http_sign_check(hdr, key, 32, 30, 1030, "GET", "/me", v), 1,
+             "still good at the end of the window");
+    UNIT_INT(id_http_sign_check(hdr, key, 32, 30, 1031, "GET", "/me", v), 0,
+             "too old");
+    UNIT_INT(id_http_sign_check(hdr, key, 32, 30, 969, "GET", "/me", v), 0,
+             "too far ahead");
+    UNIT_INT(id_http_sign_check(hdr, key, 32, 30, 1000, "POST", "/me", v), 0,
+             "another method");
+    UNIT_INT(id_http_sign_check(hdr, key, 32, 30, 1000, "GET", "/you", v), 0,
+             "another path");
+    UNIT_INT(
+        id_http_sign_check(hdr, key, 32, 30, 1000, "GET", "/me", role_admin), 0,
+        "another role");
+    UNIT_INT(id_http_sign_check(hdr,
+                                (const unsigned char *) "another key of "
+                                                        "32 bytes, really",
+                                32, 30, 1000, "GET", "/me", v),
+             0, "another key");
+    UNIT_INT(id_http_sign_check(NULL, key, 32, 30, 1000, "GET", "/me", v), 0,
+             "no signature");
+    UNIT_INT(id_http_sign_check(hdr, NULL, 0, 30, 1000, "GET", "/me", v), 0,
+             "no key: nothing is good");
+    hdr[strlen(hdr) - 1] = hdr[strlen(hdr) - 1] == '0' ? '1' : '0';
+    UNIT_INT(id_http_sign_check(hdr, key, 32, 30, 1000, "GET", "/me", v), 0,
+             "one hex digit changed");
+    UNIT_INT(id_http_sign_check("t=1000, v1=ABC", key, 32, 30, 1000, "GET",
+                                "/me", v),
+             0, "malformed");
+    UNIT_INT(id_http_sign_check("t=, v1=", key, 32, 30, 1000, "GET", "/me", v),
+             0, "empty parts");
+}
+
+
 int
 main(void)
 {
@@ -160,6 +219,8 @@ main(void)
     opts.listen = listen_on;
     opts.threads = 2;
     opts.max_body = 1024;
+    opts.peer_uids[0] = geteuid(); /* this process is the "gateway" */
+    opts.npeer_uids = 1;
     opts.routes = routes;
     opts.nroutes = sizeof(routes) / sizeof(routes[0]);
     s = id_http_start(&opts);
@@ -228,5 +289,7 @@ main(void)
     id_http_stop(s);
     UNIT_OK(access(sock_path, F_OK) != 0, "socket removed on stop");
     curl_global_cleanup();
+
+    sign_checks();
     return unit_done();
 }

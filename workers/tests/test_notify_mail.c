@@ -297,6 +297,42 @@ main(void)
                     NOTIFY_TRANSIENT,
             "webhook 429, 5xx, refused: transient");
 
+    /* TLS unless the server is on loopback */
+    memset(&mc, 0, sizeof(mc));
+    UNIT_OK(notify_smtp_loopback("smtp://127.0.0.1:25") &&
+                notify_smtp_loopback("smtp://127.8.9.1") &&
+                notify_smtp_loopback("smtp://[::1]:25") &&
+                notify_smtp_loopback("smtp://LocalHost:2525") &&
+                notify_smtp_loopback("smtp://u:p@127.0.0.1:25/x"),
+            "loopback hosts");
+    UNIT_OK(!notify_smtp_loopback("smtp://mail.example.com:25") &&
+                !notify_smtp_loopback("smtp://10.0.0.1") &&
+                !notify_smtp_loopback("smtp://127.0.0.1.example.com") &&
+                !notify_smtp_loopback("smtp://localhost.example.com") &&
+                !notify_smtp_loopback("smtp://[::2]:25") &&
+                !notify_smtp_loopback("smtp://127.0.0.1@mail.example.com"),
+            "other hosts are not loopback");
+    UNIT_INT(notify_smtp_policy(&mc, "smtp://mail.example.com:25", 0, err,
+                                sizeof(err)),
+             -1, "plain smtp:// to another host refused");
+    UNIT_OK(strstr(err, "smtps://") != NULL &&
+                strstr(err, "SMTP_STARTTLS=true") != NULL,
+            "the reason says what to use instead");
+    UNIT_INT(notify_smtp_policy(&mc, "smtp://mail.example.com:587", 1, err,
+                                sizeof(err)),
+             0, "smtp:// with STARTTLS accepted");
+    UNIT_INT(mc.starttls, 1, "... and STARTTLS required");
+    UNIT_INT(notify_smtp_policy(&mc, "smtps://mail.example.com", 0, err,
+                                sizeof(err)),
+             0, "smtps:// accepted");
+    UNIT_INT(mc.starttls, 0, "... TLS from the start");
+    UNIT_INT(
+        notify_smtp_policy(&mc, "smtp://127.0.0.1:2525", 0, err, sizeof(err)),
+        0, "plain smtp:// on loopback accepted");
+    UNIT_INT(
+        notify_smtp_policy(&mc, "http://mail.example.com", 1, err, sizeof(err)),
+        -1, "another scheme refused");
+
     /* nothing listens on port 1: a quick transient failure */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     notify_mail_from_parse(&mc, "a@b.co", err, sizeof(err));
