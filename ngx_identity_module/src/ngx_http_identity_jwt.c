@@ -147,8 +147,8 @@ static ngx_int_t ngx_http_identity_jwt_aud_encode(ngx_http_request_t *r,
     json_t *aud, ngx_str_t *out);
 static ngx_int_t ngx_http_identity_jwt_aud_contains(ngx_str_t *aud,
     ngx_str_t *audience);
-static ngx_int_t ngx_http_identity_jwt_string(json_t *claims,
-    const char *name, ngx_str_t *value);
+static ngx_int_t ngx_http_identity_jwt_string(ngx_http_request_t *r,
+    json_t *claims, const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_identity_jwt_time(json_t *claims, const char *name,
     time_t *value);
 static ngx_int_t ngx_http_identity_jwt_typ(ngx_http_identity_loc_conf_t *ilcf,
@@ -2491,15 +2491,30 @@ ngx_http_identity_jwt_claims(ngx_http_request_t *r,
 
     claims = ctx->claims;
 
-    if (ngx_http_identity_jwt_string(claims, "sub", &ctx->sub) != NGX_OK
-        || ngx_http_identity_jwt_string(claims, "role", &ctx->role) != NGX_OK
-        || ngx_http_identity_jwt_string(claims, "email", &ctx->email)
-           != NGX_OK
-        || ngx_http_identity_jwt_string(claims, "sid", &ctx->sid) != NGX_OK
-        || ngx_http_identity_jwt_string(claims, "jti", &ctx->jti) != NGX_OK)
-    {
-        ctx->reason = "malformed claim";
-        return NGX_DECLINED;
+    rc = ngx_http_identity_jwt_string(r, claims, "sub", &ctx->sub);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_identity_jwt_string(r, claims, "role", &ctx->role);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_identity_jwt_string(r, claims, "email", &ctx->email);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_identity_jwt_string(r, claims, "sid", &ctx->sid);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_identity_jwt_string(r, claims, "jti", &ctx->jti);
+    }
+
+    if (rc != NGX_OK) {
+        if (rc == NGX_DECLINED) {
+            ctx->reason = "malformed claim";
+        }
+
+        return rc;
     }
 
     rc = ngx_http_identity_jwt_time(claims, "exp", &ctx->exp);
@@ -2528,8 +2543,14 @@ ngx_http_identity_jwt_claims(ngx_http_request_t *r,
     iss = json_object_get(claims, "iss");
 
     if (json_is_string(iss)) {
-        ctx->iss.data = (u_char *) json_string_value(iss);
         ctx->iss.len = json_string_length(iss);
+
+        ctx->iss.data = ngx_pnalloc(r->pool, ctx->iss.len);
+        if (ctx->iss.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ctx->iss.data, json_string_value(iss), ctx->iss.len);
     }
 
     return ngx_http_identity_jwt_aud_encode(r, json_object_get(claims, "aud"),
@@ -2628,12 +2649,16 @@ ngx_http_identity_jwt_aud_contains(ngx_str_t *aud, ngx_str_t *audience)
 }
 
 
-/* NGX_OK: absent (empty) or a string; NGX_DECLINED: another type */
+/*
+ * NGX_OK: absent (empty) or a string, copied to the request pool;
+ * NGX_DECLINED: another type; NGX_ERROR: no memory.
+ */
 
 static ngx_int_t
-ngx_http_identity_jwt_string(json_t *claims, const char *name,
-    ngx_str_t *value)
+ngx_http_identity_jwt_string(ngx_http_request_t *r, json_t *claims,
+    const char *name, ngx_str_t *value)
 {
+    size_t   len;
     json_t  *v;
 
     v = json_object_get(claims, name);
@@ -2652,9 +2677,21 @@ ngx_http_identity_jwt_string(json_t *claims, const char *name,
         return NGX_DECLINED;
     }
 
-    /* points into the claims object, alive until the request pool dies */
-    value->data = (u_char *) json_string_value(v);
-    value->len = json_string_length(v);
+    /*
+     * a copy: the claims object is freed when another location of the
+     * request verifies under another policy, the identity headers set
+     * from it are not
+     */
+
+    len = json_string_length(v);
+
+    value->data = ngx_pnalloc(r->pool, len);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, json_string_value(v), len);
+    value->len = len;
 
     return NGX_OK;
 }

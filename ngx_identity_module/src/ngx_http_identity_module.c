@@ -407,8 +407,12 @@ ngx_http_identity_evaluate(ngx_http_request_t *r,
     *ctxp = ctx;
 
     if (ilcf->keys == NULL) {
-        /* a location where no keys are configured knows no identity */
-        ctx->token = 0;
+        /*
+         * a location where no keys are configured knows no identity, and
+         * leaves alone the one another location of the request (the main
+         * request of a subrequest, the location before an internal
+         * redirect) established
+         */
         return NGX_DECLINED;
     }
 
