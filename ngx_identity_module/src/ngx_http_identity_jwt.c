@@ -299,13 +299,14 @@ ngx_http_identity_jwt_load_keys(ngx_conf_t *cf, ngx_str_t *file)
          * cf->log is the old cycle's, freed once the reload is done
          */
 
-        keys->set = ngx_http_identity_jwt_parse(&keys->file,
-                                                &cf->cycle->new_log, err);
+        keys->set = ngx_http_identity_jwt_parse(&keys->file, cf->log, err);
 
         if (keys->set == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
             return NULL;
         }
+
+        keys->set->pool->log = &cf->cycle->new_log;
     }
 
     /* whichever set is current when the cycle goes */
@@ -356,7 +357,13 @@ ngx_http_identity_jwt_parse(ngx_str_t *file, ngx_log_t *log, u_char *err)
 
 /*
  * A key set from a parsed JWKS document (released here), "name" its file
- * or URL for messages; as ngx_http_identity_jwt_parse().
+ * or URL for messages; as ngx_http_identity_jwt_parse().  A key the module
+ * cannot use (another key type or curve, an algorithm it does not know, an
+ * RSA key shorter than 2048 bits) is left out with a warning on "log", so
+ * that an identity provider adding such a key does not lock every token
+ * out; a set left without any key fails.  A key that is broken or unsafe
+ * (malformed, of a type that does not suit its "alg", an HMAC secret
+ * shorter than its hash) fails the whole set.
  */
 
 ngx_http_identity_keyset_t *
@@ -365,6 +372,7 @@ ngx_http_identity_jwt_keyset(json_t *root, ngx_str_t *name, ngx_log_t *log,
 {
     size_t                       i;
     json_t                      *list;
+    ngx_int_t                    rc;
     ngx_http_identity_keyset_t  *set;
 
     set = ngx_http_identity_jwt_empty_set(log);
@@ -383,17 +391,22 @@ ngx_http_identity_jwt_keyset(json_t *root, ngx_str_t *name, ngx_log_t *log,
     }
 
     for (i = 0; i < json_array_size(list); i++) {
-        if (ngx_http_identity_jwt_load_key(name, json_array_get(list, i), set,
-                                           err)
-            != NGX_OK)
-        {
+        rc = ngx_http_identity_jwt_load_key(name, json_array_get(list, i), set,
+                                            err);
+
+        if (rc == NGX_DECLINED) {
+            ngx_log_error(NGX_LOG_WARN, log, 0, "identity: %s", err);
+            continue;
+        }
+
+        if (rc != NGX_OK) {
             goto failed;
         }
     }
 
     if (set->keys.nelts == 0) {
-        ngx_http_identity_jwt_error(err, "JWKS \"%V\" has no signature key",
-                                    name);
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\" has no usable "
+                                    "signature key", name);
         goto failed;
     }
 
@@ -484,15 +497,21 @@ ngx_http_identity_jwt_error(u_char *err, const char *fmt, ...)
 }
 
 
+/*
+ * NGX_OK: the key is in the set; NGX_DECLINED: a key the module cannot
+ * use, left out (why in "err"); NGX_ERROR: a broken or unsafe key.
+ */
+
 static ngx_int_t
 ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
     ngx_http_identity_keyset_t *set, u_char *err)
 {
     size_t                    len;
     json_t                   *use, *alg, *kid;
+    ngx_int_t                 rc;
     ngx_uint_t                i;
     cjose_err                 cerr;
-    const char               *s;
+    const char               *s, *kty, *crv;
     ngx_http_identity_key_t  *key, *k;
 
     if (!json_is_object(jwk)) {
@@ -554,6 +573,34 @@ ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
         }
     }
 
+    /* key types and curves of RFC 7518 6 only; OKP (RFC 8037) and others */
+
+    kty = json_string_value(json_object_get(jwk, "kty"));
+    crv = json_string_value(json_object_get(jwk, "crv"));
+
+    if (kty != NULL
+        && ngx_strcmp(kty, "EC") != 0
+        && ngx_strcmp(kty, "RSA") != 0
+        && ngx_strcmp(kty, "oct") != 0)
+    {
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\": key \"%V\" skipped: "
+                                    "unsupported key type \"%s\"", file,
+                                    &key->kid, kty);
+        goto skip;
+    }
+
+    if (kty != NULL && ngx_strcmp(kty, "EC") == 0
+        && crv != NULL
+        && ngx_strcmp(crv, "P-256") != 0
+        && ngx_strcmp(crv, "P-384") != 0
+        && ngx_strcmp(crv, "P-521") != 0)
+    {
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\": key \"%V\" skipped: "
+                                    "unsupported curve \"%s\"", file,
+                                    &key->kid, crv);
+        goto skip;
+    }
+
     key->jwk = cjose_jwk_import_json((cjose_header_t *) jwk, &cerr);
 
     if (key->jwk == NULL) {
@@ -570,19 +617,24 @@ ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
         key->algs = (s != NULL) ? ngx_http_identity_jwt_alg(s) : 0;
 
         if (key->algs == 0) {
-            ngx_http_identity_jwt_error(err, "JWKS \"%V\": key \"%V\" has "
-                                        "unknown or unsupported \"alg\"",
-                                        file, &key->kid);
-            return NGX_ERROR;
+            ngx_http_identity_jwt_error(err, "JWKS \"%V\": key \"%V\" "
+                                        "skipped: it has unknown or "
+                                        "unsupported \"alg\"", file,
+                                        &key->kid);
+            goto skip;
         }
 
     } else {
         key->algs = ngx_http_identity_jwt_key_algs(key->jwk);
     }
 
-    if (ngx_http_identity_jwt_key_fits(file, key, alg != NULL, err)
-        != NGX_OK)
-    {
+    rc = ngx_http_identity_jwt_key_fits(file, key, alg != NULL, err);
+
+    if (rc == NGX_DECLINED) {
+        goto skip;
+    }
+
+    if (rc != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -594,6 +646,19 @@ ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
 
     return ngx_http_identity_jwt_fingerprint(file, jwk, key, set->pool,
                                              err);
+
+skip:
+
+    /* the last element: nothing else was made for it */
+
+    if (key->jwk != NULL) {
+        cjose_jwk_release(key->jwk);
+        key->jwk = NULL;
+    }
+
+    set->keys.nelts--;
+
+    return NGX_DECLINED;
 }
 
 
@@ -990,7 +1055,10 @@ ngx_http_identity_jwt_key_algs(cjose_jwk_t *jwk)
 }
 
 
-/* the key type and size must suit the key's algorithms (RFC 7518 3.2-3.4) */
+/*
+ * The key type and size must suit the key's algorithms (RFC 7518 3.2-3.4).
+ * NGX_DECLINED: an RSA key too short to trust, to be skipped.
+ */
 
 static ngx_int_t
 ngx_http_identity_jwt_key_fits(ngx_str_t *file, ngx_http_identity_key_t *key,
@@ -1014,6 +1082,13 @@ ngx_http_identity_jwt_key_fits(ngx_str_t *file, ngx_http_identity_key_t *key,
         }
 
         /* an HMAC key at least as long as the hash (RFC 7518 3.2) */
+
+        if (bits < 256) {
+            ngx_http_identity_jwt_error(err, "JWKS \"%V\": HMAC key \"%V\" is "
+                                        "shorter than 32 bytes", file,
+                                        &key->kid);
+            return NGX_ERROR;
+        }
 
         algs = 0;
 
@@ -1047,10 +1122,10 @@ ngx_http_identity_jwt_key_fits(ngx_str_t *file, ngx_http_identity_key_t *key,
         }
 
         if (bits < 2048) {
-            ngx_http_identity_jwt_error(err, "JWKS \"%V\": RSA key \"%V\" is "
-                                        "shorter than 2048 bits", file,
-                                        &key->kid);
-            return NGX_ERROR;
+            ngx_http_identity_jwt_error(err, "JWKS \"%V\": key \"%V\" "
+                                        "skipped: an RSA key shorter than "
+                                        "2048 bits", file, &key->kid);
+            return NGX_DECLINED;
         }
 
         return NGX_OK;
