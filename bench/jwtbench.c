@@ -11,15 +11,13 @@
  *   jwtbench verify JWKS TOKENS SECONDS [PEM]
  *       The cost of one cold token's signature check alone, in the same
  *       run as the gateway numbers, done as the module does it: for the
- *       tokens in file TOKENS (cycled), for SECONDS, the SHA-256 of
- *       "header.payload" and the check of the decoded signature (key from
- *       PEM, the digest and the contexts set up once): ES256 with OpenSSL's
- *       EVP_PKEY_verify, RS256 with the module's own
- *       ngx_http_identity_rsa_verify() (compiled in from its source), HS256
- *       with HMAC-SHA256 (context set up once, secret from the JWKS) and a
- *       constant-time compare.  Prints "alg=A raw_us=X n_raw=N" (CPU µs
- *       per token), for RS256 also "evp_us=Y", the same tokens checked by
- *       EVP_PKEY_verify.
+ *       tokens in file TOKENS (cycled), for SECONDS, the check of
+ *       "header.payload" against the decoded signature (key from PEM, the
+ *       contexts set up once): ES256 and RS256 with a copy of an
+ *       EVP_DigestVerify context made for the key, then EVP_DigestVerify,
+ *       HS256 with HMAC-SHA256 (context set up once, secret from the JWKS)
+ *       and a constant-time compare.  Prints "alg=A raw_us=X n_raw=N" (CPU
+ *       µs per token).
  *
  *   jwtbench spin-steps US
  *       The number of bench_spin() steps (bench_spin.h) that cost US µs of
@@ -50,7 +48,6 @@
 #include <openssl/rsa.h>
 
 #include "bench_spin.h"
-#include "ngx_http_identity_rsa.h"
 
 #define JWTBENCH_MAX_TOKENS 100000 /* the verify loop cycles at most these */
 #define JWTBENCH_CLAIMS_MAX 512
@@ -58,17 +55,14 @@
 
 typedef enum {
     JWTBENCH_HMAC, /* EVP_MAC, then a constant-time compare */
-    JWTBENCH_EVP,  /* EVP_PKEY_verify */
-    JWTBENCH_RSA   /* the module's ngx_http_identity_rsa_verify() */
+    JWTBENCH_EVP   /* a copy of the key's context, EVP_DigestVerify */
 } jwtbench_method_t;
 
 typedef struct {
-    jwtbench_method_t            method;
-    EVP_MD                      *sha256;
-    EVP_MD_CTX                  *mdctx;
-    EVP_MAC_CTX                 *mctx;
-    EVP_PKEY_CTX                *pctx;
-    ngx_http_identity_rsa_key_t *rsa;
+    jwtbench_method_t method;
+    EVP_MAC_CTX      *mctx;
+    EVP_MD_CTX       *dctx;    /* made for the key once */
+    EVP_MD_CTX       *scratch; /* the copy a check works on */
 } jwtbench_verifier_t;
 
 
@@ -281,7 +275,7 @@ jwtbench_verify(int argc, char **argv)
     char                       *list = NULL, *p, *nl, alg[16];
     json_t                     *jwks = NULL, *keys, *k;
     size_t                      i, n = 0, len, key_len = 0;
-    double                      seconds, raw_us, evp_us;
+    double                      seconds, raw_us;
     FILE                       *f;
     EVP_PKEY                   *pkey = NULL;
     EVP_MAC                    *hmac = NULL;
@@ -290,14 +284,13 @@ jwtbench_verify(int argc, char **argv)
     cjose_jwk_t                *jwk = NULL;
     cjose_jws_t                *jws;
     json_error_t                jerr;
-    unsigned long               n_raw = 0, n_evp = 0;
+    unsigned long               n_raw = 0;
     const uint8_t              *hmac_key = NULL;
     jwtbench_token_t           *tok = NULL;
+    EVP_PKEY_CTX               *pctx;
     jwtbench_verifier_t         v;
-    ngx_http_identity_rsa_key_t rsa;
 
     memset(&v, 0, sizeof(v));
-    memset(&rsa, 0, sizeof(rsa));
 
     if (argc != 3 && argc != 4) {
         fprintf(stderr, "jwtbench verify: JWKS TOKENS SECONDS [PEM]\n");
@@ -403,19 +396,11 @@ jwtbench_verify(int argc, char **argv)
     }
 
     /*
-     * As the module does it: the digest fetched and the key's (or HMAC's)
-     * context set up once, per token a SHA-256 and the public key
-     * operation, or the HMAC.  On OpenSSL 3 the one-shot SHA256() and
-     * HMAC() look the algorithm up on every call, and EVP_DigestVerify's
-     * per-call set-up costs a few µs more.
+     * As the module does it: the key's EVP_DigestVerify context (or the
+     * HMAC's) set up once, per token a copy of it and EVP_DigestVerify (the
+     * SHA-256 and the public key operation), or the HMAC.  A fresh
+     * EVP_DigestVerifyInit per token costs a few µs more.
      */
-
-    v.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    v.mdctx = EVP_MD_CTX_new();
-    if (v.sha256 == NULL || v.mdctx == NULL) {
-        fprintf(stderr, "jwtbench verify: no SHA-256\n");
-        goto done;
-    }
 
     if (is_hmac) {
         hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -429,19 +414,19 @@ jwtbench_verify(int argc, char **argv)
         }
 
     } else {
-        v.pctx = EVP_PKEY_CTX_new(pkey, NULL);
-        if (v.pctx == NULL || EVP_PKEY_verify_init(v.pctx) != 1 ||
-            EVP_PKEY_CTX_set_signature_md(v.pctx, EVP_sha256()) != 1 ||
+        v.dctx = EVP_MD_CTX_new();
+        v.scratch = EVP_MD_CTX_new();
+        if (v.dctx == NULL || v.scratch == NULL ||
+            EVP_DigestVerifyInit_ex(v.dctx, &pctx, "SHA256", NULL, NULL, pkey,
+                                    NULL) != 1 ||
             (!is_ec &&
-             EVP_PKEY_CTX_set_rsa_padding(v.pctx, RSA_PKCS1_PADDING) != 1) ||
-            (!is_ec && ngx_http_identity_rsa_key_init(&rsa, pkey) != 0)) {
+             EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)) {
             fprintf(stderr, "jwtbench verify: cannot set up the key\n");
             goto done;
         }
-        v.rsa = &rsa;
     }
 
-    v.method = is_hmac ? JWTBENCH_HMAC : is_ec ? JWTBENCH_EVP : JWTBENCH_RSA;
+    v.method = is_hmac ? JWTBENCH_HMAC : JWTBENCH_EVP;
 
     raw_us = jwtbench_time(&v, tok, n, seconds, &n_raw);
     if (raw_us < 0) {
@@ -450,17 +435,6 @@ jwtbench_verify(int argc, char **argv)
     }
 
     printf("alg=%s raw_us=%.2f n_raw=%lu", alg, raw_us, n_raw);
-
-    if (v.method == JWTBENCH_RSA) {
-        /* the same tokens through OpenSSL's own RSA verify, for comparison */
-        v.method = JWTBENCH_EVP;
-        evp_us = jwtbench_time(&v, tok, n, seconds, &n_evp);
-        if (evp_us < 0) {
-            rc = 2;
-            goto done;
-        }
-        printf(" evp_us=%.2f n_evp=%lu", evp_us, n_evp);
-    }
 
     printf("\n");
     rc = 0;
@@ -478,13 +452,11 @@ done:
         }
     }
 
-    ngx_http_identity_rsa_key_free(&rsa);
-    EVP_PKEY_CTX_free(v.pctx);
+    EVP_MD_CTX_free(v.scratch);
+    EVP_MD_CTX_free(v.dctx);
     EVP_PKEY_free(pkey);
     EVP_MAC_CTX_free(v.mctx);
     EVP_MAC_free(hmac);
-    EVP_MD_CTX_free(v.mdctx);
-    EVP_MD_free(v.sha256);
     cjose_jwk_release(jwk);
     json_decref(jwks);
     free(tok);
@@ -502,11 +474,10 @@ static double
 jwtbench_time(jwtbench_verifier_t *v, jwtbench_token_t *tok, size_t n,
               double seconds, unsigned long *count)
 {
-    int          ok;
-    size_t       j, mac_len;
-    double       t0, c0;
-    uint8_t      mac[EVP_MAX_MD_SIZE];
-    unsigned int md_len;
+    int     ok;
+    size_t  j, mac_len;
+    double  t0, c0;
+    uint8_t mac[EVP_MAX_MD_SIZE];
 
     *count = 0;
     t0 = jwtbench_now();
@@ -524,17 +495,10 @@ jwtbench_time(jwtbench_verifier_t *v, jwtbench_token_t *tok, size_t n,
                  CRYPTO_memcmp(mac, t->sig, mac_len) == 0;
 
         } else {
-            ok = EVP_DigestInit_ex(v->mdctx, v->sha256, NULL) == 1 &&
-                 EVP_DigestUpdate(v->mdctx, t->token, t->signed_len) == 1 &&
-                 EVP_DigestFinal_ex(v->mdctx, mac, &md_len) == 1;
-
-            if (v->method == JWTBENCH_RSA) {
-                ok = ok && ngx_http_identity_rsa_verify(
-                               v->rsa, v->sha256, mac, t->sig, t->sig_len) == 1;
-            } else {
-                ok = ok && EVP_PKEY_verify(v->pctx, t->sig, t->sig_len, mac,
-                                           md_len) == 1;
-            }
+            ok = EVP_MD_CTX_copy_ex(v->scratch, v->dctx) == 1 &&
+                 EVP_DigestVerify(v->scratch, t->sig, t->sig_len,
+                                  (const unsigned char *) t->token,
+                                  t->signed_len) == 1;
         }
 
         if (!ok) {

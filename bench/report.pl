@@ -582,10 +582,10 @@ $table
 @{[ join("\n", @vt) ]}
 
 The cold-token target compares the cold case's added µs with the signature
-check alone (left column), done as the module does it: ES256 with OpenSSL's
-`EVP_PKEY_verify`, RS256 with the module's own RSASSA-PKCS1-v1_5 check on
-OpenSSL's big numbers (`ngx_http_identity_rsa.c`, compiled into jwtbench),
-whose cost the next column sets beside OpenSSL's for the same tokens.
+check alone (left column), done as the module does it: ES256 and RS256 with
+a copy of the key's `EVP_DigestVerify` context made once (the hash and the
+public key operation), HS256 with the HMAC made once and a constant-time
+compare.
 
 The stand-in rows ("ref.: plain proxy + arithmetic as long as the … check")
 give the cold rows their measure of the machine: the plain nginx, without
@@ -615,8 +615,8 @@ took $ins_requests requests a case over one connection (bench/instructions.pl;
 20 more before them, not counted, open the connection and cache the warm
 token): the instructions of the whole request in user space, the trivial
 upstream's included, not the kernel's.  **The signature check** is what the
-calls the module makes for it cost, callees included (`EVP_PKEY_verify`,
-`ngx_http_identity_rsa_verify`, `EVP_MAC_*`, the SHA-256 digest); **the
+calls the module makes for it cost, callees included
+(`EVP_MD_CTX_copy_ex`, `EVP_DigestVerify`, `EVP_MAC_*`); **the
 rest** is everything else the gateway does more than the plain proxy for
 the same requests: finding the token, base64url, the header and claims,
 the verification cache, the identity headers, and nginx passing those

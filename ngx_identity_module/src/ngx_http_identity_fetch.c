@@ -123,10 +123,13 @@ ngx_http_identity_fetch_conf(ngx_conf_t *cf,
 
         ERR_clear_error();
 
-        /* the new cycle's log: see ngx_http_identity_jwt_load_keys() */
-
         set = ngx_http_identity_fetch_parse(keys[n], easy, rc, f.buf, f.len,
-                                            &cf->cycle->new_log, err);
+                                            cf->log, err);
+
+        if (set != NULL) {
+            /* the new cycle's log: see ngx_http_identity_jwt_load_keys() */
+            set->pool->log = &cf->cycle->new_log;
+        }
 
         curl_easy_cleanup(easy);
 

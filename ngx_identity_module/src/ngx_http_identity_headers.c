@@ -654,14 +654,24 @@ ngx_http_identity_claim_variable(ngx_http_request_t *r,
     switch (json_typeof(claim)) {
 
     case JSON_STRING:
-        p = (u_char *) json_string_value(claim);
         len = json_string_length(claim);
 
-        if (ngx_http_identity_header_safe(p, len) != NGX_OK) {
+        if (ngx_http_identity_header_safe((u_char *) json_string_value(claim),
+                                          len)
+            != NGX_OK)
+        {
             v->not_found = 1;
             return NGX_OK;
         }
 
+        /* the claims may be freed before the value's last use */
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(p, json_string_value(claim), len);
         break;
 
     case JSON_INTEGER:

@@ -15,6 +15,7 @@
 
 #include "ngx_http_identity_module.h"
 
+#include <openssl/err.h>
 #include <openssl/sha.h>
 #include <openssl/rsa.h>
 #include <openssl/crypto.h>
@@ -27,57 +28,6 @@
 
 /* longest header "typ" accepted (media types are short) */
 #define NGX_HTTP_IDENTITY_TYP_MAX   64
-
-/* members of a payload the one-pass claims parser takes */
-#define NGX_HTTP_IDENTITY_MEMBERS_MAX  32
-
-/* JSON value types of the one-pass claims parser */
-#define NGX_HTTP_IDENTITY_JSON_STRING  1
-#define NGX_HTTP_IDENTITY_JSON_INT     2
-#define NGX_HTTP_IDENTITY_JSON_ARRAY   3    /* of strings */
-#define NGX_HTTP_IDENTITY_JSON_OTHER   4    /* true, false, null */
-
-
-typedef struct {
-    ngx_str_t                   name;
-    ngx_uint_t                  type;
-    ngx_str_t                   value;      /* a string; an array's inside */
-    int64_t                     number;
-} ngx_http_identity_member_t;
-
-
-/*
- * The members the module reads, each given a slot as the one-pass parser
- * meets it (ngx_http_identity_jwt_known()), so that reading one is an
- * index, not a search by name: the header's, then the payload's.
- */
-#define NGX_HTTP_IDENTITY_M_ALG     0
-#define NGX_HTTP_IDENTITY_M_CRIT    1
-#define NGX_HTTP_IDENTITY_M_TYP     2
-#define NGX_HTTP_IDENTITY_M_KID     3
-#define NGX_HTTP_IDENTITY_M_SUB     4
-#define NGX_HTTP_IDENTITY_M_ROLE    5
-#define NGX_HTTP_IDENTITY_M_EMAIL   6
-#define NGX_HTTP_IDENTITY_M_SID     7
-#define NGX_HTTP_IDENTITY_M_JTI     8
-#define NGX_HTTP_IDENTITY_M_EXP     9
-#define NGX_HTTP_IDENTITY_M_NBF     10
-#define NGX_HTTP_IDENTITY_M_IAT     11
-#define NGX_HTTP_IDENTITY_M_ISS     12
-#define NGX_HTTP_IDENTITY_M_AUD     13
-#define NGX_HTTP_IDENTITY_M_KNOWN   14      /* their number; "none of them" */
-
-/* a three-character name as one number, for a switch */
-#define ngx_http_identity_jwt_name3(a, b, c)                                  \
-    ((uint32_t) (u_char) (a) << 16 | (uint32_t) (u_char) (b) << 8             \
-     | (uint32_t) (u_char) (c))
-
-/* an object's members as the one-pass parser found them */
-typedef struct {
-    ngx_http_identity_member_t   member[NGX_HTTP_IDENTITY_MEMBERS_MAX];
-    ngx_http_identity_member_t  *known[NGX_HTTP_IDENTITY_M_KNOWN];
-} ngx_http_identity_members_t;
-
 
 /* an ES512 signature in DER: SEQUENCE of two INTEGERs of up to 67 bytes */
 #define NGX_HTTP_IDENTITY_DER_MAX   (3 + 2 * (2 + 67))
@@ -104,21 +54,15 @@ static EVP_PKEY *ngx_http_identity_jwt_rsa_pkey(json_t *jwk,
     ngx_pool_t *pool);
 static const EVP_MD *ngx_http_identity_jwt_md(ngx_uint_t alg);
 static ngx_uint_t ngx_http_identity_jwt_alg_bit(ngx_uint_t alg);
-static ngx_int_t ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
-    ngx_uint_t alg, u_char *data, size_t len, ngx_str_t *sig);
+static ngx_int_t ngx_http_identity_jwt_signature(ngx_log_t *log,
+    ngx_http_identity_key_t *key, ngx_uint_t alg, u_char *data, size_t len,
+    ngx_str_t *sig);
+static void ngx_http_identity_jwt_openssl_error(ngx_log_t *log,
+    const char *op);
 static size_t ngx_http_identity_jwt_der(u_char *sig, size_t n, u_char *der);
 static u_char *ngx_http_identity_jwt_der_int(u_char *p, u_char *v, size_t n);
 static ngx_int_t ngx_http_identity_jwt_base64url(u_char *dst, u_char *src,
     size_t len, size_t *n);
-static ngx_int_t ngx_http_identity_jwt_plain_claims(ngx_http_request_t *r,
-    ngx_str_t *payload, ngx_http_identity_ctx_t *ctx);
-static ngx_int_t ngx_http_identity_jwt_plain_members(u_char *p, u_char *last,
-    ngx_http_identity_members_t *ms);
-static ngx_uint_t ngx_http_identity_jwt_known(ngx_str_t *name);
-static u_char *ngx_http_identity_jwt_plain_string(u_char *p, u_char *last,
-    ngx_str_t *s);
-static ngx_int_t ngx_http_identity_jwt_plain_time(
-    ngx_http_identity_member_t *a, time_t *value);
 static void ngx_http_identity_jwt_release_keys(void *data);
 static void ngx_http_identity_jwt_cleanup_keys(void *data);
 static ngx_int_t ngx_http_identity_jwt_stat(ngx_http_identity_keys_t *keys,
@@ -132,23 +76,20 @@ static ngx_uint_t ngx_http_identity_jwt_canonical(u_char *seg, u_char *last,
 static ngx_http_identity_key_t *ngx_http_identity_jwt_find_key(
     ngx_http_identity_keyset_t *keys, ngx_str_t *kid, ngx_uint_t alg,
     ngx_http_identity_ctx_t *ctx);
-static ngx_int_t ngx_http_identity_jwt_plain_header(
-    ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *hdr, ngx_uint_t *algp,
-    ngx_http_identity_key_t **keyp, ngx_http_identity_ctx_t *ctx);
 static ngx_int_t ngx_http_identity_jwt_json_claims(ngx_http_request_t *r,
     ngx_str_t *payload, ngx_http_identity_ctx_t *ctx);
-static ngx_int_t ngx_http_identity_jwt_json_header(ngx_http_request_t *r,
+static ngx_int_t ngx_http_identity_jwt_header(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *hdr, ngx_uint_t *algp,
     ngx_http_identity_key_t **keyp, ngx_http_identity_ctx_t *ctx);
-static ngx_uint_t ngx_http_identity_jwt_alg_len(u_char *name, size_t len);
 static ngx_int_t ngx_http_identity_jwt_claims(ngx_http_request_t *r,
     ngx_http_identity_ctx_t *ctx);
 static ngx_int_t ngx_http_identity_jwt_aud_encode(ngx_http_request_t *r,
     json_t *aud, ngx_str_t *out);
 static ngx_int_t ngx_http_identity_jwt_aud_contains(ngx_str_t *aud,
     ngx_str_t *audience);
-static ngx_int_t ngx_http_identity_jwt_string(json_t *claims,
-    const char *name, ngx_str_t *value);
+static ngx_int_t ngx_http_identity_jwt_string(ngx_http_request_t *r,
+    json_t *claims, const char *name, ngx_str_t *value);
+static ngx_int_t ngx_http_identity_jwt_text(u_char *p, size_t len);
 static ngx_int_t ngx_http_identity_jwt_time(json_t *claims, const char *name,
     time_t *value);
 static ngx_int_t ngx_http_identity_jwt_typ(ngx_http_identity_loc_conf_t *ilcf,
@@ -191,28 +132,6 @@ static const u_char  ngx_http_identity_jwt_b64[256] = {
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-};
-
-
-/* a character a plain string may hold: printable ASCII but '"' and '\\' */
-
-static const u_char  ngx_http_identity_jwt_plain_char[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x00 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x10 */
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x20: not '"' */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x30 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x40 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,     /* 0x50: not '\\' */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x60 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,     /* 0x70: not DEL */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x80 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x90 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0xa0 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0xb0 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0xc0 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0xd0 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0xe0 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0      /* 0xf0 */
 };
 
 
@@ -299,13 +218,14 @@ ngx_http_identity_jwt_load_keys(ngx_conf_t *cf, ngx_str_t *file)
          * cf->log is the old cycle's, freed once the reload is done
          */
 
-        keys->set = ngx_http_identity_jwt_parse(&keys->file,
-                                                &cf->cycle->new_log, err);
+        keys->set = ngx_http_identity_jwt_parse(&keys->file, cf->log, err);
 
         if (keys->set == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
             return NULL;
         }
+
+        keys->set->pool->log = &cf->cycle->new_log;
     }
 
     /* whichever set is current when the cycle goes */
@@ -356,7 +276,13 @@ ngx_http_identity_jwt_parse(ngx_str_t *file, ngx_log_t *log, u_char *err)
 
 /*
  * A key set from a parsed JWKS document (released here), "name" its file
- * or URL for messages; as ngx_http_identity_jwt_parse().
+ * or URL for messages; as ngx_http_identity_jwt_parse().  A key the module
+ * cannot use (another key type or curve, an algorithm it does not know, an
+ * RSA key shorter than 2048 bits) is left out with a warning on "log", so
+ * that an identity provider adding such a key does not lock every token
+ * out; a set left without any key fails.  A key that is broken or unsafe
+ * (malformed, of a type that does not suit its "alg", an HMAC secret
+ * shorter than its hash) fails the whole set.
  */
 
 ngx_http_identity_keyset_t *
@@ -365,6 +291,7 @@ ngx_http_identity_jwt_keyset(json_t *root, ngx_str_t *name, ngx_log_t *log,
 {
     size_t                       i;
     json_t                      *list;
+    ngx_int_t                    rc;
     ngx_http_identity_keyset_t  *set;
 
     set = ngx_http_identity_jwt_empty_set(log);
@@ -383,17 +310,22 @@ ngx_http_identity_jwt_keyset(json_t *root, ngx_str_t *name, ngx_log_t *log,
     }
 
     for (i = 0; i < json_array_size(list); i++) {
-        if (ngx_http_identity_jwt_load_key(name, json_array_get(list, i), set,
-                                           err)
-            != NGX_OK)
-        {
+        rc = ngx_http_identity_jwt_load_key(name, json_array_get(list, i), set,
+                                            err);
+
+        if (rc == NGX_DECLINED) {
+            ngx_log_error(NGX_LOG_WARN, log, 0, "identity: %s", err);
+            continue;
+        }
+
+        if (rc != NGX_OK) {
             goto failed;
         }
     }
 
     if (set->keys.nelts == 0) {
-        ngx_http_identity_jwt_error(err, "JWKS \"%V\" has no signature key",
-                                    name);
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\" has no usable "
+                                    "signature key", name);
         goto failed;
     }
 
@@ -484,15 +416,21 @@ ngx_http_identity_jwt_error(u_char *err, const char *fmt, ...)
 }
 
 
+/*
+ * NGX_OK: the key is in the set; NGX_DECLINED: a key the module cannot
+ * use, left out (why in "err"); NGX_ERROR: a broken or unsafe key.
+ */
+
 static ngx_int_t
 ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
     ngx_http_identity_keyset_t *set, u_char *err)
 {
     size_t                    len;
     json_t                   *use, *alg, *kid;
+    ngx_int_t                 rc;
     ngx_uint_t                i;
     cjose_err                 cerr;
-    const char               *s;
+    const char               *s, *kty, *crv;
     ngx_http_identity_key_t  *key, *k;
 
     if (!json_is_object(jwk)) {
@@ -554,6 +492,34 @@ ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
         }
     }
 
+    /* key types and curves of RFC 7518 6 only; OKP (RFC 8037) and others */
+
+    kty = json_string_value(json_object_get(jwk, "kty"));
+    crv = json_string_value(json_object_get(jwk, "crv"));
+
+    if (kty != NULL
+        && ngx_strcmp(kty, "EC") != 0
+        && ngx_strcmp(kty, "RSA") != 0
+        && ngx_strcmp(kty, "oct") != 0)
+    {
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\": key \"%V\" skipped: "
+                                    "unsupported key type \"%s\"", file,
+                                    &key->kid, kty);
+        goto skip;
+    }
+
+    if (kty != NULL && ngx_strcmp(kty, "EC") == 0
+        && crv != NULL
+        && ngx_strcmp(crv, "P-256") != 0
+        && ngx_strcmp(crv, "P-384") != 0
+        && ngx_strcmp(crv, "P-521") != 0)
+    {
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\": key \"%V\" skipped: "
+                                    "unsupported curve \"%s\"", file,
+                                    &key->kid, crv);
+        goto skip;
+    }
+
     key->jwk = cjose_jwk_import_json((cjose_header_t *) jwk, &cerr);
 
     if (key->jwk == NULL) {
@@ -570,19 +536,24 @@ ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
         key->algs = (s != NULL) ? ngx_http_identity_jwt_alg(s) : 0;
 
         if (key->algs == 0) {
-            ngx_http_identity_jwt_error(err, "JWKS \"%V\": key \"%V\" has "
-                                        "unknown or unsupported \"alg\"",
-                                        file, &key->kid);
-            return NGX_ERROR;
+            ngx_http_identity_jwt_error(err, "JWKS \"%V\": key \"%V\" "
+                                        "skipped: it has unknown or "
+                                        "unsupported \"alg\"", file,
+                                        &key->kid);
+            goto skip;
         }
 
     } else {
         key->algs = ngx_http_identity_jwt_key_algs(key->jwk);
     }
 
-    if (ngx_http_identity_jwt_key_fits(file, key, alg != NULL, err)
-        != NGX_OK)
-    {
+    rc = ngx_http_identity_jwt_key_fits(file, key, alg != NULL, err);
+
+    if (rc == NGX_DECLINED) {
+        goto skip;
+    }
+
+    if (rc != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -594,16 +565,28 @@ ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
 
     return ngx_http_identity_jwt_fingerprint(file, jwk, key, set->pool,
                                              err);
+
+skip:
+
+    /* the last element: nothing else was made for it */
+
+    if (key->jwk != NULL) {
+        cjose_jwk_release(key->jwk);
+        key->jwk = NULL;
+    }
+
+    set->keys.nelts--;
+
+    return NGX_DECLINED;
 }
 
 
 /*
  * The key as OpenSSL verifies with it, made once: an EVP_PKEY and per
- * algorithm of the key a verify context with its hash and padding set
- * (RFC 7518 3.4, 3.5: PSS with MGF1 of the same hash and a salt as long as
- * the hash), the numbers that RS256/384/512 (RFC 7518 3.3) are checked
- * with (ngx_http_identity_rsa.c, no allocation per check), or the HMAC
- * secret.  cjose has checked the JWK.
+ * algorithm of the key an EVP_DigestVerify context with its hash and
+ * padding set (RFC 7518 3.3 PKCS #1 v1.5; 3.5: PSS with MGF1 of the same
+ * hash and a salt as long as the hash; 3.4 ECDSA), which a check copies;
+ * or the HMAC secret, keyed once.  cjose has checked the JWK.
  */
 
 static ngx_int_t
@@ -612,11 +595,12 @@ ngx_http_identity_jwt_prepare(ngx_str_t *file, json_t *jwk,
 {
     EVP_MAC       *mac;
     ngx_str_t      k;
-    ngx_uint_t     alg, bit;
+    ngx_uint_t     alg;
     OSSL_PARAM     params[2];
+    EVP_MD_CTX    *dctx;
     EVP_MAC_CTX   *mctx;
     const EVP_MD  *md;
-    EVP_PKEY_CTX  *vctx;
+    EVP_PKEY_CTX  *pctx;
 
     if ((key->algs & NGX_HTTP_IDENTITY_ALG_HMAC) == key->algs) {
 
@@ -681,43 +665,45 @@ ngx_http_identity_jwt_prepare(ngx_str_t *file, json_t *jwk,
         goto failed;
     }
 
-    if ((key->algs & NGX_HTTP_IDENTITY_ALG_PKCS1)
-        && ngx_http_identity_rsa_key_init(&key->rsa, key->pkey) != 0)
-    {
-        goto failed;
-    }
+    /* an RSA signature is exactly as long as the modulus */
+    key->sig_len = EVP_PKEY_get_size(key->pkey);
 
     for (alg = NGX_HTTP_IDENTITY_ALG_HS256;
          alg <= NGX_HTTP_IDENTITY_ALG_ES512;
          alg <<= 1)
     {
-        if ((key->algs & alg) == 0 || (alg & NGX_HTTP_IDENTITY_ALG_PKCS1)) {
+        if ((key->algs & alg) == 0) {
             continue;
         }
 
-        bit = ngx_http_identity_jwt_alg_bit(alg);
         md = ngx_http_identity_jwt_md(alg);
 
-        vctx = EVP_PKEY_CTX_new(key->pkey, NULL);
-        if (vctx == NULL) {
+        dctx = EVP_MD_CTX_new();
+        if (dctx == NULL) {
             goto failed;
         }
 
-        key->vctx[bit] = vctx;
+        key->dctx[ngx_http_identity_jwt_alg_bit(alg)] = dctx;
 
-        if (EVP_PKEY_verify_init(vctx) != 1
-            || EVP_PKEY_CTX_set_signature_md(vctx, md) != 1)
+        if (EVP_DigestVerifyInit_ex(dctx, &pctx, EVP_MD_get0_name(md), NULL,
+                                    NULL, key->pkey, NULL)
+            != 1)
         {
             goto failed;
         }
 
         if (alg & NGX_HTTP_IDENTITY_ALG_PSS) {
-            if (EVP_PKEY_CTX_set_rsa_padding(vctx, RSA_PKCS1_PSS_PADDING)
+            if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING)
                 != 1
-                || EVP_PKEY_CTX_set_rsa_mgf1_md(vctx, md) != 1
-                || EVP_PKEY_CTX_set_rsa_pss_saltlen(vctx, EVP_MD_get_size(md))
+                || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1
+                || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, EVP_MD_get_size(md))
                    != 1)
             {
+                goto failed;
+            }
+
+        } else if (alg & NGX_HTTP_IDENTITY_ALG_PKCS1) {
+            if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
                 goto failed;
             }
         }
@@ -932,19 +918,10 @@ ngx_http_identity_jwt_alg_bit(ngx_uint_t alg)
 static ngx_uint_t
 ngx_http_identity_jwt_alg(const char *name)
 {
-    return ngx_http_identity_jwt_alg_len((u_char *) name, ngx_strlen(name));
-}
-
-
-static ngx_uint_t
-ngx_http_identity_jwt_alg_len(u_char *name, size_t len)
-{
     ngx_conf_bitmask_t  *a;
 
     for (a = ngx_http_identity_jwt_algs; a->name.len; a++) {
-        if (a->name.len == len
-            && ngx_strncmp(a->name.data, name, len) == 0)
-        {
+        if (ngx_strcmp(a->name.data, name) == 0) {
             return a->mask;
         }
     }
@@ -990,7 +967,10 @@ ngx_http_identity_jwt_key_algs(cjose_jwk_t *jwk)
 }
 
 
-/* the key type and size must suit the key's algorithms (RFC 7518 3.2-3.4) */
+/*
+ * The key type and size must suit the key's algorithms (RFC 7518 3.2-3.4).
+ * NGX_DECLINED: an RSA key too short to trust, to be skipped.
+ */
 
 static ngx_int_t
 ngx_http_identity_jwt_key_fits(ngx_str_t *file, ngx_http_identity_key_t *key,
@@ -1014,6 +994,13 @@ ngx_http_identity_jwt_key_fits(ngx_str_t *file, ngx_http_identity_key_t *key,
         }
 
         /* an HMAC key at least as long as the hash (RFC 7518 3.2) */
+
+        if (bits < 256) {
+            ngx_http_identity_jwt_error(err, "JWKS \"%V\": HMAC key \"%V\" is "
+                                        "shorter than 32 bytes", file,
+                                        &key->kid);
+            return NGX_ERROR;
+        }
 
         algs = 0;
 
@@ -1047,10 +1034,10 @@ ngx_http_identity_jwt_key_fits(ngx_str_t *file, ngx_http_identity_key_t *key,
         }
 
         if (bits < 2048) {
-            ngx_http_identity_jwt_error(err, "JWKS \"%V\": RSA key \"%V\" is "
-                                        "shorter than 2048 bits", file,
-                                        &key->kid);
-            return NGX_ERROR;
+            ngx_http_identity_jwt_error(err, "JWKS \"%V\": key \"%V\" "
+                                        "skipped: an RSA key shorter than "
+                                        "2048 bits", file, &key->kid);
+            return NGX_DECLINED;
         }
 
         return NGX_OK;
@@ -1139,9 +1126,9 @@ ngx_http_identity_jwt_release_keys(void *data)
         }
 
         for (j = 0; j < NGX_HTTP_IDENTITY_ALG_BITS; j++) {
-            if (key[i].vctx[j] != NULL) {
-                EVP_PKEY_CTX_free(key[i].vctx[j]);
-                key[i].vctx[j] = NULL;
+            if (key[i].dctx[j] != NULL) {
+                EVP_MD_CTX_free(key[i].dctx[j]);
+                key[i].dctx[j] = NULL;
             }
 
             if (key[i].mctx[j] != NULL) {
@@ -1149,8 +1136,6 @@ ngx_http_identity_jwt_release_keys(void *data)
                 key[i].mctx[j] = NULL;
             }
         }
-
-        ngx_http_identity_rsa_key_free(&key[i].rsa);
 
         if (key[i].pkey != NULL) {
             EVP_PKEY_free(key[i].pkey);
@@ -1323,12 +1308,14 @@ ngx_http_identity_jwt_key_usable(ngx_http_identity_keys_t *keys, uint64_t fp,
 
 /*
  * NGX_OK: ctx->valid set, claims in ctx; NGX_DECLINED: refused, the reason
- * in ctx->reason; NGX_ERROR: our own failure.
+ * in ctx->reason ("unknown kid": the caller may look for new keys);
+ * NGX_ERROR: our own failure (OpenSSL's included), logged, never a reason
+ * to remember the token by.
  *
  * Cheapest checks first, so that a bad token costs little: the syntax
  * and the base64url decoding (one pass over the token), then the protected
  * header (algorithm, crit, typ, key), then the signature with the key's
- * prepared OpenSSL context, and only then the claims, parsed once.
+ * prepared OpenSSL context, and only then the claims.
  */
 
 ngx_int_t
@@ -1355,14 +1342,7 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
     payload = seg[1];
     sig = seg[2];
 
-    /* the usual header: one pass, no allocation; anything else: jansson */
-
-    rc = ngx_http_identity_jwt_plain_header(ilcf, &hdr, &alg, &key, ctx);
-
-    if (rc == NGX_AGAIN) {
-        rc = ngx_http_identity_jwt_json_header(r, ilcf, &hdr, &alg, &key,
-                                               ctx);
-    }
+    rc = ngx_http_identity_jwt_header(r, ilcf, &hdr, &alg, &key, ctx);
 
     if (rc != NGX_OK) {
         /* refused before looking for the key, or our own failure */
@@ -1370,32 +1350,25 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
     }
 
     if (key == NULL) {
-        if (ilcf->keys->url.len) {
-            /* perhaps a new key: fetch the set soon, not in this request */
-            ngx_http_identity_fetch_unknown_kid(ilcf->keys);
-        }
-
         return NGX_DECLINED;
     }
 
-    if (ngx_http_identity_jwt_signature(key, alg, token->data,
-                                        dots[1] - token->data, &sig)
-        != NGX_OK)
-    {
-        ctx->reason = "bad signature";
-        return NGX_DECLINED;
+    rc = ngx_http_identity_jwt_signature(r->connection->log, key, alg,
+                                         token->data, dots[1] - token->data,
+                                         &sig);
+
+    if (rc != NGX_OK) {
+        if (rc == NGX_DECLINED) {
+            ctx->reason = "bad signature";
+        }
+
+        return rc;
     }
 
     ctx->alg = alg;
     ctx->fp = key->fp;
 
-    /* the usual payload: one pass, no allocation; anything else: jansson */
-
-    rc = ngx_http_identity_jwt_plain_claims(r, &payload, ctx);
-
-    if (rc == NGX_AGAIN) {
-        rc = ngx_http_identity_jwt_json_claims(r, &payload, ctx);
-    }
+    rc = ngx_http_identity_jwt_json_claims(r, &payload, ctx);
 
     if (rc != NGX_OK) {
         return rc;
@@ -1408,12 +1381,11 @@ ngx_http_identity_jwt_verify(ngx_http_request_t *r,
 
 
 /*
- * A payload outside the plain subset (escapes, non-ASCII text, fractions,
- * nested values), parsed by jansson: the contract of
- * ngx_http_identity_jwt_plain_claims().  The payload is signed by a
- * trusted key, still it is parsed defensively: jansson limits the nesting
- * depth, duplicate claims are refused.  The claims stay in ctx->claims,
- * released with the request.
+ * The payload, parsed by jansson.  It is signed by a trusted key, still
+ * it is parsed defensively: jansson limits the nesting depth, duplicate
+ * claim names are refused (RFC 7519 4).  The claims stay in ctx->claims,
+ * released with the request; what the module keeps of them is copied to
+ * the request pool.
  */
 
 static ngx_int_t
@@ -1435,14 +1407,16 @@ ngx_http_identity_jwt_json_claims(ngx_http_request_t *r, ngx_str_t *payload,
 
 
 /*
- * A protected header outside the plain subset, parsed by jansson: the
- * contract of ngx_http_identity_jwt_plain_header(), checks, order and
- * reasons included; NGX_ERROR: our own failure.  "typ" is copied to the
- * request pool (the parsed header is freed here).
+ * The protected header, parsed by jansson, no duplicate names: its "alg"
+ * known and allowed, no "crit", "typ" (if present) a string, "kid" (if
+ * present) a string.  NGX_OK: the key lookup ran, its result (NULL:
+ * refused, ctx->reason) in *keyp; NGX_DECLINED: refused before it;
+ * NGX_ERROR: our own failure.  "typ" is copied to the request pool (the
+ * parsed header is freed here).
  */
 
 static ngx_int_t
-ngx_http_identity_jwt_json_header(ngx_http_request_t *r,
+ngx_http_identity_jwt_header(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_str_t *hdr, ngx_uint_t *algp,
     ngx_http_identity_key_t **keyp, ngx_http_identity_ctx_t *ctx)
 {
@@ -1533,625 +1507,39 @@ done:
 
 
 /*
- * The claims of a payload in the plain subset of JSON that tokens are
- * made of: one object of members whose names and string values are
- * printable ASCII without escapes, whose values are such strings, integers
- * of at most 15 digits, true, false, null or arrays of such strings.  The
- * same checks as ngx_http_identity_jwt_claims() on the jansson path, the
- * same reasons; duplicate names are refused.  Strings point into the
- * decoded payload (request pool); ctx->claims stays NULL until a
- * $identity_claim_* needs it.
- *
- * NGX_OK: valid claims; NGX_DECLINED: refused (ctx->reason); NGX_ERROR:
- * our own failure; NGX_AGAIN: not in the subset, jansson decides.
+ * NGX_OK: "sig" is the signature of "data" by the key under "alg";
+ * NGX_DECLINED: it is not; NGX_ERROR: OpenSSL failed (logged).  The
+ * contexts were made when the key was loaded, so this is a copy of the
+ * key's EVP_DigestVerify context (the hash and the public key operation)
+ * or the HMAC and a constant-time compare.
  */
 
 static ngx_int_t
-ngx_http_identity_jwt_plain_claims(ngx_http_request_t *r, ngx_str_t *payload,
-    ngx_http_identity_ctx_t *ctx)
-{
-    u_char                       *p, *q, *last;
-    size_t                        size;
-    ngx_int_t                     rc;
-    ngx_str_t                    *s, *aud, v;
-    ngx_uint_t                    i;
-    ngx_http_identity_member_t   *a;
-    ngx_http_identity_members_t   ms;
-
-    if (ngx_http_identity_jwt_plain_members(payload->data,
-                                            payload->data + payload->len,
-                                            &ms)
-        != NGX_OK)
-    {
-        return NGX_AGAIN;
-    }
-
-    /* the string claims, in the order of their slots */
-
-    for (i = NGX_HTTP_IDENTITY_M_SUB; i <= NGX_HTTP_IDENTITY_M_JTI; i++) {
-
-        switch (i) {
-        case NGX_HTTP_IDENTITY_M_SUB:
-            s = &ctx->sub;
-            break;
-        case NGX_HTTP_IDENTITY_M_ROLE:
-            s = &ctx->role;
-            break;
-        case NGX_HTTP_IDENTITY_M_EMAIL:
-            s = &ctx->email;
-            break;
-        case NGX_HTTP_IDENTITY_M_SID:
-            s = &ctx->sid;
-            break;
-        default: /* NGX_HTTP_IDENTITY_M_JTI */
-            s = &ctx->jti;
-        }
-
-        a = ms.known[i];
-
-        if (a == NULL) {
-            ngx_str_null(s);
-            continue;
-        }
-
-        if (a->type != NGX_HTTP_IDENTITY_JSON_STRING) {
-            ctx->reason = "malformed claim";
-            return NGX_DECLINED;
-        }
-
-        /* printable ASCII: header-safe */
-        *s = a->value;
-    }
-
-    rc = ngx_http_identity_jwt_plain_time(ms.known[NGX_HTTP_IDENTITY_M_EXP],
-                                          &ctx->exp);
-
-    if (rc != NGX_OK) {
-        ctx->reason = (rc == NGX_DECLINED) ? "no exp claim" : "malformed exp";
-        return NGX_DECLINED;
-    }
-
-    if (ngx_http_identity_jwt_plain_time(ms.known[NGX_HTTP_IDENTITY_M_NBF],
-                                         &ctx->nbf)
-        == NGX_ERROR)
-    {
-        ctx->reason = "malformed nbf";
-        return NGX_DECLINED;
-    }
-
-    if (ngx_http_identity_jwt_plain_time(ms.known[NGX_HTTP_IDENTITY_M_IAT],
-                                         &ctx->iat)
-        == NGX_ERROR)
-    {
-        ctx->reason = "malformed iat";
-        return NGX_DECLINED;
-    }
-
-    /* another type of "iss" is kept as none: it never equals an issuer */
-
-    a = ms.known[NGX_HTTP_IDENTITY_M_ISS];
-
-    if (a != NULL && a->type == NGX_HTTP_IDENTITY_JSON_STRING) {
-        ctx->iss = a->value;
-    }
-
-    /* "aud" as ngx_http_identity_jwt_aud_encode() keeps it */
-
-    aud = &ctx->aud;
-    aud->len = 0;
-
-    a = ms.known[NGX_HTTP_IDENTITY_M_AUD];
-
-    if (a == NULL
-        || (a->type != NGX_HTTP_IDENTITY_JSON_STRING
-            && a->type != NGX_HTTP_IDENTITY_JSON_ARRAY))
-    {
-        return NGX_OK;
-    }
-
-    /* at most the value itself plus its quotes: room for the lengths */
-
-    size = a->value.len + 2;
-
-    aud->data = ngx_pnalloc(r->pool, size);
-    if (aud->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    q = aud->data;
-
-    if (a->type == NGX_HTTP_IDENTITY_JSON_STRING) {
-        if (a->value.len <= 0xffff) {
-            *q++ = (u_char) (a->value.len >> 8);
-            *q++ = (u_char) a->value.len;
-            q = ngx_cpymem(q, a->value.data, a->value.len);
-        }
-
-    } else {
-        p = a->value.data;
-        last = p + a->value.len;
-
-        while (p < last) {
-            if (*p != '"') {
-                p++;
-                continue;
-            }
-
-            p = ngx_http_identity_jwt_plain_string(p + 1, last, &v);
-            if (p == NULL) {
-                /* cannot happen: checked by plain_members() */
-                return NGX_AGAIN;
-            }
-
-            if (v.len <= 0xffff) {
-                *q++ = (u_char) (v.len >> 8);
-                *q++ = (u_char) v.len;
-                q = ngx_cpymem(q, v.data, v.len);
-            }
-        }
-    }
-
-    aud->len = q - aud->data;
-
-    if (aud->len == 0) {
-        aud->data = NULL;
-    }
-
-    return NGX_OK;
-}
-
-
-#define ngx_http_identity_jwt_ws(p, last)                                     \
-    while (p < last                                                           \
-           && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))          \
-    {                                                                         \
-        p++;                                                                  \
-    }
-
-
-/*
- * NGX_OK: a whole object in the plain subset, its members in ms->member,
- * those the module reads also in their slots of ms->known (NULL: absent)
- */
-
-static ngx_int_t
-ngx_http_identity_jwt_plain_members(u_char *p, u_char *last,
-    ngx_http_identity_members_t *ms)
-{
-    u_char                      *start;
-    int64_t                      v;
-    ngx_uint_t                   i, n, digits, neg, slot;
-    ngx_http_identity_member_t  *m;
-
-    m = ms->member;
-    n = 0;
-
-    ngx_memzero(ms->known, sizeof(ms->known));
-
-    ngx_http_identity_jwt_ws(p, last);
-
-    if (p == last || *p++ != '{') {
-        return NGX_DECLINED;
-    }
-
-    ngx_http_identity_jwt_ws(p, last);
-
-    if (p < last && *p == '}') {
-        p++;
-        goto done;
-    }
-
-    for ( ;; ) {
-
-        if (n == NGX_HTTP_IDENTITY_MEMBERS_MAX || p == last || *p != '"') {
-            return NGX_DECLINED;
-        }
-
-        p = ngx_http_identity_jwt_plain_string(p + 1, last, &m[n].name);
-        if (p == NULL) {
-            return NGX_DECLINED;
-        }
-
-        /*
-         * RFC 7519 4: duplicate claim names are refused (jansson refuses
-         * them too, with its own message).  A name the module reads has a
-         * slot, taken once; any other is compared with the names before it
-         * (the first character first: most names are three letters long).
-         */
-
-        slot = ngx_http_identity_jwt_known(&m[n].name);
-
-        if (slot != NGX_HTTP_IDENTITY_M_KNOWN) {
-            if (ms->known[slot] != NULL) {
-                return NGX_DECLINED;
-            }
-
-            ms->known[slot] = &m[n];
-
-        } else {
-            for (i = 0; i < n; i++) {
-                if (m[i].name.len == m[n].name.len
-                    && (m[n].name.len == 0
-                        || (m[i].name.data[0] == m[n].name.data[0]
-                            && ngx_memcmp(m[i].name.data, m[n].name.data,
-                                          m[n].name.len)
-                               == 0)))
-                {
-                    return NGX_DECLINED;
-                }
-            }
-        }
-
-        ngx_http_identity_jwt_ws(p, last);
-
-        if (p == last || *p++ != ':') {
-            return NGX_DECLINED;
-        }
-
-        ngx_http_identity_jwt_ws(p, last);
-
-        if (p == last) {
-            return NGX_DECLINED;
-        }
-
-        switch (*p) {
-
-        case '"':
-            p = ngx_http_identity_jwt_plain_string(p + 1, last,
-                                                   &m[n].value);
-            if (p == NULL) {
-                return NGX_DECLINED;
-            }
-
-            m[n].type = NGX_HTTP_IDENTITY_JSON_STRING;
-            break;
-
-        case '[':
-            start = ++p;
-
-            ngx_http_identity_jwt_ws(p, last);
-
-            if (p < last && *p == ']') {
-                m[n].value.data = start;
-                m[n].value.len = p - start;
-                p++;
-                m[n].type = NGX_HTTP_IDENTITY_JSON_ARRAY;
-                break;
-            }
-
-            for ( ;; ) {
-                if (p == last || *p != '"') {
-                    return NGX_DECLINED;
-                }
-
-                p = ngx_http_identity_jwt_plain_string(p + 1, last,
-                                                       &m[n].value);
-                if (p == NULL) {
-                    return NGX_DECLINED;
-                }
-
-                ngx_http_identity_jwt_ws(p, last);
-
-                if (p == last) {
-                    return NGX_DECLINED;
-                }
-
-                if (*p == ',') {
-                    p++;
-                    ngx_http_identity_jwt_ws(p, last);
-                    continue;
-                }
-
-                if (*p != ']') {
-                    return NGX_DECLINED;
-                }
-
-                break;
-            }
-
-            m[n].value.data = start;
-            m[n].value.len = p - start;
-            p++;
-            m[n].type = NGX_HTTP_IDENTITY_JSON_ARRAY;
-            break;
-
-        case 't':
-        case 'f':
-        case 'n':
-            if ((size_t) (last - p) >= 4 && ngx_strncmp(p, "true", 4) == 0) {
-                p += 4;
-
-            } else if ((size_t) (last - p) >= 5
-                       && ngx_strncmp(p, "false", 5) == 0)
-            {
-                p += 5;
-
-            } else if ((size_t) (last - p) >= 4
-                       && ngx_strncmp(p, "null", 4) == 0)
-            {
-                p += 4;
-
-            } else {
-                return NGX_DECLINED;
-            }
-
-            m[n].type = NGX_HTTP_IDENTITY_JSON_OTHER;
-            break;
-
-        default:
-            neg = 0;
-
-            if (*p == '-') {
-                neg = 1;
-                p++;
-            }
-
-            if (p == last || *p < '0' || *p > '9'
-                || (*p == '0' && p + 1 < last && p[1] >= '0' && p[1] <= '9'))
-            {
-                return NGX_DECLINED;
-            }
-
-            v = 0;
-
-            for (digits = 0; p < last && *p >= '0' && *p <= '9'; digits++) {
-                if (digits == 15) {
-                    return NGX_DECLINED;
-                }
-
-                v = v * 10 + (*p++ - '0');
-            }
-
-            if (p < last && (*p == '.' || *p == 'e' || *p == 'E')) {
-                return NGX_DECLINED;
-            }
-
-            m[n].number = neg ? -v : v;
-            m[n].type = NGX_HTTP_IDENTITY_JSON_INT;
-        }
-
-        n++;
-
-        ngx_http_identity_jwt_ws(p, last);
-
-        if (p == last) {
-            return NGX_DECLINED;
-        }
-
-        if (*p == ',') {
-            p++;
-            ngx_http_identity_jwt_ws(p, last);
-            continue;
-        }
-
-        if (*p++ != '}') {
-            return NGX_DECLINED;
-        }
-
-        break;
-    }
-
-done:
-
-    ngx_http_identity_jwt_ws(p, last);
-
-    if (p != last) {
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
-}
-
-
-/* the slot of a member the module reads, or NGX_HTTP_IDENTITY_M_KNOWN */
-
-static ngx_uint_t
-ngx_http_identity_jwt_known(ngx_str_t *name)
-{
-    u_char  *s;
-
-    s = name->data;
-
-    switch (name->len) {
-
-    case 3:
-        switch (ngx_http_identity_jwt_name3(s[0], s[1], s[2])) {
-        case ngx_http_identity_jwt_name3('a', 'l', 'g'):
-            return NGX_HTTP_IDENTITY_M_ALG;
-        case ngx_http_identity_jwt_name3('t', 'y', 'p'):
-            return NGX_HTTP_IDENTITY_M_TYP;
-        case ngx_http_identity_jwt_name3('k', 'i', 'd'):
-            return NGX_HTTP_IDENTITY_M_KID;
-        case ngx_http_identity_jwt_name3('s', 'u', 'b'):
-            return NGX_HTTP_IDENTITY_M_SUB;
-        case ngx_http_identity_jwt_name3('s', 'i', 'd'):
-            return NGX_HTTP_IDENTITY_M_SID;
-        case ngx_http_identity_jwt_name3('j', 't', 'i'):
-            return NGX_HTTP_IDENTITY_M_JTI;
-        case ngx_http_identity_jwt_name3('e', 'x', 'p'):
-            return NGX_HTTP_IDENTITY_M_EXP;
-        case ngx_http_identity_jwt_name3('n', 'b', 'f'):
-            return NGX_HTTP_IDENTITY_M_NBF;
-        case ngx_http_identity_jwt_name3('i', 'a', 't'):
-            return NGX_HTTP_IDENTITY_M_IAT;
-        case ngx_http_identity_jwt_name3('i', 's', 's'):
-            return NGX_HTTP_IDENTITY_M_ISS;
-        case ngx_http_identity_jwt_name3('a', 'u', 'd'):
-            return NGX_HTTP_IDENTITY_M_AUD;
-        }
-        break;
-
-    case 4:
-        if (ngx_strncmp(s, "crit", 4) == 0) {
-            return NGX_HTTP_IDENTITY_M_CRIT;
-        }
-
-        if (ngx_strncmp(s, "role", 4) == 0) {
-            return NGX_HTTP_IDENTITY_M_ROLE;
-        }
-        break;
-
-    case 5:
-        if (ngx_strncmp(s, "email", 5) == 0) {
-            return NGX_HTTP_IDENTITY_M_EMAIL;
-        }
-        break;
-    }
-
-    return NGX_HTTP_IDENTITY_M_KNOWN;
-}
-
-
-/*
- * After the opening quote: printable ASCII up to the closing quote, no
- * escapes; returns the position after the closing quote, or NULL.
- */
-
-static u_char *
-ngx_http_identity_jwt_plain_string(u_char *p, u_char *last, ngx_str_t *s)
-{
-    const u_char  *plain;
-
-    plain = ngx_http_identity_jwt_plain_char;
-    s->data = p;
-
-    while (p < last && plain[*p]) {
-        p++;
-    }
-
-    if (p == last || *p != '"') {
-        return NULL;
-    }
-
-    s->len = p - s->data;
-
-    return p + 1;
-}
-
-
-/* as ngx_http_identity_jwt_time() */
-
-static ngx_int_t
-ngx_http_identity_jwt_plain_time(ngx_http_identity_member_t *a,
-    time_t *value)
-{
-    *value = 0;
-
-    if (a == NULL) {
-        return NGX_DECLINED;
-    }
-
-    if (a->type != NGX_HTTP_IDENTITY_JSON_INT
-        || a->number < 0 || a->number >= (1LL << 40))
-    {
-        return NGX_ERROR;
-    }
-
-    *value = (time_t) a->number;
-
-    return NGX_OK;
-}
-
-
-/*
- * A protected header in the plain subset of JSON (see plain_claims()):
- * the same checks as its jansson path, ngx_http_identity_jwt_json_header(),
- * in the same order, with the same reasons.  NGX_OK: the key lookup ran,
- * its result (NULL: refused, ctx->reason) in *keyp; NGX_DECLINED: refused
- * before it; NGX_AGAIN: not in the subset, jansson decides.  "typ" points
- * into the decoded header (request pool).
- */
-
-static ngx_int_t
-ngx_http_identity_jwt_plain_header(ngx_http_identity_loc_conf_t *ilcf,
-    ngx_str_t *hdr, ngx_uint_t *algp, ngx_http_identity_key_t **keyp,
-    ngx_http_identity_ctx_t *ctx)
-{
-    ngx_uint_t                    alg;
-    ngx_http_identity_member_t   *a;
-    ngx_http_identity_members_t   ms;
-
-    if (ngx_http_identity_jwt_plain_members(hdr->data, hdr->data + hdr->len,
-                                            &ms)
-        != NGX_OK)
-    {
-        return NGX_AGAIN;
-    }
-
-    a = ms.known[NGX_HTTP_IDENTITY_M_ALG];
-
-    alg = (a != NULL && a->type == NGX_HTTP_IDENTITY_JSON_STRING)
-          ? ngx_http_identity_jwt_alg_len(a->value.data, a->value.len) : 0;
-
-    if (alg == 0 || (alg & ilcf->algorithms) == 0) {
-        ctx->reason = "algorithm not allowed";
-        return NGX_DECLINED;
-    }
-
-    *algp = alg;
-
-    if (ms.known[NGX_HTTP_IDENTITY_M_CRIT] != NULL) {
-        /* RFC 7515 4.1.11: we understand no extension */
-        ctx->reason = "unsupported critical header";
-        return NGX_DECLINED;
-    }
-
-    a = ms.known[NGX_HTTP_IDENTITY_M_TYP];
-
-    if (a != NULL) {
-        if (a->type != NGX_HTTP_IDENTITY_JSON_STRING
-            || a->value.len > NGX_HTTP_IDENTITY_TYP_MAX)
-        {
-            ctx->reason = "malformed typ";
-            return NGX_DECLINED;
-        }
-
-        ctx->typ = a->value;
-    }
-
-    a = ms.known[NGX_HTTP_IDENTITY_M_KID];
-
-    if (a != NULL && a->type != NGX_HTTP_IDENTITY_JSON_STRING) {
-        ctx->reason = "malformed kid";
-        return NGX_DECLINED;
-    }
-
-    *keyp = ngx_http_identity_jwt_find_key(ilcf->keys->set,
-                                           (a != NULL) ? &a->value : NULL,
-                                           alg, ctx);
-
-    return NGX_OK;
-}
-
-
-/*
- * NGX_OK: "sig" is the signature of "data" by the key under "alg"; the
- * contexts were made when the key was loaded, so this is the hash and the
- * public key operation (or the HMAC and a constant-time compare) only.
- */
-
-static ngx_int_t
-ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
+ngx_http_identity_jwt_signature(ngx_log_t *log, ngx_http_identity_key_t *key,
     ngx_uint_t alg, u_char *data, size_t len, ngx_str_t *sig)
 {
+    int            rc;
     u_char        *s;
     size_t         n, maclen;
-    unsigned int   hashlen;
+    const char    *op;
+    EVP_MD_CTX    *dctx;
     EVP_MAC_CTX   *mctx;
-    EVP_PKEY_CTX  *vctx;
     u_char         mac[EVP_MAX_MD_SIZE];
     u_char         der[NGX_HTTP_IDENTITY_DER_MAX];
+
+    /* per process: workers are single threaded */
+    static EVP_MD_CTX  *scratch;
 
     if (alg & NGX_HTTP_IDENTITY_ALG_HMAC) {
 
         mctx = key->mctx[ngx_http_identity_jwt_alg_bit(alg)];
 
-        if (mctx == NULL
-            || EVP_MAC_init(mctx, NULL, 0, NULL) != 1
+        if (EVP_MAC_init(mctx, NULL, 0, NULL) != 1
             || EVP_MAC_update(mctx, data, len) != 1
             || EVP_MAC_final(mctx, mac, &maclen, sizeof(mac)) != 1)
         {
-            return NGX_DECLINED;
+            op = "HMAC";
+            goto failed;
         }
 
         if (sig->len != maclen || CRYPTO_memcmp(mac, sig->data, maclen) != 0)
@@ -2160,24 +1548,6 @@ ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
         }
 
         return NGX_OK;
-    }
-
-    if (ngx_http_identity_digest(alg, data, len, mac, &hashlen) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    if (alg & NGX_HTTP_IDENTITY_ALG_PKCS1) {
-        return (ngx_http_identity_rsa_verify(&key->rsa,
-                                             ngx_http_identity_jwt_md(alg),
-                                             mac, sig->data, sig->len)
-                == 1)
-               ? NGX_OK : NGX_DECLINED;
-    }
-
-    vctx = key->vctx[ngx_http_identity_jwt_alg_bit(alg)];
-
-    if (vctx == NULL) {
-        return NGX_DECLINED;
     }
 
     s = sig->data;
@@ -2204,10 +1574,81 @@ ngx_http_identity_jwt_signature(ngx_http_identity_key_t *key,
 
         n = ngx_http_identity_jwt_der(sig->data, n, der);
         s = der;
+
+    } else if (sig->len != key->sig_len) {
+        /*
+         * RSA: exactly as long as the modulus (RFC 8017 8.2.2, 8.1.2), so
+         * that OpenSSL has no length to object to but the value's own
+         */
+        return NGX_DECLINED;
     }
 
-    return (EVP_PKEY_verify(vctx, s, n, mac, hashlen) == 1)
-           ? NGX_OK : NGX_DECLINED;
+    if (scratch == NULL) {
+        scratch = EVP_MD_CTX_new();
+        if (scratch == NULL) {
+            op = "EVP_MD_CTX_new()";
+            goto failed;
+        }
+    }
+
+    dctx = key->dctx[ngx_http_identity_jwt_alg_bit(alg)];
+
+    if (EVP_MD_CTX_copy_ex(scratch, dctx) != 1) {
+        op = "EVP_MD_CTX_copy_ex()";
+        goto failed;
+    }
+
+    rc = EVP_DigestVerify(scratch, s, n, data, len);
+
+    if (rc == 1) {
+        return NGX_OK;
+    }
+
+    /*
+     * 0 is a signature that does not verify, unless OpenSSL ran out of
+     * memory on the way; anything else is OpenSSL's own failure
+     */
+
+    if (rc == 0
+        && ERR_GET_REASON(ERR_peek_last_error()) != ERR_R_MALLOC_FAILURE)
+    {
+        ERR_clear_error();
+        return NGX_DECLINED;
+    }
+
+    op = "EVP_DigestVerify()";
+
+failed:
+
+    ngx_http_identity_jwt_openssl_error(log, op);
+
+    return NGX_ERROR;
+}
+
+
+/* OpenSSL's failure, with its first queued reason, and the queue cleared */
+
+static void
+ngx_http_identity_jwt_openssl_error(ngx_log_t *log, const char *op)
+{
+    u_long  e;
+    char    text[256];
+
+    e = ERR_peek_error();
+
+    if (e != 0) {
+        ERR_error_string_n(e, text, sizeof(text));
+
+    } else {
+        ngx_cpystrn((u_char *) text, (u_char *) "no reason given",
+                    sizeof(text));
+    }
+
+    ERR_clear_error();
+
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "identity: signature check failed in OpenSSL: %s: %s",
+                  op, text);
 }
 
 
@@ -2491,15 +1932,30 @@ ngx_http_identity_jwt_claims(ngx_http_request_t *r,
 
     claims = ctx->claims;
 
-    if (ngx_http_identity_jwt_string(claims, "sub", &ctx->sub) != NGX_OK
-        || ngx_http_identity_jwt_string(claims, "role", &ctx->role) != NGX_OK
-        || ngx_http_identity_jwt_string(claims, "email", &ctx->email)
-           != NGX_OK
-        || ngx_http_identity_jwt_string(claims, "sid", &ctx->sid) != NGX_OK
-        || ngx_http_identity_jwt_string(claims, "jti", &ctx->jti) != NGX_OK)
-    {
-        ctx->reason = "malformed claim";
-        return NGX_DECLINED;
+    rc = ngx_http_identity_jwt_string(r, claims, "sub", &ctx->sub);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_identity_jwt_string(r, claims, "role", &ctx->role);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_identity_jwt_string(r, claims, "email", &ctx->email);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_identity_jwt_string(r, claims, "sid", &ctx->sid);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_identity_jwt_string(r, claims, "jti", &ctx->jti);
+    }
+
+    if (rc != NGX_OK) {
+        if (rc == NGX_DECLINED) {
+            ctx->reason = "malformed claim";
+        }
+
+        return rc;
     }
 
     rc = ngx_http_identity_jwt_time(claims, "exp", &ctx->exp);
@@ -2528,8 +1984,14 @@ ngx_http_identity_jwt_claims(ngx_http_request_t *r,
     iss = json_object_get(claims, "iss");
 
     if (json_is_string(iss)) {
-        ctx->iss.data = (u_char *) json_string_value(iss);
         ctx->iss.len = json_string_length(iss);
+
+        ctx->iss.data = ngx_pnalloc(r->pool, ctx->iss.len);
+        if (ctx->iss.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ctx->iss.data, json_string_value(iss), ctx->iss.len);
     }
 
     return ngx_http_identity_jwt_aud_encode(r, json_object_get(claims, "aud"),
@@ -2628,12 +2090,16 @@ ngx_http_identity_jwt_aud_contains(ngx_str_t *aud, ngx_str_t *audience)
 }
 
 
-/* NGX_OK: absent (empty) or a string; NGX_DECLINED: another type */
+/*
+ * NGX_OK: absent (empty) or a string, copied to the request pool;
+ * NGX_DECLINED: another type; NGX_ERROR: no memory.
+ */
 
 static ngx_int_t
-ngx_http_identity_jwt_string(json_t *claims, const char *name,
-    ngx_str_t *value)
+ngx_http_identity_jwt_string(ngx_http_request_t *r, json_t *claims,
+    const char *name, ngx_str_t *value)
 {
+    size_t   len;
     json_t  *v;
 
     v = json_object_get(claims, name);
@@ -2645,16 +2111,48 @@ ngx_http_identity_jwt_string(json_t *claims, const char *name,
     }
 
     if (!json_is_string(v)
-        || ngx_http_identity_header_safe((u_char *) json_string_value(v),
-                                         json_string_length(v))
+        || ngx_http_identity_jwt_text((u_char *) json_string_value(v),
+                                      json_string_length(v))
            != NGX_OK)
     {
         return NGX_DECLINED;
     }
 
-    /* points into the claims object, alive until the request pool dies */
-    value->data = (u_char *) json_string_value(v);
-    value->len = json_string_length(v);
+    /*
+     * a copy: the claims object is freed when another location of the
+     * request verifies under another policy, the identity headers set
+     * from it are not
+     */
+
+    len = json_string_length(v);
+
+    value->data = ngx_pnalloc(r->pool, len);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, json_string_value(v), len);
+    value->len = len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * No control characters: the claims the module keeps become request header
+ * values (X-Identity-*), and one must never split a header line.
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_text(u_char *p, size_t len)
+{
+    u_char  *last;
+
+    for (last = p + len; p < last; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return NGX_DECLINED;
+        }
+    }
 
     return NGX_OK;
 }

@@ -18,7 +18,6 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_identity_shm.h"
-#include "ngx_http_identity_rsa.h"
 
 
 #define NGX_HTTP_IDENTITY_AUTH_OFF        0
@@ -93,13 +92,12 @@ typedef struct {
 
     /*
      * made once when the key is loaded: the public key and, per algorithm
-     * it may verify, a context ready for EVP_PKEY_verify() (RS256/384/512:
-     * the numbers of ngx_http_identity_rsa_verify() instead); or the HMAC
-     * secret
+     * it may verify, a context ready for EVP_DigestVerify() (a check works
+     * on a copy); or the HMAC secret and, per algorithm, its keyed context
      */
     EVP_PKEY                   *pkey;
-    EVP_PKEY_CTX               *vctx[NGX_HTTP_IDENTITY_ALG_BITS];
-    ngx_http_identity_rsa_key_t rsa;
+    EVP_MD_CTX                 *dctx[NGX_HTTP_IDENTITY_ALG_BITS];
+    size_t                      sig_len;    /* RSA: of the modulus */
     u_char                     *secret;
     size_t                      secret_len;
     EVP_MAC_CTX                *mctx[NGX_HTTP_IDENTITY_ALG_BITS];
@@ -229,7 +227,7 @@ typedef struct {
 extern ngx_module_t  ngx_http_identity_module;
 
 
-/* ngx_http_identity_module.c */
+/* ngx_http_identity_request.c */
 ngx_http_identity_ctx_t *ngx_http_identity_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_identity_evaluate(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t **ctxp);

@@ -1,10 +1,9 @@
 
 /*
  * ngx_http_identity_jwt.c: the ES256/384/512 signature as DER, the token
- * syntax (canonical base64url) and the decoding after it, the one-pass
- * claims parser against the
- * jansson path it stands in for, the audience list, "typ" and the time
- * checks with leeway.
+ * syntax (canonical base64url) and the decoding after it, the claims as
+ * jansson gives them, the audience list, "typ" and the time checks with
+ * leeway.
  */
 
 
@@ -19,7 +18,6 @@
 
 typedef struct {
     const char                 *payload;
-    ngx_int_t                   plain;      /* plain parser's rc */
     const char                 *reason;     /* NULL: accepted */
 } unit_claims_t;
 
@@ -346,53 +344,55 @@ unit_base64url(ngx_pool_t *pool)
 static void
 unit_claims(ngx_pool_t *pool)
 {
-    ngx_int_t                rc, jrc;
+    ngx_int_t                rc;
     ngx_str_t                payload;
     ngx_uint_t               i;
     ngx_http_request_t       r;
-    ngx_http_identity_ctx_t  plain, jansson;
+    ngx_http_identity_ctx_t  ctx;
 
     static unit_claims_t  cases[] = {
-        { "{\"sub\":\"u1\",\"exp\":2000000000}", NGX_OK, NULL },
-        { " { \"sub\" : \"u1\" ,\t\"exp\" : 2000000000 } ", NGX_OK, NULL },
+        { "{\"sub\":\"u1\",\"exp\":2000000000}", NULL },
+        { " { \"sub\" : \"u1\" ,\t\"exp\" : 2000000000 } ", NULL },
         { "{\"sub\":\"u1\",\"role\":\"admin\",\"email\":\"a@b.c\","
           "\"sid\":\"s1\",\"jti\":\"j1\",\"iss\":\"https://id\","
           "\"aud\":\"gw\",\"exp\":2000000000,\"nbf\":1,\"iat\":0,"
-          "\"email_verified\":true,\"x\":null,\"y\":false}", NGX_OK, NULL },
-        { "{\"aud\":[\"a\",\"gw\" , \"c\"],\"exp\":5}", NGX_OK, NULL },
-        { "{\"aud\":[],\"exp\":5}", NGX_OK, NULL },
-        { "{\"aud\":[ ],\"exp\":5}", NGX_OK, NULL },
-        { "{\"aud\":true,\"exp\":5}", NGX_OK, NULL },
-        { "{\"iss\":7,\"exp\":5}", NGX_OK, NULL },
-        { "{\"exp\":-0}", NGX_OK, NULL },
-        { "{\"exp\":1099511627775}", NGX_OK, NULL },
-        { "{}", NGX_DECLINED, "no exp claim" },
-        { "{\"sub\":\"u1\"}", NGX_DECLINED, "no exp claim" },
-        { "{\"exp\":\"2000000000\"}", NGX_DECLINED, "malformed exp" },
-        { "{\"exp\":-1}", NGX_DECLINED, "malformed exp" },
-        { "{\"exp\":1099511627776}", NGX_DECLINED, "malformed exp" },
-        { "{\"exp\":null}", NGX_DECLINED, "malformed exp" },
-        { "{\"exp\":5,\"nbf\":true}", NGX_DECLINED, "malformed nbf" },
-        { "{\"exp\":5,\"iat\":\"1\"}", NGX_DECLINED, "malformed iat" },
-        { "{\"exp\":5,\"sub\":1}", NGX_DECLINED, "malformed claim" },
-        { "{\"exp\":5,\"jti\":[\"j\"]}", NGX_DECLINED, "malformed claim" },
-        { "{\"exp\":5,\"role\":null}", NGX_DECLINED, "malformed claim" },
+          "\"email_verified\":true,\"x\":null,\"y\":false}", NULL },
+        { "{\"aud\":[\"a\",\"gw\" , \"c\"],\"exp\":5}", NULL },
+        { "{\"aud\":[],\"exp\":5}", NULL },
+        { "{\"aud\":[ ],\"exp\":5}", NULL },
+        { "{\"aud\":true,\"exp\":5}", NULL },
+        { "{\"iss\":7,\"exp\":5}", NULL },
+        { "{\"exp\":-0}", NULL },
+        { "{\"exp\":1099511627775}", NULL },
+        { "{}", "no exp claim" },
+        { "{\"sub\":\"u1\"}", "no exp claim" },
+        { "{\"exp\":\"2000000000\"}", "malformed exp" },
+        { "{\"exp\":-1}", "malformed exp" },
+        { "{\"exp\":1099511627776}", "malformed exp" },
+        { "{\"exp\":null}", "malformed exp" },
+        { "{\"exp\":5,\"nbf\":true}", "malformed nbf" },
+        { "{\"exp\":5,\"iat\":\"1\"}", "malformed iat" },
+        { "{\"exp\":5,\"sub\":1}", "malformed claim" },
+        { "{\"exp\":5,\"jti\":[\"j\"]}", "malformed claim" },
+        { "{\"exp\":5,\"role\":null}", "malformed claim" },
 
-        /* outside the plain subset: jansson decides */
-        { "{\"exp\":2000000000.5}", NGX_AGAIN, NULL },
-        { "{\"exp\":2e9}", NGX_AGAIN, NULL },
-        { "{\"exp\":1234567890123456}", NGX_AGAIN, "malformed exp" },
-        { "{\"sub\":\"caf\xc3\xa9\",\"exp\":5}", NGX_AGAIN, NULL },
-        { "{\"sub\":\"a\\\"b\",\"exp\":5}", NGX_AGAIN, NULL },
-        { "{\"sub\":\"a\\u0001\",\"exp\":5}", NGX_AGAIN, "malformed claim" },
-        { "{\"aud\":[\"a\",1],\"exp\":5}", NGX_AGAIN, NULL },
-        { "{\"exp\":5,\"cnf\":{\"jkt\":\"x\"}}", NGX_AGAIN, NULL },
-        { "{\"exp\":5,\"exp\":6}", NGX_AGAIN, "malformed claims" },
-        { "{\"exp\":05}", NGX_AGAIN, "malformed claims" },
-        { "{\"exp\":5} x", NGX_AGAIN, "malformed claims" },
-        { "{\"exp\":5,}", NGX_AGAIN, "malformed claims" },
-        { "[{\"exp\":5}]", NGX_AGAIN, "malformed claims" },
-        { "{\"exp\":5", NGX_AGAIN, "malformed claims" }
+        /* JSON that is less usual: fractions, escapes, nesting */
+        { "{\"exp\":2000000000.5}", NULL },
+        { "{\"exp\":2e9}", NULL },
+        { "{\"exp\":1234567890123456}", "malformed exp" },
+        { "{\"sub\":\"caf\xc3\xa9\",\"exp\":5}", NULL },
+        { "{\"sub\":\"a\\\"b\",\"exp\":5}", NULL },
+        { "{\"sub\":\"a\\u0001\",\"exp\":5}", "malformed claim" },
+        { "{\"aud\":[\"a\",1],\"exp\":5}", NULL },
+        { "{\"exp\":5,\"cnf\":{\"jkt\":\"x\"}}", NULL },
+        { "{\"exp\":5,\"exp\":6}", "malformed claims" },
+        { "{\"exp\":5,\"x\":1,\"x\":2}", "malformed claims" },
+        { "{\"exp\":5,\"sub\":\"a\",\"sub\":\"a\"}", "malformed claims" },
+        { "{\"exp\":05}", "malformed claims" },
+        { "{\"exp\":5} x", "malformed claims" },
+        { "{\"exp\":5,}", "malformed claims" },
+        { "[{\"exp\":5}]", "malformed claims" },
+        { "{\"exp\":5", "malformed claims" }
     };
 
     ngx_memzero(&r, sizeof(ngx_http_request_t));
@@ -402,26 +402,50 @@ unit_claims(ngx_pool_t *pool)
         payload.data = (u_char *) cases[i].payload;
         payload.len = ngx_strlen(cases[i].payload);
 
-        ngx_memzero(&plain, sizeof(ngx_http_identity_ctx_t));
-        ngx_memzero(&jansson, sizeof(ngx_http_identity_ctx_t));
+        ngx_memzero(&ctx, sizeof(ngx_http_identity_ctx_t));
 
-        rc = ngx_http_identity_jwt_plain_claims(&r, &payload, &plain);
-        jrc = ngx_http_identity_jwt_json_claims(&r, &payload, &jansson);
+        rc = ngx_http_identity_jwt_json_claims(&r, &payload, &ctx);
 
-        UNIT_INT(rc, cases[i].plain, cases[i].payload);
+        UNIT_INT(rc, cases[i].reason ? NGX_DECLINED : NGX_OK,
+                 cases[i].payload);
+        UNIT_STR(ctx.reason, cases[i].reason, "  the reason");
 
-        UNIT_INT(jrc, cases[i].reason ? NGX_DECLINED : NGX_OK,
-                 "  jansson: the same outcome");
-        UNIT_STR(jansson.reason, cases[i].reason, "  jansson: the reason");
-
-        if (rc != NGX_AGAIN) {
-            unit_jwt_same_claims(cases[i].payload, &plain, &jansson);
-        }
-
-        if (jansson.claims != NULL) {
-            json_decref(jansson.claims);
+        if (ctx.claims != NULL) {
+            json_decref(ctx.claims);
         }
     }
+
+    /* what the module keeps outlives the claims object */
+
+    payload.data = (u_char *) "{\"sub\":\"caf\\u00e9 \\\"1\\\"\","
+                              "\"role\":\"r\xc3\xb4le\",\"email\":\"a@b.c\","
+                              "\"sid\":\"s1\",\"jti\":\"j1\","
+                              "\"iss\":\"https://id\",\"aud\":[\"gw\",\"x\"],"
+                              "\"exp\":2000000000.5,\"nbf\":1,\"iat\":2,"
+                              "\"cnf\":{\"jkt\":[1,{\"a\":null}]}}";
+    payload.len = ngx_strlen(payload.data);
+
+    ngx_memzero(&ctx, sizeof(ngx_http_identity_ctx_t));
+
+    rc = ngx_http_identity_jwt_json_claims(&r, &payload, &ctx);
+
+    UNIT_INT(rc, NGX_OK, "claims: escapes, non-ASCII text, nested values");
+
+    if (ctx.claims != NULL) {
+        json_decref(ctx.claims);
+        ctx.claims = NULL;
+    }
+
+    UNIT_NGX_STR(&ctx.sub, "caf\xc3\xa9 \"1\"", "  sub, unescaped");
+    UNIT_NGX_STR(&ctx.role, "r\xc3\xb4le", "  role");
+    UNIT_NGX_STR(&ctx.email, "a@b.c", "  email");
+    UNIT_NGX_STR(&ctx.sid, "s1", "  sid");
+    UNIT_NGX_STR(&ctx.jti, "j1", "  jti");
+    UNIT_NGX_STR(&ctx.iss, "https://id", "  iss");
+    UNIT_INT(ctx.aud.len, 2 + 2 + 2 + 1, "  aud, both strings");
+    UNIT_INT(ctx.exp, 2000000000, "  exp, the fraction dropped");
+    UNIT_INT(ctx.nbf, 1, "  nbf");
+    UNIT_INT(ctx.iat, 2, "  iat");
 }
 
 

@@ -1,6 +1,6 @@
-# The header and claims of a signed token: the one-pass parser for the
-# usual JSON and jansson for the rest must agree, duplicate names are
-# refused however they are spelled, and types are checked.
+# The header and claims of a signed token, as jansson reads them: plain and
+# less usual JSON (spaces, escapes, fractions, nesting) accepted alike,
+# duplicate names refused however they are spelled, and types checked.
 use IdentityJWT;
 use Test::Nginx::Socket 'no_plan';
 use JSON::PP;
@@ -104,7 +104,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: the one-pass parser and jansson agree on every token
+=== TEST 1: every token decided as its JSON says
 --- http_config
     identity_jwt_cache off;
     identity_jwt_refusal_cache off;
