@@ -16,6 +16,9 @@
  *   3  a JWKS document, loaded as a key set (a fetched identity_jwt_keys
  *      URL is parsed so)
  *
+ * and its next bit which location's policy a verified token meets: an
+ * issuer and an audience, or a "typ" list and neither.
+ *
  * The key set is t/data/jwks.json ("es1" ES256, "rs1" RS256, "hs1"
  * HS256), the ES256 private key t/data/es256.key.pem; FUZZ_TOKEN_DATA is
  * the directory (the Makefile sets it).  A crash, a sanitizer report or a
@@ -49,7 +52,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fuzz_token_init(void);
-static void fuzz_token_verify(ngx_pool_t *pool, ngx_str_t *token);
+static void fuzz_token_verify(ngx_pool_t *pool,
+    ngx_http_identity_loc_conf_t *lcf, ngx_str_t *token);
 static ngx_int_t fuzz_token_sign(ngx_pool_t *pool, ngx_uint_t es256,
     const u_char *data, size_t size, ngx_str_t *token);
 static void fuzz_token_jwks(const u_char *data, size_t size);
@@ -82,7 +86,7 @@ ngx_http_identity_fetch_unknown_kid(ngx_http_identity_keys_t *keys)
 
 
 static ngx_http_identity_keys_t       fuzz_token_keys;
-static ngx_http_identity_loc_conf_t   fuzz_token_lcf;
+static ngx_http_identity_loc_conf_t   fuzz_token_lcf[2];
 static ngx_http_identity_main_conf_t  fuzz_token_mcf;
 static ngx_str_t                      fuzz_token_secret;
 static EVP_PKEY                      *fuzz_token_es256;
@@ -101,12 +105,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    ngx_str_t    token;
-    ngx_pool_t  *pool;
+    ngx_str_t                      token;
+    ngx_pool_t                    *pool;
+    ngx_http_identity_loc_conf_t  *lcf;
 
     if (size == 0) {
         return 0;
     }
+
+    lcf = &fuzz_token_lcf[(data[0] >> 2) & 1];
 
     if (data[0] % 4 == 3) {
         fuzz_token_jwks(data + 1, size - 1);
@@ -122,13 +129,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_token_assert(token.data != NULL);
         ngx_memcpy(token.data, data + 1, token.len);
 
-        fuzz_token_verify(pool, &token);
+        fuzz_token_verify(pool, lcf, &token);
 
     } else if (fuzz_token_sign(pool, data[0] % 4 == 2, data + 1, size - 1,
                                &token)
                == NGX_OK)
     {
-        fuzz_token_verify(pool, &token);
+        fuzz_token_verify(pool, lcf, &token);
     }
 
     ngx_destroy_pool(pool);
@@ -143,7 +150,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
  */
 
 static void
-fuzz_token_verify(ngx_pool_t *pool, ngx_str_t *token)
+fuzz_token_verify(ngx_pool_t *pool, ngx_http_identity_loc_conf_t *lcf,
+    ngx_str_t *token)
 {
     void                     *main_conf[1];
     ngx_int_t                 rc;
@@ -159,14 +167,14 @@ fuzz_token_verify(ngx_pool_t *pool, ngx_str_t *token)
     ngx_memzero(&ctx, sizeof(ngx_http_identity_ctx_t));
     ctx.raw = *token;
 
-    rc = ngx_http_identity_jwt_verify(&r, &fuzz_token_lcf, token, &ctx);
+    rc = ngx_http_identity_jwt_verify(&r, lcf, token, &ctx);
 
     fuzz_token_assert(rc == NGX_OK || rc == NGX_DECLINED);
     fuzz_token_assert((rc == NGX_OK) == (ctx.reason == NULL));
     fuzz_token_assert((rc == NGX_OK) == ctx.valid);
 
     if (rc == NGX_OK) {
-        rc = ngx_http_identity_jwt_check(&r, &fuzz_token_lcf, &ctx);
+        rc = ngx_http_identity_jwt_check(&r, lcf, &ctx);
 
         fuzz_token_assert(rc == NGX_OK || rc == NGX_DECLINED);
         fuzz_token_assert((rc == NGX_OK) == (ctx.reason == NULL));
@@ -329,9 +337,10 @@ fuzz_token_jwks(const u_char *data, size_t size)
 
 
 /*
- * The test key set and a location's policy: every algorithm, issuer
- * "https://id", audience "gw", 30 s of leeway, "typ" any; the clock at
- * 1700000000 (the seeds' tokens are valid then)
+ * The test key set and two locations' policies, both with every algorithm
+ * and 30 s of leeway: issuer "https://id" and audience "gw"; or "typ"
+ * "at+jwt" (stored without "application/", as the directive does).  The
+ * clock at 1700000000 (the seeds' tokens are valid then).
  */
 
 static void
@@ -339,7 +348,8 @@ fuzz_token_init(void)
 {
     FILE                *f;
     json_t              *root, *k;
-    ngx_str_t            name, src;
+    ngx_str_t            name, src, *typ;
+    ngx_pool_t          *pool;
     json_error_t         jerr;
     ngx_conf_bitmask_t  *alg;
     u_char               err[NGX_HTTP_IDENTITY_ERR_LEN];
@@ -393,15 +403,26 @@ fuzz_token_init(void)
         exit(2);
     }
 
-    /* static, so the rest is zero: no revocation zone, no "typ" list */
-    fuzz_token_lcf.keys = &fuzz_token_keys;
+    /* static, so the rest is zero: no revocation zone */
+
+    fuzz_token_lcf[0].keys = &fuzz_token_keys;
 
     for (alg = ngx_http_identity_jwt_algs; alg->name.len; alg++) {
-        fuzz_token_lcf.algorithms |= alg->mask;
+        fuzz_token_lcf[0].algorithms |= alg->mask;
     }
 
-    fuzz_token_lcf.leeway = 30;
-    fuzz_token_lcf.max_size = FUZZ_TOKEN_MAX;
-    ngx_str_set(&fuzz_token_lcf.issuer, "https://id");
-    ngx_str_set(&fuzz_token_lcf.audience, "gw");
+    fuzz_token_lcf[0].leeway = 30;
+    fuzz_token_lcf[0].max_size = FUZZ_TOKEN_MAX;
+
+    fuzz_token_lcf[1] = fuzz_token_lcf[0];
+
+    ngx_str_set(&fuzz_token_lcf[0].issuer, "https://id");
+    ngx_str_set(&fuzz_token_lcf[0].audience, "gw");
+
+    pool = unit_pool();
+    fuzz_token_lcf[1].typ = ngx_array_create(pool, 1, sizeof(ngx_str_t));
+    typ = (fuzz_token_lcf[1].typ != NULL)
+          ? ngx_array_push(fuzz_token_lcf[1].typ) : NULL;
+    fuzz_token_assert(typ != NULL);
+    ngx_str_set(typ, "at+jwt");
 }
