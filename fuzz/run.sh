@@ -70,9 +70,17 @@ for t in "$@"; do
          "coverage ${cov:-?}, ${#found[@]} crashes"
 
     if [ ${#found[@]} -gt 0 ] || [ $rc -ne 0 ]; then
+        # one line per distinct failure, with how many inputs and one of them
+        declare -A count=() example=()
         for f in "${found[@]}"; do
-            echo "fuzz: $t: ${f#"$build"/}: $(report "$f")"
+            r=$(report "$f")
+            count[$r]=$(( ${count[$r]:-0} + 1 ))
+            example[$r]=${f#"$build"/}
         done
+        for r in "${!count[@]}"; do
+            echo "fuzz: $t: ${count[$r]} inputs (${example[$r]}): $r"
+        done
+        unset count example
         fail "$t"
     fi
 done
