@@ -155,13 +155,18 @@ fuzz_token_verify(ngx_pool_t *pool, ngx_http_identity_loc_conf_t *lcf,
 {
     void                     *main_conf[1];
     ngx_int_t                 rc;
+    ngx_connection_t          c;
     ngx_http_request_t        r;
     ngx_http_identity_ctx_t   ctx;
 
     main_conf[0] = &fuzz_token_mcf;
 
+    ngx_memzero(&c, sizeof(ngx_connection_t));
+    c.log = &unit_log;
+
     ngx_memzero(&r, sizeof(ngx_http_request_t));
     r.pool = pool;
+    r.connection = &c;
     r.main_conf = main_conf;
 
     ngx_memzero(&ctx, sizeof(ngx_http_identity_ctx_t));
