@@ -3,18 +3,23 @@
  * before any database is involved.
  *
  * An input is a Content-Type value, a newline and the body (no newline: the
- * whole input is the body, sent as application/json).  As lib/http.c does
- * for an ID_HTTP_JSON route: the media type check, the body parsed into a
- * JSON object (400 invalid_json otherwise); then every field reader of the
- * request shapes the workers take (sign-up, login, refresh, password
- * forgot/reset/change, step-up generate/validate), and the 422 problem
- * that collects their errors, rendered as the server renders it.
+ * whole input is the body, sent as application/json).  lib/http.c's own
+ * request path takes it, without a socket: id_http_access() makes the
+ * request and gathers the body in pieces (413 beyond the limit), and
+ * id_http_dispatch() checks the media type (415) and parses the body into a
+ * JSON object (400) for an ID_HTTP_JSON route, whose handler runs every
+ * field reader of the request shapes the workers take (sign-up, login,
+ * refresh, password forgot/reset/change, step-up generate/validate) and
+ * answers 422 with their errors (id_reply_invalid()) or 200.  libmicrohttpd's
+ * header lookup is replaced (ld --wrap) by the input's Content-Type.
  *
  * Invariants (abort() when broken, a finding like a crash): a reader that
  * accepts gives a value within its bounds (an email lower-cased and
  * normalized, a string of min..max code points without control characters),
- * a reader that refuses appends an error, and the rendered answer is a
- * problem+json object with one error per refusal.
+ * a reader that refuses appends an error; there is one answer, never a 500,
+ * and unless it is a 200 it is a problem+json object, with one error per
+ * refusal for a 422.  With FUZZ_REQUEST_VERBOSE
+ * set in the environment, each answer is printed (to check new seeds).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +30,7 @@
 #include "json.h"
 #include "password.h"
 #include "problem.h"
+#include "reply.h"
 
 /* the server's statics: the media type check and the answer as sent */
 #include "http.c"
@@ -59,6 +65,9 @@ static const struct {
     /* refresh */
     { "refresh_token", 1, 1, 512 },
 };
+
+#define FUZZ_MAX_BODY 2048 /* the server's limit here: 413 beyond */
+#define FUZZ_CHUNK 300     /* bytes of body per call, as they arrive */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -192,33 +201,62 @@ fuzz_fields(const json_t *body, json_t *errors)
 }
 
 
-/* an answer as id_http_respond() would send it: status, type, the text */
-static json_t *
-fuzz_answer(id_http_ctx_t *ctx, int status)
-{
-    json_t      *sent;
-    json_error_t jerr;
+/* what the handler saw: errors appended by the readers */
+static size_t fuzz_errors;
 
-    fuzz_assert(ctx->sent && ctx->status == status);
-    fuzz_assert(ctx->resp != NULL && strlen(ctx->resp) == ctx->resp_len);
-    fuzz_assert(strcmp(ctx->ctype, ID_PROBLEM_CONTENT_TYPE) == 0);
-    sent = json_loadb(ctx->resp, ctx->resp_len, JSON_REJECT_DUPLICATES, &jerr);
-    fuzz_assert(json_is_object(sent));
-    fuzz_assert(json_integer_value(json_object_get(sent, "status")) == status);
-    return sent;
+/* the handler of the route: every reader, then 422 or 200 */
+static void
+fuzz_handler(id_http_req_t *r)
+{
+    json_t *errors;
+
+    fuzz_assert(json_is_object(r->json));
+    errors = json_array();
+    fuzz_assert(errors != NULL);
+    fuzz_fields(r->json, errors);
+    fuzz_errors = json_array_size(errors);
+    if (fuzz_errors > 0) {
+        id_reply_invalid(r, errors); /* errors stolen */
+    } else {
+        json_decref(errors);
+        id_http_send_json(r, 200, json_object());
+    }
+}
+
+static const id_http_route_t fuzz_routes[] = {
+    { "POST", "/fuzz", ID_HTTP_JSON, fuzz_handler },
+};
+
+/* the request's one header; lib/http.c reads headers through this */
+static const char *fuzz_ctype;
+
+const char *__wrap_MHD_lookup_connection_value(struct MHD_Connection *conn,
+                                               enum MHD_ValueKind     kind,
+                                               const char            *key);
+
+const char *
+__wrap_MHD_lookup_connection_value(struct MHD_Connection *conn,
+                                   enum MHD_ValueKind kind, const char *key)
+{
+    (void) conn;
+    if (kind == MHD_HEADER_KIND && strcasecmp(key, "Content-Type") == 0) {
+        return fuzz_ctype;
+    }
+    return NULL;
 }
 
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char          detail[128];
-    const char   *nl, *body;
-    char         *ctype;
-    size_t        len;
-    json_t       *json, *errors, *sent;
-    json_error_t  jerr;
-    id_http_ctx_t ctx;
+    const char      *nl, *body;
+    char            *ctype;
+    size_t           len, n, chunk, left;
+    void            *con_cls = NULL;
+    json_t          *sent;
+    json_error_t     jerr;
+    id_http_ctx_t   *ctx;
+    id_http_server_t srv;
 
     nl = memchr(data, '\n', size);
     if (nl != NULL) {
@@ -229,56 +267,62 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         body = (const char *) data;
     }
     fuzz_assert(ctype != NULL);
+    fuzz_ctype = ctype;
     len = size - (size_t) (body - (const char *) data);
 
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.req.priv = &ctx;
+    memset(&srv, 0, sizeof(srv));
+    srv.opts.routes = fuzz_routes;
+    srv.opts.nroutes = sizeof(fuzz_routes) / sizeof(fuzz_routes[0]);
+    srv.opts.max_body = FUZZ_MAX_BODY;
+    fuzz_errors = 0;
 
-    /* id_http_dispatch(): the body of an ID_HTTP_JSON route */
-    if (len == 0) {
-        json = json_object();
-    } else if (!id_http_media_json(ctype)) {
-        id_http_send_problem(&ctx.req, 415, "unsupported_media_type",
-                             "the body must be application/json", NULL);
-        json_decref(fuzz_answer(&ctx, 415));
-        goto done;
-    } else {
-        json = json_loadb(body, len, 0, &jerr);
-        if (json == NULL) {
-            snprintf(detail, sizeof(detail),
-                     "malformed JSON at line %d column %d", jerr.line,
-                     jerr.column);
-            id_http_send_problem(&ctx.req, 400, "invalid_json", detail, NULL);
-            json_decref(fuzz_answer(&ctx, 400));
-            goto done;
-        }
-        if (!json_is_object(json)) {
-            json_decref(json);
-            id_http_send_problem(&ctx.req, 400, "invalid_json",
-                                 "the body must be a JSON object", NULL);
-            json_decref(fuzz_answer(&ctx, 400));
-            goto done;
-        }
+    /* id_http_access(): the request, then its body as libmicrohttpd hands
+     * it over (in pieces); then the answer, without libmicrohttpd's part */
+    left = 0;
+    fuzz_assert(id_http_access(&srv, NULL, "/fuzz", "POST", "HTTP/1.1", NULL,
+                               &left, &con_cls) == MHD_YES);
+    ctx = con_cls;
+    fuzz_assert(ctx != NULL && ctx->early == 0);
+    for (n = 0; n < len; n += chunk) {
+        chunk = len - n < FUZZ_CHUNK ? len - n : FUZZ_CHUNK;
+        left = chunk;
+        fuzz_assert(id_http_access(&srv, NULL, "/fuzz", "POST", "HTTP/1.1",
+                                   body + n, &left, &con_cls) == MHD_YES);
+        fuzz_assert(left == 0);
     }
-    fuzz_assert(json != NULL);
+    fuzz_assert(ctx->too_large == (len > FUZZ_MAX_BODY));
+    fuzz_assert(ctx->too_large ||
+                (ctx->len == len && (len == 0 || ctx->body[len] == '\0')));
+    id_http_dispatch(ctx);
 
-    errors = json_array();
-    fuzz_assert(errors != NULL);
-    fuzz_fields(json, errors);
-
-    /* id_reply_invalid(): 422 with every field error */
-    id_http_send_problem(&ctx.req, 422, "validation_failed",
-                         "some fields are missing or invalid", errors);
-    sent = fuzz_answer(&ctx, 422);
-    fuzz_assert(json_array_size(json_object_get(sent, "errors")) ==
-                json_array_size(errors));
+    /* one answer, never a 500; a problem unless 200 */
+    fuzz_assert(ctx->sent);
+    fuzz_assert(ctx->status == 200 || ctx->status == 400 ||
+                ctx->status == 413 || ctx->status == 415 || ctx->status == 422);
+    fuzz_assert(ctx->resp != NULL && strlen(ctx->resp) == ctx->resp_len);
+    sent = json_loadb(ctx->resp, ctx->resp_len, JSON_REJECT_DUPLICATES, &jerr);
+    fuzz_assert(json_is_object(sent));
+    if (ctx->status == 200) {
+        fuzz_assert(strcmp(ctx->ctype, "application/json") == 0);
+        fuzz_assert(fuzz_errors == 0);
+    } else {
+        fuzz_assert(strcmp(ctx->ctype, ID_PROBLEM_CONTENT_TYPE) == 0);
+        fuzz_assert(json_integer_value(json_object_get(sent, "status")) ==
+                    ctx->status);
+        fuzz_assert(json_is_string(json_object_get(sent, "code")));
+        fuzz_assert(ctx->status != 422 || json_array_size(json_object_get(
+                                              sent, "errors")) == fuzz_errors);
+    }
     json_decref(sent);
-    json_decref(errors);
-    json_decref(json);
+    if (getenv("FUZZ_REQUEST_VERBOSE") != NULL) {
+        fprintf(stderr, "fuzz_request: %d %s\n", ctx->status, ctx->resp);
+    }
 
-done:
-
-    free(ctx.resp);
+    /* as id_http_access() and id_http_completed() end a request */
+    json_decref(ctx->req.json);
+    ctx->req.json = NULL;
+    id_http_completed(NULL, NULL, &con_cls,
+                      MHD_REQUEST_TERMINATED_COMPLETED_OK);
     free(ctype);
     return 0;
 }
