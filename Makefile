@@ -6,9 +6,11 @@
 #   make unit       the C unit tests only (workers and module)
 #   make SAN=1 test the same with AddressSanitizer + UBSan, nginx included
 #   make bench      gateway benchmarks (bench/)
+#   make fuzz       the libFuzzer targets (fuzz/), FUZZ_SECONDS each
 
 SHELL     := /bin/bash
 SAN       ?= 0
+FUZZ_SECONDS ?= 60
 BUILD     ?= $(if $(filter 1,$(SAN)),build-san,build)
 
 SAN_CC    := -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -29,7 +31,7 @@ endif
 export BUILD SAN
 
 .PHONY: all build deps nginx-src module workers module-tests unit test run \
-        bench fmt lint clean
+        bench fuzz fmt lint clean
 
 # The module's unit tests, against the module's configured nginx tree and
 # nginx's own sources of the same version (scripts/nginx-sources.sh).
@@ -72,8 +74,18 @@ run: deps build
 bench: deps module
 	@bench/run.sh
 
+# the module's token path against the same nginx tree and sources as its
+# unit tests, the workers' request bodies and problem+json (fuzz/Makefile)
+fuzz: deps module
+	@src=$$(scripts/nginx-sources.sh $(BUILD)/module/nginx-tree \
+	                                 $(BUILD)/nginx-src) \
+	    && $(MAKE) -s -C fuzz BUILD=$(abspath $(BUILD))/fuzz \
+	       NGX_TREE=$(abspath $(BUILD))/module/nginx-tree NGX_SRC=$$src \
+	       FUZZ_SECONDS=$(FUZZ_SECONDS) run
+
 fmt:
-	clang-format -i $$(find workers -name '*.[ch]')
+	clang-format -i $$(find workers -name '*.[ch]') fuzz/fuzz_request.c \
+	    fuzz/fuzz_problem.c
 
 lint:
 	@scripts/lint.sh

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # make lint: the house style (STYLE.md) and cppcheck.
-#   - module C and its unit tests (nginx style): no tabs, <= 80 columns,
-#     no // comments, no trailing blanks;
-#   - worker C: clang-format (.clang-format) must leave it unchanged;
+#   - module C, its unit tests and its fuzz target (nginx style): no tabs,
+#     <= 80 columns, no // comments, no trailing blanks;
+#   - worker C and the workers' fuzz targets: clang-format (.clang-format)
+#     must leave it unchanged;
 #   - cppcheck on everything.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rc=0
 
-for f in ngx_identity_module/src/*.[ch] ngx_identity_module/tests/*.[ch]; do
+for f in ngx_identity_module/src/*.[ch] ngx_identity_module/tests/*.[ch] \
+         fuzz/fuzz_token.c; do
     awk -v f="$f" '
         /\t/            { printf "%s:%d: tab\n", f, NR; bad = 1 }
         length($0) > 80 { printf "%s:%d: longer than 80 columns\n", f, NR; bad = 1 }
@@ -18,7 +20,8 @@ for f in ngx_identity_module/src/*.[ch] ngx_identity_module/tests/*.[ch]; do
 done
 
 if command -v clang-format >/dev/null; then
-    for f in $(find workers -name '*.[ch]'); do
+    for f in $(find workers -name '*.[ch]') fuzz/fuzz_request.c \
+             fuzz/fuzz_problem.c; do
         clang-format --dry-run -Werror "$f" 2>/dev/null || {
             echo "$f: not clang-formatted (make fmt)"; rc=1; }
     done

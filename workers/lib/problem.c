@@ -1,8 +1,6 @@
 /*
  * problem.c - RFC 9457 problem details (see problem.h).
  */
-#include <stdio.h>
-
 #include "problem.h"
 
 
@@ -49,24 +47,31 @@ id_problem_title(int status)
 json_t *
 id_problem_new(int status, const char *code, const char *detail, json_t *errors)
 {
-    char    type[128];
-    json_t *p;
+    json_t *p, *c, *d;
 
-    if (code == NULL) {
-        code = "error";
+    /* a text that is not UTF-8 cannot be a JSON string: every member stays */
+    c = json_string(code != NULL ? code : "error");
+    if (c == NULL) {
+        c = json_string("error");
     }
-    snprintf(type, sizeof(type), "/problems/%s", code);
+    d = detail != NULL ? json_string(detail) : NULL;
+    if (d == NULL) {
+        d = json_string(id_problem_title(status));
+    }
 
     p = json_object();
-    if (p == NULL) {
+    if (p == NULL || c == NULL || d == NULL) {
+        json_decref(p);
+        json_decref(c);
+        json_decref(d);
         return NULL;
     }
-    json_object_set_new(p, "type", json_string(type));
+    json_object_set_new(p, "type",
+                        json_sprintf("/problems/%s", json_string_value(c)));
     json_object_set_new(p, "title", json_string(id_problem_title(status)));
     json_object_set_new(p, "status", json_integer(status));
-    json_object_set_new(
-        p, "detail", json_string(detail ? detail : id_problem_title(status)));
-    json_object_set_new(p, "code", json_string(code));
+    json_object_set_new(p, "detail", d);
+    json_object_set_new(p, "code", c);
     if (errors != NULL && json_is_array(errors)) {
         json_object_set(p, "errors", errors);
     }

@@ -2,6 +2,7 @@
  * test_problem.c - RFC 9457 problem JSON.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "problem.h"
 #include "unit.h"
@@ -53,6 +54,39 @@ main(void)
     UNIT_STR(json_string_value(json_object_get(p, "type")), "/problems/error",
              "type follows the code");
     json_decref(p);
+
+    /* texts that are not UTF-8 cannot be JSON strings: no member is lost */
+    p = id_problem_new(409, "caf\xe9", "na\xefve", NULL);
+    UNIT_STR(json_string_value(json_object_get(p, "code")), "error",
+             "a code that is not UTF-8 becomes \"error\"");
+    UNIT_STR(json_string_value(json_object_get(p, "type")), "/problems/error",
+             "  and so does the type");
+    UNIT_STR(json_string_value(json_object_get(p, "detail")), "Conflict",
+             "a detail that is not UTF-8 becomes the title");
+    json_decref(p);
+
+    /* the type is not cut short, not even inside a character */
+    p = id_problem_new(400,
+                       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+                       NULL, NULL);
+    UNIT_INT(strlen(json_string_value(json_object_get(p, "type"))),
+             strlen("/problems/") + 120, "a long code: the whole type");
+    json_decref(p);
+
+    errors = json_array();
+    UNIT_INT(id_problem_add_error(errors, "name", "caf\xe9"), -1,
+             "add_error refuses a message that is not UTF-8");
+    UNIT_INT(json_array_size(errors), 0, "  and appends nothing");
+    json_decref(errors);
 
     UNIT_STR(id_problem_title(413), "Content Too Large", "413 title");
     UNIT_STR(id_problem_title(503), "Service Unavailable", "503 title");
