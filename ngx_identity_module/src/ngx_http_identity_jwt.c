@@ -71,6 +71,7 @@ static void ngx_http_identity_jwt_watch(ngx_event_t *ev);
 static ngx_int_t ngx_http_identity_jwt_segments(ngx_pool_t *pool,
     ngx_str_t *token, ngx_http_identity_ctx_t *ctx, u_char **dots,
     ngx_str_t *seg);
+static ngx_int_t ngx_http_identity_jwt_key_b64url(json_t *jwk);
 static ngx_uint_t ngx_http_identity_jwt_canonical(u_char *seg, u_char *last,
     ngx_uint_t v);
 static ngx_http_identity_key_t *ngx_http_identity_jwt_find_key(
@@ -518,6 +519,16 @@ ngx_http_identity_jwt_load_key(ngx_str_t *file, json_t *jwk,
                                     "unsupported curve \"%s\"", file,
                                     &key->kid, crv);
         goto skip;
+    }
+
+    /* cjose 0.6.2 asserts (aborting nginx) on some non-base64url values */
+
+    if (ngx_http_identity_jwt_key_b64url(jwk) != NGX_OK) {
+        ngx_http_identity_jwt_error(err, "JWKS \"%V\": invalid key \"%V\": "
+                                    "a member is not canonical base64url",
+                                    file, &key->kid);
+        set->keys.nelts--;
+        return NGX_ERROR;
     }
 
     key->jwk = cjose_jwk_import_json((cjose_header_t *) jwk, &cerr);
@@ -1842,6 +1853,53 @@ ngx_http_identity_jwt_base64url(u_char *dst, u_char *src, size_t len,
 
 
 /*
+ * The key material members of a JWK (RFC 7518 6) are unpadded base64url in
+ * canonical form, like a token's segments; NGX_DECLINED if one is not.
+ */
+
+static ngx_int_t
+ngx_http_identity_jwt_key_b64url(json_t *jwk)
+{
+    u_char      *p, *last;
+    json_t      *v;
+    ngx_uint_t   i;
+
+    static const char  *members[] = {
+        "k", "n", "e", "x", "y", "d", "p", "q", "dp", "dq", "qi"
+    };
+
+    for (i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+        v = json_object_get(jwk, members[i]);
+
+        if (v == NULL || !json_is_string(v)) {
+            continue;       /* missing or mistyped: cjose refuses those */
+        }
+
+        p = (u_char *) json_string_value(v);
+        last = p + json_string_length(v);
+
+        if (p == last) {
+            return NGX_DECLINED;
+        }
+
+        if (!ngx_http_identity_jwt_canonical(p, last,
+                                          ngx_http_identity_jwt_b64[last[-1]]))
+        {
+            return NGX_DECLINED;
+        }
+
+        for ( /* void */ ; p < last; p++) {
+            if (ngx_http_identity_jwt_b64[*p] > 63) {
+                return NGX_DECLINED;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * Unpadded base64url (RFC 7515 2): a length of 4n+1 is impossible, and the
  * bits of the last character ("v", its value) beyond the data must be zero
  * (RFC 4648 3.5).
@@ -2066,6 +2124,10 @@ ngx_http_identity_jwt_aud_contains(ngx_str_t *aud, ngx_str_t *audience)
 {
     u_char  *p, *last;
     size_t   len;
+
+    if (aud->len == 0) {
+        return NGX_DECLINED;        /* no "aud": data may be NULL */
+    }
 
     p = aud->data;
     last = p + aud->len;

@@ -104,3 +104,16 @@ invalid value "maybe"
 --- error_log
 [emerg]
 invalid redis address "localhost"
+
+
+
+=== TEST 9: a key member that is not base64url is refused, not a crash
+--- config
+    location /p {
+        identity_auth required;
+        identity_jwt_keys $TEST_NGINX_DATA_DIR/jwks-bad-b64.json;
+    }
+--- must_die
+--- error_log
+[emerg]
+a member is not canonical base64url
