@@ -48,6 +48,13 @@
 
 #define NGX_HTTP_IDENTITY_LIMIT_REDIS_PREFIX  "identity:limit:"
 
+/*
+ * The longest window "rate=" accepts, 1000000 days in microseconds, is
+ * also the longest bucket: burst * T stays far from overflowing the
+ * 64-bit arithmetic here (now + span + T) and in Redis's script.
+ */
+#define NGX_HTTP_IDENTITY_LIMIT_SPAN_MAX  (1000000ULL * 86400 * 1000000)
+
 
 typedef struct ngx_http_identity_limit_redis_s  ngx_http_identity_limit_redis_t;
 typedef struct ngx_http_identity_limit_wait_s   ngx_http_identity_limit_wait_t;
@@ -2157,6 +2164,16 @@ ngx_http_identity_limit_merge_conf(ngx_conf_t *cf, void *parent, void *child)
 
         if (limits[i].burst == 0) {
             limits[i].burst = zone->count;
+        }
+
+        if (limits[i].burst > NGX_HTTP_IDENTITY_LIMIT_SPAN_MAX
+                              / zone->interval)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"burst=%ui\" of zone \"%V\" makes a bucket "
+                               "longer than 1000000 days", limits[i].burst,
+                               &limits[i].shm_zone->shm.name);
+            return NGX_CONF_ERROR;
         }
     }
 
