@@ -67,6 +67,9 @@
 /* longest session or token id kept in the revocation table */
 #define NGX_HTTP_IDENTITY_REVOKED_ID_MAX  255
 
+/* the expiry of an id revoked until removed (a score of +inf) */
+#define NGX_HTTP_IDENTITY_REVOKED_FOREVER  (NGX_MAX_TIME_T_VALUE / 2)
+
 
 /* token sources (identity_jwt_token), in order of preference */
 #define NGX_HTTP_IDENTITY_TOKEN_HEADER    0
@@ -302,6 +305,8 @@ ngx_int_t ngx_http_identity_revocation_add(ngx_shm_zone_t *zone,
 ngx_int_t ngx_http_identity_revocation_add_member(ngx_shm_zone_t *zone,
     u_char *member, size_t len, time_t exp, ngx_log_t *log);
 ngx_uint_t ngx_http_identity_revocation_count(ngx_shm_zone_t *zone);
+ngx_uint_t ngx_http_identity_revocation_incomplete(ngx_shm_zone_t *zone);
+ngx_uint_t ngx_http_identity_revocation_dropped(ngx_shm_zone_t *zone);
 
 /* ngx_http_identity_redis.c */
 ngx_int_t ngx_http_identity_redis_init_process(ngx_cycle_t *cycle,
