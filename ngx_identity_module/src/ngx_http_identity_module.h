@@ -192,6 +192,7 @@ typedef struct {
     unsigned                    cached:1;   /* from the verification cache */
     unsigned                    hashed:1;   /* digest computed */
     unsigned                    token_hashed:1; /* token_hash computed */
+    unsigned                    logging:1;  /* LOG phase: verify no more */
 
     ngx_http_identity_keys_t   *keys;       /* key set it was verified with */
     ngx_uint_t                  algorithms; /* allow-list it was checked by */
