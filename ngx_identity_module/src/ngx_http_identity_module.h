@@ -237,6 +237,7 @@ extern ngx_module_t  ngx_http_identity_module;
 ngx_http_identity_ctx_t *ngx_http_identity_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_identity_evaluate(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t **ctxp);
+ngx_int_t ngx_http_identity_token_new(ngx_http_request_t *r);
 
 /* ngx_http_identity_jwt.c */
 ngx_http_identity_keys_t *ngx_http_identity_jwt_load_keys(ngx_conf_t *cf,

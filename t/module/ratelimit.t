@@ -504,3 +504,39 @@ tokens before $identity_sub verifies them: one signature check, not three.
 --- response_body_like eval
 ["", "", "",
  qr/^identity_jwt_cache_lookups_total\{result="miss"\} 1$/m]
+
+
+
+=== TEST 23: a limit on the signature checks of an address: known tokens do not count
+$identity_token_new is 1 only for a token neither cache knows: the flood of
+new forged tokens is refused before any check, the cached valid token
+passes as often as it comes.
+--- http_config
+    identity_jwt_keys $TEST_NGINX_DATA_DIR/jwks.json;
+    map $identity_token_new $verify_addr {
+        1        $binary_remote_addr;
+        default  "";
+    }
+    identity_limit_zone $verify_addr zone=verify:1m rate=1r/m;
+    identity_limit_zone $identity_sub zone=user:1m rate=100r/m;
+--- config
+    location /p {
+        identity_limit zone=verify;
+        identity_limit zone=user;
+        identity_auth required;
+        empty_gif;
+    }
+    location = /metrics {
+        identity_metrics;
+    }
+--- more_headers eval
+["Authorization: Bearer $::t{ann}", "Authorization: Bearer $::t{ann}",
+ "Authorization: Bearer $::forged[0]", "Authorization: Bearer $::t{ann}",
+ "Authorization: Bearer $::forged[1]", ""]
+--- request eval
+["GET /p", "GET /p", "GET /p", "GET /p", "GET /p", "GET /metrics"]
+--- error_code eval
+[200, 200, 429, 200, 429, 200]
+--- response_body_like eval
+["", "", "", "", "",
+ qr/^identity_jwt_cache_lookups_total\{result="miss"\} 1$/m]
