@@ -55,8 +55,10 @@ die() { log "error: $*"; exit 1; }
 for v in duration:1:300 rate:10:100000 conns:1:1000; do
     IFS=: read -r name min max <<< "$v"
     val=${!name}
-    [[ $val =~ ^[0-9]+$ ]] && [ "$val" -ge "$min" ] && [ "$val" -le "$max" ] \
-        || die "$name must be an integer in $min..$max (got '$val')"
+    if ! [[ $val =~ ^[0-9]+$ ]] || [ "$val" -lt "$min" ] \
+       || [ "$val" -gt "$max" ]; then
+        die "$name must be an integer in $min..$max (got '$val')"
+    fi
 done
 for tool in wrk taskset perl cc curl "$nginx_bin"; do
     command -v "$tool" >/dev/null || die "$tool not found"
@@ -247,6 +249,7 @@ run() {
          "cpu_ns=$((t1 - t0)) wall_ns=$((w1 - w0))"
 }
 
+# shellcheck disable=SC2001 # a field of a line of run's output
 field() { sed "s/.* $1=\([0-9]*\).*/\1/" <<< "$2"; }
 
 # FLOOD-ONLY line: "percent-of-the-core us-per-forged-token"
