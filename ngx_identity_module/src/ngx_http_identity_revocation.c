@@ -360,7 +360,8 @@ ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
 /*
  * Called with the zone locked: puts an entry in its place in the queue,
  * latest expiry first.  New revocations usually expire last, and the list
- * loaded from Redis comes in order of expiry: the walk is short.
+ * loaded from Redis comes in order of expiry: the walk is short; one that
+ * expires first of all goes to the end at once.
  */
 
 static void
@@ -369,6 +370,16 @@ ngx_http_identity_revocation_queue(ngx_http_identity_revoked_ctx_t *ctx,
 {
     ngx_queue_t                       *q;
     ngx_http_identity_revoked_node_t  *qn;
+
+    if (!ngx_queue_empty(&ctx->sh->queue)) {
+        qn = ngx_queue_data(ngx_queue_last(&ctx->sh->queue),
+                            ngx_http_identity_revoked_node_t, queue);
+
+        if (qn->exp >= rn->exp) {
+            ngx_queue_insert_tail(&ctx->sh->queue, &rn->queue);
+            return;
+        }
+    }
 
     for (q = ngx_queue_head(&ctx->sh->queue);
          q != ngx_queue_sentinel(&ctx->sh->queue);
