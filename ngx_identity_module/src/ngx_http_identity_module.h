@@ -309,6 +309,8 @@ ngx_int_t ngx_http_identity_revocation_add_member(ngx_shm_zone_t *zone,
 ngx_uint_t ngx_http_identity_revocation_count(ngx_shm_zone_t *zone);
 ngx_uint_t ngx_http_identity_revocation_incomplete(ngx_shm_zone_t *zone);
 ngx_uint_t ngx_http_identity_revocation_dropped(ngx_shm_zone_t *zone);
+ngx_uint_t ngx_http_identity_revocation_sweep(ngx_shm_zone_t *zone,
+    time_t loaded);
 
 /* ngx_http_identity_redis.c */
 ngx_int_t ngx_http_identity_redis_init_process(ngx_cycle_t *cycle,

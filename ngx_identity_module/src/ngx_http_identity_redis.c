@@ -161,7 +161,8 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
 {
     redisReply                 *reply = data;
     size_t                      i, n;
-    time_t                      exp;
+    time_t                      exp, loaded;
+    ngx_uint_t                  gone;
     redisReply                 *member, *score;
     ngx_http_identity_redis_t  *rd = &ngx_http_identity_redis;
 
@@ -186,6 +187,7 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
     }
 
     n = 0;
+    loaded = ngx_time();
 
     for (i = 0; i + 1 < reply->elements; i += 2) {
         member = reply->element[i];
@@ -213,11 +215,16 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
         }
     }
 
+    /* ids revoked for good stay until the list no longer has them */
+
+    gone = ngx_http_identity_revocation_sweep(rd->imcf->zone, loaded);
+
     rd->loaded = 1;
 
     ngx_log_error(NGX_LOG_INFO, rd->conn->log, 0,
-                  "identity: loaded %uz of %uz revocations from redis", n,
-                  reply->elements / 2);
+                  "identity: loaded %uz of %uz revocations from redis, "
+                  "%ui revoked for good no longer there", n,
+                  reply->elements / 2, gone);
 }
 
 

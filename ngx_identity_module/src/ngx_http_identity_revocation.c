@@ -27,6 +27,7 @@ typedef struct {
     u_char                      dummy;
     ngx_queue_t                 queue;
     time_t                      exp;
+    time_t                      seen;       /* last added or loaded */
     u_char                      data[1];
 } ngx_http_identity_revoked_node_t;
 
@@ -305,6 +306,8 @@ ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
     rn = ngx_http_identity_revocation_find(ctx, hash, kind, id, len);
 
     if (rn != NULL) {
+        rn->seen = now;
+
         if (exp > rn->exp) {
             rn->exp = exp;
             ngx_queue_remove(&rn->queue);
@@ -345,6 +348,7 @@ ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
     rn->kind = (u_char) kind;
     rn->len = (u_char) len;
     rn->exp = exp;
+    rn->seen = now;
     ngx_memcpy(rn->data, id, len);
 
     ngx_rbtree_insert(&ctx->sh->rbtree, node);
@@ -438,6 +442,63 @@ ngx_http_identity_revocation_expire(ngx_http_identity_revoked_ctx_t *ctx,
     }
 
     return i;
+}
+
+
+/*
+ * After a load of the whole list that began at "loaded": the ids revoked
+ * for good (+inf) that it did not have were removed from the set, and are
+ * dropped.  They are first in the queue.  An id loaded or published since
+ * a second before (the clocks of two workers may differ by that) is kept:
+ * one published after the load was in the list or comes as a message.
+ */
+
+ngx_uint_t
+ngx_http_identity_revocation_sweep(ngx_shm_zone_t *zone, time_t loaded)
+{
+    ngx_uint_t                         n;
+    ngx_queue_t                       *q, *next;
+    ngx_rbtree_node_t                 *node;
+    ngx_http_identity_revoked_ctx_t   *ctx;
+    ngx_http_identity_revoked_node_t  *rn;
+
+    ctx = zone->data;
+    n = 0;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    for (q = ngx_queue_head(&ctx->sh->queue);
+         q != ngx_queue_sentinel(&ctx->sh->queue);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+
+        rn = ngx_queue_data(q, ngx_http_identity_revoked_node_t, queue);
+
+        if (rn->exp < NGX_HTTP_IDENTITY_REVOKED_FOREVER) {
+            break;
+        }
+
+        if (rn->seen + 1 >= loaded) {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+
+        node = (ngx_rbtree_node_t *)
+                   ((u_char *) rn - offsetof(ngx_rbtree_node_t, color));
+
+        ngx_rbtree_delete(&ctx->sh->rbtree, node);
+
+        ngx_slab_free_locked(ctx->shpool, node);
+
+        ctx->sh->count--;
+        n++;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return n;
 }
 
 

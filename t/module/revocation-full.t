@@ -13,6 +13,7 @@ BEGIN {
 }
 
 use IdentityJWT;
+use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use POSIX ();
 use Test::Nginx::Socket 'no_plan';
@@ -58,6 +59,7 @@ for my $i (0 .. 1999) {
     printf $cli "ZADD identity:revoked %d sid:full-%04d\n", $now + 600 + $i, $i;
 }
 print $cli "ZADD identity:revoked +inf sid:forever\n";
+print $cli "ZADD identity:revoked +inf sid:pardoned\n";
 close $cli or die "redis-cli ZADD failed";
 
 our %t = (
@@ -65,7 +67,36 @@ our %t = (
     last    => token('ES256', { sid => 'full-1999', jti => 'j-last' }),
     fresh   => token('ES256', { sid => 'nobody-revoked-this', jti => 'j-fresh' }),
     forever => token('ES256', { sid => 'forever', jti => 'j-forever' }),
+    pardoned => token('ES256', { sid => 'pardoned', jti => 'j-pardoned' }),
 );
+
+# A member revoked for good, then removed from the set: a helper waits for
+# the block's first request in its access log, lets 3 seconds pass, removes
+# the member and closes nginx's subscriber connection, so that nginx loads
+# the list again (while the runner waits before the second request).
+our $Marker = tempdir(CLEANUP => 1) . "/first-request.log";
+
+our $helper = fork;
+die "fork: $!" unless defined $helper;
+
+if ($helper == 0) {
+    open STDOUT, '>', '/dev/null';
+    open STDERR, '>', '/dev/null';
+    for (1 .. 2400) {
+        if (-s $Marker) {
+            sleep 3;
+            system('redis-cli', '-h', '127.0.0.1', '-p', $Port, 'ZREM',
+                   'identity:revoked', 'sid:pardoned');
+            system('redis-cli', '-h', '127.0.0.1', '-p', $Port, 'CLIENT',
+                   'KILL', 'TYPE', 'pubsub');
+            POSIX::_exit(0);
+        }
+        select undef, undef, undef, 0.05;
+    }
+    POSIX::_exit(1);
+}
+
+END { kill 'TERM', $helper if $helper && $$ != $helper }
 
 our $Full = <<'_EOC_';
     identity_jwt_keys $TEST_NGINX_DATA_DIR/jwks.json;
@@ -201,3 +232,22 @@ identity: revocation zone is full, revocations dropped
 --- response_headers eval
 ["",
  'WWW-Authenticate: Bearer realm="identity", error="invalid_token", error_description="token revoked"']
+
+
+
+=== TEST 8: a member revoked for good and then removed is let in after a new load
+--- http_config eval: $::Large
+--- config eval
+"location /p {
+    identity_auth required;
+    access_log $::Marker;
+    empty_gif;
+}"
+--- more_headers eval
+["Authorization: Bearer $::t{pardoned}", "Authorization: Bearer $::t{pardoned}"]
+--- request eval
+["GET /p?before", "GET /p?after"]
+--- wait: 5
+--- error_code eval
+[401, 200]
+--- timeout: 10
