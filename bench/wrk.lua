@@ -6,6 +6,8 @@
 --                     twice (the run is then shorter than -d; the summary
 --                     has the real duration).  Without it the request is
 --                     wrk's static one (headers from -H), no Lua per request.
+-- BENCH_DELAY_MS=n   each connection waits n ms before each request: a
+--                     paced load of about connections x 1000 / n a second.
 -- BENCH_OUT=file      done() writes one line of key=value results there
 --                     (duration_us: until the tokens ran out, if they did).
 -- Meant for one thread (-t1): with several, the shortest run would count.
@@ -25,6 +27,13 @@ local ts = ffi.new("bench_timespec")
 local function now_us()
     ffi.C.clock_gettime(1, ts)     -- CLOCK_MONOTONIC
     return tonumber(ts.tv_sec) * 1000000 + math.floor(tonumber(ts.tv_nsec) / 1000)
+end
+
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if delay_ms ~= nil and delay_ms > 0 then
+    function delay()
+        return delay_ms
+    end
 end
 
 function setup(thread)

@@ -14,7 +14,7 @@
  * that verified it; the policy (times, typ, iss, aud, the key still being
  * in the set, revocation, roles) still runs on every request.  Entries go
  * at the token's "exp"; a full zone drops the least recently used ones, as
- * limit_req does.
+ * limit_req does, a few at most for one new entry.
  *
  * A hash table rather than limit_req's rbtree: every new token misses, and
  * a miss, an insertion and an eviction then touch two or three entries
@@ -55,6 +55,14 @@
  * token and usual claims (an RS256 one takes twice as much)
  */
 #define NGX_HTTP_IDENTITY_CACHE_ENTRY     512
+
+
+/*
+ * least recently used entries one store may drop to make room: enough for
+ * a page of entries of any usual size; a token that needs more (a large
+ * one in a fragmented zone) is not cached rather than emptying the cache
+ */
+#define NGX_HTTP_IDENTITY_CACHE_EVICT_MAX 8
 
 
 typedef struct {
@@ -463,9 +471,15 @@ ngx_http_identity_cache_store(ngx_http_request_t *r, ngx_shm_zone_t *zone,
 
     while (cn == NULL) {
 
-        if (ngx_queue_empty(&cctx->sh->queue)) {
-            /* the zone cannot hold even this one entry */
+        if (ngx_queue_empty(&cctx->sh->queue)
+            || evicted == NGX_HTTP_IDENTITY_CACHE_EVICT_MAX)
+        {
+            /* no room for this one without emptying the cache: not kept */
             ngx_shmtx_unlock(&cctx->shpool->mutex);
+
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "identity: verification not cached, %ui evicted",
+                           evicted);
             return;
         }
 

@@ -47,6 +47,8 @@ static ngx_int_t ngx_http_identity_claim_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_identity_cache_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_identity_new_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_http_identity_ctx_t *ngx_http_identity_variable_ctx(
     ngx_http_request_t *r, ngx_int_t *rc);
 static ngx_int_t ngx_http_identity_signature_variable(ngx_http_request_t *r,
@@ -164,6 +166,9 @@ static ngx_http_variable_t  ngx_http_identity_vars[] = {
 
     { ngx_string("identity_cache_status"), NULL,
       ngx_http_identity_cache_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("identity_token_new"), NULL,
+      ngx_http_identity_new_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string(NGX_HTTP_IDENTITY_CLAIM_VAR), NULL,
       ngx_http_identity_claim_variable, 0,
@@ -752,6 +757,34 @@ ngx_http_identity_cache_variable(ngx_http_request_t *r,
         ngx_str_set(v, "MISS");
     }
 
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* "1": checking the token will take a signature check (a limit key) */
+
+static ngx_int_t
+ngx_http_identity_new_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_identity_token_new(r);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ngx_str_set(v, "1");
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;

@@ -8,6 +8,7 @@
  *     identity_rate_limited_total{mode}                 counter
  *     identity_jwt_cache_lookups_total{result}          counter
  *     identity_revoked_entries                          gauge
+ *     identity_revocations_dropped_total                counter
  *
  * The counters live in one shared zone and are only ever changed with
  * atomic adds: every nginx worker counts into the same numbers and no
@@ -854,7 +855,11 @@ ngx_http_identity_metrics_latency(ngx_http_request_t *r,
     "# HELP identity_revoked_entries Revoked session and token ids in "      \
     "the revocation table.\n"                                                 \
     "# TYPE identity_revoked_entries gauge\n"                                 \
-    "identity_revoked_entries \n"
+    "identity_revoked_entries \n"                                             \
+    "# HELP identity_revocations_dropped_total Revocations the full "        \
+    "revocation table could not hold.\n"                                      \
+    "# TYPE identity_revocations_dropped_total counter\n"                     \
+    "identity_revocations_dropped_total \n"
 
 #define NGX_HTTP_IDENTITY_METRICS_REJECTED_LINE                               \
     "identity_jwt_rejections_total{reason=\"not_yet_valid\"} \n"
@@ -869,7 +874,7 @@ ngx_http_identity_metrics_totals(ngx_http_request_t *r,
     ngx_uint_t                      i;
     ngx_http_identity_main_conf_t  *imcf;
 
-    size = sizeof(NGX_HTTP_IDENTITY_METRICS_TOTALS_HELP) + 5 * NGX_ATOMIC_T_LEN
+    size = sizeof(NGX_HTTP_IDENTITY_METRICS_TOTALS_HELP) + 6 * NGX_ATOMIC_T_LEN
            + NGX_HTTP_IDENTITY_REASONS
              * (sizeof(NGX_HTTP_IDENTITY_METRICS_REJECTED_LINE)
                 + NGX_ATOMIC_T_LEN);
@@ -930,8 +935,15 @@ ngx_http_identity_metrics_totals(ngx_http_request_t *r,
                               "session and token ids in the revocation "
                               "table.\n"
                               "# TYPE identity_revoked_entries gauge\n"
-                              "identity_revoked_entries %ui\n",
-                              ngx_http_identity_revocation_count(imcf->zone));
+                              "identity_revoked_entries %ui\n"
+                              "# HELP identity_revocations_dropped_total "
+                              "Revocations the full revocation table could "
+                              "not hold.\n"
+                              "# TYPE identity_revocations_dropped_total "
+                              "counter\n"
+                              "identity_revocations_dropped_total %ui\n",
+                              ngx_http_identity_revocation_count(imcf->zone),
+                              ngx_http_identity_revocation_dropped(imcf->zone));
     }
 
     return NGX_OK;

@@ -4,7 +4,9 @@
  *
  * The JWT check runs in the ACCESS phase (as auth_request does), so that
  * "satisfy any" and allow/deny compose with it.  Client-sent X-Identity-*
- * request headers are removed in POST_READ, for every request.
+ * request headers are removed in POST_READ, for every request.  From the
+ * LOG phase on, the variables only tell what was verified before: an
+ * access log line never costs a signature check.
  */
 
 
@@ -17,6 +19,7 @@ static ngx_int_t ngx_http_identity_role_allowed(
 
 static ngx_int_t ngx_http_identity_post_read_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_identity_access_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_identity_log_handler(ngx_http_request_t *r);
 
 static char *ngx_http_identity_keys(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -322,6 +325,42 @@ ngx_http_identity_access_handler(ngx_http_request_t *r)
 
     if (ngx_http_identity_set_headers(r, ctx) != NGX_OK) {
         return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Runs first in the LOG phase, before the access log: a token that was not
+ * verified by now (a location without identity_auth, a request refused by
+ * a rate limit) is not verified for the log line either, so that requests
+ * nobody checked cannot cost a signature check each.
+ */
+
+static ngx_int_t
+ngx_http_identity_log_handler(ngx_http_request_t *r)
+{
+    ngx_http_identity_ctx_t       *ctx;
+    ngx_http_identity_loc_conf_t  *ilcf;
+
+    /* a subrequest shares the main request's ctx, which may still verify */
+
+    if (r != r->main) {
+        return NGX_OK;
+    }
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_identity_module);
+
+    if (ilcf->keys == NULL) {
+        /* no identity here, nothing to verify */
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_identity_get_ctx(r);
+
+    if (ctx != NULL) {
+        ctx->logging = 1;
     }
 
     return NGX_OK;
@@ -768,6 +807,25 @@ ngx_http_identity_postconfiguration(ngx_conf_t *cf)
     }
 
     *h = ngx_http_identity_access_handler;
+
+    /*
+     * LOG handlers run in the order of the array, and a dynamic module
+     * registers after the built-in ones: ours goes first, before the
+     * access log reads any variable
+     */
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = cmcf->phases[NGX_HTTP_LOG_PHASE].handlers.elts;
+
+    ngx_memmove(&h[1], &h[0],
+                (cmcf->phases[NGX_HTTP_LOG_PHASE].handlers.nelts - 1)
+                * sizeof(ngx_http_handler_pt));
+
+    h[0] = ngx_http_identity_log_handler;
 
     return NGX_OK;
 }

@@ -66,6 +66,9 @@
 /* longest session or token id kept in the revocation table */
 #define NGX_HTTP_IDENTITY_REVOKED_ID_MAX  255
 
+/* the expiry of an id revoked until removed (a score of +inf) */
+#define NGX_HTTP_IDENTITY_REVOKED_FOREVER  (NGX_MAX_TIME_T_VALUE / 2)
+
 
 /* token sources (identity_jwt_token), in order of preference */
 #define NGX_HTTP_IDENTITY_TOKEN_HEADER    0
@@ -187,6 +190,7 @@ typedef struct {
     unsigned                    cached:1;   /* from the verification cache */
     unsigned                    hashed:1;   /* digest computed */
     unsigned                    token_hashed:1; /* token_hash computed */
+    unsigned                    logging:1;  /* LOG phase: verify no more */
 
     ngx_http_identity_keys_t   *keys;       /* key set it was verified with */
     ngx_uint_t                  algorithms; /* allow-list it was checked by */
@@ -231,6 +235,7 @@ extern ngx_module_t  ngx_http_identity_module;
 ngx_http_identity_ctx_t *ngx_http_identity_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_identity_evaluate(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t **ctxp);
+ngx_int_t ngx_http_identity_token_new(ngx_http_request_t *r);
 
 /* ngx_http_identity_jwt.c */
 ngx_http_identity_keys_t *ngx_http_identity_jwt_load_keys(ngx_conf_t *cf,
@@ -300,6 +305,10 @@ ngx_int_t ngx_http_identity_revocation_add(ngx_shm_zone_t *zone,
 ngx_int_t ngx_http_identity_revocation_add_member(ngx_shm_zone_t *zone,
     u_char *member, size_t len, time_t exp, ngx_log_t *log);
 ngx_uint_t ngx_http_identity_revocation_count(ngx_shm_zone_t *zone);
+ngx_uint_t ngx_http_identity_revocation_incomplete(ngx_shm_zone_t *zone);
+ngx_uint_t ngx_http_identity_revocation_dropped(ngx_shm_zone_t *zone);
+ngx_uint_t ngx_http_identity_revocation_sweep(ngx_shm_zone_t *zone,
+    time_t loaded);
 
 /* ngx_http_identity_redis.c */
 ngx_int_t ngx_http_identity_redis_init_process(ngx_cycle_t *cycle,

@@ -34,9 +34,9 @@
 #include "ngx_http_identity_redis_conn.h"
 
 
-#define NGX_HTTP_IDENTITY_LIMIT_CHECK     0   /* look, change nothing */
 #define NGX_HTTP_IDENTITY_LIMIT_TAKE      1   /* take a request if allowed */
 #define NGX_HTTP_IDENTITY_LIMIT_FORCE     2   /* take a request anyway */
+#define NGX_HTTP_IDENTITY_LIMIT_REFUND    3   /* give a taken one back */
 
 /* where a request stands (ctx->state) */
 #define NGX_HTTP_IDENTITY_LIMIT_WAITING   1   /* for Redis */
@@ -47,6 +47,13 @@
 #define NGX_HTTP_IDENTITY_LIMIT_BACKOFF_MAX  2000
 
 #define NGX_HTTP_IDENTITY_LIMIT_REDIS_PREFIX  "identity:limit:"
+
+/*
+ * The longest window "rate=" accepts, 1000000 days in microseconds, is
+ * also the longest bucket: burst * T stays far from overflowing the
+ * 64-bit arithmetic here (now + span + T) and in Redis's script.
+ */
+#define NGX_HTTP_IDENTITY_LIMIT_SPAN_MAX  (1000000ULL * 86400 * 1000000)
 
 
 typedef struct ngx_http_identity_limit_redis_s  ngx_http_identity_limit_redis_t;
@@ -148,7 +155,7 @@ typedef struct {
     ngx_http_identity_limit_wait_t   *wait;
     unsigned                          skip:1;     /* empty key */
     unsigned                          allowed:1;
-    unsigned                          taken:1;    /* already accounted */
+    unsigned                          taken:1;    /* in the local state */
     unsigned                          redis:1;    /* Redis decided */
 } ngx_http_identity_limit_result_t;
 
@@ -478,15 +485,21 @@ ngx_http_identity_limit_handler(ngx_http_request_t *r)
 
 
 /*
- * Evaluates the keys and the local zones; asks Redis for the zones that
- * use it, and then waits (NGX_AGAIN), or decides at once.
+ * Evaluates the limits in their order, each key and then its local zone,
+ * taking the request at once from each zone that allows it (and giving it
+ * back in decide() if the request is refused after all): requests waiting
+ * for Redis meanwhile see what the earlier ones took.  A local zone that
+ * refuses ends it there, so the keys of the limits after it are never
+ * evaluated: a per-address limit listed before a per-user one is applied
+ * before $identity_sub verifies the token.  Then asks Redis for the zones
+ * that use it and waits (NGX_AGAIN), or decides at once.
  */
 
 static ngx_int_t
 ngx_http_identity_limit_start(ngx_http_request_t *r,
     ngx_http_identity_limit_conf_t *lcf, ngx_http_identity_limit_ctx_t *ctx)
 {
-    ngx_uint_t                         i, n, op, refused, ask;
+    ngx_uint_t                         i, n, refused, ask;
     ngx_connection_t                  *c;
     ngx_http_identity_limit_t         *limits;
     ngx_http_identity_limit_zone_t    *zone;
@@ -497,10 +510,17 @@ ngx_http_identity_limit_start(ngx_http_request_t *r,
 
     n = 0;
     ask = 0;
+    refused = 0;
 
     for (i = 0; i < ctx->nresults; i++) {
         zone = limits[i].shm_zone->data;
         res = &ctx->results[i];
+
+        if (refused) {
+            /* refused already: this key is not even evaluated */
+            res->skip = 1;
+            continue;
+        }
 
         if (ngx_http_complex_value(r, &zone->key, &res->key) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -525,41 +545,27 @@ ngx_http_identity_limit_start(ngx_http_request_t *r,
 
         n++;
 
-        if (zone->redis != NULL && zone->redis->conn.ac != NULL) {
-            ask++;
+        ngx_http_identity_limit_account(r, &limits[i], res,
+                                        NGX_HTTP_IDENTITY_LIMIT_TAKE);
+
+        if (zone->redis != NULL) {
+            /* Redis decides; the local verdict is its fallback */
+
+            if (zone->redis->conn.ac != NULL) {
+                ask++;
+            }
+
+            continue;
+        }
+
+        if (!res->allowed && !limits[i].dry_run) {
+            refused = 1;
         }
     }
 
     if (n == 0) {
         ctx->state = NGX_HTTP_IDENTITY_LIMIT_DONE;
         return NGX_DECLINED;
-    }
-
-    /*
-     * One local zone: take the request in one step.  Several: look at all
-     * first and take from each only if none refuses, so that a refused
-     * request costs nothing.
-     */
-
-    op = (n == 1 && ask == 0) ? NGX_HTTP_IDENTITY_LIMIT_TAKE
-                              : NGX_HTTP_IDENTITY_LIMIT_CHECK;
-
-    refused = 0;
-
-    for (i = 0; i < ctx->nresults; i++) {
-        res = &ctx->results[i];
-
-        if (res->skip) {
-            continue;
-        }
-
-        ngx_http_identity_limit_account(r, &limits[i], res, op);
-
-        zone = limits[i].shm_zone->data;
-
-        if (!res->allowed && !limits[i].dry_run && zone->redis == NULL) {
-            refused = 1;
-        }
     }
 
     if (refused || ask == 0) {
@@ -652,14 +658,26 @@ ngx_http_identity_limit_decide(ngx_http_request_t *r,
         }
     }
 
-    if (!refused) {
-        for (i = 0; i < ctx->nresults; i++) {
-            res = &ctx->results[i];
+    /*
+     * Refused: what was taken up front goes back, so a refused request
+     * costs nothing.  Let in: the zones that Redis let it through and whose
+     * local state did not (it follows Redis) count it too.
+     */
 
-            if (!res->skip && res->allowed && !res->taken) {
-                ngx_http_identity_limit_account(r, &limits[i], res,
-                                                NGX_HTTP_IDENTITY_LIMIT_FORCE);
-            }
+    for (i = 0; i < ctx->nresults; i++) {
+        res = &ctx->results[i];
+
+        if (res->skip) {
+            continue;
+        }
+
+        if (refused && res->taken) {
+            ngx_http_identity_limit_account(r, &limits[i], res,
+                                            NGX_HTTP_IDENTITY_LIMIT_REFUND);
+
+        } else if (!refused && res->allowed && !res->taken) {
+            ngx_http_identity_limit_account(r, &limits[i], res,
+                                            NGX_HTTP_IDENTITY_LIMIT_FORCE);
         }
     }
 
@@ -1059,10 +1077,6 @@ ngx_http_identity_limit_account(ngx_http_request_t *r,
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    if (op != NGX_HTTP_IDENTITY_LIMIT_CHECK) {
-        res->taken = 1;
-    }
-
     if (rc == NGX_ERROR) {
         /* full of keys in use: let it pass rather than fail */
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -1078,7 +1092,10 @@ ngx_http_identity_limit_account(ngx_http_request_t *r,
 }
 
 
-/* under the zone's lock: no logging, no allocations outside the slab */
+/*
+ * Under the zone's lock: no logging, no allocations outside the slab.
+ * Sets res->taken when the request is in the key's TAT after it.
+ */
 
 static ngx_int_t
 ngx_http_identity_limit_lookup(ngx_http_identity_limit_zone_t *zone,
@@ -1115,19 +1132,28 @@ ngx_http_identity_limit_lookup(ngx_http_identity_limit_zone_t *zone,
                           (size_t) ln->len);
 
         if (rc == 0) {
+
+            if (op == NGX_HTTP_IDENTITY_LIMIT_REFUND) {
+                /* what the TAKE added; the TAT never went below T */
+                ln->tat = (ln->tat > zone->interval)
+                          ? ln->tat - zone->interval : 0;
+                res->taken = 0;
+                return NGX_OK;
+            }
+
             ngx_queue_remove(&ln->queue);
             ngx_queue_insert_head(&zone->sh->queue, &ln->queue);
 
             if (ngx_http_identity_limit_gcra(ln->tat, now, zone->interval,
                                              burst, res, &next))
             {
-                if (op != NGX_HTTP_IDENTITY_LIMIT_CHECK) {
-                    ln->tat = next;
-                }
+                ln->tat = next;
+                res->taken = 1;
 
             } else if (op == NGX_HTTP_IDENTITY_LIMIT_FORCE) {
-                /* let in by another zone's verdict (Redis): count it */
+                /* let in by Redis's verdict: count it */
                 ln->tat = ngx_max(ln->tat, now) + zone->interval;
+                res->taken = 1;
             }
 
             return NGX_OK;
@@ -1136,16 +1162,18 @@ ngx_http_identity_limit_lookup(ngx_http_identity_limit_zone_t *zone,
         node = (rc < 0) ? node->left : node->right;
     }
 
+    if (op == NGX_HTTP_IDENTITY_LIMIT_REFUND) {
+        /* forgotten meanwhile: a full bucket already */
+        res->taken = 0;
+        return NGX_OK;
+    }
+
     /* a key not seen (or forgotten): a full bucket, B >= 1 lets it in */
 
     next = now + zone->interval;
 
     (void) ngx_http_identity_limit_gcra(now, now, zone->interval, burst,
                                         res, &next);
-
-    if (op == NGX_HTTP_IDENTITY_LIMIT_CHECK) {
-        return NGX_OK;
-    }
 
     size = offsetof(ngx_rbtree_node_t, color)
            + offsetof(ngx_http_identity_limit_node_t, data)
@@ -1178,6 +1206,8 @@ ngx_http_identity_limit_lookup(ngx_http_identity_limit_zone_t *zone,
     ngx_rbtree_insert(&zone->sh->rbtree, node);
 
     ngx_queue_insert_head(&zone->sh->queue, &ln->queue);
+
+    res->taken = 1;
 
     return NGX_OK;
 }
@@ -2157,6 +2187,16 @@ ngx_http_identity_limit_merge_conf(ngx_conf_t *cf, void *parent, void *child)
 
         if (limits[i].burst == 0) {
             limits[i].burst = zone->count;
+        }
+
+        if (limits[i].burst > NGX_HTTP_IDENTITY_LIMIT_SPAN_MAX
+                              / zone->interval)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"burst=%ui\" of zone \"%V\" makes a bucket "
+                               "longer than 1000000 days", limits[i].burst,
+                               &limits[i].shm_zone->shm.name);
+            return NGX_CONF_ERROR;
         }
     }
 

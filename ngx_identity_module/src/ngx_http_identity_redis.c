@@ -17,8 +17,9 @@
  *
  * Redis down or not up yet: reconnect with a timer, backing off from 100ms
  * to 2s.  The feed is "ready" from the SUBSCRIBE confirmation that follows
- * a loaded list until the connection goes: identity_revocation_fail closed
- * refuses tokens while it is not.
+ * a loaded list until the connection goes, and while the table holds every
+ * revocation (see ngx_http_identity_revocation.c for a full zone):
+ * identity_revocation_fail closed refuses tokens while it is not.
  */
 
 
@@ -93,7 +94,10 @@ ngx_http_identity_redis_init_process(ngx_cycle_t *cycle,
 ngx_uint_t
 ngx_http_identity_redis_ready(void)
 {
-    return ngx_http_identity_redis.ready;
+    ngx_http_identity_redis_t  *rd = &ngx_http_identity_redis;
+
+    return rd->ready
+           && !ngx_http_identity_revocation_incomplete(rd->imcf->zone);
 }
 
 
@@ -157,7 +161,8 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
 {
     redisReply                 *reply = data;
     size_t                      i, n;
-    time_t                      exp;
+    time_t                      exp, loaded;
+    ngx_uint_t                  gone;
     redisReply                 *member, *score;
     ngx_http_identity_redis_t  *rd = &ngx_http_identity_redis;
 
@@ -182,6 +187,7 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
     }
 
     n = 0;
+    loaded = ngx_time();
 
     for (i = 0; i + 1 < reply->elements; i += 2) {
         member = reply->element[i];
@@ -209,10 +215,16 @@ ngx_http_identity_redis_on_range(redisAsyncContext *ac, void *data,
         }
     }
 
+    /* ids revoked for good stay until the list no longer has them */
+
+    gone = ngx_http_identity_revocation_sweep(rd->imcf->zone, loaded);
+
     rd->loaded = 1;
 
     ngx_log_error(NGX_LOG_INFO, rd->conn->log, 0,
-                  "identity: loaded %uz revocations from redis", n);
+                  "identity: loaded %uz of %uz revocations from redis, "
+                  "%ui revoked for good no longer there", n,
+                  reply->elements / 2, gone);
 }
 
 
@@ -294,22 +306,42 @@ ngx_http_identity_redis_on_message(redisAsyncContext *ac, void *data,
 }
 
 
-/* unix seconds; Redis prints scores with "%.17g", so allow a fraction */
+/*
+ * A score: unix seconds.  Redis prints scores with "%.17g" (a fraction, an
+ * exponent) and +inf as "inf": the member is then revoked until it is
+ * removed.  NGX_ERROR: not a number, or before 1970.
+ */
 
 static time_t
 ngx_http_identity_redis_time(u_char *p, size_t len)
 {
-    u_char  *dot;
+    char    *end;
+    u_char   buf[64];
+    double   d;
 
-    dot = ngx_strlchr(p, p + len, '.');
-
-    if (dot != NULL) {
-        len = dot - p;
-    }
-
-    if (len == 0) {
+    if (len == 0 || len >= sizeof(buf)) {
         return NGX_ERROR;
     }
 
-    return ngx_atotm(p, len);
+    if ((len == 3 && ngx_strncasecmp(p, (u_char *) "inf", 3) == 0)
+        || (len == 4 && ngx_strncasecmp(p, (u_char *) "+inf", 4) == 0))
+    {
+        return NGX_HTTP_IDENTITY_REVOKED_FOREVER;
+    }
+
+    ngx_memcpy(buf, p, len);
+    buf[len] = '\0';
+
+    d = strtod((char *) buf, &end);
+
+    if (end != (char *) buf + len || d != d || d < 0) {
+        /* not a number (nor NaN), or in the past: "-inf" */
+        return NGX_ERROR;
+    }
+
+    if (d >= (double) NGX_HTTP_IDENTITY_REVOKED_FOREVER) {
+        return NGX_HTTP_IDENTITY_REVOKED_FOREVER;
+    }
+
+    return (time_t) d;
 }

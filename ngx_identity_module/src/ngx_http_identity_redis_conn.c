@@ -42,21 +42,23 @@ static u_char *ngx_http_identity_redis_conn_cstr(ngx_pool_t *pool,
 
 /*
  * "host:port", "[IPv6]:port" or "unix:/path", as ngx_parse_url() reads
- * them, a port being required.  Host names are not resolved here: hiredis
- * resolves them on every connect, so a Redis that moves is found again.
+ * them, a port being required.  A host name is resolved here, when the
+ * configuration is read, and the first address kept: hiredis would
+ * otherwise resolve it with a blocking getaddrinfo() in the worker on every
+ * reconnect (a reload picks up a changed name).
  */
 
 ngx_int_t
 ngx_http_identity_redis_conn_parse(ngx_conf_t *cf, ngx_str_t *addr,
     ngx_http_identity_redis_conn_t *rc)
 {
+    u_char     text[NGX_SOCKADDR_STRLEN];
     ngx_str_t  host;
     ngx_url_t  u;
 
     ngx_memzero(&u, sizeof(ngx_url_t));
 
     u.url = *addr;
-    u.no_resolve = 1;
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
         if (u.err) {
@@ -81,13 +83,23 @@ ngx_http_identity_redis_conn_parse(ngx_conf_t *cf, ngx_str_t *addr,
         return (rc->path != NULL) ? NGX_OK : NGX_ERROR;
     }
 
-    host = u.host;
-
-    if (u.family == AF_INET6) {
-        /* "[::1]": getaddrinfo() in hiredis wants it without brackets */
-        host.data++;
-        host.len -= 2;
+    if (u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "host not found in redis address \"%V\"", addr);
+        return NGX_ERROR;
     }
+
+    if (u.naddrs > 1) {
+        ngx_conf_log_error(NGX_LOG_INFO, cf, 0,
+                           "redis address \"%V\" resolves to %ui addresses, "
+                           "using %V", addr, u.naddrs, &u.addrs[0].name);
+    }
+
+    /* the address alone, IPv6 without brackets, as getaddrinfo() takes it */
+
+    host.data = text;
+    host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, text,
+                             NGX_SOCKADDR_STRLEN, 0);
 
     rc->host = ngx_http_identity_redis_conn_cstr(cf->pool, &host);
     rc->port = u.port;

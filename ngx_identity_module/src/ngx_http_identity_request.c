@@ -12,8 +12,12 @@
 #include "ngx_http_identity_metrics.h"
 
 
+static ngx_int_t ngx_http_identity_evaluate_token(ngx_http_request_t *r,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t **ctxp,
+    ngx_uint_t peek);
 static ngx_int_t ngx_http_identity_verify_token(ngx_http_request_t *r,
-    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx);
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx,
+    ngx_uint_t peek);
 static void ngx_http_identity_unknown_kid(ngx_http_identity_loc_conf_t *ilcf,
     ngx_http_identity_ctx_t *ctx);
 static void ngx_http_identity_cleanup_claims(void *data);
@@ -83,6 +87,46 @@ ngx_int_t
 ngx_http_identity_evaluate(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t **ctxp)
 {
+    return ngx_http_identity_evaluate_token(r, ilcf, ctxp, 0);
+}
+
+
+/*
+ * NGX_OK when the request carries a token that would take a signature
+ * check: neither the verification cache nor the worker's refusals know it
+ * (and it was not checked before).  A known token is evaluated on the way,
+ * as ngx_http_identity_evaluate() would, so it costs nothing more; a new
+ * one is left for the check.  NGX_DECLINED: no such token.  For
+ * $identity_token_new: a limit keyed on it applies before the check.
+ */
+
+ngx_int_t
+ngx_http_identity_token_new(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_http_identity_ctx_t       *ctx;
+    ngx_http_identity_loc_conf_t  *ilcf;
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_identity_module);
+
+    rc = ngx_http_identity_evaluate_token(r, ilcf, &ctx, 1);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    return (rc == NGX_AGAIN) ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* peek: NGX_AGAIN instead of a signature check (ctx left unverified) */
+
+static ngx_int_t
+ngx_http_identity_evaluate_token(ngx_http_request_t *r,
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t **ctxp,
+    ngx_uint_t peek)
+{
+    ngx_int_t                 rc;
     ngx_str_t                 token;
     ngx_http_identity_ctx_t  *ctx;
 
@@ -108,6 +152,11 @@ ngx_http_identity_evaluate(ngx_http_request_t *r,
         || ctx->algorithms != ilcf->algorithms
         || ctx->sources != ilcf->sources)
     {
+        if (ctx->logging) {
+            /* not verified before the LOG phase: no identity to log */
+            return NGX_DECLINED;
+        }
+
         if (ctx->claims != NULL) {
             /* verified before under another policy: start over */
             json_decref(ctx->claims);
@@ -134,8 +183,16 @@ ngx_http_identity_evaluate(ngx_http_request_t *r,
             return NGX_DECLINED;
         }
 
-        if (ngx_http_identity_verify_token(r, ilcf, ctx) == NGX_ERROR) {
+        rc = ngx_http_identity_verify_token(r, ilcf, ctx, peek);
+
+        if (rc == NGX_ERROR) {
             return NGX_ERROR;
+        }
+
+        if (rc == NGX_AGAIN) {
+            /* new: the next evaluation checks it */
+            ctx->verified = 0;
+            return NGX_AGAIN;
         }
     }
 
@@ -156,12 +213,14 @@ ngx_http_identity_evaluate(ngx_http_request_t *r,
 /*
  * The signature and claims of ctx->raw: from the verification cache, from
  * the worker's refusals, or checked now (and remembered).  Sets ctx->valid
- * or ctx->reason; NGX_ERROR only for our own failure.
+ * or ctx->reason; NGX_ERROR only for our own failure; with "peek",
+ * NGX_AGAIN instead of checking it.
  */
 
 static ngx_int_t
 ngx_http_identity_verify_token(ngx_http_request_t *r,
-    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx)
+    ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t *ctx,
+    ngx_uint_t peek)
 {
     ngx_int_t                       rc;
     ngx_http_identity_main_conf_t  *imcf;
@@ -214,6 +273,10 @@ ngx_http_identity_verify_token(ngx_http_request_t *r,
     {
         ngx_http_identity_unknown_kid(ilcf, ctx);
         return NGX_OK;
+    }
+
+    if (peek) {
+        return NGX_AGAIN;
     }
 
     if (imcf->cache != NULL) {

@@ -2,9 +2,14 @@
 /*
  * Revoked session ids ("sid") and token ids ("jti") in shared memory, as
  * limit_req keeps its states: rbtree keyed by crc32, collisions resolved by
- * comparing the id, plus a queue in least-recently-used order.  Entries stay
- * until their token's expiry plus a grace that covers any leeway; when the
- * zone is full the least recently used entries make room.
+ * comparing the id, plus a queue in order of expiry.  Entries stay until
+ * their token's expiry plus a grace that covers any leeway (those revoked
+ * "forever" stay for good), and only expired ones ever make room: an entry
+ * dropped while it still counts would let its token in again.  When the
+ * zone is full of entries that still count, a new revocation is dropped
+ * instead, counted, and the table is "incomplete" until every dropped
+ * revocation would have expired: identity_revocation_fail closed then
+ * refuses tokens, as when the feed is down.
  */
 
 
@@ -22,6 +27,7 @@ typedef struct {
     u_char                      dummy;
     ngx_queue_t                 queue;
     time_t                      exp;
+    time_t                      seen;       /* last added or loaded */
     u_char                      data[1];
 } ngx_http_identity_revoked_node_t;
 
@@ -29,8 +35,10 @@ typedef struct {
 typedef struct {
     ngx_rbtree_t                rbtree;
     ngx_rbtree_node_t           sentinel;
-    ngx_queue_t                 queue;
+    ngx_queue_t                 queue;      /* latest expiry first */
     ngx_uint_t                  count;      /* entries, for the metrics */
+    ngx_atomic_t                dropped;    /* revocations that did not fit */
+    time_t                      incomplete; /* until then some are missing */
 } ngx_http_identity_revoked_shctx_t;
 
 
@@ -48,8 +56,12 @@ static void ngx_http_identity_revocation_rbtree_insert(
 static ngx_http_identity_revoked_node_t *ngx_http_identity_revocation_find(
     ngx_http_identity_revoked_ctx_t *ctx, uint32_t hash, ngx_uint_t kind,
     u_char *id, size_t len);
-static void ngx_http_identity_revocation_expire(
-    ngx_http_identity_revoked_ctx_t *ctx, time_t now, ngx_uint_t force);
+static ngx_uint_t ngx_http_identity_revocation_expire(
+    ngx_http_identity_revoked_ctx_t *ctx, time_t now, ngx_uint_t n);
+static void ngx_http_identity_revocation_queue(
+    ngx_http_identity_revoked_ctx_t *ctx,
+    ngx_http_identity_revoked_node_t *rn);
+static time_t ngx_http_identity_revocation_until(time_t exp);
 static uint32_t ngx_http_identity_revocation_hash(ngx_uint_t kind, u_char *id,
     size_t len);
 
@@ -245,11 +257,6 @@ ngx_http_identity_revocation_lookup(ngx_shm_zone_t *zone, ngx_uint_t kind,
     rn = ngx_http_identity_revocation_find(ctx, hash, kind, id->data,
                                            id->len);
 
-    if (rn != NULL) {
-        ngx_queue_remove(&rn->queue);
-        ngx_queue_insert_head(&ctx->sh->queue, &rn->queue);
-    }
-
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     return (rn != NULL) ? NGX_OK : NGX_DECLINED;
@@ -258,8 +265,8 @@ ngx_http_identity_revocation_lookup(ngx_shm_zone_t *zone, ngx_uint_t kind,
 
 /*
  * Idempotent: a known id keeps the later expiry.  NGX_OK: added; NGX_BUSY:
- * added after dropping least recently used entries (the zone is full);
- * NGX_DECLINED: id too long; NGX_ERROR: does not fit at all.
+ * dropped, the zone being full of entries that still count (counted, and
+ * the table marked incomplete); NGX_DECLINED: id too long.
  */
 
 ngx_int_t
@@ -267,8 +274,7 @@ ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
     u_char *id, size_t len, time_t exp)
 {
     size_t                             size;
-    time_t                             now;
-    ngx_int_t                          rc;
+    time_t                             now, until;
     uint32_t                           hash;
     ngx_rbtree_node_t                 *node;
     ngx_http_identity_revoked_ctx_t   *ctx;
@@ -279,8 +285,9 @@ ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
     }
 
     now = ngx_time();
+    until = ngx_http_identity_revocation_until(exp);
 
-    if (exp + NGX_HTTP_IDENTITY_REVOKED_GRACE < now) {
+    if (until < now) {
         /* already expired: nothing to refuse */
         return NGX_OK;
     }
@@ -294,38 +301,44 @@ ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
-    ngx_http_identity_revocation_expire(ctx, now, 0);
+    (void) ngx_http_identity_revocation_expire(ctx, now, 2);
 
     rn = ngx_http_identity_revocation_find(ctx, hash, kind, id, len);
 
     if (rn != NULL) {
+        rn->seen = now;
+
         if (exp > rn->exp) {
             rn->exp = exp;
+            ngx_queue_remove(&rn->queue);
+            ngx_http_identity_revocation_queue(ctx, rn);
         }
-
-        ngx_queue_remove(&rn->queue);
-        ngx_queue_insert_head(&ctx->sh->queue, &rn->queue);
 
         ngx_shmtx_unlock(&ctx->shpool->mutex);
 
         return NGX_OK;
     }
 
-    rc = NGX_OK;
-
     node = ngx_slab_alloc_locked(ctx->shpool, size);
 
-    while (node == NULL) {
+    /* full: expired entries make room, never one that still counts */
 
-        if (ngx_queue_empty(&ctx->sh->queue)) {
-            ngx_shmtx_unlock(&ctx->shpool->mutex);
-            return NGX_ERROR;
+    while (node == NULL
+           && ngx_http_identity_revocation_expire(ctx, now, 8) != 0)
+    {
+        node = ngx_slab_alloc_locked(ctx->shpool, size);
+    }
+
+    if (node == NULL) {
+        ctx->sh->dropped++;
+
+        if (until > ctx->sh->incomplete) {
+            ctx->sh->incomplete = until;
         }
 
-        ngx_http_identity_revocation_expire(ctx, now, 1);
-        rc = NGX_BUSY;
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
 
-        node = ngx_slab_alloc_locked(ctx->shpool, size);
+        return NGX_BUSY;
     }
 
     node->key = hash;
@@ -335,47 +348,86 @@ ngx_http_identity_revocation_add(ngx_shm_zone_t *zone, ngx_uint_t kind,
     rn->kind = (u_char) kind;
     rn->len = (u_char) len;
     rn->exp = exp;
+    rn->seen = now;
     ngx_memcpy(rn->data, id, len);
 
     ngx_rbtree_insert(&ctx->sh->rbtree, node);
-    ngx_queue_insert_head(&ctx->sh->queue, &rn->queue);
+    ngx_http_identity_revocation_queue(ctx, rn);
     ctx->sh->count++;
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
-    return rc;
+    return NGX_OK;
 }
 
 
 /*
- * Called with the zone locked: drops up to two expired entries from the
- * LRU end, or with "force" the least recently used one whatever its expiry.
+ * Called with the zone locked: puts an entry in its place in the queue,
+ * latest expiry first.  New revocations usually expire last, and the list
+ * loaded from Redis comes in order of expiry: the walk is short; one that
+ * expires first of all goes to the end at once.
  */
 
 static void
-ngx_http_identity_revocation_expire(ngx_http_identity_revoked_ctx_t *ctx,
-    time_t now, ngx_uint_t force)
+ngx_http_identity_revocation_queue(ngx_http_identity_revoked_ctx_t *ctx,
+    ngx_http_identity_revoked_node_t *rn)
 {
-    ngx_uint_t                         n;
+    ngx_queue_t                       *q;
+    ngx_http_identity_revoked_node_t  *qn;
+
+    if (!ngx_queue_empty(&ctx->sh->queue)) {
+        qn = ngx_queue_data(ngx_queue_last(&ctx->sh->queue),
+                            ngx_http_identity_revoked_node_t, queue);
+
+        if (qn->exp >= rn->exp) {
+            ngx_queue_insert_tail(&ctx->sh->queue, &rn->queue);
+            return;
+        }
+    }
+
+    for (q = ngx_queue_head(&ctx->sh->queue);
+         q != ngx_queue_sentinel(&ctx->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        qn = ngx_queue_data(q, ngx_http_identity_revoked_node_t, queue);
+
+        if (qn->exp <= rn->exp) {
+            break;
+        }
+    }
+
+    /* before q: after every entry that expires later */
+    ngx_queue_insert_tail(q, &rn->queue);
+}
+
+
+/*
+ * Called with the zone locked: drops up to n entries whose expiry and
+ * grace have passed, from the end of the queue; returns how many.
+ */
+
+static ngx_uint_t
+ngx_http_identity_revocation_expire(ngx_http_identity_revoked_ctx_t *ctx,
+    time_t now, ngx_uint_t n)
+{
+    ngx_uint_t                         i;
     ngx_queue_t                       *q;
     ngx_rbtree_node_t                 *node;
     ngx_http_identity_revoked_node_t  *rn;
 
-    for (n = 0; n < 2; n++) {
+    for (i = 0; i < n; i++) {
 
         if (ngx_queue_empty(&ctx->sh->queue)) {
-            return;
+            break;
         }
 
         q = ngx_queue_last(&ctx->sh->queue);
 
         rn = ngx_queue_data(q, ngx_http_identity_revoked_node_t, queue);
 
-        if (!force && rn->exp + NGX_HTTP_IDENTITY_REVOKED_GRACE >= now) {
-            return;
+        if (ngx_http_identity_revocation_until(rn->exp) >= now) {
+            break;
         }
-
-        force = 0;
 
         ngx_queue_remove(q);
 
@@ -388,6 +440,115 @@ ngx_http_identity_revocation_expire(ngx_http_identity_revoked_ctx_t *ctx,
 
         ctx->sh->count--;
     }
+
+    return i;
+}
+
+
+/*
+ * After a load of the whole list that began at "loaded": the ids revoked
+ * for good (+inf) that it did not have were removed from the set, and are
+ * dropped.  They are first in the queue.  An id loaded or published since
+ * a second before (the clocks of two workers may differ by that) is kept:
+ * one published after the load was in the list or comes as a message.
+ */
+
+ngx_uint_t
+ngx_http_identity_revocation_sweep(ngx_shm_zone_t *zone, time_t loaded)
+{
+    ngx_uint_t                         n;
+    ngx_queue_t                       *q, *next;
+    ngx_rbtree_node_t                 *node;
+    ngx_http_identity_revoked_ctx_t   *ctx;
+    ngx_http_identity_revoked_node_t  *rn;
+
+    ctx = zone->data;
+    n = 0;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    for (q = ngx_queue_head(&ctx->sh->queue);
+         q != ngx_queue_sentinel(&ctx->sh->queue);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+
+        rn = ngx_queue_data(q, ngx_http_identity_revoked_node_t, queue);
+
+        if (rn->exp < NGX_HTTP_IDENTITY_REVOKED_FOREVER) {
+            break;
+        }
+
+        if (rn->seen + 1 >= loaded) {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+
+        node = (ngx_rbtree_node_t *)
+                   ((u_char *) rn - offsetof(ngx_rbtree_node_t, color));
+
+        ngx_rbtree_delete(&ctx->sh->rbtree, node);
+
+        ngx_slab_free_locked(ctx->shpool, node);
+
+        ctx->sh->count--;
+        n++;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return n;
+}
+
+
+/* until when an entry counts: its expiry and the grace, or for good */
+
+static time_t
+ngx_http_identity_revocation_until(time_t exp)
+{
+    if (exp >= NGX_HTTP_IDENTITY_REVOKED_FOREVER) {
+        return NGX_HTTP_IDENTITY_REVOKED_FOREVER;
+    }
+
+    return exp + NGX_HTTP_IDENTITY_REVOKED_GRACE;
+}
+
+
+/*
+ * Some revocation did not fit in the full zone and would still count: the
+ * table cannot tell whether a token is revoked.  Words read, no lock.
+ */
+
+ngx_uint_t
+ngx_http_identity_revocation_incomplete(ngx_shm_zone_t *zone)
+{
+    ngx_http_identity_revoked_ctx_t  *ctx;
+
+    ctx = zone->data;
+
+    if (ctx == NULL || ctx->sh == NULL) {
+        return 0;
+    }
+
+    return *(volatile time_t *) &ctx->sh->incomplete >= ngx_time();
+}
+
+
+/* revocations dropped since the zone was made, for the metrics */
+
+ngx_uint_t
+ngx_http_identity_revocation_dropped(ngx_shm_zone_t *zone)
+{
+    ngx_http_identity_revoked_ctx_t  *ctx;
+
+    ctx = zone->data;
+
+    if (ctx == NULL || ctx->sh == NULL) {
+        return 0;
+    }
+
+    return *(volatile ngx_atomic_t *) &ctx->sh->dropped;
 }
 
 
@@ -440,23 +601,18 @@ ngx_http_identity_revocation_add_member(ngx_shm_zone_t *zone, u_char *member,
                       "identity: ignored revocation with an id longer "
                       "than %d bytes", NGX_HTTP_IDENTITY_REVOKED_ID_MAX);
 
-    } else if (rc == NGX_ERROR) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "identity: revocation zone cannot hold an entry");
-
     } else if (rc == NGX_BUSY) {
 
-        /* once a minute at most: a full zone drops entries on every insert */
+        /* once a minute at most: a full zone drops every new revocation */
 
         if (ngx_time() - full_logged >= 60) {
             full_logged = ngx_time();
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "identity: revocation zone is full, least recently "
-                          "used entries dropped; increase "
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "identity: revocation zone is full, revocations "
+                          "dropped (tokens are checked as "
+                          "\"identity_revocation_fail\" says); increase "
                           "\"identity_revocation_zone\"");
         }
-
-        rc = NGX_OK;
 
     } else {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,

@@ -2,7 +2,7 @@
 /*
  * ngx_http_identity_redis_conn_parse(): the Redis address of
  * "identity_revocation_redis" and of "identity_limit_zone ... redis=",
- * read by nginx's ngx_parse_url().
+ * read by nginx's ngx_parse_url(), a host name resolved there and then.
  */
 
 
@@ -31,10 +31,15 @@ main(void)
     UNIT_OK(rc.path == NULL, "ipv4: no path");
     UNIT_NGX_STR(&rc.addr, "127.0.0.1:6379", "ipv4: address kept for logs");
 
-    UNIT_INT(unit_parse(pool, "redis.internal:65535", &rc), NGX_OK,
-             "name:port");
-    UNIT_STR((char *) rc.host, "redis.internal", "name: not resolved");
+    /*
+     * a name is resolved now, at configuration time: a worker must never
+     * wait for DNS (hiredis would resolve it on every reconnect)
+     */
+
+    UNIT_INT(unit_parse(pool, "localhost:65535", &rc), NGX_OK, "name:port");
+    UNIT_STR((char *) rc.host, "127.0.0.1", "name: resolved to an address");
     UNIT_INT(rc.port, 65535, "name: highest port");
+    UNIT_NGX_STR(&rc.addr, "localhost:65535", "name: kept for logs");
 
     UNIT_INT(unit_parse(pool, "[::1]:6380", &rc), NGX_OK, "[ipv6]:port");
     UNIT_STR((char *) rc.host, "::1", "ipv6: host without brackets");
@@ -64,6 +69,9 @@ main(void)
     unit_refused(pool, "127.0.0.1:",
                  "invalid port in redis address \"127.0.0.1:\"");
     unit_refused(pool, ":6379", "no host in redis address \":6379\"");
+    unit_refused(pool, "nonexistent-redis.invalid:6379",
+                 "host not found in redis address "
+                 "\"nonexistent-redis.invalid:6379\"");
     unit_refused(pool, "127.0.0.1:6379/0",
                  "invalid host in redis address \"127.0.0.1:6379/0\"");
     unit_refused(pool, "[::1:6379",

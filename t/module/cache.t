@@ -18,6 +18,9 @@ our %t = map { $_ => token('ES256', { jti => "cache-$_-$now", tenant => 'acme' }
 $t{hs} = token('HS256', { jti => "cache-hs-$now" });
 $t{short} = token('ES256', { jti => "cache-short-$now", iat => $now, exp => $now + 3 });
 our @many = map { token('HS256', { jti => "cache-many-$_-$now" }) } 1 .. 200;
+our @few = map { token('HS256', { jti => "cache-few-$_-$now" }) } 1 .. 24;
+# an entry of about 10k: three pages of the zone in one piece
+$t{big} = token('HS256', { jti => "cache-big-$now", pad => 'x' x 7000 });
 
 # a token, and the same with another payload under its signature
 $t{sig_good} = token('ES256', { jti => "cache-spliced-$now" });
@@ -194,6 +197,29 @@ $::Config =~ s/identity_auth required;/identity_auth required; identity_jwt_leew
 [(200) x (@::many + 2)]
 --- response_headers eval
 [("X-Cache: MISS") x @::many, "X-Cache: MISS", "X-Cache: HIT"]
+--- no_error_log
+[crit]
+[alert]
+
+
+
+=== TEST 10: a token that would need a whole zone makes little room
+Storing a large token drops a few least recently used entries at most, not
+all of them: the most recently used tokens are still hits after it.
+--- http_config eval
+"identity_jwt_cache 32k;
+identity_jwt_max_size 16k;
+large_client_header_buffers 4 16k;
+$::HttpConfig"
+--- config eval: $::Config
+--- more_headers eval
+[(map { "Authorization: Bearer $_" } @::few, $::t{big}, $::few[-1])]
+--- request eval
+[("GET /p") x (@::few + 2)]
+--- error_code eval
+[(200) x (@::few + 2)]
+--- response_headers eval
+[("X-Cache: MISS") x (@::few + 1), "X-Cache: HIT"]
 --- no_error_log
 [crit]
 [alert]

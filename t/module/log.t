@@ -16,6 +16,7 @@ $ENV{TEST_NGINX_CONF_DIR} //= "$FindBin::Bin/../../nginx.conf.d";
 
 our $Token = token('ES256', { sub => 'user-log-7' });
 our $Log = tempdir(CLEANUP => 1) . "/identity.log";
+our $SubLog = tempdir(CLEANUP => 1) . "/sub.log";
 
 # the upstreams of identity-server.conf, all answered by one local server
 our $HttpConfig = <<'_EOC_';
@@ -46,7 +47,7 @@ open my $fh, '<', $Log or die "$Log: $!";
 my @lines = <$fh>;
 close $fh;
 
-is(scalar @lines, 5, 'log: one line per request');
+is(scalar @lines, 6, 'log: one line per request');
 
 my @entries;
 for my $line (@lines) {
@@ -81,10 +82,23 @@ is($anon->{user_id}, '', 'log: no user id without a valid token');
 like($anon->{request_id}, qr/^[0-9a-f]{32}$/, 'log: a request id is generated');
 is($anon->{upstream_s}, '', 'log: no upstream time when nginx answered');
 is($anon->{route}, '/api/v1/users/', 'log: route of a refused request (not the error page)');
+is($anon->{rate_limit}, 'passed',
+   'log: a request without a valid token counts in the per-user limit (by address)');
+
+my $register = $by{'POST /api/v1/auth/register 200'};
+ok($register, 'log: a token sent where none is checked') or diag explain \@entries;
+is($register->{user_id}, '', 'log: no user id: the log never verifies a token');
 
 is($by{'POST /api/v1/password/forgot 200'}{rate_limit}, 'passed', 'log: rate limit passed');
 is($by{'POST /api/v1/password/forgot 429'}{rate_limit}, 'limited', 'log: rate limit limited');
 is($by{'POST /api/v1/password/forgot 429'}{route}, '/api/v1/password/forgot', 'log: route of a limited request');
+
+open $fh, '<', $SubLog or die "$SubLog: $!";
+my @subs = <$fh>;
+close $fh;
+
+is(join('', @subs), "-\n",
+   'log: $identity_sub in a location that checks no token: not verified');
 
 __DATA__
 
@@ -103,14 +117,39 @@ __DATA__
  "Authorization: Bearer $::Token\nX-Request-Id: req-log-0123456789",
  "Authorization: Bearer",
  "Content-Type: application/json",
- "Content-Type: application/json"]
+ "Content-Type: application/json",
+ "Content-Type: application/json\nAuthorization: Bearer $::Token"]
 --- request eval
 ["POST /api/v1/auth/login\n{\"email\":\"ada\@example.test\",\"password\":\"hunter2-s3cret\"}",
  "GET /api/v1/users/me?access_token=$::Token&password=hunter2",
  "GET /api/v1/users/me?trace=1",
  "POST /api/v1/password/forgot\n{\"email\":\"ada\@example.test\"}",
- "POST /api/v1/password/forgot\n{\"email\":\"ada\@example.test\"}"]
+ "POST /api/v1/password/forgot\n{\"email\":\"ada\@example.test\"}",
+ "POST /api/v1/auth/register\n{\"email\":\"bob\@example.test\"}"]
 --- error_code eval
-[200, 200, 401, 200, 429]
+[200, 200, 401, 200, 429, 200]
 --- response_body_like eval
-["ok", "ok", "unauthorized", "ok", "rate_limited"]
+["ok", "ok", "unauthorized", "ok", "rate_limited", "ok"]
+
+
+
+=== TEST 2: the access log never verifies a token: no signature check for it
+--- http_config
+    identity_jwt_keys $TEST_NGINX_DATA_DIR/jwks.json;
+    log_format identity_sub_only '$identity_sub';
+--- config eval
+"location = /open {
+     access_log $::SubLog identity_sub_only;
+     empty_gif;
+ }
+ location = /metrics {
+     identity_metrics;
+ }"
+--- more_headers eval
+["Authorization: Bearer $::Token", ""]
+--- request eval
+["GET /open", "GET /metrics"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+["", qr/^identity_jwt_cache_lookups_total\{result="miss"\} 0$/m]

@@ -217,3 +217,34 @@ invalid value "debug"
 --- error_log
 [emerg]
 "identity_limit_zone" directive is not allowed here
+
+
+
+=== TEST 19: a burst whose bucket would take longer to refill than any rate
+--- http_config
+    identity_limit_zone $binary_remote_addr zone=ip:1m rate=1r/1000000d;
+--- config
+    location /p {
+        identity_limit zone=ip burst=1000000;
+        empty_gif;
+    }
+--- must_die
+--- error_log
+[emerg]
+"burst=1000000" of zone "ip" makes a bucket longer than 1000000 days
+
+
+
+=== TEST 20: the longest bucket there is still starts
+--- http_config
+    identity_limit_zone $binary_remote_addr zone=ip:1m rate=1000r/1000000d;
+--- config
+    location /p {
+        identity_limit zone=ip burst=1000;
+        empty_gif;
+    }
+--- request
+GET /p
+--- response_headers
+RateLimit-Limit: 1000
+RateLimit-Remaining: 999

@@ -352,3 +352,90 @@ identity limit: redis "unix:/nonexistent/redis.sock"
 ["RateLimit-Limit: 1\nRateLimit-Remaining: 0"]
 --- error_log eval
 qr/identity limit: redis "127.0.0.1:\d+": NOAUTH[^\n]*, deciding locally/
+
+
+
+=== TEST 11: requests waiting for Redis are taken from the local zones at once
+Three requests at the same time (SSI includes proxied back to this server)
+while Redis does not answer: the local zone lets one in, not all three.
+--- http_config eval
+"identity_limit_zone \$binary_remote_addr zone=local:1m rate=1r/m;
+identity_limit_zone \$binary_remote_addr zone=rl:1m rate=100r/m
+                    redis=127.0.0.1:$::Hung;"
+--- config
+    location = /fan {
+        ssi on;
+        default_type text/html;
+        return 200 '<!--# include virtual="/via/1" --><!--# include virtual="/via/2" --><!--# include virtual="/via/3" -->';
+    }
+    location /via/ {
+        proxy_pass http://127.0.0.1:$server_port/p;
+    }
+    location = /p {
+        identity_limit zone=local;
+        identity_limit zone=rl;
+        identity_limit_redis_timeout 500ms;
+        error_page 429 = @limited;
+        proxy_pass http://127.0.0.1:$server_port/ok;
+    }
+    location = /ok {
+        return 200 "passed\n";
+    }
+    location @limited {
+        return 200 "limited\n";
+    }
+--- request
+GET /fan
+--- response_body_like: \A(?=.*passed)(?!.*passed.*passed)(?:(?:passed|limited)\n){3}\z
+--- timeout: 3
+
+
+
+=== TEST 12: requests waiting for a hung Redis count in the zone's local state
+--- http_config eval
+"identity_limit_zone \$binary_remote_addr zone=rl:1m rate=1r/m
+                    redis=127.0.0.1:$::Hung;"
+--- config
+    location = /fan {
+        ssi on;
+        default_type text/html;
+        return 200 '<!--# include virtual="/via/1" --><!--# include virtual="/via/2" --><!--# include virtual="/via/3" -->';
+    }
+    location /via/ {
+        proxy_pass http://127.0.0.1:$server_port/p;
+    }
+    location = /p {
+        identity_limit zone=rl;
+        identity_limit_redis_timeout 300ms;
+        error_page 429 = @limited;
+        proxy_pass http://127.0.0.1:$server_port/ok;
+    }
+    location = /ok {
+        return 200 "passed\n";
+    }
+    location @limited {
+        return 200 "limited\n";
+    }
+--- request
+GET /fan
+--- response_body_like: \A(?=.*passed)(?!.*passed.*passed)(?:(?:passed|limited)\n){3}\z
+--- timeout: 3
+
+
+
+=== TEST 13: a request Redis refuses gives back what the local zones took
+--- http_config eval
+"identity_limit_zone \$arg_k zone=rl:1m rate=1r/m
+                    redis=127.0.0.1:\$TEST_NGINX_REDIS_PORT;
+identity_limit_zone \$binary_remote_addr zone=local:1m rate=2r/m;"
+--- config
+    location /p {
+        identity_limit zone=local;
+        identity_limit zone=rl;
+        empty_gif;
+    }
+--- request eval
+["GET /p?k=$::Run-pre", "GET /p?k=$::Run-pre", "GET /p?k=$::Run-refund",
+ "GET /p?k=$::Run-refund2"]
+--- error_code eval
+[429, 429, 200, 200]

@@ -12,6 +12,12 @@ our %t = (
     bob => token('ES256', { sub => 'bob' }),
 );
 
+# signed by a key nginx does not know, each a new token
+our @forged = map {
+    token('ES256', { sub => "mallory-$_" },
+          { key => \slurp('attacker-es256.key.pem') })
+} 1 .. 3;
+
 # keys of 3000 bytes: a few fill a 32k zone
 our @big = map { "k$_" x 1500 } 'a' .. 'l';
 
@@ -468,3 +474,69 @@ __DATA__
 ["GET /p", "GET /p", "GET /p"]
 --- error_code eval
 [200, 200, 429]
+
+
+
+=== TEST 22: a limit that refuses ends it: no signature check for the keys after it
+An address limit listed before a per-user one refuses a flood of forged
+tokens before $identity_sub verifies them: one signature check, not three.
+--- http_config
+    identity_jwt_keys $TEST_NGINX_DATA_DIR/jwks.json;
+    identity_limit_zone $binary_remote_addr zone=ip:1m rate=1r/m;
+    identity_limit_zone $identity_sub zone=user:1m rate=100r/m;
+--- config
+    location /p {
+        identity_limit zone=ip;
+        identity_limit zone=user;
+        identity_auth required;
+        empty_gif;
+    }
+    location = /metrics {
+        identity_metrics;
+    }
+--- more_headers eval
+["Authorization: Bearer $::forged[0]", "Authorization: Bearer $::forged[1]",
+ "Authorization: Bearer $::forged[2]", ""]
+--- request eval
+["GET /p", "GET /p", "GET /p", "GET /metrics"]
+--- error_code eval
+[401, 429, 429, 200]
+--- response_body_like eval
+["", "", "",
+ qr/^identity_jwt_cache_lookups_total\{result="miss"\} 1$/m]
+
+
+
+=== TEST 23: a limit on the signature checks of an address: known tokens do not count
+$identity_token_new is 1 only for a token neither cache knows: the flood of
+new forged tokens is refused before any check, the cached valid token
+passes as often as it comes.
+--- http_config
+    identity_jwt_keys $TEST_NGINX_DATA_DIR/jwks.json;
+    map $identity_token_new $verify_addr {
+        1        $binary_remote_addr;
+        default  "";
+    }
+    identity_limit_zone $verify_addr zone=verify:1m rate=1r/m;
+    identity_limit_zone $identity_sub zone=user:1m rate=100r/m;
+--- config
+    location /p {
+        identity_limit zone=verify;
+        identity_limit zone=user;
+        identity_auth required;
+        empty_gif;
+    }
+    location = /metrics {
+        identity_metrics;
+    }
+--- more_headers eval
+["Authorization: Bearer $::t{ann}", "Authorization: Bearer $::t{ann}",
+ "Authorization: Bearer $::forged[0]", "Authorization: Bearer $::t{ann}",
+ "Authorization: Bearer $::forged[1]", ""]
+--- request eval
+["GET /p", "GET /p", "GET /p", "GET /p", "GET /p", "GET /metrics"]
+--- error_code eval
+[200, 200, 429, 200, 429, 200]
+--- response_body_like eval
+["", "", "", "", "",
+ qr/^identity_jwt_cache_lookups_total\{result="miss"\} 1$/m]
