@@ -34,8 +34,8 @@ $ENV{TEST_NGINX_AUTH_SOCK} = stack_socket('auth');
 $ENV{TEST_NGINX_OTP_SOCK} = stack_socket('otp');
 $ENV{TEST_NGINX_PASSWORD_SOCK} = stack_socket('password');
 
-our ($email) = new_user('signed', 'signed password 1');
-our $token = login($email, 'signed password 1') or die "no token for $email\n";
+our ($email) = new_user('signed', 'velvet orchard stone 1');
+our $token = login($email, 'velvet orchard stone 1') or die "no token for $email\n";
 
 our $HttpConfig = <<'_EOC_';
     include $TEST_NGINX_CONF_DIR/identity-http.conf;

@@ -21,7 +21,7 @@ my $CHAINS = 6;     # sessions refreshing at once
 my $LOGINS = 2;     # clients logging in at once
 my $ROUNDS = 5;     # password changes; then one reset
 
-my $password = 'race password 0 abc';
+my $password = 'quiet harbour 0 lantern';
 my ($email, $uid) = new_user('race', $password);
 ok $uid, 'a verified user to work with';
 
@@ -145,7 +145,7 @@ my (undef, $claims) = jwt_parts($keeper->{access_token});
 my $keep_sid = $claims->{sid};
 
 for my $n (1 .. $ROUNDS) {
-    my $new = "race password $n abc";
+    my $new = "quiet harbour $n lantern";
     round("change $n", sub {
         my $res = api(POST => '/api/v1/password/change',
                       { current_password => $password, new_password => $new },
@@ -160,7 +160,7 @@ is $res->{status}, 202, 'forgot: 202';
 my $code = otp_from_mail(wait_for_mail($email, qr/code to reset your password/i));
 ok $code, 'a reset code';
 round('reset', sub {
-    my $new = 'race password reset abc';
+    my $new = 'quiet harbour reset lantern';
     my $res = api(POST => '/api/v1/password/reset',
                   { email => $email, otp => $code, new_password => $new });
     $password = $new if $res->{status} == 200;

@@ -11,7 +11,7 @@ use MIME::Base64 qw(encode_base64url);
 use Identity::Stack qw(api json_body sql);
 use Identity::Flow qw(new_user is_problem sql1);
 
-my $password = 'lifetime password 1';
+my $password = 'amber meadow kettle 1';
 my ($email, $uid) = new_user('life', $password);
 ok $uid, 'a verified user to work with';
 

@@ -16,7 +16,7 @@ use Identity::Flow qw(new_user);
 use Identity::Worker qw(start_worker stop_worker wait_listening worker_log
                         free_port stack_socket raw_http);
 
-my ($email, $uid) = new_user('peer', 'peer password 1');
+my ($email, $uid) = new_user('peer', 'copper lantern drift 1');
 ok $uid, 'a verified user to impersonate';
 my @forged = ([ 'X-Identity-Sub', $uid ], [ 'X-Identity-Role', 'user' ],
               [ 'X-Identity-Email', $email ]);
