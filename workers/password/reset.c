@@ -3,6 +3,7 @@
  * code sent by forgot sets a new password and ends every session.
  */
 #include "otp.h"
+#include "otplock.h"
 #include "password.h"
 #include "reply.h"
 
@@ -15,6 +16,7 @@ pw_reset(id_http_req_t *r)
     pw_user_t       u;
     const char     *otp, *new_password;
     const pw_app_t *app = r->app;
+    id_otp_result_t res;
     char            email[PW_EMAIL_LEN];
 
     errors = json_array();
@@ -26,13 +28,18 @@ pw_reset(id_http_req_t *r)
 
     /*
      * The code first, consumed: an unknown address has none pending and
-     * gets the same otp_expired as a known one without a code.  Single use
-     * wins over convenience: if a dependency fails below, the user asks for
-     * a new code.
+     * gets the same answer as a known one with a wrong code, and its
+     * failures count against the same budget.  Single use wins over
+     * convenience: if a dependency fails below, the user asks for a new
+     * code.
      */
-    rc = id_otp_check(app->otp_secret, PW_OTP_PURPOSE, email, otp, 1);
+    rc = id_otp_check(app->otp_secret, PW_OTP_PURPOSE, email, otp, 1, &res);
     if (rc != ID_OTP_OK) {
-        id_reply_otp(r, rc);
+        if (res.locked_now && pw_user_by_email(email, &u) == 0) {
+            id_otp_lock_notice(app->kafka, u.email, u.name, "password_reset");
+            pw_user_free(&u);
+        }
+        id_reply_otp_failed(r, rc, &res, NULL, email);
         return;
     }
     rc = pw_user_by_email(email, &u);
