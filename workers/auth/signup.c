@@ -68,6 +68,18 @@
 #define AUTH_ERR_INTERNAL 4
 
 /*
+ * Reads fields of a pending sign-up: HMGET, or nothing (an empty array)
+ * when the key holds no hash, which it then drops (a sign-up kept by an
+ * earlier version: its codes no longer verify anything).
+ */
+static const char auth_lua_pending_get[] =
+    "local t = redis.call('TYPE', KEYS[1]).ok\n"
+    "if t == 'hash' then return redis.call('HMGET', KEYS[1], unpack(ARGV)) "
+    "end\n"
+    "if t ~= 'none' then redis.call('DEL', KEYS[1]) end\n"
+    "return {}\n";
+
+/*
  * Adds a registration atomically.  ARGV: 1 the hash the new password was
  * checked against ("" none), 2 "1" if it matched, 3 the registration's id,
  * 4 its JSON, 5 its password hash, 6 TTL, 7 most registrations kept.  The
@@ -287,12 +299,14 @@ auth_register_new(auth_app_t *app, const char *email, const char *password,
 
     auth_pending_key(key, sizeof(key), email);
     locked = id_otp_locked(AUTH_OTP_PURPOSE, email, NULL);
-    rep = locked >= 0 ? id_redis_cmd("HMGET %s first contested", key) : NULL;
-    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+    rep = locked >= 0 ? id_redis_cmd("EVAL %s 1 %s first contested",
+                                     auth_lua_pending_get, key)
+                      : NULL;
+    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
         err = AUTH_ERR_REDIS;
         goto done;
     }
-    if (rep->element[0]->type == REDIS_REPLY_STRING &&
+    if (rep->elements == 2 && rep->element[0]->type == REDIS_REPLY_STRING &&
         !(rep->element[1]->type == REDIS_REPLY_STRING &&
           strcmp(rep->element[1]->str, "1") == 0)) {
         base = rep->element[0]->str;
@@ -689,15 +703,18 @@ auth_resend(auth_app_t *app, const char *email)
     redisReply *rep;
 
     auth_pending_key(key, sizeof(key), email);
-    rep = id_redis_cmd("HGET %s last", key);
-    if (rep == NULL) {
+    rep = id_redis_cmd("EVAL %s 1 %s last", auth_lua_pending_get, key);
+    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
+        if (rep != NULL) {
+            freeReplyObject(rep);
+        }
         return AUTH_ERR_REDIS;
     }
-    if (rep->type != REDIS_REPLY_STRING) {
+    if (rep->elements != 1 || rep->element[0]->type != REDIS_REPLY_STRING) {
         freeReplyObject(rep); /* nothing pending: the same answer */
         return 0;
     }
-    snprintf(tag, sizeof(tag), "%s", rep->str);
+    snprintf(tag, sizeof(tag), "%s", rep->element[0]->str);
     freeReplyObject(rep);
     /* the sign-up lives as long as its newest code */
     rep = id_redis_cmd("EXPIRE %s %d", key, ID_OTP_TTL);
