@@ -61,6 +61,9 @@ for my $first (qw(other owner)) {
         my $res = api(POST => '/api/v1/auth/verify-email',
                       { email => $email, otp => $codes[$n - 1] });
         is $res->{status}, 201, "$first first, code $n: verified (201)";
+        my $b = json_body($res) || {};
+        ok exists $b->{password_set} && !$b->{password_set},
+            '  the answer says no password is set';
         ok !login($email, $PA), "$first first, code $n: the other party's password does not log in";
         ok !login($email, $PO), "$first first, code $n: nor any password chosen before the mailbox was proved";
         my $p = json_body(api(POST => '/api/v1/auth/login',
@@ -77,6 +80,7 @@ for my $first (qw(other owner)) {
     my $res = api(POST => '/api/v1/auth/verify-email',
                   { email => $email, otp => $codes[1], password => 'owner at verify 1' });
     is $res->{status}, 201, "$first first, password at verify: 201";
+    ok((json_body($res) || {})->{password_set}, '  password_set: true');
     ok login($email, 'owner at verify 1'), '  the password given at verification logs in';
     ok !login($email, $PA), "  the other party's does not";
 }
