@@ -360,18 +360,47 @@ done:
 }
 
 
+/* The work of a valid registration, the same Argon2id work for every
+ * address.  0 or AUTH_ERR_*. */
+static int
+auth_register_address(auth_app_t *app, const char *email, const char *password,
+                      json_t *reg)
+{
+    int         err;
+    char       *hash;
+    PGresult   *res = NULL;
+    const char *params[1] = { email };
+
+    /* hash first, whatever happens next: both answers take as long */
+    hash = id_crypto_argon2_hash(&app->argon2, password, strlen(password));
+    if (hash == NULL) {
+        return AUTH_ERR_INTERNAL;
+    }
+    res = id_db_exec(AUTH_SQL_USER_BY_EMAIL, 1, params, NULL);
+    if (res == NULL) {
+        err = AUTH_ERR_DB;
+    } else if (PQntuples(res) > 0) {
+        /* the check a new address makes against a pending sign-up */
+        id_crypto_argon2_verify(app->dummy_hash, password, strlen(password));
+        err = auth_register_existing(app, email, res);
+    } else {
+        err = auth_register_new(app, email, password, hash, reg);
+    }
+    PQclear(res);
+    OPENSSL_cleanse(hash, strlen(hash));
+    free(hash);
+    return err;
+}
+
+
 void
 auth_register(id_http_req_t *r)
 {
     int             err;
     size_t          i;
     char            email[256];
-    char           *hash = NULL;
     const char     *password = NULL, *v;
-    json_t         *errors, *reg = NULL;
-    PGresult       *res = NULL;
-    auth_app_t     *app = r->app;
-    const char     *params[1];
+    json_t         *errors, *reg;
     struct timespec start;
 
     errors = json_array();
@@ -392,50 +421,20 @@ auth_register(id_http_req_t *r)
     }
     if (json_array_size(errors) > 0) {
         id_reply_invalid(r, errors);
-        errors = NULL; /* freed by id_reply_invalid */
-        goto done;
+        json_decref(reg);
+        return;
     }
+    json_decref(errors);
 
     id_pace_start(&start);
-    /* hash first, whatever happens next: both answers take as long */
-    hash = id_crypto_argon2_hash(&app->argon2, password, strlen(password));
-    if (hash == NULL) {
-        err = AUTH_ERR_INTERNAL;
-        goto answer;
-    }
-
-    params[0] = email;
-    res = id_db_exec(AUTH_SQL_USER_BY_EMAIL, 1, params, NULL);
-    if (res == NULL) {
-        err = AUTH_ERR_DB;
-        goto answer;
-    }
-    if (PQntuples(res) > 0) {
-        /* the check a new address makes against a pending sign-up */
-        id_crypto_argon2_verify(app->dummy_hash, password, strlen(password));
-        err = auth_register_existing(app, email, res);
-    } else {
-        err = auth_register_new(app, email, password, hash, reg);
-    }
-
-answer:
-
+    err = auth_register_address(r->app, email, password, reg);
+    json_decref(reg);
     id_pace_until(&start, AUTH_REGISTER_FLOOR_MS);
     if (err != 0) {
         auth_register_failed(r, err);
     } else {
         auth_accepted(r);
     }
-
-done:
-
-    PQclear(res);
-    if (hash != NULL) {
-        OPENSSL_cleanse(hash, strlen(hash));
-        free(hash);
-    }
-    json_decref(reg);
-    json_decref(errors);
 }
 
 
