@@ -79,7 +79,7 @@ is_problem(api(POST => '/api/v1/otp/validate', { purpose => 'step_up', otp => $w
            400, 'invalid_otp', 'a wrong code');
 is_problem(api(POST => '/api/v1/otp/validate',
                { purpose => 'delete_account', otp => $code }, $auth),
-           400, 'otp_expired', 'the right code for another purpose');
+           400, 'invalid_otp', 'the right code for another purpose');
 
 $res = api(POST => '/api/v1/otp/validate', { purpose => 'step_up', otp => $code }, $auth);
 is $res->{status}, 200, 'the right code: 200';
@@ -91,9 +91,11 @@ my $ttl = redis1('TTL', "identity:stepup:$uid:step_up");
 ok $ttl > 0 && $ttl <= 300, "a step-up grant in Redis for at most 5 min ($ttl s)";
 
 is_problem(api(POST => '/api/v1/otp/validate', { purpose => 'step_up', otp => $code }, $auth),
-           400, 'otp_expired', 'the code is single use');
+           400, 'invalid_otp', 'the code is single use');
 
 # --- 3. attempts: five wrong codes kill the right one -----------------------
+# (a wrong, a used and a dead code get one answer: it tells nothing of what
+# is pending)
 
 my ($email2, $uid2) = new_user('otp-sms', $password, phone => '+1 555 0100');
 my $token2 = login($email2, $password);
@@ -117,12 +119,12 @@ for my $i (1 .. 5) {
 }
 is_problem(api(POST => '/api/v1/otp/validate',
                { purpose => 'sensitive_action', otp => $sms_code }, $auth2),
-           400, 'otp_attempts_exceeded', 'the right code after five wrong ones');
+           400, 'invalid_otp', 'the right code after five wrong ones');
 ok !redis1('EXISTS', "identity:stepup:$uid2:sensitive_action"), 'no grant then';
 
 # the first user's code was not touched by the second one's
 is_problem(api(POST => '/api/v1/otp/validate',
                { purpose => 'sensitive_action', otp => $sms_code }, $auth),
-           400, 'otp_expired', 'codes are per user');
+           400, 'invalid_otp', 'codes are per user');
 
 done_testing;

@@ -79,22 +79,71 @@ static const char *const notify_password_via[] = {
 };
 
 
+/* otp_locked: data.what is the kind of code (lib/otplock.h). */
+static const char *const notify_otp_locked_what[] = {
+    "signup",
+    "verification",
+    "password_reset",
+    "password reset",
+    "stepup",
+    "security",
+    "",
+    "one-time",
+    NULL,
+};
+
+
 static const notify_template_t notify_templates[] = {
 
+    /* sent before the address is proved: nothing in it comes from the
+     * sign-up (its name is whatever anybody typed) */
     { "signup_otp",
       "Your verification code",
-      "Hi {{name}},\n"
+      "Hello,\n"
       "\n"
       "Use this code to verify your email address and finish creating your\n"
       "account:\n"
       "\n"
       "{{otp}}\n"
       "\n"
-      "The code expires in {{ttl_minutes}} minutes. If you did not sign up,\n"
-      "you can ignore this email.\n",
+      "The code expires in {{ttl_minutes}} minutes. If you did not ask for\n"
+      "this, ignore this email and do not give the code to anyone: no\n"
+      "account is made without it.\n",
       "Your verification code is {{otp}}. It expires in {{ttl_minutes}} "
       "minutes.",
-      { NOTIFY_NAME, NOTIFY_OTP, NOTIFY_TTL } },
+      { NOTIFY_OTP, NOTIFY_TTL } },
+
+    { "signup_set_password",
+      "Set a password for your account",
+      "Hello,\n"
+      "\n"
+      "Your email address is verified and your account is ready. More than\n"
+      "one sign-up was made with this address, with different passwords,\n"
+      "so none of them was kept: set your password with this code (password\n"
+      "reset):\n"
+      "\n"
+      "{{otp}}\n"
+      "\n"
+      "The code expires in {{ttl_minutes}} minutes; after that, ask for a\n"
+      "new one with \"forgot password\".\n",
+      "Set your password with the code {{otp}} (password reset). It "
+      "expires in {{ttl_minutes}} minutes.",
+      { NOTIFY_OTP, NOTIFY_TTL } },
+
+    { "otp_locked",
+      "Too many wrong codes",
+      "Hi {{name}},\n"
+      "\n"
+      "Too many wrong {{what}} codes were entered for this address. For\n"
+      "your protection no such code is sent or accepted for up to 24\n"
+      "hours.\n"
+      "\n"
+      "If it was not you, someone may be trying to get into your account;\n"
+      "nothing has been changed. You do not need to do anything.\n",
+      "Too many wrong codes were entered for your account; no code is "
+      "sent or accepted for up to 24 hours.",
+      { NOTIFY_NAME,
+        { "what", "", NOTIFY_VAR_CHOICE, notify_otp_locked_what } } },
 
     { "signup_existing_account",
       "Someone tried to sign up with your email address",

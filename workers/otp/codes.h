@@ -22,6 +22,9 @@
 #define OTPW_SEND_COOLDOWN 30 /* seconds between two codes to a user */
 #define OTPW_SENDS_PER_HOUR 10
 #define OTPW_THROTTLE_SCOPE "stepup" /* one budget for all purposes */
+/* a lib/otp.h purpose of the scope "stepup": every step-up purpose shares
+ * one guess budget (otp.h) */
+#define OTPW_BUDGET_PURPOSE "stepup:"
 #define OTPW_PURPOSE_MAX 64
 #define OTPW_CODE_PURPOSE_LEN (sizeof("stepup:") + OTPW_PURPOSE_MAX)
 

@@ -18,7 +18,8 @@
 
 
 /* Issues a code and sends the job; on failure nothing stays behind.
- * 0 sent, -1 a dependency failed. */
+ * 0 sent, ID_OTP_LOCKED none issued (too many wrong codes), -1 a
+ * dependency failed. */
 static int
 otpw_send(const otpw_app_t *app, const char *user_id, const char *purpose,
           const char *channel, const char *to, const char *name)
@@ -27,9 +28,12 @@ otpw_send(const otpw_app_t *app, const char *user_id, const char *purpose,
     char    code[ID_OTP_DIGITS + 1], cp[OTPW_CODE_PURPOSE_LEN];
     json_t *job = NULL;
 
-    if (otpw_code_purpose(purpose, cp, sizeof(cp)) != 0 ||
-        id_otp_issue(app->otp_secret, cp, user_id, code) != 0) {
+    if (otpw_code_purpose(purpose, cp, sizeof(cp)) != 0) {
         return -1;
+    }
+    rc = id_otp_issue(app->otp_secret, cp, user_id, code);
+    if (rc != 0) {
+        return rc;
     }
     job = id_event_job(channel, to, "step_up_otp",
                        json_pack("{s:s, s:s, s:s, s:i}", "otp", code, "name",
@@ -50,6 +54,7 @@ void
 otpw_generate(id_http_req_t *r)
 {
     int               rc;
+    long              locked_for = 1;
     char              retry[16];
     json_t           *errors;
     PGresult         *res = NULL;
@@ -92,11 +97,20 @@ otpw_generate(id_http_req_t *r)
                              "a code was sent recently; retry later", NULL);
         goto done;
     }
-    if (rc != 0 || otpw_send(app, r->id.sub, purpose, channel, to,
-                             id_db_value(res, 0, "name")) != 0) {
-        if (rc == 0) {
+    if (rc == 0) {
+        rc = otpw_send(app, r->id.sub, purpose, channel, to,
+                       id_db_value(res, 0, "name"));
+        if (rc != 0) {
             id_otp_throttle_release(OTPW_THROTTLE_SCOPE, r->id.sub);
         }
+        if (rc == ID_OTP_LOCKED) {
+            /* too many wrong codes: none sent or accepted for a while */
+            id_otp_locked(OTPW_BUDGET_PURPOSE, r->id.sub, &locked_for);
+            id_reply_otp_locked(r, locked_for);
+            goto done;
+        }
+    }
+    if (rc != 0) {
         id_reply_unavailable(r, NULL);
         goto done;
     }

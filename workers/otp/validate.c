@@ -3,10 +3,29 @@
  * step-up code (single use) and records the grant for the guarded action.
  */
 #include "codes.h"
+#include "db.h"
 #include "log.h"
 #include "otp.h"
+#include "otplock.h"
+#include "queries.h"
 #include "reply.h"
 #include "stepup.h"
+
+
+/* Tells the user by email that step-up codes are locked. */
+static void
+otpw_lock_notice(const otpw_app_t *app, const char *user_id)
+{
+    PGresult   *res;
+    const char *params[1] = { user_id };
+
+    res = id_db_exec(OTPW_SQL_CONTACT, 1, params, NULL);
+    if (res != NULL && PQntuples(res) == 1) {
+        id_otp_lock_notice(app->kafka, id_db_value(res, 0, "email"),
+                           id_db_value(res, 0, "name"), "stepup");
+    }
+    PQclear(res);
+}
 
 
 void
@@ -16,6 +35,7 @@ otpw_validate(id_http_req_t *r)
     json_t           *errors;
     const char       *purpose, *otp;
     const otpw_app_t *app = r->app;
+    id_otp_result_t   res;
     char              cp[OTPW_CODE_PURPOSE_LEN];
 
     errors = json_array();
@@ -30,10 +50,13 @@ otpw_validate(id_http_req_t *r)
         return;
     }
 
-    rc = id_otp_check(app->otp_secret, cp, r->id.sub, otp, 1);
+    rc = id_otp_check(app->otp_secret, cp, r->id.sub, otp, 1, &res);
     if (rc != ID_OTP_OK) {
         id_log_info("otp.rejected", "purpose", purpose, NULL);
-        id_reply_otp(r, rc);
+        if (res.locked_now) {
+            otpw_lock_notice(app, r->id.sub);
+        }
+        id_reply_otp_failed(r, rc, &res, r->id.sub, NULL);
         return;
     }
     if (id_stepup_grant(r->id.sub, purpose, r->id.sid) != 0) {

@@ -104,7 +104,12 @@ pw_change(id_http_req_t *r)
                              "too many wrong passwords; retry later", NULL);
         goto done;
     }
-    rc = id_crypto_argon2_verify(u.password_hash, current, strlen(current));
+    /* an account without a password (a contested sign-up, until its owner
+     * sets one) has no current password to give: always wrong */
+    rc = u.password_hash[0] == '\0'
+             ? 1
+             : id_crypto_argon2_verify(u.password_hash, current,
+                                       strlen(current));
     if (rc != 0) {
         if (rc < 0) {
             /* not an Argon2id hash: an imported one is re-hashed at login,

@@ -2,14 +2,13 @@
  * forgot.c - POST /api/v1/password/forgot {email}: 202 whatever the
  * address, and a reset code by email when it belongs to an account.
  */
-#include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
 #include "log.h"
 #include "otp.h"
+#include "pace.h"
 #include "password.h"
 #include "reply.h"
 
@@ -38,10 +37,18 @@ pw_forgot_send(const pw_app_t *app, const char *addr)
     if (rc != 0) {
         return rc == 1 ? 0 : -1;
     }
-    rc = -1;
-    if (id_otp_issue(app->otp_secret, PW_OTP_PURPOSE, addr, code) != 0) {
+    rc = id_otp_issue(app->otp_secret, PW_OTP_PURPOSE, addr, code);
+    if (rc == ID_OTP_LOCKED) {
+        /* too many wrong codes for the address: no new one for a while */
+        id_log_info("password.forgot_locked", "user", u.id, NULL);
+        id_otp_throttle_release(PW_OTP_PURPOSE, addr);
+        rc = 0;
         goto done;
     }
+    if (rc != 0) {
+        goto done;
+    }
+    rc = -1;
     if (pw_notify(app, &u, "password_reset_otp",
                   json_pack("{s:s, s:s, s:i}", "otp", code, "name", u.name,
                             "ttl_minutes", ID_OTP_TTL / 60)) != 0) {
@@ -63,23 +70,6 @@ done:
 }
 
 
-/* Sleeps until start + ms (monotonic). */
-static void
-pw_sleep_until(const struct timespec *start, long ms)
-{
-    struct timespec t = *start;
-
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR) {
-    }
-}
-
-
 void
 pw_forgot(id_http_req_t *r)
 {
@@ -89,7 +79,7 @@ pw_forgot(id_http_req_t *r)
     struct timespec start;
     char            email[PW_EMAIL_LEN];
 
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    id_pace_start(&start);
     errors = json_array();
     if (pw_read_forgot(r->json, email, errors) != 0) {
         id_reply_invalid(r, errors);
@@ -97,7 +87,7 @@ pw_forgot(id_http_req_t *r)
     }
     json_decref(errors);
     rc = pw_forgot_send(app, email);
-    pw_sleep_until(&start, PW_FORGOT_FLOOR_MS);
+    id_pace_until(&start, PW_FORGOT_FLOOR_MS);
     if (rc != 0) {
         id_reply_unavailable(r, NULL);
         return;

@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "http.h"
 #include "kafka.h"
+#include "otp.h"
 
 /* Same policy as registration: 8..128 characters (code points). */
 #define PW_PASSWORD_MIN 8
@@ -23,7 +24,7 @@
 #define PW_EMAIL_LEN 256 /* id_json_email() buffer */
 
 /* Reset codes: lib/otp.h purpose, send throttle per address. */
-#define PW_OTP_PURPOSE "password_reset"
+#define PW_OTP_PURPOSE ID_OTP_PURPOSE_PASSWORD_RESET
 #define PW_SEND_COOLDOWN 60 /* seconds between two codes */
 #define PW_SENDS_PER_HOUR 5
 /* forgot answers no sooner than this after the request arrived, whether or

@@ -3,6 +3,7 @@
  * code sent by forgot sets a new password and ends every session.
  */
 #include "otp.h"
+#include "otplock.h"
 #include "passwd.h"
 #include "password.h"
 #include "reply.h"
@@ -16,6 +17,7 @@ pw_reset(id_http_req_t *r)
     pw_user_t       u;
     const char     *otp, *new_password;
     const pw_app_t *app = r->app;
+    id_otp_result_t res;
     char            email[PW_EMAIL_LEN];
 
     errors = json_array();
@@ -28,16 +30,21 @@ pw_reset(id_http_req_t *r)
 
     /*
      * The code first: an unknown address has none pending and gets the same
-     * otp_expired as a known one without a code.  Only then the policy
-     * against the account's name, which a refusal would otherwise tell
-     * anyone; a refused password leaves the code usable.  Then the code is
-     * consumed: single use wins over convenience, and if a dependency fails
-     * below, the user asks for a new code.
+     * answer as a known one with a wrong code, and its failures count
+     * against the same budget.  Only then the policy against the account's
+     * name, which a refusal would otherwise tell anyone; a refused password
+     * leaves the code usable.  Then the code is consumed: single use wins
+     * over convenience, and if a dependency fails below, the user asks for
+     * a new code.
      */
-    rc = id_otp_check(app->otp_secret, PW_OTP_PURPOSE, email, otp, 0);
+    rc = id_otp_check(app->otp_secret, PW_OTP_PURPOSE, email, otp, 0, &res);
     if (rc != ID_OTP_OK) {
         json_decref(errors);
-        id_reply_otp(r, rc);
+        if (res.locked_now && pw_user_by_email(email, &u) == 0) {
+            id_otp_lock_notice(app->kafka, u.email, u.name, "password_reset");
+            pw_user_free(&u);
+        }
+        id_reply_otp_failed(r, rc, &res, NULL, email);
         return;
     }
     rc = pw_user_by_email(email, &u);
@@ -48,11 +55,12 @@ pw_reset(id_http_req_t *r)
     }
     json_decref(errors);
     if (rc == 0) {
-        rc = id_otp_check(app->otp_secret, PW_OTP_PURPOSE, email, otp, 1);
+        rc = id_otp_check(app->otp_secret, PW_OTP_PURPOSE, email, otp, 1, &res);
         if (rc == ID_OTP_OK) {
             pw_replace(r, &u, new_password, NULL, "reset");
         } else {
-            id_reply_otp(r, rc); /* a concurrent reset used it */
+            /* a concurrent reset used it */
+            id_reply_otp_failed(r, rc, &res, u.id, email);
         }
     } else if (rc == 1) {
         /* deleted between forgot and reset */

@@ -69,7 +69,7 @@ check "wrong OTP 400 invalid_otp" 400 "$s" invalid_otp
 s=$(auth POST /api/v1/auth/verify-email "${J[@]}" -d "{\"email\":\"$email\",\"otp\":\"$otp\"}")
 check "verify 201" 201 "$s" '"token_type":"Bearer"'
 s=$(auth POST /api/v1/auth/verify-email "${J[@]}" -d "{\"email\":\"$email\",\"otp\":\"$otp\"}")
-check "OTP single use" 400 "$s" otp_expired
+check "OTP single use" 400 "$s" invalid_otp
 s=$(auth POST /api/v1/auth/register "${J[@]}" -d "{\"email\":\"$email\",\"password\":\"other password\"}")
 check "register taken address: same 202" 202 "$s" pending_verification
 

@@ -58,7 +58,7 @@ main(void)
         }
         notify_rendered_free(&r);
     }
-    UNIT_OK(count == 10, "ten templates");
+    UNIT_OK(count == 12, "twelve templates");
     UNIT_OK(all_ok, "every template renders an email");
     UNIT_OK(sms_ok, "every template renders an SMS");
 
@@ -69,17 +69,35 @@ main(void)
             "signup_otp subject");
     UNIT_OK(rc == 0 && strstr(r.text, "\n042917\n") != NULL,
             "the code is on a line of its own");
-    UNIT_OK(rc == 0 && strncmp(r.text, "Hi Ann,\n", 8) == 0 &&
+    UNIT_OK(rc == 0 && strncmp(r.text, "Hello,\n", 7) == 0 &&
+                strstr(r.text, "Ann") == NULL &&
                 strstr(r.text, "15 minutes") != NULL,
-            "name and ttl_minutes (an integer) are filled in");
+            "signup_otp greets nobody by name (data.name unused); "
+            "ttl_minutes (an integer) filled in");
+    UNIT_OK(rc == 0 && strstr(r.text, "If you did not ask for\nthis, ignore "
+                                      "this email") != NULL,
+            "signup_otp: if you did not ask for it, ignore it");
     notify_rendered_free(&r);
 
-    rc = render("signup_otp", NOTIFY_EMAIL, "{\"otp\":\"123456\"}", &r, err,
-                sizeof(err));
-    UNIT_OK(rc == 0 && strncmp(r.text, "Hi there,\n", 10) == 0 &&
+    rc = render("signup_otp", NOTIFY_EMAIL,
+                "{\"otp\":\"123456\",\"name\":\"Win a prize at "
+                "http://evil.example\"}",
+                &r, err, sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "evil") == NULL &&
                 strstr(r.text, "10 minutes") != NULL,
-            "defaults: name \"there\", 10 minutes");
+            "signup_otp: a name in the job is not mailed; 10 minutes by "
+            "default");
     notify_rendered_free(&r);
+
+    rc = render("otp_locked", NOTIFY_EMAIL,
+                "{\"name\":\"Ann\",\"what\":\"password_reset\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "wrong password reset codes") != NULL,
+            "otp_locked names the kind of code in its own words");
+    notify_rendered_free(&r);
+    rc = render("otp_locked", NOTIFY_EMAIL, "{\"what\":\"launch\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == -1, "otp_locked: an unknown kind is refused");
 
     rc = render("signup_otp", NOTIFY_EMAIL, "{\"otp\":123456}", &r, err,
                 sizeof(err));

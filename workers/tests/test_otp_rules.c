@@ -37,7 +37,7 @@ main(void)
     char                  buf[128];
     json_t               *o;
     const char           *purpose, *channel, *otp;
-    const id_reply_otp_t *e;
+    const id_reply_otp_t *e, *e2;
 
     /* generate */
     UNIT_INT(gen("{\"purpose\":\"step_up\"}", &o, &purpose, &channel), 0,
@@ -100,18 +100,30 @@ main(void)
     UNIT_STR(buf, "identity:stepup:u1:step_up",
              "stepup: key is identity:stepup:<user>:<purpose>");
 
-    /* lib/reply: one answer per OTP outcome */
+    /* lib/reply: one answer for every failed code, whatever was pending */
     UNIT_OK(id_reply_otp_for(ID_OTP_OK) == NULL, "reply: nothing for OK");
     e = id_reply_otp_for(ID_OTP_INVALID);
     UNIT_OK(e && e->status == 400 && strcmp(e->code, "invalid_otp") == 0,
             "reply: wrong code 400 invalid_otp");
-    e = id_reply_otp_for(ID_OTP_EXPIRED);
-    UNIT_OK(e && e->status == 400 && strcmp(e->code, "otp_expired") == 0,
-            "reply: none pending 400 otp_expired");
-    e = id_reply_otp_for(ID_OTP_EXCEEDED);
-    UNIT_OK(e && e->status == 400 &&
-                strcmp(e->code, "otp_attempts_exceeded") == 0,
-            "reply: too many 400 otp_attempts_exceeded");
+    e2 = id_reply_otp_for(ID_OTP_EXPIRED);
+    UNIT_OK(e2 && e2->status == e->status && strcmp(e2->code, e->code) == 0 &&
+                strcmp(e2->detail, e->detail) == 0,
+            "reply: none pending answers as a wrong code");
+    e2 = id_reply_otp_for(ID_OTP_EXCEEDED);
+    UNIT_OK(e2 && e2->status == e->status && strcmp(e2->code, e->code) == 0 &&
+                strcmp(e2->detail, e->detail) == 0,
+            "reply: too many attempts answers as a wrong code");
+    e = id_reply_otp_for(ID_OTP_LOCKED);
+    UNIT_OK(e && e->status == 429 && strcmp(e->code, "otp_locked") == 0,
+            "reply: budget used up 429 otp_locked");
+
+    /* lib/otp: the budget scope of a purpose */
+    UNIT_INT(id_otp_scope("stepup:step_up", buf, sizeof(buf)), 0, "scope fits");
+    UNIT_STR(buf, "stepup", "scope: the step-up purposes share one budget");
+    id_otp_scope("signup", buf, sizeof(buf));
+    UNIT_STR(buf, "signup", "scope: a purpose without ':' is its own");
+    UNIT_INT(id_otp_scope("password_reset", buf, 4), -1,
+             "scope: too long refused");
 
     json_decref(errors);
     return unit_done();

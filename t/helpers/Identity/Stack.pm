@@ -15,8 +15,9 @@ use MIME::Base64 qw(decode_base64);
 use Time::HiRes qw(sleep time);
 
 our @EXPORT_OK = qw(gateway api json_body unique_email wait_for_mail
-                    otp_from_mail sql redis kafka_messages jwt_parts
-                    kafka_topics kafka_raw kafka_produce wait_for_sms);
+                    wait_for_mails otp_from_mail sql redis kafka_messages
+                    jwt_parts kafka_topics kafka_raw kafka_produce
+                    wait_for_sms);
 
 my $json = JSON::PP->new->canonical;
 
@@ -92,6 +93,31 @@ sub wait_for_sms {
         sleep 0.2;
     }
     return undef;
+}
+
+# Every message to ADDRESS whose body matches PATTERN, oldest first (by the
+# time the sink wrote it); waits up to LIMIT seconds (default 20) for at
+# least COUNT of them, then returns what there is.
+sub wait_for_mails {
+    my ($address, $pattern, $count, $limit) = @_;
+    my $dir = env_or_die('IDENTITY_MAIL_DIR');
+    my $deadline = time + ($limit // 20);
+    my @found;
+    while (1) {
+        my @m;
+        for my $f (glob("$dir/new/* $dir/cur/*")) {
+            open my $fh, '<', $f or next;
+            local $/;
+            my $text = <$fh>;
+            next unless $text =~ /^To:.*\Q$address\E/mi;
+            next if defined $pattern && $text !~ $pattern;
+            push @m, [(Time::HiRes::stat($f))[9], $f, $text];
+        }
+        @found = map { $_->[2] } sort { $a->[0] <=> $b->[0] || $a->[1] cmp $b->[1] } @m;
+        last if @found >= $count || time >= $deadline;
+        sleep 0.2;
+    }
+    return @found;
 }
 
 sub otp_from_mail {

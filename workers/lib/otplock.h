@@ -1,0 +1,19 @@
+/*
+ * otplock.h - telling the owner that an address's codes are locked.
+ *
+ *   id_otp_lock_notice(kafka, to, name, what)
+ *       sends the "otp_locked" email to `to` (greeting name, "" or NULL for
+ *       none; what = "signup", "password_reset" or "stepup": the kind of
+ *       code), at most one an hour per address whatever the kind.  Called
+ *       when a check used up the guess budget (otp.h, locked_now).
+ *       0 sent or held back, -1 a dependency failed (logged).
+ */
+#ifndef ID_OTPLOCK_H
+#define ID_OTPLOCK_H
+
+#include "kafka.h"
+
+int id_otp_lock_notice(id_kafka_producer_t *kafka, const char *to,
+                       const char *name, const char *what);
+
+#endif
