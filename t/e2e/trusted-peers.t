@@ -57,20 +57,24 @@ is $status, 200, 'another user may still connect: liveness answers';
 is $status, 401, 'another user: forged identity headers are ignored (401)';
 unlike $body, qr/\Q$email\E/, '... and nothing of the user is shown';
 
-# X-Real-IP counts failed logins per address: only nginx's is believed
+# X-Real-IP keys the login throttle (per account and client address): only
+# nginx's is believed
 my $auth = stack_socket('auth');
 my $ip_nobody = '198.51.100.77';
 my $ip_nginx = '198.51.100.78';
-redis('DEL', "identity:login-fail-ip:$ip_nobody", "identity:login-fail-ip:$ip_nginx");
+sub pair_keys { my $v = redis('KEYS', "identity:login:pair:*:$_[0]"); $v =~ s/\s+\z//; $v }
+for my $k (split /\n/, pair_keys($ip_nobody) . "\n" . pair_keys($ip_nginx)) {
+    redis('DEL', $k) if length $k;
+}
 ($status) = as_nobody($auth, 'POST', '/api/v1/auth/login',
                       [ 'X-Real-IP', $ip_nobody ]);
 is $status, 401, 'another user\'s failed login: 401';
-is redis('EXISTS', "identity:login-fail-ip:$ip_nobody"), '0',
-    '... its X-Real-IP was not believed (no per-address counter)';
+is pair_keys($ip_nobody), '',
+    '... its X-Real-IP was not believed (no throttle entry for it)';
 $res = raw_http($auth, 'POST', '/api/v1/auth/login', [ [ 'X-Real-IP', $ip_nginx ] ],
                 '{"email":"nobody-peer@example.com","password":"wrong one"}');
 is $res->{status}, 401, 'nginx\'s user: failed login 401';
-is redis('GET', "identity:login-fail-ip:$ip_nginx"), '1',
+like pair_keys($ip_nginx), qr/^identity:login:pair:\S+:\Q$ip_nginx\E$/,
     '... counted for its X-Real-IP';
 
 # --- TCP: X-Identity-Signature ------------------------------------------------
