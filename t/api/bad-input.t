@@ -250,3 +250,20 @@ Content-Type: application/json
 POST /api/v1/auth/resend-otp
 {"email": "unknown-address@example.com"}
 --- error_code: 202
+
+
+
+=== TEST 18: a JSON body with a repeated member is 400, not "the last one wins"
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- more_headers
+Content-Type: application/json
+--- request
+POST /api/v1/auth/login
+{"email": "a@example.com", "password": "one password", "email": "b@example.com"}
+--- error_code: 400
+--- response_headers_like
+Content-Type: application/problem\+json.*
+--- response_body_like: "code":"invalid_json"
+--- no_error_log
+[error]

@@ -545,7 +545,10 @@ id_http_dispatch(id_http_ctx_t *ctx)
                                  "the body must be application/json", NULL);
             return;
         } else {
-            r->json = json_loadb(r->body, r->body_len, 0, &jerr);
+            /* a repeated member is refused, not "the last one wins": two
+             * parts of a stack must never read two different values */
+            r->json =
+                json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
             if (r->json == NULL) {
                 snprintf(detail, sizeof(detail),
                          "malformed JSON at line %d column %d", jerr.line,
