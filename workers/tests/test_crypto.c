@@ -214,7 +214,7 @@ static void
 test_argon2(void)
 {
     id_argon2_params_t p = { 64, 1, 1 }, q = { 128, 1, 1 };
-    char              *h;
+    char              *h, *h2, longpw[128];
 
     h = id_crypto_argon2_hash(&p, "correct horse", 13);
     UNIT_OK(h != NULL && strncmp(h, "$argon2id$v=19$m=64,t=1,p=1$", 28) == 0,
@@ -229,6 +229,20 @@ test_argon2(void)
              "same parameters: no rehash");
     UNIT_INT(id_crypto_argon2_needs_rehash(h, &q), 1,
              "other parameters: rehash");
+
+    /* a salt of its own per hash (ASVS 2.4.2) */
+    h2 = id_crypto_argon2_hash(&p, "correct horse", 13);
+    UNIT_OK(h2 != NULL && strcmp(h, h2) != 0,
+            "two hashes of one password differ (random salt)");
+    free(h2);
+    free(h);
+
+    /* the whole password counts, however long (ASVS 2.1.3) */
+    memset(longpw, 'a', sizeof(longpw));
+    h = id_crypto_argon2_hash(&p, longpw, sizeof(longpw));
+    longpw[sizeof(longpw) - 1] = 'b';
+    UNIT_INT(id_crypto_argon2_verify(h, longpw, sizeof(longpw)), 1,
+             "a 128-character password differing in its last one mismatches");
     free(h);
 }
 
