@@ -12,10 +12,10 @@ use Identity::Flow qw(new_user);
 
 my $N = 50;    # tries per address and route
 
-my ($known) = new_user('enum-known', 'known password 1');
+my ($known) = new_user('enum-known', 'opal meadow 19 creek');
 my $pending = unique_email('enum-pending');
 is api(POST => '/api/v1/auth/register',
-       { email => $pending, password => 'pending password 1' })->{status},
+       { email => $pending, password => 'cedar ripple 46 grove' })->{status},
    202, 'a pending sign-up to compare with';
 # a reset code pending for the known address, so that a wrong one is checked
 # against a real code
@@ -116,7 +116,7 @@ my $unknown = unique_email('enum-unknown');   # one address nobody uses
 my $fresh = sub { unique_email('enum-fresh') };
 
 compare('register', '/api/v1/auth/register',
-        sub { { email => $_[0], password => 'some password 1', name => 'Sam' } },
+        sub { { email => $_[0], password => 'frost harbor 75 vale', name => 'Sam' } },
         account => sub { $known }, unknown => $fresh);
 
 compare('resend-otp', '/api/v1/auth/resend-otp', sub { { email => $_[0] } },
@@ -133,7 +133,7 @@ compare('forgot', '/api/v1/password/forgot', sub { { email => $_[0] } },
 
 my $unknown2 = unique_email('enum-unknown2');
 compare('reset with a wrong code', '/api/v1/password/reset',
-        sub { { email => $_[0], otp => '000000', new_password => 'new password 1' } },
+        sub { { email => $_[0], otp => '000000', new_password => 'indigo sparrow 31 pier' } },
         account => sub { $known }, unknown => sub { $unknown2 });
 
 done_testing;

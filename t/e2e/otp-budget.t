@@ -57,7 +57,7 @@ my $guesses = 0;
 my ($last_code, $answer);
 for my $n (1 .. 4) {
     my $res = api(POST => '/api/v1/auth/register',
-                  { email => $email, password => 'budget password 1' });
+                  { email => $email, password => 'hazel compass 83 ridge' });
     is $res->{status}, 202, "sign-up code $n: register (again): 202";
     my @m = wait_for_mails($email, $code_mail, $n);
     is scalar @m, $n, "  code $n mailed";
@@ -73,7 +73,7 @@ for my $n (1 .. 4) {
 }
 is $guesses, $BUDGET, "$BUDGET wrong sign-up codes in all";
 my $res = api(POST => '/api/v1/auth/register',
-              { email => $email, password => 'budget password 1' });
+              { email => $email, password => 'hazel compass 83 ridge' });
 is $res->{status}, 202, 'register once more: the same 202';
 my @m = wait_for_mails($email, $code_mail, 5, 3);
 is scalar @m, 4, '  but no fifth code is sent';
@@ -109,7 +109,7 @@ is scalar @leaks, 0, 'no code, wrong or right, in the log' or diag $leaks[0];
 
 # --- 3. password reset ------------------------------------------------------
 
-my ($user) = new_user('budget-reset', 'budget password 1');
+my ($user) = new_user('budget-reset', 'hazel compass 83 ridge');
 my $sent = 0;
 for my $n (1 .. 4) {
     # the 60 s between two reset mails is another limit: let it pass
@@ -122,7 +122,7 @@ for my $n (1 .. 4) {
     for (1 .. 5) {
         $res = api(POST => '/api/v1/password/reset',
                    { email => $user, otp => wrong_for($last_code),
-                     new_password => 'new password 12' });
+                     new_password => 'tawny lantern 27 fjord' });
         $answer = (json_body($res) || {})->{code} // '';
     }
     is $answer, 'invalid_otp', '  five wrong guesses at it: invalid_otp';
@@ -133,9 +133,9 @@ is api(POST => '/api/v1/password/forgot', { email => $user })->{status}, 202,
 @m = wait_for_mails($user, qr/reset your password/i, 5, 3);
 is scalar @m, 4, '  but no fifth code is sent';
 is_problem(api(POST => '/api/v1/password/reset',
-               { email => $user, otp => $last_code, new_password => 'new password 12' }),
+               { email => $user, otp => $last_code, new_password => 'tawny lantern 27 fjord' }),
            429, 'otp_locked', 'a reset code is refused now');
-ok login($user, 'budget password 1'), 'the password is unchanged';
+ok login($user, 'hazel compass 83 ridge'), 'the password is unchanged';
 ok wait_for_mail($user, qr/too many wrong codes/i), 'the owner is told by mail';
 $subject = subject_of($user);
 cmp_ok scalar(grep { /"event":"auth\.failure"/ && /"kind":"otp"/ }
@@ -144,8 +144,8 @@ cmp_ok scalar(grep { /"event":"auth\.failure"/ && /"kind":"otp"/ }
 
 # --- 4. step-up codes -------------------------------------------------------
 
-my ($su, $uid) = new_user('budget-stepup', 'budget password 1');
-my $auth = bearer(login($su, 'budget password 1'));
+my ($su, $uid) = new_user('budget-stepup', 'hazel compass 83 ridge');
+my $auth = bearer(login($su, 'hazel compass 83 ridge'));
 for my $n (1 .. 4) {
     redis1('DEL', "identity:otp-cooldown:stepup:$uid");
     $res = api(POST => '/api/v1/otp/generate', { purpose => 'step_up' }, $auth);

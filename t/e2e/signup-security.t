@@ -10,8 +10,8 @@ use Identity::Stack qw(api json_body unique_email wait_for_mail
                        wait_for_mails otp_from_mail);
 use Identity::Flow qw(login is_problem sql1);
 
-my $PA = 'attacker password 1';    # the other party's
-my $PO = 'owner password 1';       # the owner's
+my $PA = 'crimson falcon 71 dusk';    # the other party's
+my $PO = 'silver otter 38 marsh';       # the owner's
 my $code_mail = qr/^\s*\d{6}\s*$/m;
 
 sub register {
@@ -48,9 +48,9 @@ sub owner_sets_password {
     my $code = otp_from_mail($mail) // '000000';
     my $res = api(POST => '/api/v1/password/reset',
                   { email => $email, otp => $code,
-                    new_password => 'owner chosen later 1' });
+                    new_password => 'violet anchor 52 brook' });
     is $res->{status}, 200, '  the owner sets a password with it';
-    ok login($email, 'owner chosen later 1'), '  and logs in with it';
+    ok login($email, 'violet anchor 52 brook'), '  and logs in with it';
 }
 
 for my $first (qw(other owner)) {
@@ -78,10 +78,10 @@ for my $first (qw(other owner)) {
     note "$first registers first; the owner verifies with a password";
     my @codes = two_registrations($email, $first);
     my $res = api(POST => '/api/v1/auth/verify-email',
-                  { email => $email, otp => $codes[1], password => 'owner at verify 1' });
+                  { email => $email, otp => $codes[1], password => 'amber thistle 64 quay' });
     is $res->{status}, 201, "$first first, password at verify: 201";
     ok((json_body($res) || {})->{password_set}, '  password_set: true');
-    ok login($email, 'owner at verify 1'), '  the password given at verification logs in';
+    ok login($email, 'amber thistle 64 quay'), '  the password given at verification logs in';
     ok !login($email, $PA), "  the other party's does not";
 }
 
