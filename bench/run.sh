@@ -67,7 +67,7 @@ flood_rate=5000         # forged tokens a second, over 50 connections
 flood_conns=50
 # new tokens a turn (distinct in the whole run; a turn that has used its
 # part up ends early: RSA signs slowly, so RS256 usually does)
-new_es=32000 new_rs=10000 new_hs=40000 new_flood=15000
+new_es=40000 new_rs=10000 new_hs=50000 new_flood=15000
 iss=https://id.bench.test
 aud=gateway
 
