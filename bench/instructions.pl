@@ -51,7 +51,7 @@ sub request {
 
 sub callgrind {
     my @cmd = ('callgrind_control', @_, $pid);
-    system("@cmd >/dev/null") == 0
+    system("@cmd >/dev/null 2>&1") == 0
         or die "instructions.pl: @cmd failed\n";
 }
 

@@ -19,14 +19,6 @@
  *       and a constant-time compare.  Prints "alg=A raw_us=X n_raw=N" (CPU
  *       µs per token).
  *
- *   jwtbench spin-steps US
- *       The number of bench_spin() steps (bench_spin.h) that cost US µs of
- *       CPU here, for the plain nginx's "bench_spin" stand-in of a check.
- *
- *   jwtbench spin STEPS SECONDS
- *       The CPU cost of bench_spin() of STEPS steps, timed like a check
- *       for SECONDS: prints "spin_us=X".
- *
  * Exit status 0 on success, 1 on a usage or setup error, 2 when a token
  * does not verify (the bench would be measuring a refusal).
  */
@@ -47,8 +39,6 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "bench_spin.h"
-
 #define JWTBENCH_MAX_TOKENS 100000 /* the verify loop cycles at most these */
 #define JWTBENCH_CLAIMS_MAX 512
 
@@ -68,9 +58,6 @@ typedef struct {
 
 static int    jwtbench_mint(int argc, char **argv);
 static int    jwtbench_verify(int argc, char **argv);
-static int    jwtbench_spin_steps(int argc, char **argv);
-static int    jwtbench_spin(int argc, char **argv);
-static double jwtbench_spin_time(uint64_t steps, double seconds);
 static char  *jwtbench_slurp(const char *path, size_t *len);
 static double jwtbench_now(void);
 static double jwtbench_cpu(void);
@@ -99,18 +86,8 @@ main(int argc, char **argv)
         return jwtbench_verify(argc - 2, argv + 2);
     }
 
-    if (argc >= 2 && strcmp(argv[1], "spin-steps") == 0) {
-        return jwtbench_spin_steps(argc - 2, argv + 2);
-    }
-
-    if (argc >= 2 && strcmp(argv[1], "spin") == 0) {
-        return jwtbench_spin(argc - 2, argv + 2);
-    }
-
     fprintf(stderr, "usage: jwtbench mint JWK ALG KID COUNT ISS AUD TAG\n"
-                    "       jwtbench verify JWKS TOKENS SECONDS [PEM]\n"
-                    "       jwtbench spin-steps US\n"
-                    "       jwtbench spin STEPS SECONDS\n");
+                    "       jwtbench verify JWKS TOKENS SECONDS [PEM]\n");
     return 1;
 }
 
@@ -434,9 +411,7 @@ jwtbench_verify(int argc, char **argv)
         goto done;
     }
 
-    printf("alg=%s raw_us=%.2f n_raw=%lu", alg, raw_us, n_raw);
-
-    printf("\n");
+    printf("alg=%s raw_us=%.2f n_raw=%lu\n", alg, raw_us, n_raw);
     rc = 0;
 
 done:
@@ -571,92 +546,3 @@ jwtbench_cpu(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-
-/* the check's stand-in: see bench_spin.h */
-
-static volatile uint64_t  jwtbench_spin_sink;
-
-
-static int
-jwtbench_spin_steps(int argc, char **argv)
-{
-    int       i;
-    double    us, t, per_step;
-    uint64_t  probe = 1000000;
-
-    us = argc == 1 ? strtod(argv[0], NULL) : 0;
-
-    if (!(us >= 1 && us <= 100000)) {
-        fprintf(stderr, "usage: jwtbench spin-steps US (1 to 100000)\n");
-        return 1;
-    }
-
-    /* the best of three, so a moment of other load does not shorten it */
-    per_step = jwtbench_spin_time(probe, 0.2);
-
-    for (i = 0; i < 2; i++) {
-        t = jwtbench_spin_time(probe, 0.2);
-        per_step = t < per_step ? t : per_step;
-    }
-
-    per_step /= probe;
-
-    printf("%llu\n", (unsigned long long) (us / per_step + 0.5));
-
-    return 0;
-}
-
-
-static int
-jwtbench_spin(int argc, char **argv)
-{
-    char     *end;
-    double    seconds;
-    uint64_t  steps;
-
-    if (argc != 2) {
-        fprintf(stderr, "usage: jwtbench spin STEPS SECONDS\n");
-        return 1;
-    }
-
-    errno = 0;
-    steps = strtoull(argv[0], &end, 10);
-    seconds = strtod(argv[1], NULL);
-
-    if (errno || *end != '\0' || steps == 0 || !(seconds > 0)) {
-        fprintf(stderr, "jwtbench spin: bad STEPS or SECONDS\n");
-        return 1;
-    }
-
-    printf("spin_us=%.2f steps=%llu\n", jwtbench_spin_time(steps, seconds),
-           (unsigned long long) steps);
-
-    return 0;
-}
-
-
-/*
- * CPU µs per bench_spin() of "steps" steps, over at least "seconds"; the
- * clock is read every 16 spins, so reading it costs next to nothing
- */
-
-static double
-jwtbench_spin_time(uint64_t steps, double seconds)
-{
-    int            i;
-    double         t0, t;
-    unsigned long  n = 0;
-
-    t0 = jwtbench_cpu();
-
-    do {
-        for (i = 0; i < 16; i++) {
-            jwtbench_spin_sink = bench_spin(n, steps);
-            n++;
-        }
-
-        t = jwtbench_cpu() - t0;
-    } while (t < seconds);
-
-    return t * 1e6 / n;
-}
