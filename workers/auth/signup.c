@@ -42,7 +42,6 @@
 #include "log.h"
 #include "otp.h"
 #include "otplock.h"
-#include "pace.h"
 #include "passwd.h"
 #include "problem.h"
 #include "queries.h"
@@ -397,12 +396,11 @@ auth_register_address(auth_app_t *app, const char *email, const char *password,
 void
 auth_register(id_http_req_t *r)
 {
-    int             err;
-    size_t          i;
-    char            email[256];
-    const char     *password = NULL, *v;
-    json_t         *errors, *reg;
-    struct timespec start;
+    int         err;
+    size_t      i;
+    char        email[256];
+    const char *password = NULL, *v;
+    json_t     *errors, *reg;
 
     errors = json_array();
     id_json_email(r->json, "email", 1, email, sizeof(email), errors);
@@ -430,10 +428,9 @@ auth_register(id_http_req_t *r)
     }
     json_decref(errors);
 
-    id_pace_start(&start);
     err = auth_register_address(r->app, email, password, reg);
     json_decref(reg);
-    id_pace_until(&start, AUTH_REGISTER_FLOOR_MS);
+    id_http_answer_floor(r, AUTH_REGISTER_FLOOR_MS);
     if (err != 0) {
         auth_register_failed(r, err);
     } else {
@@ -736,10 +733,9 @@ auth_resend(auth_app_t *app, const char *email)
 void
 auth_resend_otp(id_http_req_t *r)
 {
-    int             err;
-    char            email[256];
-    json_t         *errors;
-    struct timespec start;
+    int     err;
+    char    email[256];
+    json_t *errors;
 
     errors = json_array();
     id_json_email(r->json, "email", 1, email, sizeof(email), errors);
@@ -748,9 +744,8 @@ auth_resend_otp(id_http_req_t *r)
         return;
     }
     json_decref(errors);
-    id_pace_start(&start);
     err = auth_resend(r->app, email);
-    id_pace_until(&start, AUTH_RESEND_FLOOR_MS);
+    id_http_answer_floor(r, AUTH_RESEND_FLOOR_MS);
     if (err != 0) {
         auth_register_failed(r, err);
     } else {

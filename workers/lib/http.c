@@ -45,6 +45,20 @@ typedef struct {
     pthread_t      *threads;
 } id_http_pool_t;
 
+/*
+ * Answers held back until a floor after their request arrived
+ * (id_http_answer_floor): the handler thread is free at once, and this one
+ * thread resumes each connection when its time comes, earliest first.
+ */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t  cv;   /* on CLOCK_MONOTONIC */
+    id_http_ctx_t  *head; /* by due time */
+    int             stopping;
+    int             started;
+    pthread_t       thread;
+} id_http_pacer_t;
+
 struct id_http_server {
     struct MHD_Daemon *daemon;
     id_http_opts_t     opts;
@@ -52,6 +66,7 @@ struct id_http_server {
     int                fd;
     id_http_pool_t     handlers; /* opts.threads threads */
     id_http_pool_t     probes;   /* ID_HTTP_PROBE routes: one thread */
+    id_http_pacer_t    pacer;
 };
 
 struct id_http_ctx {
@@ -80,8 +95,10 @@ struct id_http_ctx {
     char       *hvalue[ID_HTTP_MAX_HEADERS];
     int         trusted; /* the identity headers may be read */
     /* the handler ran on a pool thread: answer on the next call */
-    int            handled;
-    id_http_ctx_t *next; /* in a pool's queue */
+    int             handled;
+    long            floor_ms; /* answer no sooner after start */
+    struct timespec due;      /* start + floor_ms, for the pacer */
+    id_http_ctx_t  *next;     /* in a pool's or the pacer's queue */
 };
 
 
@@ -100,6 +117,17 @@ id_http_query(id_http_req_t *r, const char *name)
     id_http_ctx_t *ctx = r->priv;
 
     return MHD_lookup_connection_value(ctx->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+
+void
+id_http_answer_floor(id_http_req_t *r, long ms)
+{
+    id_http_ctx_t *ctx = r->priv;
+
+    if (ms > ctx->floor_ms) {
+        ctx->floor_ms = ms;
+    }
 }
 
 
@@ -629,8 +657,126 @@ id_http_respond(id_http_ctx_t *ctx)
 }
 
 
-/* Runs one queued request on a pool thread, then hands it back to MHD:
- * after MHD_resume_connection() the ctx belongs to the polling thread. */
+/* 1 if a is before b. */
+static int
+id_http_ts_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec ||
+           (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+
+static void *
+id_http_pacer_thread(void *arg)
+{
+    id_http_ctx_t   *ctx;
+    id_http_pacer_t *p = arg;
+    struct timespec  now;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        while (p->head != NULL &&
+               (p->stopping || !id_http_ts_before(&now, &p->head->due))) {
+            ctx = p->head;
+            p->head = ctx->next;
+            ctx->next = NULL;
+            pthread_mutex_unlock(&p->mu);
+            MHD_resume_connection(ctx->conn); /* ctx no longer ours */
+            pthread_mutex_lock(&p->mu);
+        }
+        if (p->stopping) {
+            break;
+        }
+        if (p->head != NULL) {
+            pthread_cond_timedwait(&p->cv, &p->mu, &p->head->due);
+        } else {
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+
+/* Keeps a handled request until its floor; -1 if it is due already or the
+ * pacer stops (resume it at once). */
+static int
+id_http_pacer_hold(id_http_pacer_t *p, id_http_ctx_t *ctx)
+{
+    int             rc = -1;
+    id_http_ctx_t **at;
+    struct timespec now;
+
+    ctx->due = ctx->start;
+    ctx->due.tv_sec += ctx->floor_ms / 1000;
+    ctx->due.tv_nsec += (ctx->floor_ms % 1000) * 1000000L;
+    if (ctx->due.tv_nsec >= 1000000000L) {
+        ctx->due.tv_sec++;
+        ctx->due.tv_nsec -= 1000000000L;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!id_http_ts_before(&now, &ctx->due)) {
+        return -1;
+    }
+    pthread_mutex_lock(&p->mu);
+    if (p->started && !p->stopping) {
+        for (at = &p->head;
+             *at != NULL && !id_http_ts_before(&ctx->due, &(*at)->due);
+             at = &(*at)->next) {
+        }
+        ctx->next = *at;
+        *at = ctx;
+        pthread_cond_signal(&p->cv);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+
+static int
+id_http_pacer_start(id_http_pacer_t *p)
+{
+    pthread_condattr_t attr;
+
+    memset(p, 0, sizeof(*p));
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cv, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&p->thread, NULL, id_http_pacer_thread, p) != 0) {
+        id_log_error("http.start", "err", "cannot start the pacer thread",
+                     NULL);
+        return -1;
+    }
+    p->started = 1;
+    return 0;
+}
+
+
+/* Resumes every held answer at once, then joins the thread. */
+static void
+id_http_pacer_stop(id_http_pacer_t *p)
+{
+    if (!p->started) {
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->stopping = 1;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    p->started = 0;
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+}
+
+
+/* Runs one queued request on a pool thread, then hands it back to MHD
+ * (or to the pacer, for an answer with a floor still ahead): after
+ * MHD_resume_connection() the ctx belongs to the polling thread. */
 static void
 id_http_run(id_http_ctx_t *ctx)
 {
@@ -642,6 +788,9 @@ id_http_run(id_http_ctx_t *ctx)
     ctx->req.json = NULL;
     id_log_set_request_id(NULL);
     ctx->handled = 1;
+    if (ctx->floor_ms > 0 && id_http_pacer_hold(&ctx->srv->pacer, ctx) == 0) {
+        return; /* the pacer resumes it */
+    }
     MHD_resume_connection(conn); /* ctx no longer ours */
 }
 
@@ -1024,7 +1173,8 @@ id_http_start(const id_http_opts_t *opts)
     s->fd = -1;
     if (id_http_pool_start(&s->handlers, opts->threads ? opts->threads : 1) !=
             0 ||
-        id_http_pool_start(&s->probes, 1) != 0) {
+        id_http_pool_start(&s->probes, 1) != 0 ||
+        id_http_pacer_start(&s->pacer) != 0) {
         goto failed;
     }
     if (strncmp(opts->listen, "unix:", 5) == 0) {
@@ -1065,6 +1215,7 @@ failed:
 
     id_http_pool_stop(&s->handlers);
     id_http_pool_stop(&s->probes);
+    id_http_pacer_stop(&s->pacer);
     if (s->fd >= 0) {
         close(s->fd);
         if (s->unix_path != NULL) {
@@ -1090,10 +1241,12 @@ id_http_stop(id_http_server_t *s)
         MHD_quiesce_daemon(s->daemon);
         id_http_pool_stop(&s->handlers);
         id_http_pool_stop(&s->probes);
+        id_http_pacer_stop(&s->pacer); /* after the handlers that feed it */
         MHD_stop_daemon(s->daemon);
     }
     id_http_pool_stop(&s->handlers);
     id_http_pool_stop(&s->probes);
+    id_http_pacer_stop(&s->pacer);
     if (s->fd >= 0) {
         close(s->fd);
     }

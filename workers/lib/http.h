@@ -140,6 +140,13 @@ const char *id_http_header(id_http_req_t *r, const char *name);
 /* A query-string argument or NULL. */
 const char *id_http_query(id_http_req_t *r, const char *name);
 
+/* The answer leaves no sooner than ms after the request arrived, whatever
+ * the handler found, and without holding a handler thread meanwhile (a
+ * pacer thread sends it when due).  For answers whose timing must not tell
+ * what was found (an account, a pending sign-up).  Call from the handler,
+ * before or after its answer; the largest floor wins. */
+void id_http_answer_floor(id_http_req_t *r, long ms);
+
 /* Adds a response header (copied). 0 ok, -1 error. */
 int id_http_add_header(id_http_req_t *r, const char *name, const char *value);
 

@@ -8,7 +8,6 @@
 
 #include "log.h"
 #include "otp.h"
-#include "pace.h"
 #include "password.h"
 #include "reply.h"
 
@@ -76,10 +75,8 @@ pw_forgot(id_http_req_t *r)
     int             rc;
     json_t         *errors;
     const pw_app_t *app = r->app;
-    struct timespec start;
     char            email[PW_EMAIL_LEN];
 
-    id_pace_start(&start);
     errors = json_array();
     if (pw_read_forgot(r->json, email, errors) != 0) {
         id_reply_invalid(r, errors);
@@ -87,7 +84,7 @@ pw_forgot(id_http_req_t *r)
     }
     json_decref(errors);
     rc = pw_forgot_send(app, email);
-    id_pace_until(&start, PW_FORGOT_FLOOR_MS);
+    id_http_answer_floor(r, PW_FORGOT_FLOOR_MS);
     if (rc != 0) {
         id_reply_unavailable(r, NULL);
         return;
