@@ -861,7 +861,11 @@ ngx_http_identity_signature_variable(ngx_http_request_t *r,
 
     for (i = 0; i < 6; i++) {
         *p++ = '\n';
-        p = ngx_cpymem(p, values[i]->data, values[i]->len);
+
+        if (values[i]->len) {
+            /* an absent header is { 0, NULL }: no memcpy() from NULL */
+            p = ngx_cpymem(p, values[i]->data, values[i]->len);
+        }
     }
 
     if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, slcf->key.data,
