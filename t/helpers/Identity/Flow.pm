@@ -13,8 +13,8 @@ use Time::HiRes qw(sleep time);
 use Identity::Stack qw(api json_body unique_email wait_for_mail
                        otp_from_mail sql redis kafka_messages);
 
-our @EXPORT_OK = qw(new_user login bearer is_problem wait_for_message
-                    token_status redis1 sql1);
+our @EXPORT_OK = qw(new_user new_admin login bearer is_problem
+                    wait_for_message token_status redis1 sql1);
 
 # new_user(TAG, PASSWORD, PROFILE...) -> (email, user id): register, read
 # the code from the mail, verify.  Dies when a step fails: nothing after it
@@ -31,6 +31,15 @@ sub new_user {
     die "verify-email: $res->{status} $res->{content}\n" unless $res->{status} == 201;
     my $user = (json_body($res) || {})->{user} || {};
     return ($email, $user->{id});
+}
+
+# new_admin(TAG, PASSWORD, PROFILE...) -> (email, user id): new_user(),
+# then made an admin in PostgreSQL, as an operator would; log in afterwards
+# for a token that carries the role.
+sub new_admin {
+    my ($email, $id) = new_user(@_);
+    sql('UPDATE users SET role = \'admin\' WHERE id = $1', $id);
+    return ($email, $id);
 }
 
 # An access token from a fresh login (a new session), or undef.
