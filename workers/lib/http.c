@@ -77,6 +77,7 @@ struct id_http_ctx {
     int                    early; /* status decided before the body */
     const char            *early_code;
     const char            *allow; /* 405: methods of the path */
+    char                  *param; /* req.param, owned */
     char                  *body;
     size_t                 len, cap;
     int                    too_large;
@@ -231,38 +232,69 @@ id_http_rid_ok(const char *s)
 }
 
 
-static void
+/*
+ * Matches url against a route path with at most one "{name}" segment (at
+ * the end or in the middle): the literal parts around it must match
+ * exactly, and it one non-empty segment without '/'.  1 matched (*value a
+ * new copy of that segment, NULL for a path without one), 0 not, -1 out
+ * of memory.
+ */
+static int
+id_http_path_match(const char *pattern, const char *url, char **value)
+{
+    size_t      pre, seg;
+    const char *open, *close;
+
+    *value = NULL;
+    open = strchr(pattern, '{');
+    close = open != NULL ? strchr(open, '}') : NULL;
+    if (open == NULL || close == NULL || open == pattern || open[-1] != '/' ||
+        (close[1] != '\0' && close[1] != '/')) {
+        return strcmp(url, pattern) == 0;
+    }
+    pre = (size_t) (open - pattern);
+    if (strncmp(url, pattern, pre) != 0) {
+        return 0;
+    }
+    url += pre;
+    seg = strcspn(url, "/");
+    if (seg == 0 || strcmp(url + seg, close + 1) != 0) {
+        return 0;
+    }
+    *value = strndup(url, seg);
+    return *value != NULL ? 1 : -1;
+}
+
+
+/* Finds the route of url and method, or decides the early 404 / 405.
+ * 0 ok, -1 out of memory. */
+static int
 id_http_route(id_http_ctx_t *ctx, const char *url, const char *method)
 {
-    size_t                 i, len;
-    const char            *rest, *brace;
+    int                    rc;
+    char                  *value;
+    size_t                 i;
     const id_http_route_t *rt;
     id_http_server_t      *s = ctx->srv;
 
     ctx->allow_buf[0] = '\0';
     for (i = 0; i < s->opts.nroutes; i++) {
         rt = &s->opts.routes[i];
-        len = strlen(rt->path);
-        rest = NULL;
-        brace = strrchr(rt->path, '{');
-        if (len >= 3 && rt->path[len - 1] == '}' && brace != NULL &&
-            brace > rt->path && brace[-1] == '/') {
-            if (strncmp(url, rt->path, (size_t) (brace - rt->path)) != 0) {
-                continue;
-            }
-            rest = url + (brace - rt->path);
-            if (*rest == '\0' || strchr(rest, '/') != NULL) {
-                continue;
-            }
-        } else if (strcmp(url, rt->path) != 0) {
+        rc = id_http_path_match(rt->path, url, &value);
+        if (rc < 0) {
+            return -1;
+        }
+        if (rc == 0) {
             continue;
         }
         if (strcmp(method, rt->method) == 0 ||
             (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0)) {
             ctx->route = rt;
-            ctx->req.param = rest;
-            return;
+            ctx->param = value; /* freed with ctx */
+            ctx->req.param = value;
+            return 0;
         }
+        free(value);
         if (strstr(ctx->allow_buf, rt->method) == NULL &&
             strlen(ctx->allow_buf) + strlen(rt->method) + 3 <
                 sizeof(ctx->allow_buf)) {
@@ -280,6 +312,7 @@ id_http_route(id_http_ctx_t *ctx, const char *url, const char *method)
         ctx->early = 404;
         ctx->early_code = "not_found";
     }
+    return 0;
 }
 
 
@@ -472,7 +505,10 @@ id_http_ctx_new(id_http_server_t *s, struct MHD_Connection *conn,
     }
     ctx->req.request_id = ctx->rid;
 
-    id_http_route(ctx, url, method);
+    if (id_http_route(ctx, url, method) != 0) {
+        free(ctx);
+        return NULL;
+    }
     id_http_trust(ctx, conn);
 
     v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -1003,6 +1039,7 @@ id_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     }
     json_decref(ctx->req.json);
+    free(ctx->param);
     free(ctx->body);
     free(ctx->resp);
     for (i = 0; i < ctx->nheaders; i++) {

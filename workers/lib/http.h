@@ -6,10 +6,14 @@
  *   static const id_http_route_t routes[] = {
  *       { "POST", "/api/v1/auth/login", ID_HTTP_JSON, auth_login },
  *       { "GET",  "/api/v1/users/{id}", ID_HTTP_BEARER, users_get },
+ *       { "PATCH", "/api/v1/users/{id}/role", ID_HTTP_JSON | ID_HTTP_BEARER,
+ *         users_set_role },
  *   };
  *
- * path is exact, or ends in one "{name}" segment that matches any non-empty
- * segment without '/' (its value is in r->param).  For each request the server:
+ * path is exact, or has one "{name}" segment, at the end or in the middle,
+ * that matches any non-empty segment without '/' while the rest of the path
+ * matches exactly (its value, decoded, is in r->param).  The first route
+ * whose path and method match wins.  For each request the server:
  *   - reads X-Request-Id (or makes a UUID), echoes it, sets it for id_log;
  *   - answers 404 / 405 (with Allow) problems for unknown paths / methods;
  *   - accumulates the body up to max_body bytes, 413 beyond;
@@ -80,7 +84,7 @@ typedef struct {
 struct id_http_req {
     const char        *method;
     const char        *path;  /* without the query string */
-    const char        *param; /* the "{name}" segment, or NULL */
+    const char        *param; /* the "{name}" segment's value, or NULL */
     const char        *request_id;
     const char        *body; /* NUL-terminated, may be "" */
     size_t             body_len;

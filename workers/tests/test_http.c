@@ -1,8 +1,9 @@
 /*
  * test_http.c - the HTTP layer end to end on a unix socket, without any
- * database: routing (404/405 + Allow, {id} segments), body limit (413 with
- * and without Content-Length), JSON checks (415, 400), bearer identity
- * (401), X-Request-Id echo/generation, handler that forgets to answer (500).
+ * database: routing (404/405 + Allow, {id} segments at the end or in the
+ * middle), body limit (413 with and without Content-Length), JSON checks
+ * (415, 400), bearer identity (401), X-Request-Id echo/generation, handler
+ * that forgets to answer (500).
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -43,6 +44,14 @@ h_item(id_http_req_t *r)
 
 
 static void
+h_item_part(id_http_req_t *r)
+{
+    id_http_send_json(r, 200,
+                      json_pack("{s:s, s:s}", "id", r->param, "part", "role"));
+}
+
+
+static void
 h_me(id_http_req_t *r)
 {
     id_http_send_json(
@@ -61,6 +70,7 @@ static const id_http_route_t routes[] = {
     { "POST", "/echo", ID_HTTP_JSON, h_echo },
     { "GET", "/items/{id}", 0, h_item },
     { "DELETE", "/items/{id}", 0, h_item },
+    { "PATCH", "/items/{id}/role", 0, h_item_part },
     { "GET", "/me", ID_HTTP_BEARER, h_me },
     { "GET", "/forgetful", 0, h_forgetful },
 };
@@ -263,6 +273,23 @@ main(void)
     UNIT_INT(rep.status, 404, "{id} matches one segment only");
     request("GET", "/items/", NULL, 0, NULL, &rep);
     UNIT_INT(rep.status, 404, "{id} never matches empty");
+    request("PATCH", "/items/abc/role", NULL, 0, NULL, &rep);
+    UNIT_INT(rep.status, 200, "a {id} segment in the middle of a path");
+    UNIT_STR(rep.body, "{\"id\":\"abc\",\"part\":\"role\"}",
+             "... captured without the rest of the path");
+    request("PATCH", "/items/abc/roles", NULL, 0, NULL, &rep);
+    UNIT_INT(rep.status, 404, "the part after {id} must match exactly");
+    request("PATCH", "/items/abc/role/x", NULL, 0, NULL, &rep);
+    UNIT_INT(rep.status, 404, "... and nothing may follow it");
+    request("PATCH", "/items//role", NULL, 0, NULL, &rep);
+    UNIT_INT(rep.status, 404, "a middle {id} never matches empty");
+    request("PATCH", "/items/a/b/role", NULL, 0, NULL, &rep);
+    UNIT_INT(rep.status, 404, "a middle {id} matches one segment only");
+    request("GET", "/items/abc/role", NULL, 0, NULL, &rep);
+    UNIT_INT(rep.status, 405, "a middle {id} route, another method: 405");
+    UNIT_OK(has(&rep, "Allow: PATCH"), "Allow names its method");
+    request("PATCH", "/items/abc", NULL, 0, NULL, &rep);
+    UNIT_INT(rep.status, 405, "the shorter path is another route");
     request("GET", "/nothing", NULL, 0, NULL, &rep);
     UNIT_INT(rep.status, 404, "unknown path 404");
     UNIT_OK(has(&rep, "\"code\":\"not_found\""), "not_found problem");
