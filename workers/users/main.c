@@ -1,22 +1,28 @@
 /*
- * identity-users - user profiles.
+ * identity-users - user profiles and their administration.
  * Configuration: the table below (environment variables, see env.h).
  */
+#include <string.h>
+
 #include "env.h"
 #include "log.h"
 #include "serve.h"
 #include "users.h"
 
 static const id_conf_spec_t users_specs[] = {
-    ID_ENV_LISTEN,
-    ID_ENV_DATABASE_URL,
-    ID_ENV_HTTP_THREADS,
-    ID_ENV_MAX_BODY_BYTES,
+    ID_ENV_LISTEN,         ID_ENV_DATABASE_URL,   ID_ENV_REDIS_URL,
+    ID_ENV_KAFKA_BROKERS,  ID_ENV_JWT_ACCESS_TTL, ID_ENV_HTTP_THREADS,
+    ID_ENV_MAX_BODY_BYTES, ID_KAFKA_CONF_SPECS,
 };
 
 static const id_http_route_t users_routes[] = {
+    { "GET", "/api/v1/users", ID_HTTP_BEARER, users_list },
     { "GET", "/api/v1/users/me", ID_HTTP_BEARER, users_me },
+    { "GET", "/api/v1/users/by-email/{email}", ID_HTTP_BEARER, users_by_email },
     { "GET", "/api/v1/users/{id}", ID_HTTP_BEARER, users_get },
+    { "DELETE", "/api/v1/users/{id}", ID_HTTP_BEARER, users_delete },
+    { "PATCH", "/api/v1/users/{id}/role", ID_HTTP_JSON | ID_HTTP_BEARER,
+      users_set_role },
     ID_HEALTH_ROUTES,
 };
 
@@ -26,9 +32,12 @@ main(void)
 {
     int         rc = 1;
     id_conf_t  *conf;
+    users_app_t app;
     id_health_t health;
 
     id_log_init("users");
+    memset(&app, 0, sizeof(app));
+    /* before any thread (librdkafka, MHD) so all of them inherit the mask */
     if (id_http_block_signals() != 0) {
         return 1;
     }
@@ -37,12 +46,15 @@ main(void)
     if (conf == NULL) {
         return 1;
     }
-    if (id_serve_deps(conf, ID_SERVE_POSTGRES, &health, NULL) == 0 &&
+    app.access_ttl = id_conf_int(conf, "JWT_ACCESS_TTL");
+    if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA,
+                      &health, &app.kafka) == 0 &&
         id_serve(conf, users_routes,
-                 sizeof(users_routes) / sizeof(users_routes[0]), NULL,
+                 sizeof(users_routes) / sizeof(users_routes[0]), &app,
                  &health) == 0) {
         rc = 0;
     }
+    id_kafka_producer_free(app.kafka); /* flushes; NULL-safe */
     id_conf_free(conf);
     return rc;
 }

@@ -1,13 +1,93 @@
 /*
- * users.h - identity-users: profiles (and, later, administration).
+ * users.h - identity-users: profiles and their administration.
  */
 #ifndef USERS_H
 #define USERS_H
 
+#include <stddef.h>
+
+#include <jansson.h>
+
 #include "http.h"
+#include "kafka.h"
+
+/* Read-only after start-up; handed to handlers as r->app. */
+typedef struct {
+    long                 access_ttl; /* JWT_ACCESS_TTL, seconds */
+    id_kafka_producer_t *kafka;
+} users_app_t;
 
 /* profile.c */
 void users_me(id_http_req_t *r);
 void users_get(id_http_req_t *r);
+
+/*
+ * Administration (admin.c, list.c, role.c, delete.c).  Each handler checks
+ * the caller's role itself, whatever the gateway already checked.
+ *
+ *   GET    /api/v1/users?limit=&offset=&q=&role=   users_list (admin)
+ *   GET    /api/v1/users/by-email/{email}          users_by_email (admin)
+ *   PATCH  /api/v1/users/{id}/role {role}          users_set_role (admin,
+ *          with a sensitive_action step-up grant of the caller's session)
+ *   DELETE /api/v1/users/{id}                      users_delete (an admin,
+ *          or the user with a delete_account step-up grant)
+ */
+void users_list(id_http_req_t *r);
+void users_by_email(id_http_req_t *r);
+void users_set_role(id_http_req_t *r);
+void users_delete(id_http_req_t *r);
+
+/* admin.c: 1 if the caller's token carries the admin role. */
+int users_caller_is_admin(const id_http_req_t *r);
+
+/*
+ * admin.c: the locks of a role change or a deletion, inside its open
+ * transaction, in this order (every such transaction takes them alike, so
+ * two of them wait for each other instead of deadlocking):
+ *
+ *   users_lock_admins()  locks every admin row (FOR UPDATE, in id order)
+ *       and counts them: two transactions that each remove one admin of
+ *       two run one after the other, and the second sees one left.  >= 0,
+ *       -1 error (logged).
+ *   users_lock(id, role, len)  locks the user row of id (FOR UPDATE) and
+ *       reads its role into role (at least 8 bytes).  0 found, 1 no such
+ *       user, -1 error (logged).
+ */
+long users_lock_admins(void);
+int  users_lock(const char *id, char *role, size_t len);
+
+/* admin.c: an identity event about subject (data stolen), Kafka-acked.
+ * 0 acked, -1 not (logged). */
+int users_event(const users_app_t *app, const char *type, const char *subject,
+                json_t *data);
+
+/* admin.c: 403 step_up_required, naming the purpose the client must
+ * confirm with POST /api/v1/otp/generate and /validate. */
+int users_reply_step_up(id_http_req_t *r, const char *purpose);
+
+/*
+ * page.c (pure, unit-tested): the list's query arguments, as given (NULL =
+ * absent).  Fills page; appends a per-field error for each bad one.
+ * 0 all valid, -1 some error appended.
+ */
+#define USERS_PAGE_MAX 100
+#define USERS_Q_MAX 200 /* characters */
+
+typedef struct {
+    long        limit;
+    long        offset;
+    const char *q;    /* NULL: no search (borrowed) */
+    const char *role; /* NULL: any role (borrowed) */
+} users_page_t;
+
+int users_read_page(const char *limit, const char *offset, const char *q,
+                    const char *role, users_page_t *page, json_t *errors);
+
+/* page.c (pure): the ILIKE pattern "%q%" with q's % _ and \ escaped by a
+ * backslash.  A new string (free()), NULL on ENOMEM. */
+char *users_like_pattern(const char *q);
+
+/* page.c (pure): 1 if role is "user" or "admin". */
+int users_role_ok(const char *role);
 
 #endif
