@@ -11,10 +11,11 @@ use Exporter 'import';
 use Test::More ();
 use Time::HiRes qw(sleep time);
 use Identity::Stack qw(api json_body unique_email wait_for_mail
-                       otp_from_mail sql redis kafka_messages);
+                       wait_for_mails otp_from_mail sql redis kafka_messages
+                       jwt_parts);
 
 our @EXPORT_OK = qw(new_user new_admin login bearer is_problem
-                    wait_for_message token_status redis1 sql1);
+                    wait_for_message token_status redis1 sql1 step_up);
 
 # new_user(TAG, PASSWORD, PROFILE...) -> (email, user id): register, read
 # the code from the mail, verify.  Dies when a step fails: nothing after it
@@ -50,6 +51,28 @@ sub login {
 }
 
 sub bearer { return { Authorization => "Bearer $_[0]" } }
+
+# step_up(TOKEN, EMAIL, PURPOSE) -> true once identity-otp has recorded a
+# step-up grant of PURPOSE for TOKEN's session: a code asked for by email,
+# read from the newest mail, confirmed.  The user's code throttle (one
+# code per 30 s, 10 an hour) is cleared first, so a suite may ask often.
+sub step_up {
+    my ($token, $email, $purpose) = @_;
+    my (undef, $claims) = jwt_parts($token);
+    my $uid = ($claims || {})->{sub} // return 0;
+    redis('DEL', "identity:otp-cooldown:stepup:$uid",
+          "identity:otp-sends:stepup:$uid");
+    my $seen = () = wait_for_mails($email, qr/security code/i, 0, 0);
+    my $res = api(POST => '/api/v1/otp/generate', { purpose => $purpose },
+                  bearer($token));
+    return 0 unless $res->{status} == 202;
+    my @mails = wait_for_mails($email, qr/security code/i, $seen + 1);
+    return 0 unless @mails > $seen;
+    my $otp = otp_from_mail($mails[-1]) // return 0;
+    $res = api(POST => '/api/v1/otp/validate',
+               { purpose => $purpose, otp => $otp }, bearer($token));
+    return $res->{status} == 200;
+}
 
 # Checks that RES is a STATUS problem+json (with CODE if defined): three
 # tests named after NAME; returns the decoded problem.
