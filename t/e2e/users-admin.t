@@ -60,10 +60,13 @@ sub uri { (my $s = shift) =~ s/([^A-Za-z0-9._~-])/sprintf '%%%02X', ord $1/ge; $
 # --- who may list -------------------------------------------------------------
 
 is_problem(api(GET => '/api/v1/users'), 401, undef, 'no token');
-is_problem(list('', $user), 403, 'forbidden', 'a user at the gateway');
+my $res = list('', $user);
+is_problem($res, 403, 'forbidden', 'a user at the gateway');
+like $res->{headers}{'www-authenticate'} // '', qr/insufficient_scope/,
+     '... refused by the gateway itself (insufficient_scope)';
 my $users_sock = stack_socket('users');
 my @as_user = ([ 'X-Identity-Sub', $user_id ], [ 'X-Identity-Role', 'user' ]);
-my $res = raw_http($users_sock, 'GET', '/api/v1/users', \@as_user);
+$res = raw_http($users_sock, 'GET', '/api/v1/users', \@as_user);
 is $res->{status}, 403, 'a user straight at the worker: 403 too';
 like $res->{content}, qr/"code":"forbidden"/, '... forbidden';
 unlike $res->{content}, qr/\Q$admin_email\E/, '... and no user in it';
@@ -166,8 +169,10 @@ for my $bad ('not-an-address', 'two@@example.com', "$tag\@nodot", ('x' x 250) . 
                     422, 'validation_failed', 'by-email ' . substr($bad, 0, 20));
     is(($p->{errors}[0] || {})->{field}, 'email', '... names email');
 }
-is_problem(api(GET => '/api/v1/users/by-email/' . uri($admin_email), undef, bearer($user)),
-           403, 'forbidden', 'by-email as a user, at the gateway');
+$res = api(GET => '/api/v1/users/by-email/' . uri($admin_email), undef, bearer($user));
+is_problem($res, 403, 'forbidden', 'by-email as a user, at the gateway');
+like $res->{headers}{'www-authenticate'} // '', qr/insufficient_scope/,
+     '... refused by the gateway itself (insufficient_scope)';
 is_problem(api(GET => '/api/v1/users/by-email/' . uri($admin_email)), 401, undef,
            'by-email without a token');
 is_problem(api(GET => '/api/v1/users/by-email/', undef, bearer($admin)), 404, undef,

@@ -28,7 +28,10 @@ sub exists_user { return sql1('SELECT count(*) FROM users WHERE id = $1', $_[0])
 # --- refusals ------------------------------------------------------------------
 
 is_problem(del($id1), 401, undef, 'no token');
-is_problem(del($id2, $token1), 403, 'forbidden', 'a user deletes another');
+my $res = del($id2, $token1);
+is_problem($res, 403, 'forbidden', 'a user deletes another');
+unlike $res->{headers}{'www-authenticate'} // '', qr/insufficient_scope/,
+       '... refused by the worker (the gateway lets a user through)';
 is_problem(del($unknown, $token1), 403, 'forbidden',
            '... or an unknown id: the same 403 (permission before existence)');
 is_problem(del('not-an-id', $token1), 403, 'forbidden', '... or no id at all');
@@ -50,7 +53,7 @@ ok step_up($token1, $email1, 'delete_account'), 'a grant of this session';
 my $refresh = (json_body(api(POST => '/api/v1/auth/login',
                              { email => $email1, password => $pw })) || {})->{refresh_token};
 ok $refresh, 'and a refresh token of yet another session';
-my $res = del($id1, $token1);
+$res = del($id1, $token1);
 is $res->{status}, 204, 'the user deletes themself: 204';
 is $res->{content} // '', '', '... no body';
 is token_status($token1, 401), 401, 'their token is refused within 1 s';

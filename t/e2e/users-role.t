@@ -28,12 +28,17 @@ sub grant_left { return redis1('EXISTS', "identity:stepup:$_[0]:sensitive_action
 
 is_problem(api(PATCH => "/api/v1/users/$user_id/role", { role => 'admin' }),
            401, undef, 'no token');
-is_problem(set_role($user_id, { role => 'admin' }, $user), 403, 'forbidden',
-           'a user, at the gateway');
+my $res = set_role($user_id, { role => 'admin' }, $user);
+is_problem($res, 403, 'forbidden', 'a user, at the gateway');
+like $res->{headers}{'www-authenticate'} // '', qr/insufficient_scope/,
+     '... refused by the gateway itself (insufficient_scope)';
+$res = api(PATCH => "/api/v1/users/$user_id/%72ole", { role => 'admin' }, bearer($user));
+like $res->{headers}{'www-authenticate'} // '', qr/insufficient_scope/,
+     '... also with the path percent-encoded';
 ok step_up($user, $user_email, 'sensitive_action'), 'a user with a grant';
 is_problem(set_role($user_id, { role => 'admin' }, $user), 403, 'forbidden',
            '... is still refused');
-my $res = raw_http(stack_socket('users'), 'PATCH', "/api/v1/users/$user_id/role",
+$res = raw_http(stack_socket('users'), 'PATCH', "/api/v1/users/$user_id/role",
                    [ [ 'X-Identity-Sub', $user_id ], [ 'X-Identity-Role', 'user' ],
                      [ 'X-Identity-Sid', (jwt_parts($user))[1]{sid} ] ],
                    '{"role":"admin"}');
