@@ -31,6 +31,7 @@ Try it:
   curl -s  $gw/api/v1/auth/login -H 'Content-Type: application/json' \\
        -d '{"email":"ann@example.com","password":"correct horse battery"}'
   curl -si $gw/api/v1/users/me -H "Authorization: Bearer <access_token>"
+  scripts/identity-admin.sh grant-admin ann@example.com   # an admin from her next login
   curl -si -X POST $gw/api/v1/auth/logout -H "Authorization: Bearer <access_token>"
   curl -s  $gw/.well-known/jwks.json
 
