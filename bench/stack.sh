@@ -5,7 +5,8 @@
 # temporary directory, with the built workers and module).  Run by
 # bench/run.sh; alone, it prints its rows (bench/report-stack.pl):
 #
-#   bench/stack.sh [OUT_DIR]         raw results in OUT_DIR/stack.*
+#   bench/stack.sh [OUT_DIR]    raw results in OUT_DIR/stack.* (alone: in
+#                               a new $BUILD/bench/stack.*/, the last 3 kept)
 #
 # The stack exempts 127.0.0.1 from the gateway's rate limits
 # (identity_limit_exempt, as make test does): the clients run there, and
@@ -72,7 +73,13 @@ done
 
 . "$top/scripts/stack.sh"
 mkdir -p "$STACK_BUILD/bench"
-[ -n "$out" ] || out=$(mktemp -d "$STACK_BUILD/bench/stack.XXXXXX")
+if [ -z "$out" ]; then
+    # alone: the raw results of the last three runs stay in $BUILD/bench
+    # shellcheck disable=SC2012 # our own names, no blanks
+    { ls -dt "$STACK_BUILD/bench"/stack.* 2>/dev/null || true; } \
+        | tail -n +3 | xargs -r rm -rf
+    out=$(mktemp -d "$STACK_BUILD/bench/stack.XXXXXX")
+fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
