@@ -71,7 +71,7 @@ test: deps build module-tests
 run: deps build
 	@scripts/run.sh
 
-bench: deps module
+bench: deps build
 	@bench/run.sh
 
 # the module's token path against the same nginx tree and sources as its

@@ -37,14 +37,23 @@
 # Last, each nginx runs once more as a single process under valgrind's
 # callgrind, which counts the instructions of BENCH_INSTR_REQUESTS requests
 # of each case (bench/instructions.pl) instead of timing them: the figure
-# that repeats from run to run on a busy machine.  bench/report.pl turns the
-# raw results ($BUILD/bench/run.*/out) into the table, on stdout and in
-# BENCH_RESULTS.
+# that repeats from run to run on a busy machine.
+#
+# Then the whole stack (bench/stack.sh, whose head has the method): login
+# throughput at 32 connections against the Argon2id bound measured in the
+# same run, and its p99 at half that rate; register to code mail in the
+# SMTP sink over 1000 sign-ups; an authenticated profile read through the
+# gateway against a plain nginx proxy to the same worker.
+# bench/report.pl turns the raw results ($BUILD/bench/run.*/out) into the
+# tables, on stdout and in BENCH_RESULTS.
 #
 # Environment (defaults): BENCH_DURATION (6), BENCH_ROUNDS (5),
 # BENCH_INSTR_REQUESTS (1000, at most 2000; 0: none), BENCH_RESULTS
-# (bench/RESULTS.md), BENCH_NOTE (a caveat line for the results).  Needs
-# the module built (make bench builds it); traffic on 127.0.0.1 only, every
+# (bench/RESULTS.md), BENCH_NOTE (a caveat line for the results),
+# BENCH_STACK (1; 0: not the whole stack's rows), BENCH_QUICK (0; 1: one
+# round of one turn, 200 instructions' requests, the stack's rows short:
+# a check that everything runs, not figures).  Needs the module and the
+# workers built (make bench builds them); traffic on 127.0.0.1 only, every
 # wait bounded, all it starts stopped on exit.
 set -euo pipefail
 
@@ -56,9 +65,15 @@ module=$build/module/ngx_http_identity_module.so
 nginx_bin=/usr/sbin/nginx
 data=$top/t/data
 
-duration=${BENCH_DURATION:-6}
-rounds=${BENCH_ROUNDS:-5}
-instr_requests=${BENCH_INSTR_REQUESTS:-1000}
+quick=${BENCH_QUICK:-0}
+if [ "$quick" = 1 ]; then
+    duration=${BENCH_DURATION:-1} rounds=${BENCH_ROUNDS:-1}
+    instr_requests=${BENCH_INSTR_REQUESTS:-200}
+    export BENCH_NOTE=${BENCH_NOTE:-a quick run (BENCH_QUICK=1): not figures}
+else
+    duration=${BENCH_DURATION:-6} rounds=${BENCH_ROUNDS:-5}
+    instr_requests=${BENCH_INSTR_REQUESTS:-1000}
+fi
 results_md=${BENCH_RESULTS:-$bench/RESULTS.md}
 conns=64                # wrk connections of every case
 warmup=1                # seconds of each case before its first turn
@@ -557,6 +572,15 @@ if [ "$instr_requests" -gt 0 ] && command -v valgrind >/dev/null \
     cg_stop
 else
     log "instructions: not counted (BENCH_INSTR_REQUESTS=0 or no valgrind)"
+fi
+
+
+# --- the whole stack --------------------------------------------------------
+
+if [ "${BENCH_STACK:-1}" = 1 ]; then
+    stop_nginx
+    BENCH_QUICK=$quick "$bench/stack.sh" "$work/out" \
+        || die "the whole stack's rows failed (logs: $work/out/stack-logs)"
 fi
 
 

@@ -38,14 +38,10 @@ Try it:
 Logs: .run/logs/   Ctrl-C stops everything.
 TRY
 
-# Stay up until Ctrl-C; say so if a part of the stack dies on its own.
+# Stay up until Ctrl-C; a part that dies on its own is reported with the
+# last lines of its log, and everything else is stopped.
 while true; do
-    while read -r name pid; do
-        [ "$name" = postgres ] && continue
-        if ! kill -0 "$pid" 2>/dev/null; then
-            stack_log "$name exited; see .run/logs/$name.log"
-            exit 1
-        fi
-    done < "$STACK_DIR/pids"
+    dead=$(stack_dead | head -n 1)
+    [ -z "$dead" ] || stack_fail "$dead" "$dead exited while the stack was running"
     sleep 2
 done

@@ -10,6 +10,16 @@
 #
 # Every process started is recorded in $STACK_DIR/pids (name pid) and
 # stopped in reverse order, so Ctrl-C or a failed step leaves nothing behind.
+# A part that fails to start, or that stack_dead finds gone later, is
+# reported with the last lines of its log (stack_fail).
+#
+# As root, PostgreSQL runs as its own user (it refuses root), which must
+# reach its data directory and socket.  When it cannot reach the state
+# directory (a clone under /root, mode 0700), they go in a directory of
+# their own, 0700 and owned by that user, in its home (/var/lib/postgresql;
+# /var/tmp if that is not writable), named in $STACK_DIR/pg.dir: the next
+# run finds the same database there, and stack_down stops it.  Its files
+# stay outside the state directory only for that reason; nothing else does.
 
 STACK_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STACK_BUILD=${BUILD:-build}
@@ -29,6 +39,55 @@ WORKERS=(auth users otp password notify)
 stack_log() { printf 'stack: %s\n' "$*" >&2; }
 stack_die() { stack_log "error: $*"; stack_down; exit 1; }
 
+# The logs that tell why part NAME stopped, most telling first.
+stack_log_files() {
+    case $1 in
+        postgres) echo "$PG_DIR/server.log $LOG_DIR/postgres.log" ;;
+        nginx)    echo "$LOG_DIR/nginx-error.log $LOG_DIR/nginx.log" ;;
+        *)        echo "$LOG_DIR/$1.log" ;;
+    esac
+}
+
+# stack_fail NAME MESSAGE: part NAME failed; says so with the last lines of
+# its logs (STACK_TAIL_LINES, 15), stops everything and exits 1.
+stack_fail() {
+    local f shown=0
+    stack_log "error: $2"
+    for f in $(stack_log_files "$1"); do
+        [ -s "$f" ] || continue
+        stack_log "the last lines of $f:"
+        tail -n "${STACK_TAIL_LINES:-15}" "$f" | sed 's/^/  | /' >&2
+        shown=1
+    done
+    [ $shown = 1 ] || stack_log "(its log, $(stack_log_files "$1"), is empty)"
+    stack_down
+    exit 1
+}
+
+# The pid recorded for part NAME.
+stack_pid() {
+    awk -v n="$1" '$1 == n { p = $2 } END { print p }' "$STACK_DIR/pids"
+}
+
+stack_pg_running() {
+    local pid
+    pid=$(head -n 1 "$PG_DIR/data/postmaster.pid" 2>/dev/null) || return 1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# The names of the parts that were started and are no longer running.
+stack_dead() {
+    local name pid
+    [ -f "$STACK_DIR/pids" ] || return 0
+    while read -r name pid; do
+        if [ "$name" = postgres ]; then
+            stack_pg_running || echo postgres
+        elif ! kill -0 "$pid" 2>/dev/null; then
+            echo "$name"
+        fi
+    done < "$STACK_DIR/pids"
+}
+
 stack_free_port() {
     perl -MIO::Socket::INET -e '
         my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
@@ -36,11 +95,13 @@ stack_free_port() {
         print $s->sockport, "\n";'
 }
 
-# Waits up to $2 seconds (default 20) for the command in $1 to succeed.
+# Waits up to $2 seconds (default 20) for the command in $1 to succeed;
+# gives up at once if the process $3 (if given) has exited.
 stack_wait() {
-    local what=$1 limit=${2:-20} i
+    local what=$1 limit=${2:-20} pid=${3:-} i
     for ((i = 0; i < limit * 10; i++)); do
         eval "$what" >/dev/null 2>&1 && return 0
+        [ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || return 1
         sleep 0.1
     done
     return 1
@@ -59,10 +120,13 @@ stack_init() {
     MAIL_DIR=$STACK_DIR/mail
     SMS_DIR=$STACK_DIR/sms
     KEY_DIR=$STACK_DIR/keys
-    PG_DIR=$STACK_DIR/pg
     # PostgreSQL runs as an unprivileged user: it refuses to run as root.
     PG_USER=$(id -un)
     [ "$(id -u)" -eq 0 ] && PG_USER=postgres
+    PG_DIR=$STACK_DIR/pg
+    if [ -s "$STACK_DIR/pg.dir" ]; then
+        PG_DIR=$(cat "$STACK_DIR/pg.dir")
+    fi
     DATABASE_URL="postgresql:///identity?host=$PG_DIR/sock&user=identity"
     REDIS_SOCKET=$SOCK_DIR/redis.sock
     REDIS_URL="unix://$REDIS_SOCKET"
@@ -124,29 +188,59 @@ stack_as_pg() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi
 }
 
+# A new cluster's place: $STACK_DIR/pg if PostgreSQL's user can reach it,
+# else a new directory of that user's (see the head), recorded in pg.dir.
+# A cluster left half-made (no PG_VERSION) is removed first.
+stack_pg_place() {
+    local base
+    case $PG_DIR in
+        "$STACK_DIR/pg") rm -rf "$PG_DIR" ;;
+        */identity-stack.*) rm -rf "$PG_DIR" ;;    # a recorded one
+    esac
+    rm -f "$STACK_DIR/pg.dir"
+    PG_DIR=$STACK_DIR/pg
+    if [ "$(id -u)" -ne 0 ] || stack_as_pg test -x "$STACK_DIR" 2>/dev/null
+    then
+        mkdir -p "$PG_DIR/sock"
+        chmod 700 "$PG_DIR"
+        [ "$(id -u)" -ne 0 ] || chown -R "$PG_USER" "$PG_DIR"
+        return 0
+    fi
+    base=$(getent passwd "$PG_USER" | cut -d: -f6)
+    if [ -z "$base" ] || ! stack_as_pg test -d "$base" -a -w "$base" -a -x "$base"
+    then
+        base=/var/tmp
+    fi
+    PG_DIR=$(stack_as_pg mktemp -d "$base/identity-stack.XXXXXX") \
+        || stack_die "cannot make a directory for PostgreSQL in $base"
+    echo "$PG_DIR" > "$STACK_DIR/pg.dir"
+    stack_log "$PG_USER cannot reach $STACK_DIR: PostgreSQL's files are in" \
+        "$PG_DIR (named in $STACK_DIR/pg.dir)"
+    stack_as_pg mkdir "$PG_DIR/sock"
+}
+
 stack_start_postgres() {
     if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
-        rm -rf "$PG_DIR"
-        mkdir -p "$PG_DIR/sock"
-        [ "$(id -u)" -eq 0 ] && chown -R "$PG_USER" "$PG_DIR"
+        stack_pg_place
         stack_as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U identity \
             --auth=trust -E UTF8 --locale=C.UTF-8 \
             >> "$LOG_DIR/postgres.log" 2>&1 \
-            || stack_die "initdb failed, see $LOG_DIR/postgres.log"
+            || stack_fail postgres "initdb failed"
     fi
+    DATABASE_URL="postgresql:///identity?host=$PG_DIR/sock&user=identity"
     # No TCP at all: the workers reach it through the socket directory.
     stack_as_pg setsid -w "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 30 \
         -l "$PG_DIR/server.log" \
         -o "-c listen_addresses='' -k $PG_DIR/sock -c fsync=off" start \
         >> "$LOG_DIR/postgres.log" 2>&1 \
-        || stack_die "PostgreSQL did not start, see $PG_DIR/server.log"
+        || stack_fail postgres "PostgreSQL did not start"
     stack_track postgres pg_ctl
     stack_as_pg "$PG_BIN/psql" -h "$PG_DIR/sock" -U identity -d postgres \
         -tAc "SELECT 1 FROM pg_database WHERE datname = 'identity'" \
         | grep -q 1 \
         || stack_as_pg "$PG_BIN/createdb" -h "$PG_DIR/sock" -U identity identity
     "$STACK_TOP/scripts/migrate.sh" "$DATABASE_URL" >> "$LOG_DIR/migrate.log" 2>&1 \
-        || stack_die "migrations failed, see $LOG_DIR/migrate.log"
+        || stack_fail migrate "migrations failed"
 }
 
 stack_start_redis() {
@@ -155,16 +249,16 @@ stack_start_redis() {
         --unixsocket "$REDIS_SOCKET" --unixsocketperm 770 \
         --save '' --appendonly no --dir "$STACK_DIR" \
         --proc-title-template "{title} $STACK_DIR"
-    stack_wait "redis-cli -s '$REDIS_SOCKET' ping | grep -q PONG" \
-        || stack_die "Redis did not start, see $LOG_DIR/redis.log"
+    stack_wait "redis-cli -s '$REDIS_SOCKET' ping | grep -q PONG" 20 \
+        "$(stack_pid redis)" || stack_fail redis "Redis did not start"
 }
 
 stack_start_kafka() {
     rm -f "$STACK_DIR/kafka.bootstrap"
     stack_spawn kafka "$STACK_BIN/kafka-dev-broker" \
         --bootstrap-file "$STACK_DIR/kafka.bootstrap"
-    stack_wait "test -s '$STACK_DIR/kafka.bootstrap'" \
-        || stack_die "the dev Kafka broker did not start, see $LOG_DIR/kafka.log"
+    stack_wait "test -s '$STACK_DIR/kafka.bootstrap'" 20 "$(stack_pid kafka)" \
+        || stack_fail kafka "the dev Kafka broker did not start"
     KAFKA_BROKERS=$(cat "$STACK_DIR/kafka.bootstrap")
 }
 
@@ -173,7 +267,7 @@ stack_start_smtp() {
     stack_spawn smtp "$SYS_PYTHON" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
         -c aiosmtpd.handlers.Mailbox "$MAIL_DIR"
     stack_wait "perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$SMTP_PORT\") or exit 1'" \
-        || stack_die "the SMTP sink did not start, see $LOG_DIR/smtp.log"
+        20 "$(stack_pid smtp)" || stack_fail smtp "the SMTP sink did not start"
 }
 
 # The SMS webhook: every SMS as a JSON file under $SMS_DIR/new/.
@@ -181,7 +275,7 @@ stack_start_sms() {
     stack_spawn sms "$SYS_PYTHON" "$STACK_TOP/scripts/sms-sink.py" \
         "127.0.0.1:$SMS_PORT" "$SMS_DIR"
     stack_wait "perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$SMS_PORT\") or exit 1'" \
-        || stack_die "the SMS sink did not start, see $LOG_DIR/sms.log"
+        20 "$(stack_pid sms)" || stack_fail sms "the SMS sink did not start"
 }
 
 # Dev-only secrets: generated once per state directory, never shipped.
@@ -189,13 +283,13 @@ stack_secrets() {
     if [ ! -f "$KEY_DIR/signing.jwk" ]; then
         "$STACK_BIN/identity-keygen" --alg ES256 --kid "dev-$(date +%Y%m%d)" \
             --private "$KEY_DIR/signing.jwk" --public "$KEY_DIR/jwks.json" \
-            >> "$LOG_DIR/keygen.log" 2>&1 || stack_die "identity-keygen failed"
+            >> "$LOG_DIR/keygen.log" 2>&1 || stack_fail keygen "identity-keygen failed"
     fi
     # notify's key pair: the codes in notification jobs are sealed to it
     if [ ! -f "$KEY_DIR/notify.key" ]; then
         "$STACK_BIN/identity-keygen" --alg X25519 \
             --private "$KEY_DIR/notify.key" --public "$KEY_DIR/notify.pub" \
-            >> "$LOG_DIR/keygen.log" 2>&1 || stack_die "identity-keygen failed"
+            >> "$LOG_DIR/keygen.log" 2>&1 || stack_fail keygen "identity-keygen failed"
     fi
     if [ ! -f "$KEY_DIR/otp.secret" ]; then
         (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' \
@@ -241,8 +335,8 @@ stack_start_workers() {
     done
     for w in "${WORKERS[@]}"; do
         [ "$w" = notify ] && continue
-        stack_wait "test -S '$SOCK_DIR/$w.sock'" \
-            || stack_die "identity-$w did not start, see $LOG_DIR/$w.log"
+        stack_wait "test -S '$SOCK_DIR/$w.sock'" 20 "$(stack_pid "$w")" \
+            || stack_fail "$w" "identity-$w did not start"
     done
 }
 
@@ -310,11 +404,12 @@ stack_start_nginx() {
     [ ${#NGINX_SAN_ENV[@]} -eq 0 ] || nginx=(env "${NGINX_SAN_ENV[@]}" "$NGINX_BIN")
     "${nginx[@]}" -t -q -p "$STACK_DIR/nginx" -c "$STACK_DIR/nginx/nginx.conf" \
         -e "$LOG_DIR/nginx-error.log" 2>> "$LOG_DIR/nginx-error.log" \
-        || stack_die "nginx configuration test failed, see $LOG_DIR/nginx-error.log"
+        || stack_fail nginx "nginx configuration test failed"
     stack_spawn nginx "${nginx[@]}" -p "$STACK_DIR/nginx" \
         -c "$STACK_DIR/nginx/nginx.conf" -e "$LOG_DIR/nginx-error.log"
     stack_wait "perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$GATEWAY_PORT\") or exit 1'" \
-        || stack_die "nginx did not listen on 127.0.0.1:$GATEWAY_PORT, see $LOG_DIR/nginx-error.log"
+        20 "$(stack_pid nginx)" \
+        || stack_fail nginx "nginx did not listen on 127.0.0.1:$GATEWAY_PORT"
 }
 
 stack_up() {
@@ -326,6 +421,10 @@ stack_up() {
     stack_secrets
     stack_start_workers
     stack_start_nginx
+    # a part that died once another was waited for (notify is not waited)
+    local dead
+    dead=$(stack_dead | head -n 1)
+    [ -z "$dead" ] || stack_fail "$dead" "$dead exited during start-up"
 }
 
 # Stops what stack_up recorded, newest first: TERM, then KILL after 5 s.

@@ -9,7 +9,7 @@ cd "$top"
 . "$top/scripts/stack.sh"
 
 tmp=$(mktemp -d /tmp/identity-test.XXXXXX)
-chmod 755 "$tmp"                    # PostgreSQL's user must reach its files
+chmod 755 "$tmp"    # PostgreSQL's files stay inside, removed with the rest
 # The suites sign up and log in far more often from 127.0.0.1 than the
 # shipped rate limits allow; t/e2e/ratelimit.t checks those limits from
 # 127.0.0.2, which stays limited.

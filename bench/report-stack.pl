@@ -1,0 +1,168 @@
+#!/usr/bin/perl
+# bench/report-stack.pl OUT_DIR
+#
+# The whole stack's rows (bench/stack.sh, whose head explains the method)
+# from its raw results in OUT_DIR (stack.txt, stack.paced, stack.signups,
+# stack.profile): a markdown section on stdout, every target judged.
+# bench/report.pl puts it in RESULTS.md.
+use strict;
+use warnings;
+use utf8;
+
+binmode STDOUT, ':encoding(UTF-8)';
+
+my ($out) = @ARGV;
+die "usage: report-stack.pl OUT_DIR\n" unless defined $out;
+
+sub lines {
+    my ($path) = @_;
+    open my $fh, '<', $path or return ();
+    chomp(my @l = <$fh>);
+    return @l;
+}
+
+sub median {
+    my @x = sort { $a <=> $b } @_;
+    return undef unless @x;
+    return @x % 2 ? $x[$#x / 2] : ($x[@x / 2 - 1] + $x[@x / 2]) / 2;
+}
+
+sub pct {           # nearest rank
+    my ($p, @x) = @_;
+    @x = sort { $a <=> $b } @x;
+    return undef unless @x;
+    my $i = int($p / 100 * @x + 0.999999) - 1;
+    $i = 0 if $i < 0;
+    return $x[$i];
+}
+
+sub verdict {
+    my ($ok, $invalid) = @_;
+    return '**invalid run**' if $invalid;
+    return '**not measured**' unless defined $ok;
+    return $ok ? '**met**' : '**not met**';
+}
+
+my %s = map { /^(\w+)=(.*)$/ ? ($1, $2) : () } lines("$out/stack.txt");
+die "$out/stack.txt: no results\n" unless %s;
+
+my (@rows, @notes);
+my $hash_ms = ($s{hash_us} // 0) / 1000;
+my $bound = $hash_ms > 0 ? $s{cpus} * 1000 / $hash_ms : undef;
+
+# 1. login at 32 connections, against the bound
+my $login_rps = $s{login_duration_us}
+    ? $s{login_requests} / ($s{login_duration_us} / 1e6) : undef;
+my $login_bad = ($s{login_non2xx} || 0) + ($s{login_errors} || 0);
+push @notes, "login: $s{login_non2xx} answers other than 200 and "
+    . "$s{login_errors} socket errors or timeouts" if $login_bad;
+my $ratio = defined $login_rps && $bound ? 100 * $login_rps / $bound : undef;
+push @rows, sprintf '| login, 32 connections | %s req/s (p99 %s ms) | '
+    . '%.1f%% of the Argon2id bound, %.1f/s (%d CPUs ÷ %.1f ms a hash) '
+    . '| ≥ 90%% of the bound | %s |',
+    defined $login_rps ? sprintf('%.1f', $login_rps) : '—',
+    defined $s{login_p99_ms} ? sprintf('%.0f', $s{login_p99_ms}) : '—', $ratio // 0, $bound // 0, $s{cpus},
+    $hash_ms, verdict(defined $ratio ? $ratio >= 90 : undef, $login_bad);
+
+# the same at half the measured rate, paced
+my (@lat, $paced_bad);
+for (lines("$out/stack.paced")) {
+    my ($ms, $status) = split ' ';
+    push @lat, $ms;
+    $paced_bad++ if $status != 200;
+}
+push @notes, "paced login: $paced_bad answers other than 200" if $paced_bad;
+my $p99 = pct(99, @lat);
+push @rows, sprintf '| login, paced at half that rate (%s/s, %d logins) '
+    . '| p50 %s ms, p99 %s ms | p99 %s one hash | ≤ 3 × one hash (%.1f ms) '
+    . '| %s |', $s{paced_rate} // '—', scalar @lat,
+    defined $p99 ? sprintf('%.1f', pct(50, @lat)) : '—',
+    defined $p99 ? sprintf('%.1f', $p99) : '—',
+    defined $p99 && $hash_ms ? sprintf('%.1f ×', $p99 / $hash_ms) : '—',
+    3 * $hash_ms,
+    verdict(defined $p99 && $hash_ms ? $p99 <= 3 * $hash_ms : undef,
+            $paced_bad || !@lat);
+
+# 2. sign-up to code mail
+my (@mail, $missing, $signup_bad);
+for (lines("$out/stack.signups")) {
+    my ($ms, $status) = split ' ';
+    $signup_bad++ if $status != 202;
+    if ($ms < 0) { $missing++ } else { push @mail, $ms }
+}
+push @notes, "sign-up: $signup_bad register answers other than 202"
+    if $signup_bad;
+push @notes, "sign-up: $missing code mails did not arrive within 30 s "
+    . '(counted as slower than any; a lost mail fails the target)'
+    if $missing;
+my $n_signups = @mail + ($missing || 0);
+my @all = (@mail, (1e9) x ($missing || 0));
+my $sp99 = pct(99, @all);
+push @rows, sprintf '| register → code mail in the Maildir (%d sign-ups '
+    . 'at %s/s) | p50 %s ms, p99 %s | — | p99 < 200 ms | %s |', $n_signups,
+    $s{signup_rate} // '—',
+    @all ? sprintf('%.1f', pct(50, @all)) : '—',
+    !defined $sp99 ? '—' : $sp99 >= 1e9 ? 'no mail' : sprintf('%.1f ms', $sp99),
+    verdict(defined $sp99 ? $sp99 < 200 && !$missing : undef,
+            $signup_bad || !@all);
+
+# 3. profile read, gateway against the plain proxy, turn by turn
+my (%rps, %p99, $profile_bad, @ratio);
+my ($head, @turns) = lines("$out/stack.profile");
+my @cols = split /\t/, $head // '';
+my %by_round;
+for (@turns) {
+    my %t;
+    @t{@cols} = split /\t/;
+    next unless $t{requests} && $t{duration_us};
+    $profile_bad += $t{non2xx} + $t{errors};
+    my $r = $t{requests} / ($t{duration_us} / 1e6);
+    push @{ $rps{ $t{kind} } }, $r;
+    push @{ $p99{ $t{kind} } }, $t{p99_ms};
+    $by_round{ $t{round} }{ $t{kind} } = $r;
+}
+for (values %by_round) {
+    push @ratio, 100 * $_->{gateway} / $_->{plain}
+        if $_->{gateway} && $_->{plain};
+}
+push @notes, "profile read: $profile_bad answers other than 200, socket "
+    . 'errors or timeouts' if $profile_bad;
+for my $kind (qw(plain gateway)) {
+    my $label = $kind eq 'plain'
+        ? 'profile read, plain nginx proxy (identity headers set statically)'
+        : 'profile read through the gateway (GET /api/v1/users/me, a valid JWT)';
+    my $r = median(@{ $rps{$kind} || [] });
+    push @rows, sprintf '| %s | %s req/s, p99 %s ms | %s | — | %s |', $label,
+        defined $r ? sprintf('%.0f', $r) : '—',
+        defined $r ? sprintf('%.2f', median(@{ $p99{$kind} })) : '—',
+        $kind eq 'plain' ? '—'
+          : @ratio ? sprintf('%.0f%% of the plain proxy\'s req/s', median(@ratio))
+          : '—',
+        $profile_bad ? '**invalid run**' : '—';
+}
+
+my $quick = $s{quick} ? "\n**A quick run (BENCH_QUICK=1): a check that "
+    . "the rows run, not figures.**\n" : '';
+print <<"EOF";
+## The whole stack
+$quick
+| case | measured | against | target | met? |
+|---|---|---|---|---|
+@{[ join "\n", @rows ]}
+
+- The stack of `make run` in a temporary directory (scripts/stack.sh), with
+  127.0.0.1 exempt from the gateway's rate limits; $s{cpus} CPUs, the
+  workers with $s{http_threads} handler threads; clients on the same CPUs.
+- **login**: $s{argon2} (the users' stored hashes, the auth worker's
+  parameters); one hash took $s{hash_us} µs on one core
+  (bench/argon2bench.c, libargon2).  wrk, 2 threads, 32 connections, the
+  users in turn with their right passwords; then an open-loop client at
+  half the measured rate, each login's latency counted from its due time.
+- **register → code mail**: from the register request sent to the code
+  mail's file in the SMTP sink's Maildir `new/` (listed every 2 ms),
+  through the auth worker, Kafka, the notify worker and the sink.
+- **profile read**: the gateway and the plain proxy take turns (wrk, 2
+  threads, 32 connections); req/s and p99 are the medians of the turns,
+  the ratio the median of the rounds' ratios.
+EOF
+print "\nNotes on these rows:\n\n", map({ "- $_\n" } @notes) if @notes;

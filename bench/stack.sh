@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# The whole stack's rows of make bench: login, sign-up to code mail, and an
+# authenticated profile read, through the gateway, the workers, PostgreSQL,
+# Redis, the dev Kafka broker and the SMTP sink (scripts/stack.sh, in a
+# temporary directory, with the built workers and module).  Run by
+# bench/run.sh; alone, it prints its rows (bench/report-stack.pl):
+#
+#   bench/stack.sh [OUT_DIR]    raw results in OUT_DIR/stack.* (alone: in
+#                               a new $BUILD/bench/stack.*/, the last 3 kept)
+#
+# The stack exempts 127.0.0.1 from the gateway's rate limits
+# (identity_limit_exempt, as make test does): the clients run there, and
+# what is measured is the work of a request, not a limit refusing it.
+#
+# 1. Login.  BENCH_LOGIN_USERS users (16) are made through the real flow;
+#    wrk (2 threads, 32 connections, bench/stack.lua) logs them in, in
+#    turn, always with the right password.  The per-account throttle counts
+#    an attempt until it succeeds: with 16 users in turn a few of one
+#    user's logins are in flight at once, below its 5 free attempts, so it
+#    never slows one down (any answer but 200 makes the run invalid).
+#    Each login costs one
+#    Argon2id verification, so the stack cannot do better than the CPUs ÷
+#    the time of one hash: bench/argon2bench.c times that hash through
+#    libargon2 with the parameters of the users' stored hashes (those the
+#    auth worker uses), on the idle stack.  Target: ≥ 90% of that bound.
+#    Then the latency at half the measured rate: wrk2 is not packaged, and
+#    wrk with fewer connections is a closed loop that waits for answers,
+#    so a paced open-loop client (bench/stack.pl paced) sends each login
+#    at its due time and counts its latency from then.  Target: p99 ≤ 3 ×
+#    one hash.  The workers get 2 × CPUs handler threads, at least 4 (the
+#    default; HTTP_THREADS), so that every CPU can hash while other
+#    logins wait for PostgreSQL, Redis or Kafka.
+# 2. Sign-up: BENCH_SIGNUPS (1000) registrations of new addresses, paced
+#    at BENCH_SIGNUP_RATE a second (default: an eighth of the Argon2id
+#    bound; register hashes twice, so a quarter of what the hashes allow),
+#    each timed from its request being sent to its code mail appearing in
+#    the SMTP sink's Maildir (bench/stack.pl signups).  Target: p99 <
+#    200 ms.
+# 3. Profile: GET /api/v1/users/me with a valid access token through the
+#    gateway (the token checked, the revocation looked up in Redis, the
+#    identity headers set; the users worker reads PostgreSQL), and the
+#    same request through a plain nginx (no module, the same worker
+#    processes, keepalive and proxy headers) that sets the identity
+#    headers of that token statically.  wrk, 2 threads, 32 connections;
+#    the two take turns of BENCH_PROFILE_SECONDS (5), BENCH_ROUNDS (5)
+#    each; req/s and p99 are the medians of the turns.  No target: the
+#    ratio is reported.
+#
+# BENCH_QUICK=1: short turns, 100 sign-ups, one round (a check that the
+# rows run, not figures).  Every wait bounded; all it starts is stopped on
+# exit.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+bench=$top/bench
+out=${1:-}
+quick=${BENCH_QUICK:-0}
+if [ "$quick" = 1 ]; then
+    login_s=3 paced_s=5 signups=${BENCH_SIGNUPS:-100} profile_s=2 rounds=1
+    hash_s=1
+else
+    login_s=10 paced_s=20 signups=${BENCH_SIGNUPS:-1000}
+    profile_s=${BENCH_PROFILE_SECONDS:-5} rounds=${BENCH_ROUNDS:-5} hash_s=3
+fi
+login_users=${BENCH_LOGIN_USERS:-16}
+conns=32
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+for tool in wrk curl perl cc psql; do
+    command -v "$tool" >/dev/null || { log "error: $tool not found"; exit 1; }
+done
+
+. "$top/scripts/stack.sh"
+mkdir -p "$STACK_BUILD/bench"
+if [ -z "$out" ]; then
+    # alone: the raw results of the last three runs stay in $BUILD/bench
+    # shellcheck disable=SC2012 # our own names, no blanks
+    { ls -dt "$STACK_BUILD/bench"/stack.* 2>/dev/null || true; } \
+        | tail -n +3 | xargs -r rm -rf
+    out=$(mktemp -d "$STACK_BUILD/bench/stack.XXXXXX")
+fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+argon2bench=$STACK_BUILD/bench/argon2bench
+if [ ! -x "$argon2bench" ] || [ "$bench/argon2bench.c" -nt "$argon2bench" ]
+then
+    log "compiling $argon2bench"
+    cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow \
+        -Wformat=2 -Wstrict-prototypes -o "$argon2bench" \
+        "$bench/argon2bench.c" -largon2 || { log "error: cannot build it"; exit 1; }
+fi
+
+cpus=$(nproc)
+threads=$((2 * cpus > 4 ? 2 * cpus : 4))
+export HTTP_THREADS=$threads
+export STACK_LIMIT_EXEMPT=127.0.0.1
+tmp=$(mktemp -d /tmp/identity-bench.XXXXXX)
+chmod 755 "$tmp"    # PostgreSQL's files stay inside, removed with the rest
+plain_pid=
+finish() {
+    [ -z "$plain_pid" ] || kill -QUIT "$plain_pid" 2>/dev/null || true
+    stack_down
+    # the logs stay with the raw results
+    cp -r "$tmp/stack/logs" "$out/stack-logs" 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap finish EXIT
+trap 'log interrupted; exit 130' INT TERM
+stack_init "$tmp/stack" 0
+log "starting the stack in $tmp/stack"
+stack_up
+gw=http://127.0.0.1:$GATEWAY_PORT
+export IDENTITY_GATEWAY=$gw IDENTITY_MAIL_DIR=$MAIL_DIR
+export IDENTITY_DATABASE_URL=$DATABASE_URL IDENTITY_STACK_DIR=$STACK_DIR
+
+res=$out/stack.txt
+: > "$res"
+put() { printf '%s=%s\n' "$1" "$2" >> "$res"; }
+kv() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" "$1"; }
+
+put cpus "$cpus"
+put http_threads "$threads"
+put quick "$quick"
+
+# --- 1. login ----------------------------------------------------------------
+
+log "login: making $login_users users"
+perl "$bench/stack.pl" users "$login_users" "$out/stack.users"
+email=$(head -n 1 "$out/stack.users" | cut -f1)
+hash=$(psql "$DATABASE_URL" -tA -v ON_ERROR_STOP=1 \
+       -c "SELECT password_hash FROM users WHERE email = '$email'")
+# $argon2id$v=19$m=19456,t=2,p=1$salt$hash
+if ! [[ $hash =~ ^\$argon2id\$v=[0-9]+\$m=([0-9]+),t=([0-9]+),p=([0-9]+)\$ ]]
+then
+    log "error: $email's stored hash is not Argon2id"
+    exit 1
+fi
+m=${BASH_REMATCH[1]} t=${BASH_REMATCH[2]} p=${BASH_REMATCH[3]}
+log "login: one Argon2id hash (m=$m KiB, t=$t, p=$p), ${hash_s}s"
+"$argon2bench" "$m" "$t" "$p" "$hash_s" > "$out/stack.argon2"
+put argon2 "m=$m,t=$t,p=$p"
+put hash_us "$(kv "$out/stack.argon2" hash_us)"
+
+login_url=$gw/api/v1/auth/login
+log "login: wrk, $conns connections, 1 s warm-up and ${login_s}s"
+BENCH_USERS=$out/stack.users BENCH_OUT=$out/stack.login-warmup \
+    timeout --foreground 60 wrk -t2 -c"$conns" -d1s -s "$bench/stack.lua" \
+    "$login_url" > /dev/null
+BENCH_USERS=$out/stack.users BENCH_OUT=$out/stack.login \
+    timeout --foreground $((login_s + 60)) wrk -t2 -c"$conns" \
+    -d"${login_s}s" --timeout 10s -s "$bench/stack.lua" "$login_url" \
+    > "$out/stack.login.wrk"
+for k in requests duration_us non2xx errors p99_ms; do
+    put "login_$k" "$(kv "$out/stack.login" $k)"
+done
+rate=$(perl -e 'printf "%.1f", $ARGV[0] / ($ARGV[1] / 1e6) / 2' \
+       "$(kv "$out/stack.login" requests)" "$(kv "$out/stack.login" duration_us)")
+log "login: paced, $rate/s (half the measured rate) for ${paced_s}s"
+sleep 2     # the backlog of the saturated run is gone
+perl "$bench/stack.pl" paced "$out/stack.users" "$rate" "$paced_s" \
+    "$out/stack.paced"
+put paced_rate "$rate"
+
+# --- 2. sign-up to code mail -------------------------------------------------
+
+rate=${BENCH_SIGNUP_RATE:-$(perl -e 'my $r = $ARGV[0] / ($ARGV[1] / 1e6) / 8;
+                printf "%.1f", $r < 1 ? 1 : $r' "$cpus" \
+       "$(kv "$out/stack.argon2" hash_us)")}
+log "sign-up: $signups registrations at $rate/s, each until its mail"
+perl "$bench/stack.pl" signups "$signups" "$rate" "$out/stack.signups"
+put signup_rate "$rate"
+
+# --- 3. profile read ---------------------------------------------------------
+
+declare -A id
+perl "$bench/stack.pl" identity "$out/stack.users" > "$out/stack.identity"
+while IFS='=' read -r k v; do
+    id[$k]=$v
+done < "$out/stack.identity"
+rm -f "$out/stack.identity"     # the token
+[ -n "${id[token]:-}" ] || { log "error: no access token"; exit 1; }
+plain_port=$(stack_free_port)
+pd=$tmp/plain
+mkdir -p "$pd/tmp" "$pd/logs"
+user=''
+[ "$(id -u)" -ne 0 ] || user='user root;'
+cat > "$pd/nginx.conf" <<EOF
+$user
+worker_processes 2;
+pid $pd/nginx.pid;
+error_log $pd/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    client_body_temp_path $pd/tmp/body;
+    proxy_temp_path $pd/tmp/proxy;
+    fastcgi_temp_path $pd/tmp/fastcgi;
+    uwsgi_temp_path $pd/tmp/uwsgi;
+    scgi_temp_path $pd/tmp/scgi;
+    access_log $pd/logs/access.log combined;
+    upstream bench_users { server unix:$SOCK_DIR/users.sock; keepalive 16; }
+    server {
+        listen 127.0.0.1:$plain_port;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host \$host;
+        proxy_set_header X-Request-Id \$request_id;
+        proxy_set_header X-Real-IP \$remote_addr;
+        proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto \$scheme;
+        # what the gateway derives from the token, set statically
+        proxy_set_header X-Identity-Sub "${id[sub]}";
+        proxy_set_header X-Identity-Role "${id[role]}";
+        proxy_set_header X-Identity-Email "${id[email]}";
+        proxy_set_header X-Identity-Sid "${id[sid]}";
+        proxy_set_header X-Identity-Jti "${id[jti]}";
+        proxy_set_header X-Identity-Exp "${id[exp]}";
+        location = /api/v1/users/me { proxy_pass http://bench_users; }
+        location / { return 404; }
+    }
+}
+EOF
+"$NGINX_BIN" -p "$pd" -c "$pd/nginx.conf" -e "$pd/logs/error.log"
+for ((i = 0; i < 50; i++)); do
+    [ -s "$pd/nginx.pid" ] && break
+    sleep 0.1
+done
+plain_pid=$(cat "$pd/nginx.pid")
+auth=(-H "Authorization: Bearer ${id[token]}")
+gw_body=$(curl -sf -m 5 "${auth[@]}" "$gw/api/v1/users/me") \
+    || { log "error: the gateway does not answer the profile read"; exit 1; }
+plain_body=$(curl -sf -m 5 "${auth[@]}" \
+             "http://127.0.0.1:$plain_port/api/v1/users/me") \
+    || { log "error: the plain proxy does not answer the profile read"; exit 1; }
+[ "$gw_body" = "$plain_body" ] \
+    || { log "error: the gateway and the plain proxy answer differently"; exit 1; }
+printf 'kind\tround\trequests\tduration_us\tnon2xx\terrors\tp99_ms\n' \
+    > "$out/stack.profile"
+log "profile: gateway and plain proxy, $rounds round(s) of ${profile_s}s turns"
+for kind in gateway plain; do     # warm-up
+    url=$gw/api/v1/users/me
+    [ $kind = gateway ] || url=http://127.0.0.1:$plain_port/api/v1/users/me
+    BENCH_OUT=$out/stack.profile-warmup timeout --foreground 60 \
+        wrk -t2 -c"$conns" -d1s -s "$bench/stack.lua" "${auth[@]}" "$url" \
+        > /dev/null
+done
+for ((round = 1; round <= rounds; round++)); do
+    for kind in gateway plain; do
+        url=$gw/api/v1/users/me
+        [ $kind = gateway ] || url=http://127.0.0.1:$plain_port/api/v1/users/me
+        BENCH_OUT=$out/stack.turn timeout --foreground $((profile_s + 60)) \
+            wrk -t2 -c"$conns" -d"${profile_s}s" -s "$bench/stack.lua" \
+            "${auth[@]}" "$url" > /dev/null
+        printf '%s\t%s' "$kind" "$round" >> "$out/stack.profile"
+        for k in requests duration_us non2xx errors p99_ms; do
+            printf '\t%s' "$(kv "$out/stack.turn" $k)" >> "$out/stack.profile"
+        done
+        printf '\n' >> "$out/stack.profile"
+    done
+done
+rm -f "$out/stack.turn" "$out"/stack.*-warmup
+
+# alone: the rows
+if [ -z "${1:-}" ] || [ "${BENCH_STACK_REPORT:-0}" = 1 ]; then
+    perl "$bench/report-stack.pl" "$out"
+    log "raw results in $out"
+fi
