@@ -240,7 +240,6 @@ stack_start_workers() {
             "$STACK_BIN/identity-$w"
     done
     for w in "${WORKERS[@]}"; do
-        [ "$w" = notify ] && continue
         stack_wait "test -S '$SOCK_DIR/$w.sock'" \
             || stack_die "identity-$w did not start, see $LOG_DIR/$w.log"
     done
@@ -257,6 +256,7 @@ upstream identity_auth     { server unix:$SOCK_DIR/auth.sock;     keepalive 16; 
 upstream identity_users    { server unix:$SOCK_DIR/users.sock;    keepalive 16; }
 upstream identity_otp      { server unix:$SOCK_DIR/otp.sock;      keepalive 16; }
 upstream identity_password { server unix:$SOCK_DIR/password.sock; keepalive 16; }
+upstream identity_notify   { server unix:$SOCK_DIR/notify.sock;   keepalive 16; }
 CONF
     cat > "$conf/identity-site.conf" <<CONF
 identity_jwt_keys           $KEY_DIR/jwks.json;
