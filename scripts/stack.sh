@@ -24,7 +24,7 @@ if [ "${SAN:-0}" = 1 ]; then
     NGINX_BIN=${NGINX_BIN:-$STACK_BUILD/module/nginx}
 fi
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
-WORKERS=(auth users otp password notify)
+WORKERS=(auth users otp password notify audit)
 
 stack_log() { printf 'stack: %s\n' "$*" >&2; }
 stack_die() { stack_log "error: $*"; stack_down; exit 1; }
@@ -257,6 +257,7 @@ upstream identity_users    { server unix:$SOCK_DIR/users.sock;    keepalive 16; 
 upstream identity_otp      { server unix:$SOCK_DIR/otp.sock;      keepalive 16; }
 upstream identity_password { server unix:$SOCK_DIR/password.sock; keepalive 16; }
 upstream identity_notify   { server unix:$SOCK_DIR/notify.sock;   keepalive 16; }
+upstream identity_audit    { server unix:$SOCK_DIR/audit.sock;    keepalive 16; }
 CONF
     cat > "$conf/identity-site.conf" <<CONF
 identity_jwt_keys           $KEY_DIR/jwks.json;
