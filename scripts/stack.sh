@@ -34,7 +34,7 @@ if [ "${SAN:-0}" = 1 ]; then
     NGINX_BIN=${NGINX_BIN:-$STACK_BUILD/module/nginx}
 fi
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
-WORKERS=(auth users otp password notify)
+WORKERS=(auth users otp password notify audit)
 
 stack_log() { printf 'stack: %s\n' "$*" >&2; }
 stack_die() { stack_log "error: $*"; stack_down; exit 1; }
@@ -334,7 +334,6 @@ stack_start_workers() {
             "$STACK_BIN/identity-$w"
     done
     for w in "${WORKERS[@]}"; do
-        [ "$w" = notify ] && continue
         stack_wait "test -S '$SOCK_DIR/$w.sock'" 20 "$(stack_pid "$w")" \
             || stack_fail "$w" "identity-$w did not start"
     done
@@ -351,6 +350,8 @@ upstream identity_auth     { server unix:$SOCK_DIR/auth.sock;     keepalive 16; 
 upstream identity_users    { server unix:$SOCK_DIR/users.sock;    keepalive 16; }
 upstream identity_otp      { server unix:$SOCK_DIR/otp.sock;      keepalive 16; }
 upstream identity_password { server unix:$SOCK_DIR/password.sock; keepalive 16; }
+upstream identity_notify   { server unix:$SOCK_DIR/notify.sock;   keepalive 16; }
+upstream identity_audit    { server unix:$SOCK_DIR/audit.sock;    keepalive 16; }
 CONF
     cat > "$conf/identity-site.conf" <<CONF
 identity_jwt_keys           $KEY_DIR/jwks.json;

@@ -33,6 +33,8 @@ wait_listening($worker) or die "users on TCP did not start:\n" . worker_log($wor
 $ENV{TEST_NGINX_AUTH_SOCK} = stack_socket('auth');
 $ENV{TEST_NGINX_OTP_SOCK} = stack_socket('otp');
 $ENV{TEST_NGINX_PASSWORD_SOCK} = stack_socket('password');
+$ENV{TEST_NGINX_NOTIFY_SOCK} = stack_socket('notify');
+$ENV{TEST_NGINX_AUDIT_SOCK} = stack_socket('audit');
 
 our ($email) = new_user('signed', 'velvet orchard stone 1');
 our $token = login($email, 'velvet orchard stone 1') or die "no token for $email\n";
@@ -43,6 +45,8 @@ our $HttpConfig = <<'_EOC_';
     upstream identity_auth     { server unix:$TEST_NGINX_AUTH_SOCK; }
     upstream identity_otp      { server unix:$TEST_NGINX_OTP_SOCK; }
     upstream identity_password { server unix:$TEST_NGINX_PASSWORD_SOCK; }
+    upstream identity_notify   { server unix:$TEST_NGINX_NOTIFY_SOCK; }
+    upstream identity_audit    { server unix:$TEST_NGINX_AUDIT_SOCK; }
     upstream identity_users    { server $TEST_NGINX_USERS_TCP; }
 _EOC_
 

@@ -29,6 +29,8 @@ our $HttpConfig = <<'_EOC_';
     upstream identity_users    { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
     upstream identity_otp      { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
     upstream identity_password { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
+    upstream identity_notify   { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
+    upstream identity_audit    { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
 
     server {
         listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;

@@ -310,6 +310,8 @@ invalid number of arguments in "identity_metrics" directive
     upstream identity_users    { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
     upstream identity_otp      { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
     upstream identity_password { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
+    upstream identity_notify   { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
+    upstream identity_audit    { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
 
     server {
         listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;

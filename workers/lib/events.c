@@ -150,7 +150,7 @@ json_t *
 id_event_identity(const char *type, const char *subject, json_t *data)
 {
     char        uuid[ID_UUID_LEN + 1], now[32];
-    const char *rid = id_log_request_id();
+    const char *rid = id_log_request_id(), *ip = id_log_client_ip();
     json_t     *ev;
 
     if (id_crypto_uuid4(uuid) != 0) {
@@ -164,6 +164,10 @@ id_event_identity(const char *type, const char *subject, json_t *data)
     /* lets the audit trail join the event to the request's log lines */
     if (ev != NULL && rid[0] != '\0') {
         json_object_set_new(ev, "request_id", json_string(rid));
+    }
+    /* who did it from where: the audit trail keeps the client address */
+    if (ev != NULL && ip[0] != '\0') {
+        json_object_set_new(ev, "ip", json_string(ip));
     }
     return ev;
 }

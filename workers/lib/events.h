@@ -13,8 +13,10 @@
  * "sealed" is absent when data has no secret member.
  * Identity event, topic ID_TOPIC_EVENTS, key = user id:
  *   {"id":"<uuid>","type":"user.registered"|...,"occurred_at":"<RFC 3339>",
- *    "subject":"<user id>","data":{...},"request_id":"<X-Request-Id>"}
- * (request_id only when the event comes from a request)
+ *    "subject":"<user id>","data":{...},"request_id":"<X-Request-Id>",
+ *    "ip":"<client address>"}
+ * (request_id only when the event comes from a request, ip only when that
+ * request came through the gateway, which names the client in X-Real-IP)
  * Never a password, OTP or token in an event, nor in clear in a job.
  *
  *   id_event_seal_init(public_key, err, errlen)  at start-up, before any

@@ -632,7 +632,10 @@ id_http_dispatch(id_http_ctx_t *ctx)
         }
     }
 
+    /* the identity events a handler makes name the client (events.h) */
+    id_log_set_client_ip(r->client_ip);
     ctx->route->handler(r);
+    id_log_set_client_ip(NULL);
 
     if (!ctx->sent) {
         id_log_error("http.no_answer", "path", r->path, NULL);

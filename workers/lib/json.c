@@ -70,9 +70,10 @@ id_json_utf8_len(const char *s)
 }
 
 
-int
-id_json_string(const json_t *obj, const char *name, int required, size_t min,
-               size_t max, const char **out, json_t *errors)
+/* multiline: line breaks (CR, LF) and tabs are allowed, other controls not */
+static int
+id_json_chars(const json_t *obj, const char *name, int required, size_t min,
+              size_t max, int multiline, const char **out, json_t *errors)
 {
     char        msg[96];
     size_t      n;
@@ -98,7 +99,9 @@ id_json_string(const json_t *obj, const char *name, int required, size_t min,
         return -1;
     }
     for (p = s; *p != '\0'; p++) {
-        if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+        if (((unsigned char) *p < 0x20 &&
+             !(multiline && (*p == '\n' || *p == '\r' || *p == '\t'))) ||
+            *p == 0x7f) {
             id_problem_add_error(errors, name,
                                  "must not contain control characters");
             return -1;
@@ -118,6 +121,22 @@ id_json_string(const json_t *obj, const char *name, int required, size_t min,
     }
     *out = s;
     return 0;
+}
+
+
+int
+id_json_string(const json_t *obj, const char *name, int required, size_t min,
+               size_t max, const char **out, json_t *errors)
+{
+    return id_json_chars(obj, name, required, min, max, 0, out, errors);
+}
+
+
+int
+id_json_text(const json_t *obj, const char *name, int required, size_t min,
+             size_t max, const char **out, json_t *errors)
+{
+    return id_json_chars(obj, name, required, min, max, 1, out, errors);
 }
 
 

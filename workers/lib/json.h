@@ -13,6 +13,8 @@
  *       already rejected invalid UTF-8), no NUL, no control characters.
  *       0 present (out borrowed from obj), 1 absent and optional (out NULL),
  *       -1 invalid or missing-but-required (error appended).
+ *   id_json_text(obj, name, required, min, max, &out, errors)
+ *       the same for a text of several lines: CR, LF and TAB allowed.
  *   id_json_bool(obj, name, &out, errors)  0 present, 1 absent, -1 error.
  *   id_json_email(obj, name, required, out, outlen, errors)
  *       an address (at most 254 bytes, one '@', dot-atom local part of at
@@ -33,6 +35,8 @@
 json_t *id_json_field(const json_t *obj, const char *name);
 int     id_json_string(const json_t *obj, const char *name, int required,
                        size_t min, size_t max, const char **out, json_t *errors);
+int id_json_text(const json_t *obj, const char *name, int required, size_t min,
+                 size_t max, const char **out, json_t *errors);
 int id_json_bool(const json_t *obj, const char *name, int *out, json_t *errors);
 int id_json_email(const json_t *obj, const char *name, int required, char *out,
                   size_t outlen, json_t *errors);

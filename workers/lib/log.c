@@ -15,6 +15,7 @@
 static char id_log_worker[64] = "worker";
 
 static _Thread_local char id_log_rid[128];
+static _Thread_local char id_log_ip[64];
 
 
 void
@@ -41,6 +42,25 @@ const char *
 id_log_request_id(void)
 {
     return id_log_rid;
+}
+
+
+void
+id_log_set_client_ip(const char *ip)
+{
+    /* an address that does not fit is no address: better none than half */
+    if (ip == NULL || strlen(ip) >= sizeof(id_log_ip)) {
+        id_log_ip[0] = '\0';
+        return;
+    }
+    snprintf(id_log_ip, sizeof(id_log_ip), "%s", ip);
+}
+
+
+const char *
+id_log_client_ip(void)
+{
+    return id_log_ip;
 }
 
 

@@ -7,6 +7,11 @@
  *                                Call once from main() before any thread.
  *   id_log_set_request_id(id)    sets the request id of the calling thread
  *                                (copied, at most 127 bytes); NULL clears.
+ *   id_log_set_client_ip(ip)     sets the client address of the request the
+ *                                calling thread serves (X-Real-IP from the
+ *                                gateway; copied, at most 63 bytes); NULL
+ *                                clears.  Not written in log lines: events
+ *                                (events.h) carry it.
  *   id_log_write(level, event, key, value, ..., NULL)
  *                                writes one JSON line on stderr:
  *                                {"ts","level","worker","request_id","event",
@@ -25,6 +30,8 @@
 void        id_log_init(const char *worker);
 void        id_log_set_request_id(const char *request_id);
 const char *id_log_request_id(void); /* this thread's id, "" if none */
+void        id_log_set_client_ip(const char *ip);
+const char *id_log_client_ip(void); /* this thread's, "" if none */
 
 void id_log_write(const char *level, const char *event, ...);
 

@@ -192,22 +192,42 @@ id_serve_sign_key(const char *path, unsigned char **key, size_t *len)
 }
 
 
-int
-id_serve(const id_conf_t *conf, const id_http_route_t *routes, size_t nroutes,
-         void *app, const void *health)
-{
-    int               sig, rc = -1;
-    unsigned char    *key = NULL;
-    id_http_opts_t    opts;
-    id_http_server_t *srv;
+struct id_serve {
+    id_http_server_t *http;
+    unsigned char    *key;
+    size_t            key_len;
+};
 
+
+static void
+id_serve_free(id_serve_t *s)
+{
+    if (s->key != NULL) {
+        memset(s->key, 0, s->key_len);
+        free(s->key);
+    }
+    free(s);
+}
+
+
+id_serve_t *
+id_serve_start(const id_conf_t *conf, const id_http_route_t *routes,
+               size_t nroutes, void *app, const void *health)
+{
+    id_serve_t    *s;
+    id_http_opts_t opts;
+
+    s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return NULL;
+    }
     memset(&opts, 0, sizeof(opts));
     opts.listen = id_conf_str(conf, "LISTEN");
     if (id_serve_mode(id_conf_str(conf, "LISTEN_MODE"), &opts.listen_mode) !=
         0) {
         fprintf(stderr, "config: LISTEN_MODE: expected octal permissions "
                         "such as 0660\n");
-        return -1;
+        goto failed;
     }
     if (id_serve_ids("TRUSTED_PEER_UIDS",
                      id_conf_str(conf, "TRUSTED_PEER_UIDS"), 0, opts.peer_uids,
@@ -215,18 +235,19 @@ id_serve(const id_conf_t *conf, const id_http_route_t *routes, size_t nroutes,
         id_serve_ids("TRUSTED_PEER_GIDS",
                      id_conf_str(conf, "TRUSTED_PEER_GIDS"), 1, opts.peer_gids,
                      &opts.npeer_gids) != 0) {
-        return -1;
+        goto failed;
     }
     if (opts.npeer_uids == 0 && opts.npeer_gids == 0) {
         /* a process of the worker's own user could read its keys anyway */
         opts.peer_uids[0] = geteuid();
         opts.npeer_uids = 1;
     }
-    if (id_serve_sign_key(id_conf_str(conf, "IDENTITY_SIGN_KEY_FILE"), &key,
-                          &opts.sign_key_len) != 0) {
-        return -1;
+    if (id_serve_sign_key(id_conf_str(conf, "IDENTITY_SIGN_KEY_FILE"), &s->key,
+                          &s->key_len) != 0) {
+        goto failed;
     }
-    opts.sign_key = key;
+    opts.sign_key = s->key;
+    opts.sign_key_len = s->key_len;
     opts.sign_max_age = (unsigned) id_conf_int(conf, "IDENTITY_SIGN_MAX_AGE");
     opts.threads = (unsigned) id_conf_int(conf, "HTTP_THREADS");
     opts.max_body = (size_t) id_conf_int(conf, "MAX_BODY_BYTES");
@@ -234,27 +255,50 @@ id_serve(const id_conf_t *conf, const id_http_route_t *routes, size_t nroutes,
     opts.nroutes = nroutes;
     opts.app = app;
     opts.health = health;
-    srv = id_http_start(&opts);
-    if (srv == NULL) {
-        goto done;
+    s->http = id_http_start(&opts);
+    if (s->http == NULL) {
+        goto failed;
     }
-    if (strncmp(opts.listen, "unix:", 5) != 0 && key == NULL) {
+    if (strncmp(opts.listen, "unix:", 5) != 0 && s->key == NULL) {
         id_log_warn("http.unsigned_tcp", "detail",
                     "no IDENTITY_SIGN_KEY_FILE: requests with identity "
                     "headers are refused on this TCP listener",
                     NULL);
     }
+    return s;
+
+failed:
+
+    id_serve_free(s);
+    return NULL;
+}
+
+
+void
+id_serve_stop(id_serve_t *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    id_http_stop(s->http);
+    id_serve_free(s);
+}
+
+
+int
+id_serve(const id_conf_t *conf, const id_http_route_t *routes, size_t nroutes,
+         void *app, const void *health)
+{
+    int         sig;
+    id_serve_t *s;
+
+    s = id_serve_start(conf, routes, nroutes, app, health);
+    if (s == NULL) {
+        return -1;
+    }
     sig = id_http_wait();
     id_log_info("worker.stopping", "signal",
                 sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
-    id_http_stop(srv);
-    rc = 0;
-
-done:
-
-    if (key != NULL) {
-        memset(key, 0, opts.sign_key_len);
-        free(key);
-    }
-    return rc;
+    id_serve_stop(s);
+    return 0;
 }

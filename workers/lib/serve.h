@@ -21,6 +21,11 @@
  *       then stops accepting and lets in-flight requests finish.
  *       app and health are handed to handlers (r->app, r->health).
  *       0 after a clean stop, -1 if the server could not start (logged).
+ *   id_serve_start(conf, routes, nroutes, app, health) / id_serve_stop(s)
+ *       the same server for a worker whose main thread has other work (a
+ *       Kafka consumer loop): starts it and returns at once (NULL if it
+ *       could not start, logged); stop lets in-flight requests finish.
+ *       The worker waits for the signals itself (sigtimedwait).
  */
 #ifndef ID_SERVE_H
 #define ID_SERVE_H
@@ -38,6 +43,12 @@
 
 int id_serve_deps(const id_conf_t *conf, unsigned need, id_health_t *health,
                   id_kafka_producer_t **kafka);
+typedef struct id_serve id_serve_t;
+
+id_serve_t *id_serve_start(const id_conf_t *conf, const id_http_route_t *routes,
+                           size_t nroutes, void *app, const void *health);
+void        id_serve_stop(id_serve_t *s); /* NULL-safe */
+
 int id_serve(const id_conf_t *conf, const id_http_route_t *routes,
              size_t nroutes, void *app, const void *health);
 

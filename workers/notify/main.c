@@ -12,8 +12,10 @@
  * never the address, the code or the text.
  *
  * With LISTEN set, /health/live and /health/ready are served (Redis and
- * Kafka checked).  SIGINT/SIGTERM finish the current job, leave the group
- * and exit 0.
+ * Kafka checked), and the notification API (api.c): POST
+ * /api/v1/notifications/email and /sms queue jobs that this loop sends.
+ * SIGINT/SIGTERM finish the current job, stop the HTTP server (in-flight
+ * requests finish), leave the group and exit 0.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -77,8 +79,18 @@ static const id_conf_spec_t notify_specs[] = {
     { "NOTIFY_BACKOFF_MAX_MS", ID_CONF_INT, 0, 0, "60000", 10, 86400000,
       "longest delay between attempts" },
     { "LISTEN", ID_CONF_STRING, 0, 0, NULL, 0, 0,
-      "unix:/path or 127.0.0.1:PORT for /health/live and /health/ready; "
-      "unset: no HTTP" },
+      "unix:/path or 127.0.0.1:PORT for the notification API and "
+      "/health/live, /health/ready; unset: no HTTP" },
+    ID_ENV_LISTEN_MODE,
+    ID_ENV_TRUSTED_PEER_UIDS,
+    ID_ENV_TRUSTED_PEER_GIDS,
+    ID_ENV_IDENTITY_SIGN_KEY_FILE,
+    ID_ENV_IDENTITY_SIGN_MAX_AGE,
+    { "HTTP_THREADS", ID_CONF_INT, 0, 0, "2", 1, 256,
+      "HTTP worker threads (each waits for Kafka's ack of one job)" },
+    /* the API's text is up to 5000 characters of up to 4 bytes each */
+    { "MAX_BODY_BYTES", ID_CONF_INT, 0, 0, "32768", 256, 10485760,
+      "largest accepted request body in bytes (413 beyond)" },
 };
 
 
@@ -359,12 +371,18 @@ main(void)
     id_kafka_msg_t          *m;
     id_health_t              health;
     notify_ctx_t             nc;
-    id_http_opts_t           opts;
-    id_http_server_t        *http = NULL;
+    notify_api_t             api;
+    id_serve_t              *http = NULL;
     struct timespec          zero = { 0, 0 };
     id_kafka_consumer_conf_t cf;
 
-    static const id_http_route_t routes[] = { ID_HEALTH_ROUTES };
+    static const id_http_route_t routes[] = {
+        { "POST", "/api/v1/notifications/email", ID_HTTP_JSON | ID_HTTP_BEARER,
+          notify_api_email },
+        { "POST", "/api/v1/notifications/sms", ID_HTTP_JSON | ID_HTTP_BEARER,
+          notify_api_sms },
+        ID_HEALTH_ROUTES,
+    };
 
     id_log_init("notify");
 
@@ -435,14 +453,10 @@ main(void)
     }
 
     if (notify_opt(conf, "LISTEN") != NULL) {
-        memset(&opts, 0, sizeof(opts));
-        opts.listen = notify_opt(conf, "LISTEN");
-        opts.threads = 1; /* readiness has a probe thread of its own */
-        opts.max_body = 1024;
-        opts.routes = routes;
-        opts.nroutes = sizeof(routes) / sizeof(routes[0]);
-        opts.health = &health;
-        http = id_http_start(&opts);
+        /* the API's jobs go out on the DLQ's producer (thread-safe) */
+        api.kafka = nc.dlq;
+        http = id_serve_start(conf, routes, sizeof(routes) / sizeof(routes[0]),
+                              &api, &health);
         if (http == NULL) {
             goto err4;
         }
@@ -470,7 +484,7 @@ main(void)
         }
     }
 
-    id_http_stop(http);
+    id_serve_stop(http);
 
 err4:
 

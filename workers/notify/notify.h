@@ -5,9 +5,12 @@
  * Files: main.c (config, consume loop, delivery decisions), job.c (job JSON
  * validation, retry schedule), templates.c (the template table, rendering),
  * mail.c (RFC 5322 message, header sanitising, RFC 2047, SMTP via libcurl),
- * sms.c (the SMS webhook), dedupe.c (done job ids in Redis).
+ * sms.c (the SMS webhook), dedupe.c (done job ids in Redis), api.c (the
+ * notification API, which queues jobs for the loop).
  *
- * All functions here are single-threaded: the worker is one consumer loop.
+ * All functions here but api.c's are single-threaded: the worker is one
+ * consumer loop; api.c's handlers run on the HTTP server's threads and
+ * share only the (thread-safe) Kafka producer.
  */
 #ifndef NOTIFY_H
 #define NOTIFY_H
@@ -17,6 +20,9 @@
 #include <time.h>
 
 #include <jansson.h>
+
+#include "http.h"
+#include "kafka.h"
 
 #define NOTIFY_TOPIC "identity.notifications"
 #define NOTIFY_DLQ_TOPIC "identity.notifications.dlq"
@@ -218,6 +224,21 @@ notify_result_t notify_http_classify(int curl_code, long status);
 notify_result_t notify_sms_send(const char *url, const char *token,
                                 const char *to, const char *text, char *err,
                                 size_t errlen);
+
+
+/* ------------------------------------------------------------------ api.c */
+
+/* The handlers' r->app. */
+typedef struct {
+    id_kafka_producer_t *kafka; /* jobs go out on it */
+} notify_api_t;
+
+/* POST /api/v1/notifications/email and /sms (see api.c). */
+void notify_api_email(id_http_req_t *r);
+void notify_api_sms(id_http_req_t *r);
+
+/* 1 if s is a phone number in E.164 form: "+", 8-15 digits, no leading 0. */
+int notify_api_phone_valid(const char *s);
 
 
 /* --------------------------------------------------------------- dedupe.c */

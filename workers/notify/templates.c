@@ -25,8 +25,10 @@
 #define NOTIFY_VAR_MULTILINE 0x04 /* line breaks allowed (custom text) */
 #define NOTIFY_VAR_CHOICE 0x08    /* one of choices: its words stand */
 
-#define NOTIFY_VALUE_MAX 256  /* bytes of a one-line value */
-#define NOTIFY_TEXT_MAX 16384 /* bytes of a multi-line value */
+/* bytes: the notification API's subject (200 characters) and text (5000)
+ * at up to 4 bytes of UTF-8 each */
+#define NOTIFY_VALUE_MAX 1024 /* bytes of a one-line value */
+#define NOTIFY_TEXT_MAX 20480 /* bytes of a multi-line value */
 
 
 typedef struct {
@@ -250,7 +252,8 @@ static const notify_template_t notify_templates[] = {
       "Your security code is {{otp}}. It expires in {{ttl_minutes}} minutes.",
       { NOTIFY_NAME, NOTIFY_OTP, NOTIFY_TTL } },
 
-    /* admin and internal sends: the caller writes the words */
+    /* admin and internal sends (POST /api/v1/notifications/email and
+     * /sms): the caller writes the words; an SMS is the text alone */
     { "custom",
       "{{subject}}",
       "{{text}}",

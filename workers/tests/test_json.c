@@ -65,6 +65,22 @@ main(void)
     UNIT_INT(id_json_string(o, "nul", 1, 0, 9, &s, errors), -1,
              "embedded NUL refused");
     json_decref(o);
+    o = load("{\"body\":\"one\\r\\ntwo\\tthree\\n\",\"bell\":\"a\\u0007\","
+             "\"del\":\"a\\u007f\",\"long\":\"\\u00e9\\u00e9\\u00e9\"}");
+    UNIT_INT(id_json_text(o, "body", 1, 1, 15, &s, errors), 0,
+             "text: CR, LF and TAB allowed");
+    UNIT_STR(s, "one\r\ntwo\tthree\n", "text: kept as it came");
+    UNIT_INT(id_json_string(o, "body", 1, 1, 15, &s, errors), -1,
+             "a one-line string still refuses them");
+    UNIT_INT(id_json_text(o, "bell", 1, 1, 15, &s, errors), -1,
+             "text: other control characters refused");
+    UNIT_INT(id_json_text(o, "del", 1, 1, 15, &s, errors), -1,
+             "text: DEL refused");
+    UNIT_INT(id_json_text(o, "long", 1, 1, 2, &s, errors), -1,
+             "text: max length in characters");
+    UNIT_INT(id_json_text(o, "none", 1, 1, 2, &s, errors), -1,
+             "text: required");
+    json_decref(o);
     o = load("{\"flag\":true,\"nf\":\"yes\"}");
     UNIT_INT(id_json_bool(o, "flag", &b, errors), 0, "bool read");
     UNIT_INT(b, 1, "bool value");

@@ -2,6 +2,7 @@
  * test_notify_templates.c - the template table and its rendering
  * (notify/templates.c).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
@@ -24,6 +25,42 @@ render(const char *tpl, notify_channel_t ch, const char *data_json,
     int     rc;
     json_t *d = data_of(data_json);
 
+    err[0] = '\0';
+    rc = notify_render(tpl, ch, d, r, err, errlen);
+    json_decref(d);
+    return rc;
+}
+
+
+/* Renders data {name: unit x n, extra...}. */
+static int
+render_long(const char *tpl, notify_channel_t ch, const char *name,
+            const char *unit, size_t n, const char *extra, notify_rendered_t *r,
+            char *err, size_t errlen)
+{
+    int     rc;
+    char   *v;
+    size_t  i, len = strlen(unit);
+    json_t *d;
+
+    v = malloc(len * n + 1);
+    if (v == NULL) {
+        return -2;
+    }
+    for (i = 0; i < n; i++) {
+        memcpy(v + i * len, unit, len);
+    }
+    v[len * n] = '\0';
+    if (extra != NULL) {
+        char buf[256];
+
+        snprintf(buf, sizeof(buf), "{%s}", extra); /* members only */
+        d = data_of(buf);
+    } else {
+        d = json_object();
+    }
+    json_object_set_new(d, name, json_string(v));
+    free(v);
     err[0] = '\0';
     rc = notify_render(tpl, ch, d, r, err, errlen);
     json_decref(d);
@@ -197,16 +234,32 @@ main(void)
             "signup_otp SMS text");
     notify_rendered_free(&r);
 
-    rc = render("welcome", NOTIFY_EMAIL,
-                "{\"name\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                "\"}",
-                &r, err, sizeof(err));
+    rc = render_long("welcome", NOTIFY_EMAIL, "name", "x", NOTIFY_VALUE_MAX + 1,
+                     NULL, &r, err, sizeof(err));
     UNIT_OK(rc == -1 && strstr(err, "longer than") != NULL,
-            "a name over 256 bytes is refused");
+            "a name over NOTIFY_VALUE_MAX bytes is refused");
+
+    /* what the notification API lets through: a subject of 200 and a text
+     * of 5000 characters, each of 4 bytes */
+    rc = render_long("custom", NOTIFY_EMAIL, "subject", "\xf0\x9f\x93\xa6", 200,
+                     "\"text\":\"x\"", &r, err, sizeof(err));
+    UNIT_OK(rc == 0 && strlen(r.subject) == 800,
+            "custom: a subject of 200 four-byte characters");
+    notify_rendered_free(&r);
+    rc = render_long("custom", NOTIFY_EMAIL, "text", "\xf0\x9f\x93\xa6", 5000,
+                     "\"subject\":\"s\"", &r, err, sizeof(err));
+    UNIT_OK(rc == 0 && strlen(r.text) == 20000,
+            "custom: a text of 5000 four-byte characters");
+    notify_rendered_free(&r);
+    rc = render_long("custom", NOTIFY_SMS, "text", "\xf0\x9f\x93\xa6", 5000,
+                     NULL, &r, err, sizeof(err));
+    UNIT_OK(rc == 0 && r.subject == NULL && strlen(r.text) == 20000,
+            "custom SMS: the same text");
+    notify_rendered_free(&r);
+    rc = render_long("custom", NOTIFY_SMS, "text", "x", NOTIFY_TEXT_MAX + 1,
+                     NULL, &r, err, sizeof(err));
+    UNIT_OK(rc == -1 && strstr(err, "longer than") != NULL,
+            "custom: a text over NOTIFY_TEXT_MAX bytes is refused");
 
     rc = render("welcome", NOTIFY_EMAIL, "{\"name\":\"Zoë\"}", &r, err,
                 sizeof(err));

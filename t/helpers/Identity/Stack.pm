@@ -17,7 +17,7 @@ use Time::HiRes qw(sleep time);
 our @EXPORT_OK = qw(gateway api json_body unique_email wait_for_mail
                     wait_for_mails otp_from_mail sql redis kafka_messages
                     jwt_parts kafka_topics kafka_raw kafka_produce
-                    wait_for_sms);
+                    wait_for_sms stack_token);
 
 my $json = JSON::PP->new->canonical;
 
@@ -205,6 +205,32 @@ sub kafka_produce {
         or die "kcat: $!";
     print {$ph} "$key\t$value\n";
     return close $ph;
+}
+
+# stack_token(CLAIM => value, ...) -> an access token signed with the
+# stack's own signing key (keys/signing.jwk), as the auth worker would sign
+# it, for callers no login makes (role "service", say).  Defaults: the
+# stack's issuer and audience, sub "svc-<pid>", role "service", a fresh
+# sid and jti, valid 5 minutes; an undef value removes the claim.
+sub stack_token {
+    my (%over) = @_;
+    require Crypt::JWT;
+    my $file = env_or_die('IDENTITY_STACK_DIR') . '/keys/signing.jwk';
+    open my $fh, '<', $file or die "$file: $!";
+    my $jwk = do { local $/; $json->decode(<$fh>) };
+    my $key = $jwk->{keys} ? $jwk->{keys}[0] : $jwk;
+    my $now = int time;
+    my $n = int(rand 1e9);
+    my %c = (iss => gateway(), aud => 'identity', sub => "svc-$$",
+             role => 'service', sid => "sid-$$-$n", jti => "jti-$$-$n",
+             iat => $now, exp => $now + 300);
+    while (my ($k, $v) = each %over) {
+        if (defined $v) { $c{$k} = $v } else { delete $c{$k} }
+    }
+    return Crypt::JWT::encode_jwt(payload => \%c, alg => $key->{alg},
+                                  key => $key,
+                                  extra_headers => { kid => $key->{kid},
+                                                     typ => 'JWT' });
 }
 
 # Splits a compact JWS into its decoded header and payload.
