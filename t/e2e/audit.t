@@ -94,7 +94,8 @@ my $body = json_body($res) || {};
 my @events = @{ $body->{events} || [] };
 my $n_events = sql1('SELECT count(*) FROM audit_events WHERE subject = $1', $uid);
 cmp_ok $n_events, '>=', 2, 'the subject has its events';
-is $body->{count}, $n_events, 'list: count of the subject\'s events';
+is $body->{total}, $n_events, 'list: total of the subject\'s events';
+is $body->{count}, $n_events, 'list: count of this page';
 is scalar @events, $n_events, 'list: all of them on one page';
 is $body->{limit}, 50, 'list: limit 50 by default';
 is $body->{offset}, 0, 'list: offset 0 by default';
@@ -114,7 +115,7 @@ ok !grep({ /password|otp/i } keys %{ $li->{data} || {} }), 'list: no secret in d
 
 $res = api(GET => "/api/v1/audit?subject=$uid&type=user.registered", undef, bearer($admin));
 $body = json_body($res) || {};
-is $body->{count}, 1, 'filter: subject and type';
+is $body->{total}, 1, 'filter: subject and type';
 is $body->{events}[0]{type}, 'user.registered', 'filter: that type only';
 is $body->{events}[0]{request_id}, $verify_rid, 'filter: the verify request';
 
@@ -133,7 +134,7 @@ $res = api(GET => "/api/v1/audit?subject=$uid&limit=200", undef, bearer($admin))
 my @all = map { $_->{id} } @{ (json_body($res) || {})->{events} || [] };
 my $total = scalar @all;
 cmp_ok $total, '>=', 5, "pages: $total events in all";
-is +(json_body($res) || {})->{count}, $total, 'pages: count says so';
+is +(json_body($res) || {})->{total}, $total, 'pages: total says so';
 my @sorted = sort { $b->{occurred_at} cmp $a->{occurred_at} || $b->{id} <=> $a->{id} }
              @{ (json_body($res) || {})->{events} || [] };
 is_deeply \@all, [map { $_->{id} } @sorted], 'pages: occurred_at, then id, descending';
@@ -141,7 +142,8 @@ my @paged;
 for (my $off = 0; $off < $total; $off += 2) {
     $res = api(GET => "/api/v1/audit?subject=$uid&limit=2&offset=$off", undef, bearer($admin));
     $body = json_body($res) || {};
-    is $body->{count}, $total, "pages: count $total at offset $off";
+    is $body->{total}, $total, "pages: total $total at offset $off";
+    is $body->{count}, scalar @{ $body->{events} || [] }, "pages: count at offset $off";
     is $body->{limit}, 2, "pages: limit 2 at offset $off";
     is $body->{offset}, $off, "pages: offset $off";
     cmp_ok scalar @{ $body->{events} || [] }, '<=', 2, "pages: at most 2 at offset $off";

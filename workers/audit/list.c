@@ -6,7 +6,8 @@
  * or skip while events arrive with older timestamps.  The answer:
  *   {"events":[{"id","event_id","type","subject","occurred_at",
  *               "request_id","ip","data"}...],
- *    "count":<events matching the filters, all pages>,"limit","offset"}
+ *    "count":<events on this page>,"total":<events matching the filters,
+ *    all pages>,"limit","offset"} (the shape of GET /api/v1/users)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -199,7 +200,9 @@ audit_list(id_http_req_t *r)
     }
     id_http_send_json(
         r, 200,
-        json_pack("{s:o, s:I, s:I, s:I}", "events", events, "count",
+        json_pack("{s:I, s:o, s:I, s:I, s:I}", "count",
+                  (json_int_t) json_array_size(events), "events", events,
+                  "total",
                   (json_int_t) strtoll(id_db_value(cnt, 0, "n"), NULL, 10),
                   "limit", (json_int_t) q.limit, "offset",
                   (json_int_t) q.offset));
