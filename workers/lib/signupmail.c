@@ -57,8 +57,7 @@ id_signup_set_password_code(id_kafka_producer_t *kafka, const char *secret,
     if (rc != 0) {
         return -1;
     }
-    data = json_pack("{s:s, s:i}", "otp", code, "ttl_minutes",
-                     ID_OTP_TTL / 60);
+    data = json_pack("{s:s, s:i}", "otp", code, "ttl_minutes", ID_OTP_TTL / 60);
     if (data != NULL && via != NULL) {
         json_object_set_new(data, "via", json_string(via));
     }

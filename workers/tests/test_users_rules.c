@@ -9,7 +9,7 @@
 
 /* The request under test and the errors it produced; replaced by load(),
  * so strings read from it stay valid until the next one. */
-static json_t *body, *errors;
+static json_t     *body, *errors;
 static const char *v[USERS_NFIELDS];
 
 #define ALL_FORM                                                               \
@@ -140,6 +140,20 @@ main(void)
     UNIT_STR(users_field_name(USERS_F_OCCUPATION), "occupation",
              "users_field_name");
     UNIT_OK(users_field_name(USERS_NFIELDS) == NULL, "... NULL past the end");
+
+    /* the changed fields as words for the mail */
+    {
+        char    words[64], tiny[8];
+        json_t *names = json_pack("[s, s]", "first_name", "phone");
+
+        UNIT_INT(users_fields_text(names, words, sizeof(words)), 0,
+                 "fields text");
+        UNIT_STR(words, "first name, phone", "... words, comma-separated");
+        UNIT_INT(users_fields_text(names, tiny, sizeof(tiny)), -1,
+                 "... -1 when it does not fit");
+        UNIT_OK(strlen(tiny) < sizeof(tiny), "... still a string");
+        json_decref(names);
+    }
 
     json_decref(body);
     json_decref(errors);

@@ -1,21 +1,28 @@
 /*
- * identity-users - user profiles.
+ * identity-users - user profiles: reading and changing them, the email
+ * change, and the registration form (POST /api/v1/users).
  * Configuration: the table below (environment variables, see env.h).
  */
+#include <stdio.h>
+#include <string.h>
+
+#include "authlog.h"
 #include "env.h"
+#include "events.h"
 #include "log.h"
 #include "serve.h"
 #include "users.h"
 
 static const id_conf_spec_t users_specs[] = {
-    ID_ENV_LISTEN,
-    ID_ENV_DATABASE_URL,
-    ID_ENV_HTTP_THREADS,
-    ID_ENV_MAX_BODY_BYTES,
+    ID_ENV_LISTEN,        ID_ENV_DATABASE_URL,   ID_ENV_REDIS_URL,
+    ID_ENV_KAFKA_BROKERS, ID_ENV_OTP_SECRET,     ID_ENV_NOTIFY_PUBLIC_KEY,
+    ID_ENV_HTTP_THREADS,  ID_ENV_MAX_BODY_BYTES, ID_KAFKA_CONF_SPECS,
 };
 
 static const id_http_route_t users_routes[] = {
     { "GET", "/api/v1/users/me", ID_HTTP_BEARER, users_me },
+    { "PATCH", "/api/v1/users/me", ID_HTTP_JSON | ID_HTTP_BEARER,
+      users_update_me },
     { "GET", "/api/v1/users/{id}", ID_HTTP_BEARER, users_get },
     ID_HEALTH_ROUTES,
 };
@@ -25,7 +32,9 @@ int
 main(void)
 {
     int         rc = 1;
+    char        err[256];
     id_conf_t  *conf;
+    users_app_t app;
     id_health_t health;
 
     id_log_init("users");
@@ -37,12 +46,23 @@ main(void)
     if (conf == NULL) {
         return 1;
     }
-    if (id_serve_deps(conf, ID_SERVE_POSTGRES, &health, NULL) == 0 &&
+    memset(&app, 0, sizeof(app));
+    if (id_event_seal_init(id_conf_str(conf, "NOTIFY_PUBLIC_KEY"), err,
+                           sizeof(err)) != 0) {
+        fprintf(stderr, "config: NOTIFY_PUBLIC_KEY: %s\n", err);
+        id_conf_free(conf);
+        return 1;
+    }
+    app.otp_secret = id_conf_str(conf, "OTP_SECRET");
+    id_authlog_init(app.otp_secret); /* wrong email change codes */
+    if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA,
+                      &health, &app.kafka) == 0 &&
         id_serve(conf, users_routes,
-                 sizeof(users_routes) / sizeof(users_routes[0]), NULL,
+                 sizeof(users_routes) / sizeof(users_routes[0]), &app,
                  &health) == 0) {
         rc = 0;
     }
+    id_kafka_producer_free(app.kafka); /* flushes; NULL-safe */
     id_conf_free(conf);
     return rc;
 }

@@ -10,8 +10,7 @@
 
 static const char *const users_genders[] = { "male", "female", "non-binary",
                                              "prefer-not-to-say", NULL };
-static const char *const users_sexes[] = { "male", "female", "intersex",
-                                           NULL };
+static const char *const users_sexes[] = { "male", "female", "intersex", NULL };
 
 /* One field: its length in code points, or one of choices (min and max
  * then bound the value's length only to refuse huge ones early), or a
@@ -120,4 +119,39 @@ users_read_profile(const json_t *body, unsigned required,
         rc = -1;
     }
     return rc == 0 ? present : -1;
+}
+
+
+int
+users_fields_text(const json_t *names, char *out, size_t len)
+{
+    size_t      i, n = 0, k;
+    const char *s;
+
+    if (len == 0) {
+        return -1;
+    }
+    out[0] = '\0';
+    for (i = 0; i < json_array_size(names); i++) {
+        s = json_string_value(json_array_get(names, i));
+        if (s == NULL) {
+            continue;
+        }
+        if (n > 0) {
+            if (n + 2 >= len) {
+                return -1;
+            }
+            out[n++] = ',';
+            out[n++] = ' ';
+        }
+        for (k = 0; s[k] != '\0'; k++) {
+            if (n + 1 >= len) {
+                out[n] = '\0';
+                return -1;
+            }
+            out[n++] = s[k] == '_' ? ' ' : s[k];
+        }
+        out[n] = '\0';
+    }
+    return 0;
 }

@@ -1,5 +1,8 @@
 /*
  * users.h - identity-users: profiles (and, later, administration).
+ *
+ * Handlers (routes in main.c), the worker's read-only state, and the rules
+ * of the profile fields.
  */
 #ifndef USERS_H
 #define USERS_H
@@ -7,12 +10,45 @@
 #include <stddef.h>
 
 #include <jansson.h>
+#include <libpq-fe.h>
 
 #include "http.h"
+#include "kafka.h"
+
+/* Read-only after start-up; handed to handlers as r->app. */
+typedef struct {
+    const char          *otp_secret;
+    id_kafka_producer_t *kafka;
+} users_app_t;
 
 /* profile.c */
 void users_me(id_http_req_t *r);
 void users_get(id_http_req_t *r);
+
+/* update.c: PATCH /api/v1/users/me */
+void users_update_me(id_http_req_t *r);
+
+/* email.c: POST /api/v1/users/me/email and /api/v1/users/me/email/verify */
+void users_email_start(id_http_req_t *r);
+void users_email_verify(id_http_req_t *r);
+
+/* submit.c: POST /api/v1/users (the registration form) */
+void users_submit(id_http_req_t *r);
+
+/*
+ * send.c: what the handlers send, acked (events.h).
+ *   users_mail(app, to, template, data)  a notification job by email,
+ *       data stolen.  0 acked, -1 not.
+ *   users_event(app, type, user_id, data)  an identity event, data stolen.
+ *       0 acked, -1 not.
+ *   users_greeting(res)  the name a mail greets, from a row of
+ *       ID_USER_COLUMNS: name, else first_name, else "" (borrowed).
+ */
+int users_mail(const users_app_t *app, const char *to,
+               const char *template_name, json_t *data);
+int users_event(const users_app_t *app, const char *type, const char *user_id,
+                json_t *data);
+const char *users_greeting(const PGresult *res);
 
 /*
  * rules.c (pure, unit-tested): the profile fields, in this order, as
@@ -45,5 +81,8 @@ int         users_read_profile(const json_t *body, unsigned required,
 const char *users_field_name(size_t i); /* "first_name"; NULL past the end */
 int         users_phone_ok(const char *s);
 int         users_choice_ok(const char *const *choices, const char *s);
+/* The changed fields' names (a JSON array of strings) as words for a mail,
+ * "first name, phone", into out; 0, or -1 if it does not fit. */
+int users_fields_text(const json_t *names, char *out, size_t len);
 
 #endif
