@@ -23,6 +23,10 @@ static const id_http_route_t users_routes[] = {
     { "GET", "/api/v1/users/me", ID_HTTP_BEARER, users_me },
     { "PATCH", "/api/v1/users/me", ID_HTTP_JSON | ID_HTTP_BEARER,
       users_update_me },
+    { "POST", "/api/v1/users/me/email", ID_HTTP_JSON | ID_HTTP_BEARER,
+      users_email_start },
+    { "POST", "/api/v1/users/me/email/verify", ID_HTTP_JSON | ID_HTTP_BEARER,
+      users_email_verify },
     { "GET", "/api/v1/users/{id}", ID_HTTP_BEARER, users_get },
     ID_HEALTH_ROUTES,
 };
