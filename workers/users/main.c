@@ -27,6 +27,7 @@ static const id_http_route_t users_routes[] = {
       users_email_start },
     { "POST", "/api/v1/users/me/email/verify", ID_HTTP_JSON | ID_HTTP_BEARER,
       users_email_verify },
+    { "POST", "/api/v1/users", ID_HTTP_JSON, users_submit },
     { "GET", "/api/v1/users/{id}", ID_HTTP_BEARER, users_get },
     ID_HEALTH_ROUTES,
 };
