@@ -140,6 +140,18 @@ is $res->{headers}{'ratelimit-limit'}, 5, 'the form counts as a mail: RateLimit-
 $res = from('127.0.0.7', POST => '/api/v1/users', { %form, email => unique_email('form-limit6') });
 is $res->{status}, 429, 'the sixth within 15 minutes: 429';
 
+# the access log names the path the client asked for
+my $log = ($ENV{IDENTITY_STACK_DIR} // '') . '/logs/access.log';
+SKIP: {
+    skip "no access log at $log", 2 unless -r $log;
+    open my $fh, '<', $log or die "$log: $!";
+    my @mine = grep { ($_->{client} // '') eq '127.0.0.7' }
+               map { eval { $json->decode($_) } || () } <$fh>;
+    ok @mine >= 6, 'the form\'s requests are in the access log';
+    is_deeply [ grep { $_ ne '/api/v1/users' } map { $_->{path} } @mine ], [],
+        'as /api/v1/users';
+}
+
 $res = from('127.0.0.8', POST => '/api/v1/users/me/email/verify',
             { email => unique_email('limit'), otp => '123456' },
             { Authorization => "Bearer $token" });
