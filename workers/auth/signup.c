@@ -598,13 +598,13 @@ auth_verify_email(id_http_req_t *r)
     job = id_event_job("email", email, "welcome",
                        json_pack("{s:s}", "name", name));
     /* the 201 promises all are durable: produce before COMMIT */
-    produced = id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
-                             ID_EVENT_TIMEOUT_MS) == 0 &&
-               id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, email, job,
-                             ID_EVENT_TIMEOUT_MS) == 0 &&
-               (!set_password ||
-                id_signup_set_password_code(app->kafka, app->otp_secret,
-                                            email, NULL) == 0);
+    produced =
+        id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
+                      ID_EVENT_TIMEOUT_MS) == 0 &&
+        id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, email, job,
+                      ID_EVENT_TIMEOUT_MS) == 0 &&
+        (!set_password || id_signup_set_password_code(
+                              app->kafka, app->otp_secret, email, NULL) == 0);
     if (!produced) {
         id_db_rollback();
         id_reply_unavailable(r, "the message queue");

@@ -99,20 +99,17 @@ static const char *const notify_set_password_via[] = {
 };
 
 
-/* otp_locked: data.what is the kind of code (lib/otplock.h). */
+/* otp_locked: data.what is the kind of code (lib/otplock.h): value, words. */
+/* clang-format off */
 static const char *const notify_otp_locked_what[] = {
-    "signup",
-    "verification",
-    "password_reset",
-    "password reset",
-    "stepup",
-    "security",
-    "email_change",
-    "email change",
-    "",
-    "one-time",
+    "signup",         "verification",
+    "password_reset", "password reset",
+    "stepup",         "security",
+    "email_change",   "email change",
+    "",               "one-time",
     NULL,
 };
+/* clang-format on */
 
 
 static const notify_template_t notify_templates[] = {
@@ -147,7 +144,8 @@ static const notify_template_t notify_templates[] = {
       "new one with \"forgot password\".\n",
       "Set your password with the code {{otp}} (password reset). It "
       "expires in {{ttl_minutes}} minutes.",
-      { NOTIFY_OTP, NOTIFY_TTL,
+      { NOTIFY_OTP,
+        NOTIFY_TTL,
         { "via", "", NOTIFY_VAR_CHOICE, notify_set_password_via } } },
 
     { "otp_locked",

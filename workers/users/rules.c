@@ -54,12 +54,10 @@ users_phone_ok(const char *s)
     if (s == NULL || s[0] != '+' || s[1] < '1' || s[1] > '9') {
         return 0; /* E.164: no country code starts with 0 */
     }
-    for (n = 0; s[1 + n] != '\0'; n++) {
-        if (s[1 + n] < '0' || s[1 + n] > '9') {
-            return 0;
-        }
-    }
-    return n >= USERS_PHONE_MIN_DIGITS && n <= USERS_PHONE_MAX_DIGITS;
+    s++;
+    n = strspn(s, "0123456789");
+    return s[n] == '\0' && n >= USERS_PHONE_MIN_DIGITS &&
+           n <= USERS_PHONE_MAX_DIGITS;
 }
 
 
