@@ -160,4 +160,23 @@ is_problem(api(POST => '/api/v1/users/me/email/verify',
            409, 'email_taken', 'another account took it meanwhile');
 is sql1('SELECT email FROM users WHERE id = $1', $uid), $new, 'the address stays';
 
+# --- 6. the guess budget of an address: 20 wrong codes, then locked ----------
+
+my $locked = unique_email('locked');
+my @answers;
+for (1 .. 21) {
+    $res = api(POST => '/api/v1/users/me/email/verify',
+               { email => $locked, otp => '000000' }, $auth2);
+    push @answers, (json_body($res) || {})->{code} // '';
+}
+is_deeply [ @answers[0 .. 19] ], [ ('invalid_otp') x 20 ], '20 wrong codes: invalid_otp';
+is_problem($res, 429, 'otp_locked', 'then otp_locked');
+ok(($res->{headers}{'retry-after'} // 0) > 0, '... with Retry-After');
+ok wait_for_mail($new, qr/wrong email change codes/i),
+    'the user is told at the address the account has';
+plant_step_up($uid, $sid2, 'email_change');
+$res = api(POST => '/api/v1/users/me/email', { email => $locked }, $auth2);
+is $res->{status}, 202, 'a start towards the locked address: the same 202';
+ok !wait_for_mail($locked, undef, 2), '... and no code is sent there';
+
 done_testing;
