@@ -47,18 +47,16 @@
 #include "queries.h"
 #include "redis.h"
 #include "reply.h"
+#include "signupmail.h"
 #include "user.h"
 
 #define AUTH_OTP_PURPOSE "signup"
 #define AUTH_OTP_COOLDOWN 60 /* seconds between two resent codes */
 #define AUTH_OTP_PER_HOUR 10
-#define AUTH_NOTICE_PER_HOUR 3    /* "you already have an account" mails */
 #define AUTH_REGISTRATIONS_MAX 10 /* kept per pending sign-up */
-/* register and resend-otp answer no sooner than this after the request
- * arrived, whatever the address: register costs two Argon2id runs (about
- * 100 ms with the OWASP parameters on one core) and a Kafka ack, resend a
- * Kafka ack; the floors leave room for a loaded machine. */
-#define AUTH_REGISTER_FLOOR_MS 400
+/* register answers no sooner than ID_SIGNUP_ANSWER_FLOOR_MS (signupmail.h)
+ * after the request arrived, whatever the address, resend-otp no sooner
+ * than this (a Kafka ack; room for a loaded machine) */
 #define AUTH_RESEND_FLOOR_MS 300
 
 /* What failed, for the 503 (0: nothing). */
@@ -66,6 +64,7 @@
 #define AUTH_ERR_KAFKA 2
 #define AUTH_ERR_DB 3
 #define AUTH_ERR_INTERNAL 4
+#define AUTH_ERR_DEPS 5 /* Redis or Kafka */
 
 /*
  * Reads fields of a pending sign-up: HMGET, or nothing (an empty array)
@@ -183,6 +182,9 @@ auth_register_failed(id_http_req_t *r, int err)
     case AUTH_ERR_DB:
         id_reply_unavailable(r, "the database");
         break;
+    case AUTH_ERR_DEPS:
+        id_reply_unavailable(r, NULL);
+        break;
     default:
         id_http_send_problem(r, 500, "internal_error", NULL, NULL);
     }
@@ -254,27 +256,11 @@ auth_issue_code(auth_app_t *app, const char *email, const char *tag, int resend)
 static int
 auth_register_existing(auth_app_t *app, const char *email, const PGresult *res)
 {
-    int     t, rc;
-    json_t *job;
-
-    t = id_otp_throttle("signup-notice", email, AUTH_OTP_COOLDOWN,
-                        AUTH_NOTICE_PER_HOUR);
-    if (t < 0) {
-        return AUTH_ERR_REDIS;
-    }
-    if (t == 0) {
-        job = id_event_job(
-            "email", email, "signup_existing_account",
-            json_pack("{s:s}", "name",
-                      auth_greeting(id_db_value(res, 0, "name"),
-                                    id_db_value(res, 0, "first_name"))));
-        rc = id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, email, job,
-                           ID_EVENT_TIMEOUT_MS);
-        json_decref(job);
-        if (rc != 0) {
-            id_otp_throttle_release("signup-notice", email);
-            return AUTH_ERR_KAFKA;
-        }
+    if (id_signup_existing_notice(
+            app->kafka, email,
+            auth_greeting(id_db_value(res, 0, "name"),
+                          id_db_value(res, 0, "first_name"))) != 0) {
+        return AUTH_ERR_DEPS;
     }
     id_log_info("auth.register", "outcome", "existing_account", NULL);
     return 0;
@@ -430,7 +416,7 @@ auth_register(id_http_req_t *r)
 
     err = auth_register_address(r->app, email, password, reg);
     json_decref(reg);
-    id_http_answer_floor(r, AUTH_REGISTER_FLOOR_MS);
+    id_http_answer_floor(r, ID_SIGNUP_ANSWER_FLOOR_MS);
     if (err != 0) {
         auth_register_failed(r, err);
     } else {
@@ -483,41 +469,6 @@ auth_hash_field(const redisReply *rep, const char *name)
         }
     }
     return NULL;
-}
-
-
-/* A contested sign-up was verified without a password: the address gets a
- * password reset code to set one.  The job is produced (not committed) here;
- * 0 ok, -1 Kafka failed. */
-static int
-auth_send_set_password(auth_app_t *app, const char *email)
-{
-    int     rc;
-    char    code[ID_OTP_DIGITS + 1];
-    json_t *job;
-
-    rc = id_otp_issue(app->otp_secret, ID_OTP_PURPOSE_PASSWORD_RESET, email,
-                      code);
-    if (rc == ID_OTP_LOCKED) {
-        /* reset codes are locked for the address: it asks for one when the
-         * lock is over (forgot) */
-        id_log_warn("auth.set_password_code", "outcome", "locked", NULL);
-        return 0;
-    }
-    if (rc != 0) {
-        return -1;
-    }
-    job = id_event_job(
-        "email", email, "signup_set_password",
-        json_pack("{s:s, s:i}", "otp", code, "ttl_minutes", ID_OTP_TTL / 60));
-    OPENSSL_cleanse(code, sizeof(code));
-    rc = id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, email, job,
-                       ID_EVENT_TIMEOUT_MS);
-    json_decref(job);
-    if (rc != 0) {
-        id_otp_discard(ID_OTP_PURPOSE_PASSWORD_RESET, email);
-    }
-    return rc;
 }
 
 
@@ -647,11 +598,13 @@ auth_verify_email(id_http_req_t *r)
     job = id_event_job("email", email, "welcome",
                        json_pack("{s:s}", "name", name));
     /* the 201 promises all are durable: produce before COMMIT */
-    produced = id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
-                             ID_EVENT_TIMEOUT_MS) == 0 &&
-               id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, email, job,
-                             ID_EVENT_TIMEOUT_MS) == 0 &&
-               (!set_password || auth_send_set_password(app, email) == 0);
+    produced =
+        id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
+                      ID_EVENT_TIMEOUT_MS) == 0 &&
+        id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, email, job,
+                      ID_EVENT_TIMEOUT_MS) == 0 &&
+        (!set_password || id_signup_set_password_code(
+                              app->kafka, app->otp_secret, email, NULL) == 0);
     if (!produced) {
         id_db_rollback();
         id_reply_unavailable(r, "the message queue");

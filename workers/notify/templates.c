@@ -81,18 +81,37 @@ static const char *const notify_password_via[] = {
 };
 
 
-/* otp_locked: data.what is the kind of code (lib/otplock.h). */
-static const char *const notify_otp_locked_what[] = {
-    "signup",
-    "verification",
-    "password_reset",
-    "password reset",
-    "stepup",
-    "security",
+/*
+ * signup_set_password: data.via is why the account has no password
+ * (lib/signupmail.h): a contested sign-up (none, the default: older jobs),
+ * or the registration form, which takes no password.
+ */
+static const char *const notify_set_password_via[] = {
     "",
-    "one-time",
+    "Your email address is verified and your account is ready. More than\n"
+    "one sign-up was made with this address, with different passwords,\n"
+    "so none of them was kept: set your password with this code (password\n"
+    "reset):",
+    "form",
+    "An account was made for this address with our registration form. To\n"
+    "sign in, set its password with this code (password reset); that also\n"
+    "confirms this address. If you did not ask for an account, ignore this\n"
+    "email: without the code nobody can sign in to it.",
     NULL,
 };
+
+
+/* otp_locked: data.what is the kind of code (lib/otplock.h): value, words. */
+/* clang-format off */
+static const char *const notify_otp_locked_what[] = {
+    "signup",         "verification",
+    "password_reset", "password reset",
+    "stepup",         "security",
+    "email_change",   "email change",
+    "",               "one-time",
+    NULL,
+};
+/* clang-format on */
 
 
 static const notify_template_t notify_templates[] = {
@@ -119,10 +138,7 @@ static const notify_template_t notify_templates[] = {
       "Set a password for your account",
       "Hello,\n"
       "\n"
-      "Your email address is verified and your account is ready. More than\n"
-      "one sign-up was made with this address, with different passwords,\n"
-      "so none of them was kept: set your password with this code (password\n"
-      "reset):\n"
+      "{{via}}\n"
       "\n"
       "{{otp}}\n"
       "\n"
@@ -130,7 +146,9 @@ static const notify_template_t notify_templates[] = {
       "new one with \"forgot password\".\n",
       "Set your password with the code {{otp}} (password reset). It "
       "expires in {{ttl_minutes}} minutes.",
-      { NOTIFY_OTP, NOTIFY_TTL } },
+      { NOTIFY_OTP,
+        NOTIFY_TTL,
+        { "via", "", NOTIFY_VAR_CHOICE, notify_set_password_via } } },
 
     { "otp_locked",
       "Too many wrong codes",
@@ -251,6 +269,46 @@ static const notify_template_t notify_templates[] = {
       "it, someone may be using your account: change your password now.\n",
       "Your security code is {{otp}}. It expires in {{ttl_minutes}} minutes.",
       { NOTIFY_NAME, NOTIFY_OTP, NOTIFY_TTL } },
+
+    /* data.fields: the names of the changed fields, never their values */
+    { "profile_updated",
+      "Your profile was updated",
+      "Hi {{name}},\n"
+      "\n"
+      "The profile of your account was just updated: {{fields}}.\n"
+      "\n"
+      "If you did not do this, change your password now and contact support.\n",
+      "Your profile was updated ({{fields}}). If this was not you, change "
+      "your password now.",
+      { NOTIFY_NAME, { "fields", NULL, 0, NULL } } },
+
+    /* to the old address, once the new one is confirmed with its code */
+    { "email_changed",
+      "Your email address was changed",
+      "Hi {{name}},\n"
+      "\n"
+      "The email address of your account was just changed to\n"
+      "{{new_email}}. This address no longer signs in to it.\n"
+      "\n"
+      "If you did not do this, contact support now.\n",
+      "The email address of your account was changed. If this was not you, "
+      "contact support now.",
+      { NOTIFY_NAME, { "new_email", NULL, 0, NULL } } },
+
+    /* to an address asked for as a new one that already has an account:
+     * instead of a code, and nothing about who asked */
+    { "email_change_taken",
+      "Someone tried to use your email address",
+      "Hi {{name}},\n"
+      "\n"
+      "Someone, maybe you, asked to move another account to this email\n"
+      "address. It already belongs to your account, so nothing was changed\n"
+      "and no code was sent.\n"
+      "\n"
+      "If it was not you, you can ignore this email.\n",
+      "Someone asked to move another account to your email address. Nothing "
+      "was changed.",
+      { NOTIFY_NAME } },
 
     /* admin and internal sends (POST /api/v1/notifications/email and
      * /sms): the caller writes the words; an SMS is the text alone */

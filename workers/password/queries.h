@@ -17,7 +17,11 @@
 /* $1 user id */
 #define PW_SQL_USER_BY_ID "SELECT " PW_USER_COLUMNS " FROM users WHERE id = $1"
 
-/* $1 user id, $2 new Argon2id hash */
-#define PW_SQL_SET_PASSWORD "UPDATE users SET password_hash = $2 WHERE id = $1"
+/* $1 user id, $2 new Argon2id hash.  Whoever sets a password has proved
+ * the mailbox (a reset code) or logged in: an account made unverified (the
+ * registration form, POST /api/v1/users) is verified from then on. */
+#define PW_SQL_SET_PASSWORD                                                    \
+    "UPDATE users SET password_hash = $2,"                                     \
+    " email_verified_at = COALESCE(email_verified_at, now()) WHERE id = $1"
 
 #endif

@@ -78,7 +78,8 @@ main(void)
     notify_rendered_t r;
 
     full = "{\"otp\":\"123456\",\"name\":\"Ann\",\"ttl_minutes\":10,"
-           "\"subject\":\"Hello\",\"text\":\"Body\",\"attempts\":51}";
+           "\"subject\":\"Hello\",\"text\":\"Body\",\"attempts\":51,"
+           "\"fields\":\"phone\",\"new_email\":\"b@example.com\"}";
 
     for (i = 0; (name = notify_template_name(i)) != NULL; i++) {
         count++;
@@ -95,7 +96,7 @@ main(void)
         }
         notify_rendered_free(&r);
     }
-    UNIT_OK(count == 12, "twelve templates");
+    UNIT_OK(count == 15, "fifteen templates");
     UNIT_OK(all_ok, "every template renders an email");
     UNIT_OK(sms_ok, "every template renders an SMS");
 
@@ -265,6 +266,64 @@ main(void)
                 sizeof(err));
     UNIT_OK(rc == 0 && strncmp(r.text, "Hi Zoë,\n", 9) == 0,
             "UTF-8 passes through");
+    notify_rendered_free(&r);
+
+    /* signup_set_password: why there is no password */
+    rc = render("signup_set_password", NOTIFY_EMAIL, "{\"otp\":\"123456\"}", &r,
+                err, sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "More than\none sign-up") != NULL &&
+                strstr(r.text, "\n123456\n") != NULL,
+            "signup_set_password without via: the contested sign-up");
+    notify_rendered_free(&r);
+    rc = render("signup_set_password", NOTIFY_EMAIL,
+                "{\"otp\":\"123456\",\"via\":\"form\"}", &r, err, sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "registration form") != NULL &&
+                strstr(r.text, "sign-up was made") == NULL &&
+                strstr(r.text, "\n123456\n") != NULL,
+            "signup_set_password via form: the registration form");
+    notify_rendered_free(&r);
+    rc = render("signup_set_password", NOTIFY_EMAIL,
+                "{\"otp\":\"123456\",\"via\":\"other\"}", &r, err, sizeof(err));
+    UNIT_OK(rc == -1, "signup_set_password refuses an unknown via");
+
+    /* profile_updated: the fields, never a value */
+    rc = render("profile_updated", NOTIFY_EMAIL,
+                "{\"name\":\"Ann\",\"fields\":\"first name, phone\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == 0 && strcmp(r.subject, "Your profile was updated") == 0 &&
+                strstr(r.text, "Hi Ann,") != NULL &&
+                strstr(r.text, "just updated: first name, phone.") != NULL,
+            "profile_updated names the changed fields");
+    notify_rendered_free(&r);
+    rc = render("profile_updated", NOTIFY_EMAIL, "{\"name\":\"Ann\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == -1 && strcmp(err, "missing data.fields") == 0,
+            "profile_updated needs fields");
+
+    /* email_changed: to the old address, naming the new one */
+    rc = render("email_changed", NOTIFY_EMAIL,
+                "{\"name\":\"Ann\",\"new_email\":\"ann@new.example\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "changed to\nann@new.example.") != NULL,
+            "email_changed names the new address");
+    notify_rendered_free(&r);
+    rc = render("email_changed", NOTIFY_EMAIL,
+                "{\"new_email\":\"a@b.example\\r\\nBcc: x@y.example\"}", &r,
+                err, sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "\r\nBcc") == NULL,
+            "email_changed: a line break in new_email is no new line");
+    notify_rendered_free(&r);
+
+    rc = render("email_change_taken", NOTIFY_EMAIL, "{}", &r, err, sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "Hi there,") != NULL &&
+                strstr(r.text, "no code was sent") != NULL,
+            "email_change_taken: a notice, no code");
+    notify_rendered_free(&r);
+
+    rc = render("otp_locked", NOTIFY_EMAIL, "{\"what\":\"email_change\"}", &r,
+                err, sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "wrong email change codes") != NULL,
+            "otp_locked knows email change codes");
     notify_rendered_free(&r);
     notify_rendered_free(NULL);
 

@@ -62,19 +62,6 @@ users_lock_admins(void)
 }
 
 
-int
-users_event(const users_app_t *app, const char *type, const char *subject,
-            json_t *data)
-{
-    int     rc;
-    json_t *event = id_event_identity(type, subject, data);
-
-    rc = id_event_send(app->kafka, ID_TOPIC_EVENTS, subject, event,
-                       ID_EVENT_TIMEOUT_MS);
-    json_decref(event);
-    return rc;
-}
-
 
 int
 users_reply_step_up(id_http_req_t *r, const char *purpose)

@@ -1,24 +1,37 @@
 /*
- * identity-users - user profiles and their administration.
+ * identity-users - user profiles and their administration: reading and
+ * changing them, the email change, the registration form (POST
+ * /api/v1/users), listing, roles and deletion.
  * Configuration: the table below (environment variables, see env.h).
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "authlog.h"
 #include "env.h"
+#include "events.h"
 #include "log.h"
 #include "serve.h"
 #include "users.h"
 
 static const id_conf_spec_t users_specs[] = {
-    ID_ENV_LISTEN,         ID_ENV_DATABASE_URL,   ID_ENV_REDIS_URL,
-    ID_ENV_KAFKA_BROKERS,  ID_ENV_JWT_ACCESS_TTL, ID_ENV_HTTP_THREADS,
-    ID_ENV_MAX_BODY_BYTES, ID_KAFKA_CONF_SPECS,
+    ID_ENV_LISTEN,         ID_ENV_DATABASE_URL,      ID_ENV_REDIS_URL,
+    ID_ENV_KAFKA_BROKERS,  ID_ENV_JWT_ACCESS_TTL,    ID_ENV_OTP_SECRET,
+    ID_ENV_NOTIFY_PUBLIC_KEY, ID_ENV_HTTP_THREADS,   ID_ENV_MAX_BODY_BYTES,
+    ID_KAFKA_CONF_SPECS,
 };
 
 static const id_http_route_t users_routes[] = {
     { "GET", "/api/v1/users", ID_HTTP_BEARER, users_list },
     { "GET", "/api/v1/users/me", ID_HTTP_BEARER, users_me },
     { "GET", "/api/v1/users/by-email/{email}", ID_HTTP_BEARER, users_by_email },
+    { "PATCH", "/api/v1/users/me", ID_HTTP_JSON | ID_HTTP_BEARER,
+      users_update_me },
+    { "POST", "/api/v1/users/me/email", ID_HTTP_JSON | ID_HTTP_BEARER,
+      users_email_start },
+    { "POST", "/api/v1/users/me/email/verify", ID_HTTP_JSON | ID_HTTP_BEARER,
+      users_email_verify },
+    { "POST", "/api/v1/users", ID_HTTP_JSON, users_submit },
     { "GET", "/api/v1/users/{id}", ID_HTTP_BEARER, users_get },
     { "DELETE", "/api/v1/users/{id}", ID_HTTP_BEARER, users_delete },
     { "PATCH", "/api/v1/users/{id}/role", ID_HTTP_JSON | ID_HTTP_BEARER,
@@ -31,6 +44,7 @@ int
 main(void)
 {
     int         rc = 1;
+    char        err[256];
     id_conf_t  *conf;
     users_app_t app;
     id_health_t health;
@@ -46,7 +60,16 @@ main(void)
     if (conf == NULL) {
         return 1;
     }
+    memset(&app, 0, sizeof(app));
+    if (id_event_seal_init(id_conf_str(conf, "NOTIFY_PUBLIC_KEY"), err,
+                           sizeof(err)) != 0) {
+        fprintf(stderr, "config: NOTIFY_PUBLIC_KEY: %s\n", err);
+        id_conf_free(conf);
+        return 1;
+    }
     app.access_ttl = id_conf_int(conf, "JWT_ACCESS_TTL");
+    app.otp_secret = id_conf_str(conf, "OTP_SECRET");
+    id_authlog_init(app.otp_secret); /* wrong email change codes */
     if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA,
                       &health, &app.kafka) == 0 &&
         id_serve(conf, users_routes,

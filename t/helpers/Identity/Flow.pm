@@ -15,7 +15,8 @@ use Identity::Stack qw(api json_body unique_email wait_for_mail
                        jwt_parts);
 
 our @EXPORT_OK = qw(new_user new_admin login bearer is_problem
-                    wait_for_message token_status redis1 sql1 step_up);
+                    wait_for_message token_status redis1 sql1
+                    newest_code step_up plant_step_up token_sid);
 
 # new_user(TAG, PASSWORD, PROFILE...) -> (email, user id): register, read
 # the code from the mail, verify.  Dies when a step fails: nothing after it
@@ -52,26 +53,44 @@ sub login {
 
 sub bearer { return { Authorization => "Bearer $_[0]" } }
 
-# step_up(TOKEN, EMAIL, PURPOSE) -> true once identity-otp has recorded a
-# step-up grant of PURPOSE for TOKEN's session: a code asked for by email,
-# read from the newest mail, confirmed.  The user's code throttle (one
-# code per 30 s, 10 an hour) is cleared first, so a suite may ask often.
+# The sid claim of an access token (its session).
+sub token_sid { my (undef, $claims) = jwt_parts($_[0]); return $claims->{sid} }
+
+# newest_code(ADDRESS, PATTERN, SEEN) -> the code of the newest mail to
+# ADDRESS matching PATTERN once there are more than SEEN of them (wait up
+# to 20 s), or undef.  SEEN: how many there were before the request.
+sub newest_code {
+    my ($address, $pattern, $seen) = @_;
+    my @mails = wait_for_mails($address, $pattern, $seen + 1);
+    return @mails > $seen ? otp_from_mail($mails[-1]) : undef;
+}
+
+# step_up(TOKEN, EMAIL, PURPOSE) -> true once identity-otp granted PURPOSE
+# to TOKEN's session: generate, the code from the newest mail to EMAIL,
+# validate.  The user's code throttle (one code per 30 s, 10 an hour) is
+# cleared first, so a suite may ask often.
 sub step_up {
     my ($token, $email, $purpose) = @_;
     my (undef, $claims) = jwt_parts($token);
     my $uid = ($claims || {})->{sub} // return 0;
     redis('DEL', "identity:otp-cooldown:stepup:$uid",
           "identity:otp-sends:stepup:$uid");
-    my $seen = () = wait_for_mails($email, qr/security code/i, 0, 0);
+    my $seen = () = wait_for_mails($email, qr/security code/i, 1 << 30, 0);
     my $res = api(POST => '/api/v1/otp/generate', { purpose => $purpose },
                   bearer($token));
     return 0 unless $res->{status} == 202;
-    my @mails = wait_for_mails($email, qr/security code/i, $seen + 1);
-    return 0 unless @mails > $seen;
-    my $otp = otp_from_mail($mails[-1]) // return 0;
+    my $code = newest_code($email, qr/security code/i, $seen) // return 0;
     $res = api(POST => '/api/v1/otp/validate',
-               { purpose => $purpose, otp => $otp }, bearer($token));
+               { purpose => $purpose, otp => $code }, bearer($token));
     return $res->{status} == 200;
+}
+
+# plant_step_up(USER ID, SID, PURPOSE): the grant identity-otp's validate
+# leaves in Redis (workers/lib/stepup.h), for suites that need more grants
+# than one user may get codes for in a minute.
+sub plant_step_up {
+    my ($uid, $sid, $purpose) = @_;
+    redis('SET', "identity:stepup:$uid:$purpose", $sid // '-', 'EX', 300);
 }
 
 # Checks that RES is a STATUS problem+json (with CODE if defined): three
