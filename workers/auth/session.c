@@ -259,9 +259,10 @@ auth_login(id_http_req_t *r)
         goto done;
     }
 
-    /* unknown users cost one Argon2id verification too */
-    vrc = id_crypto_argon2_verify(hash ? hash : app->dummy_hash, password,
-                                  strlen(password));
+    /* unknown users cost one Argon2id verification too; an imported
+     * bcrypt hash verifies here and is replaced below */
+    vrc = id_crypto_password_verify(hash ? hash : app->dummy_hash, password,
+                                    strlen(password));
     if (!known || vrc != 0) {
         if (vrc < 0 && known) {
             id_log_warn("auth.unverifiable_hash", "user_id", user_id, NULL);

@@ -13,8 +13,8 @@ use Time::HiRes qw(sleep time);
 use Identity::Stack qw(api json_body unique_email wait_for_mail
                        otp_from_mail sql redis kafka_messages);
 
-our @EXPORT_OK = qw(new_user new_admin login bearer is_problem
-                    wait_for_message token_status redis1 sql1);
+our @EXPORT_OK = qw(new_user new_admin import_user bcrypt_hash login bearer
+                    is_problem wait_for_message token_status redis1 sql1);
 
 # new_user(TAG, PASSWORD, PROFILE...) -> (email, user id): register, read
 # the code from the mail, verify.  Dies when a step fails: nothing after it
@@ -39,6 +39,36 @@ sub new_user {
 sub new_admin {
     my ($email, $id) = new_user(@_);
     sql('UPDATE users SET role = \'admin\' WHERE id = $1', $id);
+    return ($email, $id);
+}
+
+# bcrypt_hash(PASSWORD, PREFIX?) -> a bcrypt hash ("$2b$" unless PREFIX
+# says "$2a$" or "$2y$"), cost 10, random salt, made by perl's crypt():
+# libxcrypt, the library the workers verify it with.
+sub bcrypt_hash {
+    my ($password, $prefix) = @_;
+    my @b64 = ('.', '/', 'A' .. 'Z', 'a' .. 'z', 0 .. 9);
+    # bcrypt's 22nd salt character carries 2 bits: one of . O e u
+    my $salt = join('', map { $b64[int rand 64] } 1 .. 21)
+        . ('.', 'O', 'e', 'u')[int rand 4];
+    my $hash = crypt($password, ($prefix // '$2b$') . "10\$$salt");
+    die "crypt() cannot make bcrypt hashes here\n"
+        unless defined $hash && length $hash == 60;
+    return $hash;
+}
+
+# import_user(TAG, PASSWORD, PREFIX?) -> (email, user id): a verified user
+# inserted straight into PostgreSQL with a bcrypt hash of PASSWORD, as an
+# import from an older system does (README, "Importing users"); it has no
+# session yet.
+sub import_user {
+    my ($tag, $password, $prefix) = @_;
+    my $email = unique_email($tag);
+    my $id = sql1('INSERT INTO users (email, password_hash, name,'
+                  . ' email_verified_at) VALUES ($1, $2, $3, now())'
+                  . ' RETURNING id',
+                  $email, bcrypt_hash($password, $prefix), 'Imported Pat');
+    die "import of $email failed\n" unless $id;
     return ($email, $id);
 }
 
