@@ -403,9 +403,8 @@ id_crypto_password_is_bcrypt(const char *encoded)
     /* $2x$ is crypt_blowfish's compatibility mode for the old sign
      * extension bug: its hashes must not verify like correct ones */
     if (encoded == NULL || strlen(encoded) != ID_BCRYPT_LEN ||
-        strncmp(encoded, "$2", 2) != 0 ||
-        strchr("aby", encoded[2]) == NULL || encoded[2] == '\0' ||
-        encoded[3] != '$' || encoded[6] != '$') {
+        strncmp(encoded, "$2", 2) != 0 || strchr("aby", encoded[2]) == NULL ||
+        encoded[2] == '\0' || encoded[3] != '$' || encoded[6] != '$') {
         return 0;
     }
     if (encoded[4] < '0' || encoded[4] > '9' || encoded[5] < '0' ||
@@ -493,8 +492,7 @@ done:
 
 
 int
-id_crypto_password_verify(const char *encoded, const char *password,
-                          size_t len)
+id_crypto_password_verify(const char *encoded, const char *password, size_t len)
 {
     if (encoded == NULL || password == NULL) {
         return -1;

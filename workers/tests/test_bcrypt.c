@@ -49,8 +49,8 @@ main(void)
     UNIT_INT(id_crypto_password_verify(UU_2B, "U*U\0x", 5), 1,
              "a password with a NUL byte never matches");
     UNIT_INT(id_crypto_password_is_bcrypt(UU_2B), 1, "is_bcrypt: $2b$");
-    UNIT_INT(id_crypto_password_is_bcrypt("$argon2id$v=19$m=64,t=1,p=1$x$y"),
-             0, "is_bcrypt: argon2id is not");
+    UNIT_INT(id_crypto_password_is_bcrypt("$argon2id$v=19$m=64,t=1,p=1$x$y"), 0,
+             "is_bcrypt: argon2id is not");
 
     /* malformed: refused (-1), never a match, never a crash */
     UNIT_INT(verify(UU_2X, "U*U"), -1, "$2x$ (the buggy variant) refused");
@@ -58,21 +58,26 @@ main(void)
                     "U*U"),
              -1, "truncated hash refused");
     UNIT_INT(verify(UU_2B "x", "U*U"), -1, "over-long hash refused");
-    UNIT_INT(verify("$2b$03$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
-                    "U*U"),
-             -1, "cost below 4 refused");
-    UNIT_INT(verify("$2b$31$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
-                    "U*U"),
-             -1, "cost above the bound refused (no hour-long login)");
-    UNIT_INT(verify("$2b$0a$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
-                    "U*U"),
-             -1, "non-digit cost refused");
-    UNIT_INT(verify("$2b$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyO!W",
-                    "U*U"),
-             -1, "a character outside bcrypt's base64 refused");
-    UNIT_INT(verify("$2b$05XCCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
-                    "U*U"),
-             -1, "missing separator refused");
+    UNIT_INT(
+        verify("$2b$03$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+               "U*U"),
+        -1, "cost below 4 refused");
+    UNIT_INT(
+        verify("$2b$31$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+               "U*U"),
+        -1, "cost above the bound refused (no hour-long login)");
+    UNIT_INT(
+        verify("$2b$0a$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+               "U*U"),
+        -1, "non-digit cost refused");
+    UNIT_INT(
+        verify("$2b$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyO!W",
+               "U*U"),
+        -1, "a character outside bcrypt's base64 refused");
+    UNIT_INT(
+        verify("$2b$05XCCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+               "U*U"),
+        -1, "missing separator refused");
     UNIT_INT(verify("$2b$", "U*U"), -1, "prefix alone refused");
     UNIT_INT(verify("", "U*U"), -1, "empty hash refused");
     UNIT_INT(id_crypto_password_verify(NULL, "U*U", 3), -1, "NULL refused");
