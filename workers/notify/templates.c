@@ -82,13 +82,15 @@ static const char *const notify_password_via[] = {
 /* otp_locked: data.what is the kind of code (lib/otplock.h). */
 static const char *const notify_otp_locked_what[] = {
     "signup",
-    "verification",
+    "verification", /* auth: sign-up */
     "password_reset",
-    "password reset",
+    "password reset", /* password */
     "stepup",
-    "security",
+    "security", /* otp: step-up */
+    "login",
+    "sign-in", /* auth: second factor */
     "",
-    "one-time",
+    "one-time", /* other senders */
     NULL,
 };
 

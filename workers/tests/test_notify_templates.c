@@ -99,6 +99,12 @@ main(void)
                 sizeof(err));
     UNIT_OK(rc == -1, "otp_locked: an unknown kind is refused");
 
+    rc = render("otp_locked", NOTIFY_EMAIL, "{\"what\":\"login\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "wrong sign-in codes") != NULL,
+            "otp_locked: login codes are sign-in codes");
+    notify_rendered_free(&r);
+
     rc = render("signup_otp", NOTIFY_EMAIL, "{\"otp\":123456}", &r, err,
                 sizeof(err));
     UNIT_OK(rc == 0 && strstr(r.text, "\n123456\n") != NULL,

@@ -11,10 +11,11 @@ use Exporter 'import';
 use Test::More ();
 use Time::HiRes qw(sleep time);
 use Identity::Stack qw(api json_body unique_email wait_for_mail
-                       otp_from_mail sql redis kafka_messages);
+                       wait_for_mails otp_from_mail sql redis kafka_messages);
 
 our @EXPORT_OK = qw(new_user new_admin import_user bcrypt_hash login bearer
-                    is_problem wait_for_message token_status redis1 sql1);
+                    is_problem wait_for_message token_status redis1 sql1
+                    next_code step_up);
 
 # new_user(TAG, PASSWORD, PROFILE...) -> (email, user id): register, read
 # the code from the mail, verify.  Dies when a step fails: nothing after it
@@ -80,6 +81,32 @@ sub login {
 }
 
 sub bearer { return { Authorization => "Bearer $_[0]" } }
+
+# next_code(EMAIL, PATTERN, SEEN) -> the code of mail number SEEN + 1 to
+# EMAIL whose body matches PATTERN (oldest first), waiting for it; undef
+# if it does not come.  Callers count the mails they have read.
+sub next_code {
+    my ($email, $pattern, $seen) = @_;
+    my @mails = wait_for_mails($email, $pattern, $seen + 1);
+    return @mails > $seen ? otp_from_mail($mails[$seen]) : undef;
+}
+
+# step_up(TOKEN, EMAIL, PURPOSE) -> true when a step-up grant of PURPOSE
+# was recorded for TOKEN's session: POST /api/v1/otp/generate, the code
+# from the newest "security code" mail, POST /api/v1/otp/validate.
+sub step_up {
+    my ($token, $email, $purpose) = @_;
+    my $pattern = qr/confirm a sensitive action/i;
+    my $seen = () = wait_for_mails($email, $pattern, 0, 0);
+    my $res = api(POST => '/api/v1/otp/generate', { purpose => $purpose },
+                  bearer($token));
+    return 0 unless $res->{status} == 202;
+    my $code = next_code($email, $pattern, $seen) // return 0;
+    $res = api(POST => '/api/v1/otp/validate',
+               { purpose => $purpose, otp => $code }, bearer($token));
+    return $res->{status} == 200;
+}
+
 
 # Checks that RES is a STATUS problem+json (with CODE if defined): three
 # tests named after NAME; returns the decoded problem.
