@@ -104,6 +104,7 @@ int auth_hash_fp(const char *hash, char out[ID_HASH_B64_LEN]);
  * the hash of fingerprint fp (401 invalid_credentials if it was replaced or
  * the account deleted), starts a session and has user.logged_in acked; then
  * answers 200 {access_token, token_type, expires_in, refresh_token, user}
+ * and mails a login alert if the device or address is new (alert.c).
  * Answers every outcome itself.
  */
 void auth_login_complete(id_http_req_t *r, const char *user_id, const char *fp);
@@ -122,6 +123,26 @@ void auth_mfa_start(id_http_req_t *r, const PGresult *user, const char *fp);
 void auth_login_otp(id_http_req_t *r);
 void auth_mfa_set(id_http_req_t *r);
 
+/* alert.c - a mail to the owner when a login comes from a new device or
+ * address.
+ *
+ * auth_alert_check(user_id, ip, ua, out): inside the login's transaction,
+ * before its session is inserted: whether the user had sessions before and
+ * none of them from address ip (NULL: unknown, never new), or none with
+ * User-Agent ua (as stored; NULL: none sent).  0 ok, -1 error.
+ * auth_alert_send(app, user, alert, ip, ua): after the commit: mails the
+ * "login_alert" notice to the user row user (email, name) when out says
+ * so, and waits for Kafka's ack; a failure is logged, never the login's. */
+typedef struct {
+    int new_ip;
+    int new_ua;
+} auth_alert_t;
+
+int  auth_alert_check(const char *user_id, const char *ip, const char *ua,
+                      auth_alert_t *out);
+void auth_alert_send(auth_app_t *app, const PGresult *user,
+                     const auth_alert_t *alert, const char *ip, const char *ua);
+
 /*
  * Inside an open transaction: inserts a session row (a new family when
  * family_id is NULL) with a new refresh token, and signs an access token
@@ -134,6 +155,5 @@ void auth_tokens_free(auth_tokens_t *t);
 /* {access_token, token_type, expires_in, refresh_token, user}; user stolen */
 json_t *auth_tokens_json(const auth_app_t *app, const auth_tokens_t *t,
                          json_t *user);
-
 
 #endif

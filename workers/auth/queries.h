@@ -30,6 +30,16 @@
     "UPDATE users u SET mfa_email = $2::boolean WHERE u.id = $1"               \
     " RETURNING " ID_USER_COLUMNS
 
+/*
+ * What the sessions of a user so far (each refresh token a row; revoked
+ * and expired ones count: they were the user's) say of a new login from
+ * address $2 (NULL: unknown) with User-Agent $3 (NULL: none sent).
+ */
+#define AUTH_SQL_LOGIN_SEEN                                                    \
+    "SELECT count(*) AS sessions,"                                             \
+    " COALESCE(bool_or(s.ip = $2::inet), false) AS seen_ip,"                   \
+    " COALESCE(bool_or(s.user_agent IS NOT DISTINCT FROM $3), false)"          \
+    " AS seen_ua FROM sessions s WHERE s.user_id = $1"
 
 /*
  * The user row locked for the rest of a login or refresh transaction.

@@ -250,11 +250,12 @@ auth_login_rehash(auth_app_t *app, const char *user_id, const char *hash,
 void
 auth_login_complete(id_http_req_t *r, const char *user_id, const char *fp)
 {
-    char          now_fp[ID_HASH_B64_LEN];
+    char          ua[AUTH_UA_MAX], now_fp[ID_HASH_B64_LEN];
     const char   *params[1];
     json_t       *user = NULL, *ev = NULL;
     PGresult     *lock = NULL;
     auth_tokens_t tokens;
+    auth_alert_t  alert;
     auth_app_t   *app = r->app;
 
     memset(&tokens, 0, sizeof(tokens));
@@ -281,7 +282,11 @@ auth_login_complete(id_http_req_t *r, const char *user_id, const char *fp)
                              "wrong email or password", NULL);
         goto done;
     }
-    if (auth_tokens_issue(app, r, user_id, id_db_value(lock, 0, "role"),
+    auth_user_agent(r->user_agent, ua, sizeof(ua));
+    /* the sessions before this one: whether this device or address is new */
+    if (auth_alert_check(user_id, auth_client_ip(r),
+                         r->user_agent != NULL ? ua : NULL, &alert) != 0 ||
+        auth_tokens_issue(app, r, user_id, id_db_value(lock, 0, "role"),
                           id_db_value(lock, 0, "email"), NULL, &tokens) != 0) {
         id_db_rollback();
         id_reply_unavailable(r, "the database");
@@ -304,6 +309,9 @@ auth_login_complete(id_http_req_t *r, const char *user_id, const char *fp)
     }
     id_log_info("auth.login", "user_id", user_id, "sid", tokens.family_id,
                 NULL);
+    /* the session stands whether or not the notice can be queued */
+    auth_alert_send(app, lock, &alert, auth_client_ip(r),
+                    r->user_agent != NULL ? ua : NULL);
     user = id_user_json(lock, 0);
     id_http_send_json(r, 200, auth_tokens_json(app, &tokens, user));
     user = NULL; /* now owned by the answer */
