@@ -11,6 +11,8 @@
 #include "jwt.h"
 #include "kafka.h"
 
+#include <libpq-fe.h>
+
 /* Login throttling (throttle.c); seconds unless said otherwise. */
 typedef struct {
     long free_attempts;  /* failures per account and address ... */
@@ -77,11 +79,69 @@ void auth_verify_email(id_http_req_t *r);
 void auth_resend_otp(id_http_req_t *r);
 
 /* session.c */
+#define AUTH_UA_MAX 513 /* a stored User-Agent, NUL included */
+
 void auth_login(id_http_req_t *r);
 void auth_refresh(id_http_req_t *r);
 void auth_logout(id_http_req_t *r);
 void auth_validate(id_http_req_t *r);
 void auth_jwks(id_http_req_t *r);
+
+/* X-Real-IP if it is an address PostgreSQL's inet will take, else NULL. */
+const char *auth_client_ip(id_http_req_t *r);
+/* The User-Agent as stored: printable ASCII only (raw header bytes need not
+ * be UTF-8, which PostgreSQL would refuse), at most len - 1 bytes. */
+void auth_user_agent(const char *in, char *out, size_t len);
+/* The fingerprint of a stored password hash (base64url SHA-256; "" for
+ * none) that ties a login's second step to the password it verified.  0 ok,
+ * -1 error. */
+int auth_hash_fp(const char *hash, char out[ID_HASH_B64_LEN]);
+
+/*
+ * The end of every successful login, after the password (auth_login) or
+ * after the password and the emailed code (auth_login_otp): in one
+ * transaction, with the user row locked, checks that the row still holds
+ * the hash of fingerprint fp (401 invalid_credentials if it was replaced or
+ * the account deleted), starts a session and has user.logged_in acked; then
+ * answers 200 {access_token, token_type, expires_in, refresh_token, user}
+ * and mails a login alert if the device or address is new (alert.c).
+ * Answers every outcome itself.
+ */
+void auth_login_complete(id_http_req_t *r, const char *user_id, const char *fp);
+
+/* mfa.c - the emailed second factor at login.
+ *
+ * auth_mfa_start(r, user, fp): the password of the user row user (columns
+ * of AUTH_SQL_USER_BY_EMAIL) was right and the user asked for a code:
+ * mails one and answers 200 {mfa_required, mfa_token, expires_in}.
+ * auth_login_otp(r): POST /api/v1/auth/login/otp {mfa_token, otp}.
+ * auth_mfa_set(r): POST /api/v1/auth/mfa {enabled} (bearer). */
+#define AUTH_MFA_TTL 300     /* s an mfa_token lives */
+#define AUTH_MFA_WRONG_MAX 5 /* wrong codes that end an mfa_token */
+
+void auth_mfa_start(id_http_req_t *r, const PGresult *user, const char *fp);
+void auth_login_otp(id_http_req_t *r);
+void auth_mfa_set(id_http_req_t *r);
+
+/* alert.c - a mail to the owner when a login comes from a new device or
+ * address.
+ *
+ * auth_alert_check(user_id, ip, ua, out): inside the login's transaction,
+ * before its session is inserted: whether the user had sessions before and
+ * none of them from address ip (NULL: unknown, never new), or none with
+ * User-Agent ua (as stored; NULL: none sent).  0 ok, -1 error.
+ * auth_alert_send(app, user, alert, ip, ua): after the commit: mails the
+ * "login_alert" notice to the user row user (email, name) when out says
+ * so, and waits for Kafka's ack; a failure is logged, never the login's. */
+typedef struct {
+    int new_ip;
+    int new_ua;
+} auth_alert_t;
+
+int  auth_alert_check(const char *user_id, const char *ip, const char *ua,
+                      auth_alert_t *out);
+void auth_alert_send(auth_app_t *app, const PGresult *user,
+                     const auth_alert_t *alert, const char *ip, const char *ua);
 
 /*
  * Inside an open transaction: inserts a session row (a new family when

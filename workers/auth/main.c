@@ -56,6 +56,8 @@ static const id_http_route_t auth_routes[] = {
     { "POST", "/api/v1/auth/verify-email", ID_HTTP_JSON, auth_verify_email },
     { "POST", "/api/v1/auth/resend-otp", ID_HTTP_JSON, auth_resend_otp },
     { "POST", "/api/v1/auth/login", ID_HTTP_JSON, auth_login },
+    { "POST", "/api/v1/auth/login/otp", ID_HTTP_JSON, auth_login_otp },
+    { "POST", "/api/v1/auth/mfa", ID_HTTP_JSON | ID_HTTP_BEARER, auth_mfa_set },
     { "POST", "/api/v1/auth/refresh", ID_HTTP_JSON, auth_refresh },
     { "POST", "/api/v1/auth/logout", ID_HTTP_BEARER, auth_logout },
     { "GET", "/api/v1/auth/validate", ID_HTTP_BEARER, auth_validate },

@@ -17,7 +17,29 @@
     " ON CONFLICT ((lower(email))) DO NOTHING"                                 \
     " RETURNING " ID_USER_COLUMNS
 
-#define AUTH_SQL_USER_REHASH "UPDATE users SET password_hash = $2 WHERE id = $1"
+/* Only while the row holds the hash that was verified ($3): a password
+ * changed meanwhile is never overwritten. */
+#define AUTH_SQL_USER_REHASH                                                   \
+    "UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3"
+
+#define AUTH_SQL_USER_CONTACT                                                  \
+    "SELECT u.email, u.name FROM users u WHERE u.id = $1"
+
+/* Turns the second factor on or off; the row as answered. */
+#define AUTH_SQL_USER_MFA                                                      \
+    "UPDATE users u SET mfa_email = $2::boolean WHERE u.id = $1"               \
+    " RETURNING " ID_USER_COLUMNS
+
+/*
+ * What the sessions of a user so far (each refresh token a row; revoked
+ * and expired ones count: they were the user's) say of a new login from
+ * address $2 (NULL: unknown) with User-Agent $3 (NULL: none sent).
+ */
+#define AUTH_SQL_LOGIN_SEEN                                                    \
+    "SELECT count(*) AS sessions,"                                             \
+    " COALESCE(bool_or(s.ip = $2::inet), false) AS seen_ip,"                   \
+    " COALESCE(bool_or(s.user_agent IS NOT DISTINCT FROM $3), false)"          \
+    " AS seen_ua FROM sessions s WHERE s.user_id = $1"
 
 /*
  * The user row locked for the rest of a login or refresh transaction.
@@ -26,15 +48,10 @@
  * session before the revocation looks for live ones, or waits and then sees
  * the revocation; under READ COMMITTED the revoking UPDATE would otherwise
  * miss a row inserted by a transaction that commits after its snapshot.
- * The _FOR_UPDATE variant: a login that also re-hashes the password.
  */
 #define AUTH_SQL_USER_LOCK                                                     \
     "SELECT u.password_hash, " ID_USER_COLUMNS                                 \
     " FROM users u WHERE u.id = $1 FOR SHARE"
-
-#define AUTH_SQL_USER_LOCK_FOR_UPDATE                                          \
-    "SELECT u.password_hash, " ID_USER_COLUMNS                                 \
-    " FROM users u WHERE u.id = $1 FOR NO KEY UPDATE"
 
 /*
  * A refresh token of family $3 good for $5 seconds of idleness, and never

@@ -44,8 +44,7 @@ auth_tokens_free(auth_tokens_t *t)
 }
 
 
-/* X-Real-IP if it is an address PostgreSQL's inet will take, else NULL. */
-static const char *
+const char *
 auth_client_ip(id_http_req_t *r)
 {
     unsigned char buf[16];
@@ -61,9 +60,7 @@ auth_client_ip(id_http_req_t *r)
 }
 
 
-/* The User-Agent as stored: printable ASCII only (raw header bytes need not
- * be UTF-8, which PostgreSQL would refuse), at most len - 1 bytes. */
-static void
+void
 auth_user_agent(const char *in, char *out, size_t len)
 {
     size_t i;
@@ -82,7 +79,7 @@ auth_tokens_issue(auth_app_t *app, id_http_req_t *r, const char *user_id,
 {
     int             rc = -1;
     char            idle[24], max_age[24], hash[ID_HASH_B64_LEN];
-    char            ua[513], jti[ID_UUID_LEN + 1];
+    char            ua[AUTH_UA_MAX], jti[ID_UUID_LEN + 1];
     const char     *params[8];
     json_t         *claims = NULL;
     PGresult       *res = NULL;
@@ -203,20 +200,142 @@ auth_login_notice(auth_app_t *app, const PGresult *res, long long failures)
 }
 
 
+int
+auth_hash_fp(const char *hash, char out[ID_HASH_B64_LEN])
+{
+    return id_crypto_sha256_b64(hash != NULL ? hash : "", out);
+}
+
+
+/*
+ * Replaces the verified hash of user_id by an Argon2id one of password
+ * when it is not current (an imported bcrypt hash, older parameters), only
+ * if the row still holds it (no lost update: a password changed meanwhile
+ * stays).  fp gets the fingerprint of the hash the row holds now.  0 ok,
+ * 1 the row holds another hash or none (replaced, deleted), -1 error.
+ */
+static int
+auth_login_rehash(auth_app_t *app, const char *user_id, const char *hash,
+                  const char *password, char fp[ID_HASH_B64_LEN])
+{
+    int         rc = -1;
+    char       *rehash;
+    const char *params[3];
+    PGresult   *up;
+
+    if (!id_crypto_argon2_needs_rehash(hash, &app->argon2)) {
+        return auth_hash_fp(hash, fp);
+    }
+    rehash = id_crypto_argon2_hash(&app->argon2, password, strlen(password));
+    if (rehash == NULL) {
+        id_log_error("auth.argon2", "err", "cannot hash (memory?)", NULL);
+        return -1;
+    }
+    params[0] = user_id;
+    params[1] = rehash;
+    params[2] = hash;
+    up = id_db_exec(AUTH_SQL_USER_REHASH, 3, params, NULL);
+    if (up != NULL) {
+        rc = strcmp(PQcmdTuples(up), "1") == 0 ? auth_hash_fp(rehash, fp) : 1;
+        if (rc == 0) {
+            id_log_info("auth.rehashed", "user_id", user_id, NULL);
+        }
+    }
+    PQclear(up);
+    free(rehash);
+    return rc;
+}
+
+
+void
+auth_login_complete(id_http_req_t *r, const char *user_id, const char *fp)
+{
+    char          ua[AUTH_UA_MAX], now_fp[ID_HASH_B64_LEN];
+    const char   *params[1];
+    json_t       *user = NULL, *ev = NULL;
+    PGresult     *lock = NULL;
+    auth_tokens_t tokens;
+    auth_alert_t  alert;
+    auth_app_t   *app = r->app;
+
+    memset(&tokens, 0, sizeof(tokens));
+    if (id_db_begin() != 0) {
+        id_reply_unavailable(r, "the database");
+        goto done;
+    }
+    params[0] = user_id;
+    lock = id_db_exec(AUTH_SQL_USER_LOCK, 1, params, NULL);
+    if (lock == NULL) {
+        id_db_rollback();
+        id_reply_unavailable(r, "the database");
+        goto done;
+    }
+    if (PQntuples(lock) != 1 ||
+        auth_hash_fp(id_db_value(lock, 0, "password_hash"), now_fp) != 0 ||
+        !id_crypto_equal(now_fp, fp, ID_HASH_B64_LEN)) {
+        /* the password was replaced (every session revoked) or the account
+         * deleted since the password was verified: a session now would
+         * outlive the revocation */
+        id_db_rollback();
+        id_authlog_failure(r, "login", "password_replaced", user_id, NULL);
+        id_http_send_problem(r, 401, "invalid_credentials",
+                             "wrong email or password", NULL);
+        goto done;
+    }
+    auth_user_agent(r->user_agent, ua, sizeof(ua));
+    /* the sessions before this one: whether this device or address is new */
+    if (auth_alert_check(user_id, auth_client_ip(r),
+                         r->user_agent != NULL ? ua : NULL, &alert) != 0 ||
+        auth_tokens_issue(app, r, user_id, id_db_value(lock, 0, "role"),
+                          id_db_value(lock, 0, "email"), NULL, &tokens) != 0) {
+        id_db_rollback();
+        id_reply_unavailable(r, "the database");
+        goto done;
+    }
+    ev =
+        id_event_identity("user.logged_in", user_id,
+                          json_pack("{s:s, s:s?}", "session_id",
+                                    tokens.family_id, "ip", auth_client_ip(r)));
+    if (id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
+                      ID_EVENT_TIMEOUT_MS) != 0) {
+        id_db_rollback();
+        id_reply_unavailable(r, "the message queue");
+        goto done;
+    }
+    if (id_db_commit() != 0) {
+        id_db_rollback();
+        id_reply_unavailable(r, "the database");
+        goto done;
+    }
+    id_log_info("auth.login", "user_id", user_id, "sid", tokens.family_id,
+                NULL);
+    /* the session stands whether or not the notice can be queued */
+    auth_alert_send(app, lock, &alert, auth_client_ip(r),
+                    r->user_agent != NULL ? ua : NULL);
+    user = id_user_json(lock, 0);
+    id_http_send_json(r, 200, auth_tokens_json(app, &tokens, user));
+    user = NULL; /* now owned by the answer */
+
+done:
+
+    auth_tokens_free(&tokens);
+    PQclear(lock);
+    json_decref(user);
+    json_decref(ev);
+}
+
+
 void
 auth_login(id_http_req_t *r)
 {
-    int             vrc, known, rehash_needed;
-    char            email[256], account[64], retry[24], *rehash;
-    const char     *password = NULL, *hash, *user_id, *params[2], *current;
-    const char     *ip;
+    int             vrc, known;
+    char            email[256], account[64], retry[24], fp[ID_HASH_B64_LEN];
+    const char     *password = NULL, *hash, *user_id, *params[1], *ip, *mfa;
     auth_throttle_t th;
-    json_t         *errors, *user = NULL, *ev = NULL;
-    PGresult       *res = NULL, *lock = NULL, *up;
-    auth_tokens_t   tokens;
+    json_t         *errors;
+    PGresult       *res = NULL;
     auth_app_t     *app = r->app;
 
-    memset(&tokens, 0, sizeof(tokens));
     errors = json_array();
     id_json_email(r->json, "email", 1, email, sizeof(email), errors);
     id_json_string(r->json, "password", 1, 1, 1024, &password, errors);
@@ -259,9 +378,10 @@ auth_login(id_http_req_t *r)
         goto done;
     }
 
-    /* unknown users cost one Argon2id verification too */
-    vrc = id_crypto_argon2_verify(hash ? hash : app->dummy_hash, password,
-                                  strlen(password));
+    /* unknown users cost one Argon2id verification too; an imported
+     * bcrypt hash verifies here and is replaced below */
+    vrc = id_crypto_password_verify(hash ? hash : app->dummy_hash, password,
+                                    strlen(password));
     if (!known || vrc != 0) {
         if (vrc < 0 && known) {
             id_log_warn("auth.unverifiable_hash", "user_id", user_id, NULL);
@@ -277,77 +397,29 @@ auth_login(id_http_req_t *r)
         id_log_warn("auth.throttle_reset_failed", "user_id", user_id, NULL);
     }
 
-    if (id_db_begin() != 0) {
-        id_reply_unavailable(r, "the database");
-        goto done;
-    }
-    rehash_needed = id_crypto_argon2_needs_rehash(hash, &app->argon2);
-    params[0] = user_id;
-    lock = id_db_exec(rehash_needed ? AUTH_SQL_USER_LOCK_FOR_UPDATE
-                                    : AUTH_SQL_USER_LOCK,
-                      1, params, NULL);
-    if (lock == NULL) {
-        id_db_rollback();
-        id_reply_unavailable(r, "the database");
-        goto done;
-    }
-    current =
-        PQntuples(lock) == 1 ? id_db_value(lock, 0, "password_hash") : NULL;
-    if (current == NULL || strcmp(current, hash) != 0) {
-        /* the password was replaced (every session revoked) or the account
-         * deleted while this one was being verified: a session now would
-         * outlive the revocation */
-        id_db_rollback();
+    switch (auth_login_rehash(app, user_id, hash, password, fp)) {
+    case 0:
+        break;
+    case 1:
         id_authlog_failure(r, "login", "password_replaced", user_id, NULL);
         id_http_send_problem(r, 401, "invalid_credentials",
                              "wrong email or password", NULL);
         goto done;
-    }
-    if (rehash_needed) {
-        rehash =
-            id_crypto_argon2_hash(&app->argon2, password, strlen(password));
-        if (rehash != NULL) {
-            params[0] = user_id;
-            params[1] = rehash;
-            up = id_db_exec(AUTH_SQL_USER_REHASH, 2, params, NULL);
-            PQclear(up);
-            free(rehash);
-        }
-    }
-    if (auth_tokens_issue(app, r, user_id, id_db_value(res, 0, "role"),
-                          id_db_value(res, 0, "email"), NULL, &tokens) != 0) {
-        id_db_rollback();
+    default:
         id_reply_unavailable(r, "the database");
         goto done;
     }
-    ev =
-        id_event_identity("user.logged_in", user_id,
-                          json_pack("{s:s, s:s?}", "session_id",
-                                    tokens.family_id, "ip", auth_client_ip(r)));
-    if (id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
-                      ID_EVENT_TIMEOUT_MS) != 0) {
-        id_db_rollback();
-        id_reply_unavailable(r, "the message queue");
-        goto done;
+    mfa = id_db_value(res, 0, "mfa_email");
+    if (mfa != NULL && strcmp(mfa, "t") == 0) {
+        /* the password was right; the emailed code finishes the login */
+        auth_mfa_start(r, res, fp);
+    } else {
+        auth_login_complete(r, user_id, fp);
     }
-    if (id_db_commit() != 0) {
-        id_db_rollback();
-        id_reply_unavailable(r, "the database");
-        goto done;
-    }
-    user = id_user_json(res, 0);
-    id_log_info("auth.login", "user_id", user_id, "sid", tokens.family_id,
-                NULL);
-    id_http_send_json(r, 200, auth_tokens_json(app, &tokens, user));
-    user = NULL; /* now owned by the answer */
 
 done:
 
-    auth_tokens_free(&tokens);
     PQclear(res);
-    PQclear(lock);
-    json_decref(user);
-    json_decref(ev);
     json_decref(errors);
 }
 

@@ -1,12 +1,13 @@
 /*
- * crypto.c - CSPRNG, hashes, base64url, UUIDs, Argon2id, sealed boxes (see
- * crypto.h).
+ * crypto.c - CSPRNG, hashes, base64url, UUIDs, Argon2id, imported bcrypt
+ * hashes, sealed boxes (see crypto.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <argon2.h>
+#include <crypt.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -384,6 +385,125 @@ id_crypto_argon2_needs_rehash(const char *encoded, const id_argon2_params_t *p)
     snprintf(want, sizeof(want), "m=%u,t=%u,p=%u$", p->memory_kib,
              p->iterations, p->parallelism);
     return strncmp(encoded + 15, want, strlen(want)) != 0;
+}
+
+
+#define ID_BCRYPT_LEN 60 /* "$2b$" cost "$" 22 salt + 31 hash characters */
+
+
+int
+id_crypto_password_is_bcrypt(const char *encoded)
+{
+    int    cost;
+    size_t i;
+
+    static const char alphabet[] = "./ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "abcdefghijklmnopqrstuvwxyz0123456789";
+
+    /* $2x$ is crypt_blowfish's compatibility mode for the old sign
+     * extension bug: its hashes must not verify like correct ones */
+    if (encoded == NULL || strlen(encoded) != ID_BCRYPT_LEN ||
+        strncmp(encoded, "$2", 2) != 0 || strchr("aby", encoded[2]) == NULL ||
+        encoded[2] == '\0' || encoded[3] != '$' || encoded[6] != '$') {
+        return 0;
+    }
+    if (encoded[4] < '0' || encoded[4] > '9' || encoded[5] < '0' ||
+        encoded[5] > '9') {
+        return 0;
+    }
+    cost = (encoded[4] - '0') * 10 + (encoded[5] - '0');
+    if (cost < 4 || cost > ID_BCRYPT_COST_MAX) {
+        return 0;
+    }
+    for (i = 7; i < ID_BCRYPT_LEN; i++) {
+        if (strchr(alphabet, encoded[i]) == NULL || encoded[i] == '\0') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
+/* crypt_r of one candidate against a checked bcrypt hash: 0 match, 1
+ * mismatch, -1 error.  data is crypt_r's scratch space (about 32 KiB: on
+ * the heap, not a handler thread's stack). */
+static int
+id_crypto_bcrypt_one(const char *encoded, const char *pw,
+                     struct crypt_data *data)
+{
+    int         rc;
+    const char *out;
+
+    memset(data, 0, sizeof(*data));
+    out = crypt_r(pw, encoded, data);
+    /* libxcrypt fails with NULL or a "*0"/"*1" failure token */
+    if (out == NULL || out[0] == '*' || strlen(out) != ID_BCRYPT_LEN) {
+        rc = -1;
+    } else {
+        rc = CRYPTO_memcmp(out, encoded, ID_BCRYPT_LEN) == 0 ? 0 : 1;
+    }
+    OPENSSL_cleanse(data, sizeof(*data));
+    return rc;
+}
+
+
+static int
+id_crypto_bcrypt_verify(const char *encoded, const char *password, size_t len)
+{
+    int                rc = -1;
+    char              *typed = NULL, *nf = NULL;
+    size_t             n = 0;
+    struct crypt_data *data;
+
+    /* crypt_r takes a C string: a NUL inside never is the password */
+    if (memchr(password, '\0', len) != NULL) {
+        return 1;
+    }
+    data = malloc(sizeof(*data));
+    typed = malloc(len + 1);
+    if (data == NULL || typed == NULL) {
+        goto done;
+    }
+    memcpy(typed, password, len);
+    typed[len] = '\0';
+    /* the importing system hashed what was typed; a password typed in
+     * another Unicode form than it was set in matches in NFKC */
+    rc = id_crypto_bcrypt_one(encoded, typed, data);
+    if (rc == 1) {
+        nf = id_passwd_normalize(password, len, &n);
+        if (nf != NULL && (n != len || memcmp(nf, password, len) != 0)) {
+            rc = id_crypto_bcrypt_one(encoded, nf, data);
+        }
+    }
+
+done:
+
+    if (typed != NULL) {
+        OPENSSL_cleanse(typed, len);
+    }
+    if (nf != NULL) {
+        OPENSSL_cleanse(nf, n);
+    }
+    free(typed);
+    free(nf);
+    free(data);
+    return rc;
+}
+
+
+int
+id_crypto_password_verify(const char *encoded, const char *password, size_t len)
+{
+    if (encoded == NULL || password == NULL) {
+        return -1;
+    }
+    if (strncmp(encoded, "$argon2id$", 10) == 0) {
+        return id_crypto_argon2_verify(encoded, password, len);
+    }
+    if (id_crypto_password_is_bcrypt(encoded)) {
+        return id_crypto_bcrypt_verify(encoded, password, len);
+    }
+    return -1;
 }
 
 

@@ -1,5 +1,6 @@
 /*
- * crypto.h - the small crypto toolbox of the workers (OpenSSL, libargon2).
+ * crypto.h - the small crypto toolbox of the workers (OpenSSL, libargon2,
+ * libxcrypt for imported bcrypt hashes).
  *
  * All functions return 0 on success, -1 on error unless stated otherwise;
  * outputs are written only on success.  Thread-safe.
@@ -84,6 +85,25 @@ char *id_crypto_argon2_hash(const id_argon2_params_t *p, const char *password,
  * made before passwords were normalised also matches the form as typed. */
 int id_crypto_argon2_verify(const char *encoded, const char *password,
                             size_t len);
+
+/*
+ * The one password check of every flow (login, password change): encoded
+ * is the stored hash, Argon2id ("$argon2id$") or bcrypt imported from an
+ * older system ("$2a$", "$2b$", "$2y$": 60 characters, cost 04 to
+ * ID_BCRYPT_COST_MAX), verified with libxcrypt's crypt_r and compared in
+ * constant time.  A bcrypt hash is checked against the password as typed,
+ * then against its NFKC form if that differs.  0 match, 1 mismatch, -1 not
+ * a hash it verifies (malformed, another scheme, a cost beyond the bound)
+ * or an error: never a match.
+ */
+#define ID_BCRYPT_COST_MAX 16 /* 2^16 rounds: about 5 s on one core */
+
+int id_crypto_password_verify(const char *encoded, const char *password,
+                              size_t len);
+
+/* 1 if encoded is a well-formed bcrypt hash that
+ * id_crypto_password_verify() takes, else 0 (pure). */
+int id_crypto_password_is_bcrypt(const char *encoded);
 
 /* 1 if an encoded hash uses other parameters than p (re-hash on login). */
 int id_crypto_argon2_needs_rehash(const char               *encoded,

@@ -4,8 +4,8 @@
  *   id_otp_lock_notice(kafka, to, name, what)
  *       sends the "otp_locked" email to `to` (greeting name, "" or NULL for
  *       none; what = "signup", "password_reset", "stepup" or "email_change":
- *       the kind of code), at most one an hour per address whatever the
- *       kind.  Called
+ *       the kind of code; "login" for a login's second factor), at most one
+ *       an hour per address whatever the kind.  Called
  *       when a check used up the guess budget (otp.h, locked_now).
  *       0 sent or held back, -1 a dependency failed (logged).
  */

@@ -1,6 +1,8 @@
 /*
  * user.c - a profile row as public JSON (see user.h).
  */
+#include <string.h>
+
 #include "db.h"
 #include "user.h"
 
@@ -22,6 +24,7 @@ id_user_json(const PGresult *res, int row)
                                   "phone",     "role" };
     size_t             i;
     json_t            *o;
+    const char        *v;
 
     o = json_object();
     if (o == NULL) {
@@ -37,5 +40,8 @@ id_user_json(const PGresult *res, int row)
                         id_user_str(res, row, "email_verified_at"));
     json_object_set_new(o, "created_at", id_user_str(res, row, "created_at"));
     json_object_set_new(o, "updated_at", id_user_str(res, row, "updated_at"));
+    v = id_db_value(res, row, "mfa_email");
+    json_object_set_new(o, "mfa_enabled",
+                        json_boolean(v != NULL && strcmp(v, "t") == 0));
     return o;
 }

@@ -7,8 +7,9 @@
  * row of it into the public JSON:
  *   {"id","email","name","first_name","last_name","gender","sex",
  *    "occupation","phone","role","email_verified","email_verified_at",
- *    "created_at","updated_at"}
- * (absent values are null).  Returns a new json_t or NULL.
+ *    "created_at","updated_at","mfa_enabled"}
+ * (absent values are null; mfa_enabled is users.mfa_email, false when the
+ * row has no such column).  Returns a new json_t or NULL.
  */
 #ifndef ID_USER_H
 #define ID_USER_H
@@ -27,7 +28,7 @@
     "to_char(u.created_at AT TIME ZONE 'UTC', " ID_TS_FORMAT ")"               \
     " AS created_at, "                                                         \
     "to_char(u.updated_at AT TIME ZONE 'UTC', " ID_TS_FORMAT ")"               \
-    " AS updated_at"
+    " AS updated_at, u.mfa_email"
 
 json_t *id_user_json(const PGresult *res, int row);
 

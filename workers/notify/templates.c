@@ -108,6 +108,7 @@ static const char *const notify_otp_locked_what[] = {
     "password_reset", "password reset",
     "stepup",         "security",
     "email_change",   "email change",
+    "login",          "sign-in", /* auth: second factor */
     "",               "one-time",
     NULL,
 };
@@ -241,6 +242,28 @@ static const notify_template_t notify_templates[] = {
       "in, someone else may know your password: change it now.\n",
       "Your sign-in code is {{otp}}. It expires in {{ttl_minutes}} minutes.",
       { NOTIFY_NAME, NOTIFY_OTP, NOTIFY_TTL } },
+
+    /* a login from a device or address the account had not used: what
+     * the auth worker knows of it, never a token */
+    { "login_alert",
+      "New sign-in to your account",
+      "Hi {{name}},\n"
+      "\n"
+      "Your account was just signed in to from a device or an address it\n"
+      "had not been used from before:\n"
+      "\n"
+      "  Time:    {{time}}\n"
+      "  Address: {{address}}\n"
+      "  Device:  {{device}}\n"
+      "\n"
+      "If this was you, there is nothing to do. If it was not, change your\n"
+      "password now: that signs out every other session.\n",
+      "New sign-in to your account at {{time}} from {{address}}. If this was "
+      "not you, change your password now.",
+      { NOTIFY_NAME,
+        { "time", NULL, 0, NULL },
+        { "address", "unknown", 0, NULL },
+        { "device", "unknown", 0, NULL } } },
 
     { "email_change_otp",
       "Confirm your new email address",

@@ -108,12 +108,11 @@ pw_change(id_http_req_t *r)
      * sets one) has no current password to give: always wrong */
     rc = u.password_hash[0] == '\0'
              ? 1
-             : id_crypto_argon2_verify(u.password_hash, current,
-                                       strlen(current));
+             : id_crypto_password_verify(u.password_hash, current,
+                                         strlen(current));
     if (rc != 0) {
         if (rc < 0) {
-            /* not an Argon2id hash: an imported one is re-hashed at login,
-             * so this account has not logged in since; fail closed */
+            /* neither Argon2id nor a bcrypt hash we take: fail closed */
             id_log_warn("password.unverifiable_hash", "user", u.id, NULL);
         }
         pw_fails(u.id, 1);

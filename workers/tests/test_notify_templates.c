@@ -79,7 +79,7 @@ main(void)
 
     full = "{\"otp\":\"123456\",\"name\":\"Ann\",\"ttl_minutes\":10,"
            "\"subject\":\"Hello\",\"text\":\"Body\",\"attempts\":51,"
-           "\"fields\":\"phone\",\"new_email\":\"b@example.com\"}";
+           "\"fields\":\"phone\",\"new_email\":\"b@example.com\",\"time\":\"2026-12-06 02:40 UTC\"}";
 
     for (i = 0; (name = notify_template_name(i)) != NULL; i++) {
         count++;
@@ -96,7 +96,7 @@ main(void)
         }
         notify_rendered_free(&r);
     }
-    UNIT_OK(count == 15, "fifteen templates");
+    UNIT_OK(count == 16, "sixteen templates");
     UNIT_OK(all_ok, "every template renders an email");
     UNIT_OK(sms_ok, "every template renders an SMS");
 
@@ -136,6 +136,28 @@ main(void)
     rc = render("otp_locked", NOTIFY_EMAIL, "{\"what\":\"launch\"}", &r, err,
                 sizeof(err));
     UNIT_OK(rc == -1, "otp_locked: an unknown kind is refused");
+
+    rc = render("login_alert", NOTIFY_EMAIL,
+                "{\"name\":\"Ann\",\"time\":\"2026-12-06 02:40 UTC\","
+                "\"address\":\"203.0.113.7\",\"device\":\"Firefox\\r\\n"
+                "Bcc: x@evil.example\"}",
+                &r, err, sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "Time:    2026-12-06 02:40 UTC\n") &&
+                strstr(r.text, "Address: 203.0.113.7\n") != NULL,
+            "login_alert: time and address on lines of their own");
+    UNIT_OK(rc == 0 && strstr(r.text, "\nBcc:") == NULL &&
+                strstr(r.text, "Device:  Firefox  Bcc: x@evil.example\n") !=
+                    NULL,
+            "login_alert: a User-Agent cannot add lines");
+    notify_rendered_free(&r);
+    rc = render("login_alert", NOTIFY_EMAIL, "{\"name\":\"Ann\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == -1, "login_alert: the time is required");
+    rc = render("otp_locked", NOTIFY_EMAIL, "{\"what\":\"login\"}", &r, err,
+                sizeof(err));
+    UNIT_OK(rc == 0 && strstr(r.text, "wrong sign-in codes") != NULL,
+            "otp_locked: login codes are sign-in codes");
+    notify_rendered_free(&r);
 
     rc = render("signup_otp", NOTIFY_EMAIL, "{\"otp\":123456}", &r, err,
                 sizeof(err));

@@ -14,9 +14,9 @@ use Identity::Stack qw(api json_body unique_email wait_for_mail
                        wait_for_mails otp_from_mail sql redis kafka_messages
                        jwt_parts);
 
-our @EXPORT_OK = qw(new_user new_admin login bearer is_problem
-                    wait_for_message token_status redis1 sql1
-                    newest_code step_up plant_step_up token_sid);
+our @EXPORT_OK = qw(new_user new_admin import_user bcrypt_hash login bearer
+                    is_problem wait_for_message token_status redis1 sql1
+                    next_code newest_code step_up plant_step_up token_sid);
 
 # new_user(TAG, PASSWORD, PROFILE...) -> (email, user id): register, read
 # the code from the mail, verify.  Dies when a step fails: nothing after it
@@ -44,6 +44,36 @@ sub new_admin {
     return ($email, $id);
 }
 
+# bcrypt_hash(PASSWORD, PREFIX?) -> a bcrypt hash ("$2b$" unless PREFIX
+# says "$2a$" or "$2y$"), cost 10, random salt, made by perl's crypt():
+# libxcrypt, the library the workers verify it with.
+sub bcrypt_hash {
+    my ($password, $prefix) = @_;
+    my @b64 = ('.', '/', 'A' .. 'Z', 'a' .. 'z', 0 .. 9);
+    # bcrypt's 22nd salt character carries 2 bits: one of . O e u
+    my $salt = join('', map { $b64[int rand 64] } 1 .. 21)
+        . ('.', 'O', 'e', 'u')[int rand 4];
+    my $hash = crypt($password, ($prefix // '$2b$') . "10\$$salt");
+    die "crypt() cannot make bcrypt hashes here\n"
+        unless defined $hash && length $hash == 60;
+    return $hash;
+}
+
+# import_user(TAG, PASSWORD, PREFIX?) -> (email, user id): a verified user
+# inserted straight into PostgreSQL with a bcrypt hash of PASSWORD, as an
+# import from an older system does (README, "Importing users"); it has no
+# session yet.
+sub import_user {
+    my ($tag, $password, $prefix) = @_;
+    my $email = unique_email($tag);
+    my $id = sql1('INSERT INTO users (email, password_hash, name,'
+                  . ' email_verified_at) VALUES ($1, $2, $3, now())'
+                  . ' RETURNING id',
+                  $email, bcrypt_hash($password, $prefix), 'Imported Pat');
+    die "import of $email failed\n" unless $id;
+    return ($email, $id);
+}
+
 # An access token from a fresh login (a new session), or undef.
 sub login {
     my ($email, $password) = @_;
@@ -52,6 +82,15 @@ sub login {
 }
 
 sub bearer { return { Authorization => "Bearer $_[0]" } }
+
+# next_code(EMAIL, PATTERN, SEEN) -> the code of mail number SEEN + 1 to
+# EMAIL whose body matches PATTERN (oldest first), waiting for it; undef
+# if it does not come.  Callers count the mails they have read.
+sub next_code {
+    my ($email, $pattern, $seen) = @_;
+    my @mails = wait_for_mails($email, $pattern, $seen + 1);
+    return @mails > $seen ? otp_from_mail($mails[$seen]) : undef;
+}
 
 # The sid claim of an access token (its session).
 sub token_sid { my (undef, $claims) = jwt_parts($_[0]); return $claims->{sid} }

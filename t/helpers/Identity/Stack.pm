@@ -17,7 +17,7 @@ use Time::HiRes qw(sleep time);
 our @EXPORT_OK = qw(gateway api json_body unique_email wait_for_mail
                     wait_for_mails otp_from_mail sql redis kafka_messages
                     jwt_parts kafka_topics kafka_raw kafka_produce
-                    wait_for_sms stack_token);
+                    wait_for_sms stack_token api_from);
 
 my $json = JSON::PP->new->canonical;
 
@@ -42,6 +42,23 @@ sub api {
         $opt{content} = ref $body ? $json->encode($body) : $body;
     }
     my $http = HTTP::Tiny->new(timeout => 15, keep_alive => 0);
+    return $http->request($method, gateway() . $path, \%opt);
+}
+
+# api_from(ADDRESS, METHOD, PATH, BODY?, HEADERS?) -> as api(), sent from
+# the local address ADDRESS (127.0.0.x/127.0.1.x: see README on the test
+# stack's client addresses; from 127.0.1.4, X-Forwarded-For in HEADERS
+# chooses the client address the gateway sees).
+sub api_from {
+    my ($from, $method, $path, $body, $headers) = @_;
+    my %h = %{ $headers || {} };
+    my %opt = (headers => \%h);
+    if (defined $body) {
+        $h{'Content-Type'} //= 'application/json';
+        $opt{content} = ref $body ? $json->encode($body) : $body;
+    }
+    my $http = HTTP::Tiny->new(timeout => 15, keep_alive => 0,
+                               local_address => $from);
     return $http->request($method, gateway() . $path, \%opt);
 }
 
