@@ -20,15 +20,13 @@
  *       1 with q->method / q->path set to the canonical ones (q->path in
  *       q->path_buf), 0 nothing to change.
  *
- *   id_compat_json_in(profile, obj)
- *       request members in camelCase renamed to snake_case in place
- *       ("refreshToken" -> "refresh_token").  0 ok; -1 a member is given
- *       both ways (refused like any repeated member) or ENOMEM.
+ * Request members in camelCase need nothing here: every worker reads them
+ * (json.h).
  *
  * Pure helpers, shared by the seed renderers (compat_00N.c):
  *
- *   id_compat_snake(in, out, size), id_compat_camel(in, out, size)
- *       "newPassword" <-> "new_password"; -1 when it does not fit.
+ *   id_compat_camel(in, out, size)
+ *       "new_password" -> "newPassword"; -1 when it does not fit.
  *   id_compat_camel_tree(v)   every object key below v in camelCase, and
  *                             the "field" of problem errors.
  *   id_compat_error_text(p, with_detail)
@@ -65,9 +63,7 @@ typedef struct {
 
 int id_compat_render(const char *profile, id_compat_answer_t *a);
 int id_compat_reroute(const char *profile, id_compat_request_t *q);
-int id_compat_json_in(const char *profile, json_t *obj);
 
-int   id_compat_snake(const char *in, char *out, size_t size);
 int   id_compat_camel(const char *in, char *out, size_t size);
 int   id_compat_camel_tree(json_t *v);
 char *id_compat_error_text(json_t *problem, int with_detail);

@@ -653,14 +653,6 @@ id_http_dispatch(id_http_ctx_t *ctx)
                                      "the body must be a JSON object", NULL);
                 return;
             }
-            if (id_compat_json_in(id_http_header(r, ID_COMPAT_HEADER),
-                                  r->json) != 0) {
-                id_http_send_problem(r, 400, "invalid_json",
-                                     "a member is given twice (in camelCase "
-                                     "and in snake_case)",
-                                     NULL);
-                return;
-            }
         }
         if (r->json == NULL) {
             id_http_send_problem(r, 500, "internal_error", NULL, NULL);

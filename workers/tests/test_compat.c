@@ -55,38 +55,28 @@ static void
 test_helpers(void)
 {
     char    out[32];
-    json_t *o;
+    char   *s;
+    json_t *p;
 
-    UNIT_INT(id_compat_snake("newPassword", out, sizeof(out)), 0, "snake");
-    UNIT_STR(out, "new_password", "newPassword -> new_password");
-    id_compat_snake("refreshToken", out, sizeof(out));
-    UNIT_STR(out, "refresh_token", "refreshToken -> refresh_token");
-    id_compat_snake("email", out, sizeof(out));
-    UNIT_STR(out, "email", "a lower-case name unchanged");
-    UNIT_INT(id_compat_snake("aVeryLongCamelCaseNameIndeed", out, 8), -1,
-             "snake: too long for the buffer");
     id_compat_camel("email_verified_at", out, sizeof(out));
     UNIT_STR(out, "emailVerifiedAt", "email_verified_at -> emailVerifiedAt");
     id_compat_camel("_private", out, sizeof(out));
     UNIT_STR(out, "_private", "a leading underscore stays");
+    UNIT_INT(id_compat_camel("a_very_long_name_indeed", out, 8), -1,
+             "camel: too long for the buffer");
 
-    o = json_pack("{s:s, s:s, s:i}", "firstName", "Pat", "newPassword", "x",
-                  "n", 1);
-    UNIT_INT(id_compat_json_in("001", o), 0, "json_in: camelCase accepted");
-    UNIT_STR(json_string_value(json_object_get(o, "first_name")), "Pat",
-             "json_in: firstName is first_name");
-    UNIT_OK(json_object_get(o, "firstName") == NULL,
-            "json_in: the camelCase member is gone");
-    UNIT_OK(json_object_get(o, "new_password") != NULL,
-            "json_in: newPassword is new_password");
-    json_decref(o);
-
-    o = json_pack("{s:s, s:s}", "refreshToken", "a", "refresh_token", "b");
-    UNIT_INT(id_compat_json_in("001", o), -1,
-             "json_in: a member given both ways is refused");
-    UNIT_INT(id_compat_json_in("", o), 0, "json_in: no profile, untouched");
-    UNIT_INT(id_compat_json_in(NULL, o), 0, "json_in: NULL profile, untouched");
-    json_decref(o);
+    p = invalid();
+    s = id_compat_error_text(p, 0);
+    UNIT_STR(s, "new_password is too short; email is required",
+             "error_text without the detail");
+    free(s);
+    s = id_compat_error_text(p, 1);
+    UNIT_STR(s,
+             "the request is invalid: new_password is too short; email is "
+             "required",
+             "error_text with the detail");
+    free(s);
+    json_decref(p);
 }
 
 
