@@ -131,6 +131,10 @@ ok $b->{access_token} && !exists $b->{status}, 'in the canonical shape';
 $res = api(GET => '/api/v1/users/me', undef, { 'X-Identity-Compat' => '000' });
 like $res->{headers}{'content-type'} // '', qr{^application/problem\+json},
     'a canonical 401 stays problem+json with that header';
+$res = api(POST => '/api/auth/login', { email => $email, password => $password },
+           { 'X-Identity-Compat' => '002' });
+$b = is_envelope($res, 200, 'success', 'the alias with a client-sent header naming another seed');
+ok $b->{data}{token}, 'still seed 000\'s answer';
 $res = api(GET => '/.compat/000/401');
 is $res->{status}, 404, 'the error pages are internal';
 

@@ -58,7 +58,7 @@ my @bad = (
 for my $case (@bad) {
     my ($field, $value, $name) = @$case;
     like is_failure(api(POST => '/api/users', { %john, $field => $value }), 400, $name),
-        qr/^Validation error: /, "$name: \"Validation error: ...\"";
+        qr/^Validation error: .*\b$field\b/, "$name: \"Validation error: $field ...\"";
 }
 my %missing = %john;
 delete $missing{occupation};

@@ -26,6 +26,10 @@ id_compat_002_error(const id_compat_answer_t *a, int *status)
         return json_pack("{s:b, s:s}", "success", 0, "error",
                          "User not found");
     }
+    /* the fields as its clients name them (firstName, not first_name) */
+    if (id_compat_camel_tree(a->body) != 0) {
+        return NULL;
+    }
     text = id_compat_error_text(a->body, a->status != 422);
     if (text == NULL) {
         return NULL;

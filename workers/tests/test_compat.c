@@ -160,7 +160,7 @@ test_002(void)
     status = 422;
     s = render("002", "POST", ID_ROUTE_USERS, &status, invalid(), 1);
     UNIT_STR(s,
-             "{\"error\":\"Validation error: new_password is too short; "
+             "{\"error\":\"Validation error: newPassword is too short; "
              "email is required\",\"success\":false}",
              "002 validation: its error string");
     UNIT_INT(status, 400, "002 validation: 400");
