@@ -78,7 +78,8 @@ id_compat_camel_fields(json_t *errors)
     size_t  i;
     json_t *e, *f;
 
-    json_array_foreach(errors, i, e) {
+    json_array_foreach(errors, i, e)
+    {
         f = json_object_get(e, "field");
         if (json_is_string(f) &&
             id_compat_camel(json_string_value(f), camel, sizeof(camel)) == 0) {
@@ -97,7 +98,8 @@ id_compat_camel_tree(json_t *v)
     const char *key;
 
     if (json_is_array(v)) {
-        json_array_foreach(v, i, item) {
+        json_array_foreach(v, i, item)
+        {
             if (id_compat_camel_tree(item) != 0) {
                 return -1;
             }
@@ -112,7 +114,8 @@ id_compat_camel_tree(json_t *v)
     if (copy == NULL) {
         return -1;
     }
-    json_object_foreach(v, key, item) {
+    json_object_foreach(v, key, item)
+    {
         if (id_compat_camel_tree(item) != 0 ||
             id_compat_camel(key, camel, sizeof(camel)) != 0 ||
             json_object_set(copy, camel, item) != 0) {
@@ -141,7 +144,8 @@ id_compat_error_text(json_t *problem, int with_detail)
         detail = json_string_value(json_object_get(problem, "detail"));
         id_buf_adds(&b, detail != NULL ? detail : "request failed");
     }
-    json_array_foreach(errors, i, e) {
+    json_array_foreach(errors, i, e)
+    {
         field = json_string_value(json_object_get(e, "field"));
         msg = json_string_value(json_object_get(e, "message"));
         if (b.len > 0) {

@@ -45,8 +45,8 @@
 #define ID_COMPAT_HEADER "X-Identity-Compat"
 
 typedef struct {
-    const char *method;  /* the canonical method */
-    const char *route;   /* the route pattern matched, NULL for none */
+    const char *method; /* the canonical method */
+    const char *route;  /* the route pattern matched, NULL for none */
     int         status;
     json_t     *body;    /* owned; NULL: no body */
     int         problem; /* body is a problem (problem.h) */

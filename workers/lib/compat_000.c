@@ -42,8 +42,9 @@ id_compat_000_session(json_t *b)
         return json_pack("{s:b, s:O?}", "mfa_required", 1, "mfa_token",
                          json_object_get(b, "mfa_token"));
     }
-    return json_pack("{s:O?, s:O?}", "token", json_object_get(b, "access_token"),
-                     "user", json_object_get(b, "user"));
+    return json_pack("{s:O?, s:O?}", "token",
+                     json_object_get(b, "access_token"), "user",
+                     json_object_get(b, "user"));
 }
 
 

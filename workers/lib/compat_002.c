@@ -23,8 +23,7 @@ id_compat_002_error(const id_compat_answer_t *a, int *status)
 
     if (a->status == 404 && code != NULL &&
         strcmp(code, "user_not_found") == 0) {
-        return json_pack("{s:b, s:s}", "success", 0, "error",
-                         "User not found");
+        return json_pack("{s:b, s:s}", "success", 0, "error", "User not found");
     }
     /* the fields as its clients name them (firstName, not first_name) */
     if (id_compat_camel_tree(a->body) != 0) {
@@ -51,8 +50,8 @@ id_compat_002_error(const id_compat_answer_t *a, int *status)
 static json_t *
 id_compat_002_user(json_t *u)
 {
-    static const char *cols[] = { "id",     "first_name", "last_name",
-                                  "email",  "gender",     "sex",
+    static const char *cols[] = { "id",         "first_name", "last_name",
+                                  "email",      "gender",     "sex",
                                   "occupation", "created_at", "updated_at" };
     size_t             i;
     json_t            *o, *v;
@@ -60,8 +59,8 @@ id_compat_002_user(json_t *u)
     o = json_object();
     for (i = 0; o != NULL && i < sizeof(cols) / sizeof(cols[0]); i++) {
         v = json_object_get(u, cols[i]);
-        json_object_set_new(o, cols[i], v != NULL ? json_incref(v)
-                                                  : json_null());
+        json_object_set_new(o, cols[i],
+                            v != NULL ? json_incref(v) : json_null());
     }
     return o;
 }
@@ -82,7 +81,8 @@ id_compat_002_success(const id_compat_answer_t *a, int *status)
     }
     if (strcmp(route, ID_ROUTE_USERS) == 0) {
         list = json_array();
-        json_array_foreach(json_object_get(b, "users"), i, u) {
+        json_array_foreach(json_object_get(b, "users"), i, u)
+        {
             json_array_append_new(list, id_compat_002_user(u));
         }
         return json_pack("{s:b, s:I, s:o}", "success", 1, "count",

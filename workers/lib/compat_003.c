@@ -56,11 +56,11 @@ id_compat_003_success(id_compat_answer_t *a)
     if (strcmp(route, ID_ROUTE_LOGIN) == 0) {
         if (json_is_true(json_object_get(b, "mfa_required"))) {
             return json_pack("{s:s, s:O?}", "message",
-                             "A login code was sent to your email",
-                             "mfa_token", json_object_get(b, "mfa_token"));
+                             "A login code was sent to your email", "mfa_token",
+                             json_object_get(b, "mfa_token"));
         }
-        return json_pack("{s:s, s:O?}", "message", "Login successful",
-                         "token", json_object_get(b, "access_token"));
+        return json_pack("{s:s, s:O?}", "message", "Login successful", "token",
+                         json_object_get(b, "access_token"));
     }
     if (strcmp(route, ID_ROUTE_LOGOUT) == 0) {
         a->status = 200;

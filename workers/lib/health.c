@@ -66,13 +66,14 @@ id_health_summary_json(json_t *checks, int ok, double uptime,
     const char *name, *state;
 
     services = json_object();
-    json_object_foreach(checks, name, v) {
+    json_object_foreach(checks, name, v)
+    {
         state = json_string_value(v);
-        json_object_set_new(services, name,
-                            json_string(state != NULL &&
-                                                strcmp(state, "ok") == 0
-                                            ? "healthy"
-                                            : "unhealthy"));
+        json_object_set_new(
+            services, name,
+            json_string(state != NULL && strcmp(state, "ok") == 0
+                            ? "healthy"
+                            : "unhealthy"));
     }
     return json_pack("{s:f, s:s, s:I, s:o}", "uptime", uptime, "message",
                      ok ? "OK" : "Service Unavailable", "timestamp",

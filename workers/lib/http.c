@@ -484,17 +484,18 @@ id_http_compat_reroute(id_http_ctx_t *ctx, struct MHD_Connection *conn)
     const char          *profile;
     id_compat_request_t *q = &ctx->compat;
 
-    profile = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                          ID_COMPAT_HEADER);
+    profile =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ID_COMPAT_HEADER);
     if (profile == NULL || profile[0] == '\0') {
         return;
     }
     q->method = ctx->req.method;
     q->path = ctx->req.path;
-    q->role = ctx->trusted ? MHD_lookup_connection_value(
-                                 conn, MHD_HEADER_KIND, "X-Identity-Role")
+    q->role = ctx->trusted ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                         "X-Identity-Role")
                            : NULL;
-    q->query_id = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "id");
+    q->query_id =
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "id");
     if (id_compat_reroute(profile, q) == 1) {
         ctx->req.method = q->method;
         ctx->req.path = q->path;

@@ -166,10 +166,10 @@ test_002(void)
     UNIT_INT(status, 400, "002 validation: 400");
     free(s);
 
-    list = json_pack("{s:[{s:s, s:s, s:s, s:s, s:b}], s:i, s:i}", "users",
-                     "id", "u1", "email", "a@example.com", "first_name", "Ann",
-                     "role", "user", "email_verified", 1, "count", 1, "total",
-                     7);
+    list =
+        json_pack("{s:[{s:s, s:s, s:s, s:s, s:b}], s:i, s:i}", "users", "id",
+                  "u1", "email", "a@example.com", "first_name", "Ann", "role",
+                  "user", "email_verified", 1, "count", 1, "total", 7);
     status = 200;
     s = render("002", "GET", ID_ROUTE_USERS, &status, list, 0);
     UNIT_STR(s,
