@@ -390,6 +390,11 @@ http {
         listen 127.0.0.1:$GATEWAY_PORT;
         server_name localhost;
         include $STACK_TOP/nginx.conf.d/identity-server.conf;
+        # every seed's aliases (a deployment picks the ones it needs)
+        include $STACK_TOP/nginx.conf.d/compat/000.conf;
+        include $STACK_TOP/nginx.conf.d/compat/001.conf;
+        include $STACK_TOP/nginx.conf.d/compat/002.conf;
+        include $STACK_TOP/nginx.conf.d/compat/003.conf;
         location / { return 404; }
     }
 }

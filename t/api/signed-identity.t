@@ -122,7 +122,7 @@ $::HttpConfig . '    identity_sign_key $TEST_NGINX_SIGN_KEY;'
 --- request
 GET /health/live
 --- error_code: 200
---- response_body_like: "status":"ok"
+--- response_body_like: "status":"alive"
 
 
 

@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 
 #include "buf.h"
+#include "compat.h"
 #include "crypto.h"
 #include "http.h"
 #include "log.h"
@@ -84,6 +85,7 @@ struct id_http_ctx {
     struct timespec        start;
     char                   rid[129];
     char                   allow_buf[64];
+    id_compat_request_t    compat; /* a seed's method / path (compat.h) */
     /* the answer */
     int         sent;
     int         status;
@@ -156,6 +158,39 @@ id_http_add_header(id_http_req_t *r, const char *name, const char *value)
 }
 
 
+/*
+ * A request mapped from a seed's path (nginx.conf.d/compat/) gets the
+ * answer in that seed's shape: the one place where every answer passes.
+ */
+static void
+id_http_compat_render(id_http_req_t *r, int *status, json_t **body,
+                      const char **ctype)
+{
+    id_http_ctx_t     *ctx = r->priv;
+    const char        *profile;
+    id_compat_answer_t a;
+
+    profile = id_http_header(r, ID_COMPAT_HEADER);
+    if (profile == NULL || profile[0] == '\0') {
+        return;
+    }
+    a.method = r->method;
+    a.route = ctx->route != NULL ? ctx->route->path : NULL;
+    a.status = *status;
+    a.body = *body;
+    a.problem = *ctype != NULL && strcmp(*ctype, ID_PROBLEM_CONTENT_TYPE) == 0;
+    a.ctype = NULL;
+    if (id_compat_render(profile, &a) != 0) {
+        return; /* not a profile (or no memory): the canonical answer */
+    }
+    *status = a.status;
+    *body = a.body;
+    if (a.ctype != NULL) {
+        *ctype = a.ctype;
+    }
+}
+
+
 static int
 id_http_send(id_http_req_t *r, int status, json_t *body, const char *ctype)
 {
@@ -167,6 +202,7 @@ id_http_send(id_http_req_t *r, int status, json_t *body, const char *ctype)
         json_decref(body);
         return -1;
     }
+    id_http_compat_render(r, &status, &body, &ctype);
     if (body != NULL) {
         text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(body);
@@ -474,6 +510,32 @@ id_http_trust(id_http_ctx_t *ctx, struct MHD_Connection *conn)
 }
 
 
+/* A seed's method or path that nginx could not map (compat.h). */
+static void
+id_http_compat_reroute(id_http_ctx_t *ctx, struct MHD_Connection *conn)
+{
+    const char          *profile;
+    id_compat_request_t *q = &ctx->compat;
+
+    profile =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, ID_COMPAT_HEADER);
+    if (profile == NULL || profile[0] == '\0') {
+        return;
+    }
+    q->method = ctx->req.method;
+    q->path = ctx->req.path;
+    q->role = ctx->trusted ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                         "X-Identity-Role")
+                           : NULL;
+    q->query_id =
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "id");
+    if (id_compat_reroute(profile, q) == 1) {
+        ctx->req.method = q->method;
+        ctx->req.path = q->path;
+    }
+}
+
+
 static id_http_ctx_t *
 id_http_ctx_new(id_http_server_t *s, struct MHD_Connection *conn,
                 const char *url, const char *method)
@@ -505,11 +567,14 @@ id_http_ctx_new(id_http_server_t *s, struct MHD_Connection *conn,
     }
     ctx->req.request_id = ctx->rid;
 
-    if (id_http_route(ctx, url, method) != 0) {
+    /* the signature covers the method and path nginx sent; a seed's
+     * request may then be routed to another canonical one */
+    id_http_trust(ctx, conn);
+    id_http_compat_reroute(ctx, conn);
+    if (id_http_route(ctx, ctx->req.path, ctx->req.method) != 0) {
         free(ctx);
         return NULL;
     }
-    id_http_trust(ctx, conn);
 
     v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (ctx->early == 0 && v != NULL) {
