@@ -307,6 +307,7 @@ stack_worker_env() {
         "KAFKA_BROKERS=$KAFKA_BROKERS" \
         "KAFKA_SESSION_TIMEOUT_MS=6000" \
         "KAFKA_HEARTBEAT_INTERVAL_MS=1000" \
+        "KAFKA_FETCH_WAIT_MAX_MS=10" \
         "JWT_SIGNING_KEY_FILE=$KEY_DIR/signing.jwk" \
         "JWT_ISSUER=http://127.0.0.1:$GATEWAY_PORT" \
         "JWT_AUDIENCE=identity" \

@@ -41,10 +41,7 @@ static const id_conf_spec_t audit_specs[] = {
     ID_ENV_KAFKA_BROKERS,
     { "AUDIT_GROUP_ID", ID_CONF_STRING, 0, 0, AUDIT_GROUP, 0, 0,
       "consumer group of the audit workers (never notify's)" },
-    { "KAFKA_SESSION_TIMEOUT_MS", ID_CONF_INT, 0, 0, "45000", 1000, 3600000,
-      "group session timeout (the dev/test stack uses 6000)" },
-    { "KAFKA_HEARTBEAT_INTERVAL_MS", ID_CONF_INT, 0, 0, "3000", 100, 3600000,
-      "group heartbeat interval, below a third of the session timeout" },
+    ID_KAFKA_CONSUMER_SPECS,
     ID_KAFKA_CONF_SPECS,
     { "AUDIT_BACKOFF_BASE_MS", ID_CONF_INT, 0, 0, "500", 10, 3600000,
       "delay after the first failed store (PostgreSQL down), doubled after "
@@ -187,6 +184,7 @@ main(void)
     cf.session_timeout_ms = (int) id_conf_int(conf, "KAFKA_SESSION_TIMEOUT_MS");
     cf.heartbeat_interval_ms =
         (int) id_conf_int(conf, "KAFKA_HEARTBEAT_INTERVAL_MS");
+    cf.fetch_wait_max_ms = (int) id_conf_int(conf, "KAFKA_FETCH_WAIT_MAX_MS");
     ac.consumer = id_kafka_consumer_new(&cf, topics, 1, err, sizeof(err));
     if (ac.consumer == NULL) {
         id_log_error("audit.start_failed", "err", err, NULL);

@@ -586,6 +586,12 @@ id_kafka_consumer_new(const id_kafka_consumer_conf_t *cf,
             goto err1;
         }
     }
+    if (cf->fetch_wait_max_ms > 0) {
+        snprintf(n, sizeof(n), "%d", cf->fetch_wait_max_ms);
+        if (id_kafka_set(conf, "fetch.wait.max.ms", n, err, errlen) != 0) {
+            goto err1;
+        }
+    }
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, id_kafka_rebalance_cb);
 

@@ -98,7 +98,34 @@ typedef struct {
     const char *client_id;             /* NULL: "identity" */
     int         session_timeout_ms;    /* 0: librdkafka default (45000) */
     int         heartbeat_interval_ms; /* 0: librdkafka default (3000) */
+    int         fetch_wait_max_ms;     /* 0: librdkafka default (500) */
 } id_kafka_consumer_conf_t;
+
+/*
+ * The consumer settings every consuming worker takes from its environment
+ * (id_conf_spec_t rows), read into id_kafka_consumer_conf_t by its main().
+ * KAFKA_FETCH_WAIT_MAX_MS: how long the broker may hold a fetch that found
+ * nothing.  A real Kafka answers it as soon as a message arrives, so the
+ * default costs nothing; the dev broker (librdkafka's mock cluster) holds
+ * it to the end, which delays every job by up to that wait: the dev and
+ * test stack sets 10.
+ */
+#define ID_KAFKA_CONSUMER_SPECS                                                \
+    { "KAFKA_SESSION_TIMEOUT_MS", ID_CONF_INT, 0, 0, "45000", 1000, 3600000,   \
+      "group session timeout (the dev/test stack uses 6000)" },                \
+        { "KAFKA_HEARTBEAT_INTERVAL_MS",                                       \
+          ID_CONF_INT,                                                         \
+          0,                                                                   \
+          0,                                                                   \
+          "3000",                                                              \
+          100,                                                                 \
+          3600000,                                                             \
+          "group heartbeat interval, below a third of the session timeout" },  \
+    {                                                                          \
+        "KAFKA_FETCH_WAIT_MAX_MS", ID_CONF_INT, 0, 0, "500", 1, 60000,         \
+            "longest a fetch waits at the broker for messages (the dev/test "  \
+            "stack uses 10)"                                                   \
+    }
 
 /*
  * One message, owned by the caller until id_kafka_msg_free().  key and
