@@ -17,7 +17,7 @@ use Time::HiRes qw(sleep time);
 our @EXPORT_OK = qw(gateway api api_from json_body unique_email wait_for_mail
                     wait_for_mails otp_from_mail sql redis kafka_messages
                     jwt_parts kafka_topics kafka_raw kafka_produce
-                    wait_for_sms stack_token);
+                    wait_for_sms stack_token access_log);
 
 my $json = JSON::PP->new->canonical;
 
@@ -81,6 +81,24 @@ sub wait_for_mail {
         sleep 0.2;
     }
     return undef;
+}
+
+# access_log(READY, LIMIT) -> the entries of the stack's JSON access log
+# (decoded; lines that are no JSON left out).  nginx writes a request's
+# line after it sent the answer, so the line of the request just answered
+# may still be on its way: the log is read again until READY->(@entries)
+# is true, for up to LIMIT seconds (3); then the entries as they are.
+sub access_log {
+    my ($ready, $limit) = @_;
+    my $log = env_or_die('IDENTITY_STACK_DIR') . '/logs/access.log';
+    my $deadline = time + ($limit // 3);
+    for (;;) {
+        open my $fh, '<', $log or die "the stack's access log $log: $!";
+        my @entries = map { eval { $json->decode($_) } || () } <$fh>;
+        close $fh;
+        return @entries if $ready->(@entries) || time >= $deadline;
+        sleep 0.1;
+    }
 }
 
 # Waits up to LIMIT seconds for an SMS to PHONE (as notify sends it: "+"
