@@ -3,12 +3,34 @@
  */
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "db.h"
 #include "log.h"
+
+/* PostgreSQL's "feature not supported": what a prepared statement answers
+ * once a schema change altered the columns it returns. */
+#define ID_DB_SQLSTATE_CACHED_PLAN "0A000"
+
+typedef struct {
+    char    *sql; /* the text it was prepared from */
+    uint64_t hash;
+    char     name[24];
+} id_db_stmt_t;
+
+/* A thread's connection and the statements prepared on it: a session's
+ * prepared statements die with it, so the list is emptied whenever the
+ * connection is reset. */
+typedef struct {
+    PGconn      *conn;
+    unsigned     serial; /* names every statement prepared on conn apart */
+    int          n;
+    id_db_stmt_t stmt[ID_DB_PREPARED_MAX];
+} id_db_thread_t;
 
 /* Set once by id_db_init() before threads start. */
 static char         *id_db_conninfo;
@@ -20,9 +42,25 @@ static _Thread_local PGconn *id_db_ping_pending;
 
 
 static void
-id_db_thread_exit(void *conn)
+id_db_forget_statements(id_db_thread_t *t)
 {
-    PQfinish(conn);
+    int i;
+
+    for (i = 0; i < t->n; i++) {
+        free(t->stmt[i].sql);
+    }
+    t->n = 0;
+}
+
+
+static void
+id_db_thread_exit(void *arg)
+{
+    id_db_thread_t *t = arg;
+
+    id_db_forget_statements(t);
+    PQfinish(t->conn);
+    free(t);
 }
 
 
@@ -41,60 +79,159 @@ id_db_init(const char *conninfo)
 }
 
 
+static id_db_thread_t *
+id_db_thread(void)
+{
+    id_db_thread_t *t = pthread_getspecific(id_db_key);
+
+    if (t != NULL) {
+        return t;
+    }
+    t = calloc(1, sizeof(*t));
+    if (t == NULL || pthread_setspecific(id_db_key, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+
 static PGconn *
 id_db_conn(void)
 {
-    PGconn *conn;
+    id_db_thread_t *t = id_db_thread();
 
-    conn = pthread_getspecific(id_db_key);
-    if (conn != NULL && PQstatus(conn) == CONNECTION_OK) {
-        return conn;
+    if (t == NULL) {
+        return NULL;
     }
-    if (conn != NULL) {
-        PQreset(conn);
-        if (PQstatus(conn) == CONNECTION_OK) {
+    if (t->conn != NULL && PQstatus(t->conn) == CONNECTION_OK) {
+        return t->conn;
+    }
+    id_db_forget_statements(t);
+    if (t->conn != NULL) {
+        PQreset(t->conn);
+        if (PQstatus(t->conn) == CONNECTION_OK) {
             id_log_info("db.reconnected", NULL);
-            PQclear(PQexec(conn, "SET TIME ZONE 'UTC'"));
-            return conn;
+            PQclear(PQexec(t->conn, "SET TIME ZONE 'UTC'"));
+            return t->conn;
         }
-        id_log_error("db.connect", "err", PQerrorMessage(conn), NULL);
+        id_log_error("db.connect", "err", PQerrorMessage(t->conn), NULL);
         return NULL;
     }
-    conn = PQconnectdb(id_db_conninfo);
-    if (conn == NULL) {
+    t->conn = PQconnectdb(id_db_conninfo); /* owned by the thread */
+    if (t->conn == NULL) {
         return NULL;
     }
-    pthread_setspecific(id_db_key, conn); /* now owned by the thread */
-    if (PQstatus(conn) != CONNECTION_OK) {
-        id_log_error("db.connect", "err", PQerrorMessage(conn), NULL);
+    if (PQstatus(t->conn) != CONNECTION_OK) {
+        id_log_error("db.connect", "err", PQerrorMessage(t->conn), NULL);
         return NULL;
     }
     /* the queries format their timestamps in UTC themselves (user.h); this
      * covers any other timestamp text */
-    PQclear(PQexec(conn, "SET TIME ZONE 'UTC'"));
-    return conn;
+    PQclear(PQexec(t->conn, "SET TIME ZONE 'UTC'"));
+    return t->conn;
+}
+
+
+/* FNV-1a: the statements are a few dozen fixed texts; this only spares
+ * most comparisons of whole texts. */
+static uint64_t
+id_db_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+
+    for (; *s != '\0'; s++) {
+        h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+    }
+    return h;
+}
+
+
+/*
+ * The name sql is prepared under on this thread's connection, preparing it
+ * now if it is new; NULL (and *failed set to the failed preparation's
+ * result) when PostgreSQL refused it, and NULL with *failed NULL when the
+ * list is full: that statement then runs unprepared.
+ */
+static const char *
+id_db_prepared(id_db_thread_t *t, const char *sql, int n, PGresult **failed)
+{
+    int           i;
+    uint64_t      h = id_db_hash(sql);
+    PGresult     *res;
+    id_db_stmt_t *st;
+
+    *failed = NULL;
+    for (i = 0; i < t->n; i++) {
+        if (t->stmt[i].hash == h && strcmp(t->stmt[i].sql, sql) == 0) {
+            return t->stmt[i].name;
+        }
+    }
+    if (t->n == ID_DB_PREPARED_MAX) {
+        return NULL;
+    }
+    st = &t->stmt[t->n];
+    snprintf(st->name, sizeof(st->name), "id_%u", t->serial++);
+    res = PQprepare(t->conn, st->name, sql, n, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        *failed = res;
+        return NULL;
+    }
+    PQclear(res);
+    st->sql = strdup(sql);
+    if (st->sql == NULL) {
+        return NULL; /* prepared but unknown: runs unprepared */
+    }
+    st->hash = h;
+    t->n++;
+    return st->name;
+}
+
+
+/* Drops sql from the list (its server-side statement stays until the
+ * connection closes): the next call prepares it again, as it is now. */
+static void
+id_db_forget_statement(id_db_thread_t *t, const char *sql)
+{
+    int i;
+
+    for (i = 0; i < t->n; i++) {
+        if (strcmp(t->stmt[i].sql, sql) == 0) {
+            free(t->stmt[i].sql);
+            t->stmt[i] = t->stmt[--t->n];
+            return;
+        }
+    }
 }
 
 
 PGresult *
 id_db_exec(const char *sql, int n, const char *const *params, char sqlstate[6])
 {
-    int            attempt, in_tx;
-    const char    *st;
-    PGconn        *conn;
-    PGresult      *res = NULL;
-    ExecStatusType status;
+    int             attempt, in_tx;
+    const char     *st, *name;
+    PGconn         *conn;
+    id_db_thread_t *t;
+    PGresult       *res = NULL;
+    ExecStatusType  status;
 
     if (sqlstate != NULL) {
         sqlstate[0] = '\0';
     }
     for (attempt = 0; attempt < 2; attempt++) {
         conn = id_db_conn();
+        t = pthread_getspecific(id_db_key);
         if (conn == NULL) {
             return NULL;
         }
         in_tx = PQtransactionStatus(conn) != PQTRANS_IDLE;
-        res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+        res = NULL;
+        name = n > 0 ? id_db_prepared(t, sql, n, &res) : NULL;
+        if (name != NULL) {
+            res = PQexecPrepared(conn, name, n, params, NULL, NULL, 0);
+        } else if (res == NULL) {
+            res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+        }
         status = PQresultStatus(res);
         if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
             return res;
@@ -103,6 +240,18 @@ id_db_exec(const char *sql, int n, const char *const *params, char sqlstate[6])
         if (sqlstate != NULL && st != NULL) {
             strncpy(sqlstate, st, 5);
             sqlstate[5] = '\0';
+        }
+        if (name != NULL && st != NULL &&
+            strcmp(st, ID_DB_SQLSTATE_CACHED_PLAN) == 0) {
+            /* prepared before a schema change: prepared again next time,
+             * and now once more unless a transaction was open (it is
+             * aborted) */
+            id_db_forget_statement(t, sql);
+            if (!in_tx && attempt == 0) {
+                PQclear(res);
+                res = NULL;
+                continue;
+            }
         }
         if (PQstatus(conn) == CONNECTION_BAD && !in_tx && attempt == 0) {
             /* the server went away between requests: try a fresh one */
@@ -150,7 +299,8 @@ id_db_commit(void)
 int
 id_db_rollback(void)
 {
-    PGconn *conn = pthread_getspecific(id_db_key);
+    id_db_thread_t *t = pthread_getspecific(id_db_key);
+    PGconn         *conn = t != NULL ? t->conn : NULL;
 
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK ||
         PQtransactionStatus(conn) == PQTRANS_IDLE) {

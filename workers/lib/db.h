@@ -10,7 +10,14 @@
  *   id_db_init(conninfo)   once from main() before threads; 0 ok, -1 error.
  *   id_db_exec(sql, n, params)
  *       runs a parameterised statement ($1..$n, text parameters, NULL =
- *       SQL NULL) on this thread's connection.  Returns the PGresult (caller
+ *       SQL NULL) on this thread's connection.  A statement with
+ *       parameters is prepared on the connection the first time (up to
+ *       ID_DB_PREPARED_MAX different texts a connection; more run
+ *       unprepared), so PostgreSQL parses and plans it once: the texts are
+ *       the workers' fixed queries.  (A pooler between the workers and
+ *       PostgreSQL must keep a connection's prepared statements, e.g.
+ *       PgBouncer in session mode, or in transaction mode with
+ *       max_prepared_statements.)  Returns the PGresult (caller
  *       PQclear()s) when the status is COMMAND_OK or TUPLES_OK, else logs
  *       "db.query" and returns NULL.  *sqlstate (if not NULL) receives the
  *       SQLSTATE of a failure ("" if none) so callers can tell e.g. a unique
@@ -27,7 +34,8 @@
 
 #include <libpq-fe.h>
 
-#define ID_DB_PING_MS 1000 /* readiness: SELECT 1 timeout */
+#define ID_DB_PING_MS 1000      /* readiness: SELECT 1 timeout */
+#define ID_DB_PREPARED_MAX 64   /* statements prepared per connection */
 
 int         id_db_init(const char *conninfo);
 PGresult   *id_db_exec(const char *sql, int n, const char *const *params,
