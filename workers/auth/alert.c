@@ -24,7 +24,6 @@ auth_alert_check(const char *user_id, const char *ip, const char *ua,
 {
     const char *params[3];
     PGresult   *res;
-    long        n;
 
     memset(out, 0, sizeof(*out));
     params[0] = user_id;
@@ -35,8 +34,7 @@ auth_alert_check(const char *user_id, const char *ip, const char *ua,
         PQclear(res);
         return -1;
     }
-    n = strtol(id_db_value(res, 0, "sessions"), NULL, 10);
-    if (n > 0) {
+    if (strcmp(id_db_value(res, 0, "seen_any"), "t") == 0) {
         out->new_ip =
             ip != NULL && strcmp(id_db_value(res, 0, "seen_ip"), "t") != 0;
         out->new_ua = strcmp(id_db_value(res, 0, "seen_ua"), "t") != 0;

@@ -33,13 +33,17 @@
 /*
  * What the sessions of a user so far (each refresh token a row; revoked
  * and expired ones count: they were the user's) say of a new login from
- * address $2 (NULL: unknown) with User-Agent $3 (NULL: none sent).
+ * address $2 (NULL: unknown) with User-Agent $3 (NULL: none sent).  Each
+ * EXISTS stops at its first match (sessions_user_id_idx), so a user with
+ * many sessions from the same device costs no more than one with a few.
  */
 #define AUTH_SQL_LOGIN_SEEN                                                    \
-    "SELECT count(*) AS sessions,"                                             \
-    " COALESCE(bool_or(s.ip = $2::inet), false) AS seen_ip,"                   \
-    " COALESCE(bool_or(s.user_agent IS NOT DISTINCT FROM $3), false)"          \
-    " AS seen_ua FROM sessions s WHERE s.user_id = $1"
+    "SELECT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = $1)"            \
+    " AS seen_any,"                                                            \
+    " EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = $1"                   \
+    " AND s.ip = $2::inet) AS seen_ip,"                                        \
+    " EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = $1"                   \
+    " AND s.user_agent IS NOT DISTINCT FROM $3) AS seen_ua"
 
 /*
  * The user row locked for the rest of a login or refresh transaction.
