@@ -5,7 +5,8 @@
  *
  * At least once, stored once: an event's offset is committed only after
  * its row is in PostgreSQL, or was already (the event's id is unique, a
- * replay inserts nothing).  PostgreSQL down: the event goes back to its
+ * replay inserts nothing).  So a commit need not wait for the broker: one
+ * lost in a crash only brings events that are stored already.  PostgreSQL down: the event goes back to its
  * partition with a growing delay (the partition waits, the others go on),
  * for as long as it takes; no event is dropped for an outage.  A message
  * that is no event (not JSON, no id/type/occurred_at, values PostgreSQL
@@ -92,7 +93,7 @@ audit_handle(audit_ctx_t *ac, const id_kafka_msg_t *m)
 
     if (audit_event_parse(m->payload, m->len, &ev, err, sizeof(err)) != 0) {
         /* never an event: storing it later will not work either */
-        id_kafka_commit(ac->consumer, m);
+        id_kafka_commit_async(ac->consumer, m);
         audit_log(m, "warn", NULL, NULL, "skipped", err, 0);
         return;
     }
@@ -100,15 +101,15 @@ audit_handle(audit_ctx_t *ac, const id_kafka_msg_t *m)
 
     switch (audit_store(&ev)) {
     case AUDIT_STORED:
-        id_kafka_commit(ac->consumer, m);
+        id_kafka_commit_async(ac->consumer, m);
         audit_log(m, "info", ev.event_id, ev.type, "stored", NULL, 0);
         break;
     case AUDIT_DUPLICATE:
-        id_kafka_commit(ac->consumer, m);
+        id_kafka_commit_async(ac->consumer, m);
         audit_log(m, "info", ev.event_id, ev.type, "duplicate", NULL, 0);
         break;
     case AUDIT_REJECTED:
-        id_kafka_commit(ac->consumer, m);
+        id_kafka_commit_async(ac->consumer, m);
         audit_log(m, "warn", ev.event_id, ev.type, "skipped",
                   "PostgreSQL refused its values", 0);
         break;

@@ -538,6 +538,24 @@ id_kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 }
 
 
+/* The outcome of an id_kafka_commit_async(), served by the consumer's poll;
+ * a failed one is logged (the messages come again). */
+static void
+id_kafka_offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t *offsets,
+                          void *opaque)
+{
+    (void) rk;
+    (void) offsets;
+    (void) opaque;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+        err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        id_log_warn("kafka.commit_failed", "err", rd_kafka_err2str(err),
+                    NULL);
+    }
+}
+
+
 id_kafka_consumer_t *
 id_kafka_consumer_new(const id_kafka_consumer_conf_t *cf,
                       const char *const *topics, size_t ntopics, char *err,
@@ -594,6 +612,7 @@ id_kafka_consumer_new(const id_kafka_consumer_conf_t *cf,
     }
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, id_kafka_rebalance_cb);
+    rd_kafka_conf_set_offset_commit_cb(conf, id_kafka_offset_commit_cb);
 
     c->rk = id_kafka_new_handle(RD_KAFKA_CONSUMER, conf, err, errlen);
     if (c->rk == NULL) {
@@ -729,14 +748,15 @@ id_kafka_consumer_poll(id_kafka_consumer_t *c, int timeout_ms,
 }
 
 
-int
-id_kafka_commit(id_kafka_consumer_t *c, const id_kafka_msg_t *m)
+static int
+id_kafka_commit_message(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
+                        int async)
 {
     char                off[32];
     id_kafka_retry_t   *r;
     rd_kafka_resp_err_t err;
 
-    err = rd_kafka_commit_message(c->rk, m->priv, 0 /* sync */);
+    err = rd_kafka_commit_message(c->rk, m->priv, async);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(off, sizeof(off), "%" PRId64, m->offset);
         id_log_warn("kafka.commit_failed", "topic", m->topic, "offset", off,
@@ -748,6 +768,20 @@ id_kafka_commit(id_kafka_consumer_t *c, const id_kafka_msg_t *m)
         id_kafka_retry_remove(c, r);
     }
     return 0;
+}
+
+
+int
+id_kafka_commit(id_kafka_consumer_t *c, const id_kafka_msg_t *m)
+{
+    return id_kafka_commit_message(c, m, 0);
+}
+
+
+int
+id_kafka_commit_async(id_kafka_consumer_t *c, const id_kafka_msg_t *m)
+{
+    return id_kafka_commit_message(c, m, 1);
 }
 
 

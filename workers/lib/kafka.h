@@ -174,6 +174,15 @@ int id_kafka_consumer_poll(id_kafka_consumer_t *c, int timeout_ms,
 int id_kafka_commit(id_kafka_consumer_t *c, const id_kafka_msg_t *m);
 
 /*
+ * Commits m's offset + 1 without waiting for the broker: for a consumer
+ * whose work is idempotent (a message delivered again does no harm), where
+ * a round trip to the broker for every message is cost without benefit.  A
+ * commit that fails (logged) or is lost in a crash only delivers messages
+ * again.  0 sent, -1 could not be sent (logged).
+ */
+int id_kafka_commit_async(id_kafka_consumer_t *c, const id_kafka_msg_t *m);
+
+/*
  * Asks for m to be delivered again no earlier than delay_ms from now, with
  * attempt + 1, without committing it: its partition is paused and rewound
  * to m's offset, so no later message of that partition is delivered before

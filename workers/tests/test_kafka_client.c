@@ -192,6 +192,46 @@ main(void)
     }
     UNIT_OK(got == 1 && extra == 0,
             "restarted consumer resumes from the committed offsets");
+
+    /* commits that do not wait: the group still resumes after them */
+    for (i = 0; i < 3; i++) {
+        rc = id_kafka_produce(p, TOPIC, "k-async", "async", 5, 10000);
+        UNIT_OK(rc == 0, "a message for the commit without waiting acked");
+    }
+    got = 0;
+    failed = 0;
+    t0 = now_ms();
+    while (got < 3 && now_ms() - t0 < 15000) {
+        if (id_kafka_consumer_poll(c, 200, &m) != 0) {
+            continue;
+        }
+        got++;
+        failed += id_kafka_commit_async(c, m) != 0;
+        id_kafka_msg_free(m);
+    }
+    UNIT_OK(got == 3 && failed == 0, "three consumed, commits sent");
+    id_kafka_consumer_close(c);
+    UNIT_OK(id_kafka_produce(p, TOPIC, "k-after", "after", 5, 10000) == 0,
+            "one more message after them acked");
+    c = id_kafka_consumer_new(&cf, topics, 1, err, sizeof(err));
+    got = 0;
+    extra = 0;
+    t0 = now_ms();
+    while (now_ms() - t0 < 15000 && (got == 0 || now_ms() - t0 < 9000)) {
+        if (id_kafka_consumer_poll(c, 200, &m) != 0) {
+            continue;
+        }
+        if (m->len == 5 && memcmp(m->payload, "after", 5) == 0) {
+            got++;
+            id_kafka_commit(c, m);
+        } else {
+            extra++;
+        }
+        id_kafka_msg_free(m);
+    }
+    UNIT_OK(got == 1 && extra == 0,
+            "the next member starts after the offsets committed without "
+            "waiting");
     id_kafka_consumer_close(c);
     id_kafka_producer_free(p);
 
