@@ -369,8 +369,8 @@ print $md <<'EOF';
 - a rejected token cheaper than a warm accepted one;
 - the valid traffic keeps ≥ 90% of its requests/s alone beside the flood;
 - the whole stack (bench/stack.sh): logins at 32 connections ≥ 90% of the
-  Argon2id bound (the CPUs ÷ the time of one hash), and their p99 at half
-  that rate ≤ 3 × one hash; register → code mail in the Maildir p99 <
+  Argon2id bound (the CPUs ÷ the time of one hash while every CPU hashes),
+  and their p99 at half that rate ≤ 3 × one hash alone; register → code mail in the Maildir p99 <
   200 ms over 1000 sign-ups; the profile read's req/s and p99 are
   reported beside a plain nginx proxy's, without a target.
 

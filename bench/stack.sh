@@ -22,7 +22,14 @@
 #    Argon2id verification, so the stack cannot do better than the CPUs ÷
 #    the time of one hash: bench/argon2bench.c times that hash through
 #    libargon2 with the parameters of the users' stored hashes (those the
-#    auth worker uses), on the idle stack.  Target: ≥ 90% of that bound.
+#    auth worker uses), on the idle stack, with one thread hashing on every
+#    CPU at once, as the auth worker's threads do under this load, just
+#    before the login run and just after it (the bound: the CPUs ÷ the mean
+#    of the two).  CPUs that hash at once share caches and memory
+#    bandwidth, so one of those hashes takes longer than a hash alone (on
+#    the 2-CPU machine of RESULTS.md 5-10%): the CPUs ÷ a hash alone is a
+#    rate that hashing alone does not reach.  That figure is reported too.
+#    Target: ≥ 90% of the bound.
 #    Then the latency at half the measured rate: wrk2 is not packaged, and
 #    wrk with fewer connections is a closed loop that waits for answers,
 #    so a paced open-loop client (bench/stack.pl paced) sends each login
@@ -89,7 +96,8 @@ then
     log "compiling $argon2bench"
     cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow \
         -Wformat=2 -Wstrict-prototypes -o "$argon2bench" \
-        "$bench/argon2bench.c" -largon2 || { log "error: cannot build it"; exit 1; }
+        "$bench/argon2bench.c" -largon2 -pthread \
+        || { log "error: cannot build it"; exit 1; }
 fi
 
 cpus=$(nproc)
@@ -142,6 +150,8 @@ log "login: one Argon2id hash (m=$m KiB, t=$t, p=$p), ${hash_s}s"
 "$argon2bench" "$m" "$t" "$p" "$hash_s" > "$out/stack.argon2"
 put argon2 "m=$m,t=$t,p=$p"
 put hash_us "$(kv "$out/stack.argon2" hash_us)"
+log "login: $cpus Argon2id hashes at once, ${hash_s}s"
+"$argon2bench" "$m" "$t" "$p" "$hash_s" "$cpus" > "$out/stack.argon2-before"
 
 login_url=$gw/api/v1/auth/login
 log "login: wrk, $conns connections, 1 s warm-up and ${login_s}s"
@@ -155,6 +165,11 @@ BENCH_USERS=$out/stack.users BENCH_OUT=$out/stack.login \
 for k in requests duration_us non2xx errors p99_ms; do
     put "login_$k" "$(kv "$out/stack.login" $k)"
 done
+log "login: $cpus Argon2id hashes at once again, ${hash_s}s"
+"$argon2bench" "$m" "$t" "$p" "$hash_s" "$cpus" > "$out/stack.argon2-after"
+put hash_cpus_us "$(perl -e 'printf "%.0f", ($ARGV[0] + $ARGV[1]) / 2' \
+    "$(kv "$out/stack.argon2-before" hash_us)" \
+    "$(kv "$out/stack.argon2-after" hash_us)")"
 rate=$(perl -e 'printf "%.1f", $ARGV[0] / ($ARGV[1] / 1e6) / 2' \
        "$(kv "$out/stack.login" requests)" "$(kv "$out/stack.login" duration_us)")
 log "login: paced, $rate/s (half the measured rate) for ${paced_s}s"
