@@ -156,6 +156,7 @@ stack_init() {
     fi
     mkdir -p "$SOCK_DIR" "$LOG_DIR" "$MAIL_DIR" "$KEY_DIR" "$STACK_DIR/nginx"
     : > "$STACK_DIR/pids"
+    rm -rf "$STACK_DIR/hold"        # holds last for one run (Supervision)
 }
 
 
@@ -508,7 +509,7 @@ stack_up() {
 # A part held with a file named after it in $STACK_DIR/hold/ (touch
 # .run/hold/redis) is not restarted while the file exists: a part can be
 # stopped on purpose (maintenance, a test of what happens while it is away)
-# and is started again by removing the file.
+# and is started again by removing the file.  stack_init removes them all.
 #
 # The supervisor is the shell that started the parts (run.sh's, test.sh's),
 # so that it can read their exit status with wait.
@@ -572,7 +573,8 @@ stack_died() {
 }
 
 # nginx's worker processes outlive a master killed with SIGKILL and keep
-# the gateway's port: stop whatever still listens there before a restart.
+# the gateway's port: stop whatever still listens there before a restart
+# (ss: iproute2, in scripts/deps.sh).
 stack_nginx_orphans() {
     local pid
     for pid in $(ss -Hltnp "sport = :$GATEWAY_PORT" 2>/dev/null \
