@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-    build-essential pkg-config curl ca-certificates
+    build-essential pkg-config curl ca-certificates iproute2
     nginx nginx-dev
     postgresql postgresql-client libpq-dev
     redis-server redis-tools libhiredis-dev

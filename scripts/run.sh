@@ -35,13 +35,10 @@ Try it:
   curl -si -X POST $gw/api/v1/auth/logout -H "Authorization: Bearer <access_token>"
   curl -s  $gw/.well-known/jwks.json
 
-Logs: .run/logs/   Ctrl-C stops everything.
+Logs: .run/logs/ (restarts in .run/logs/stack.log)   Ctrl-C stops everything.
 TRY
 
 # Stay up until Ctrl-C; a part that dies on its own is reported with the
-# last lines of its log, and everything else is stopped.
-while true; do
-    dead=$(stack_dead | head -n 1)
-    [ -z "$dead" ] || stack_fail "$dead" "$dead exited while the stack was running"
-    sleep 2
-done
+# last lines of its log and restarted, the rest keeps running
+# (stack_supervise in scripts/stack.sh).
+stack_supervise

@@ -6,12 +6,15 @@
 #
 #   stack_init DIR [GATEWAY_PORT]   choose paths and ports (0 = a free one)
 #   stack_up                       start everything, in dependency order
+#   stack_supervise [PID]          restart what dies, until PID exits (or
+#                                  for ever); see "Supervision" below
 #   stack_down                     stop everything stack_up started
 #
 # Every process started is recorded in $STACK_DIR/pids (name pid) and
 # stopped in reverse order, so Ctrl-C or a failed step leaves nothing behind.
-# A part that fails to start, or that stack_dead finds gone later, is
-# reported with the last lines of its log (stack_fail).
+# A part that fails to start is reported with the last lines of its log
+# (stack_fail) and everything is stopped; one that dies once the stack is
+# up is reported the same way and restarted (stack_supervise).
 #
 # As root, PostgreSQL runs as its own user (it refuses root), which must
 # reach its data directory and socket.  When it cannot reach the state
@@ -36,7 +39,14 @@ fi
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 WORKERS=(auth users otp password notify audit)
 
-stack_log() { printf 'stack: %s\n' "$*" >&2; }
+# Messages go to stderr and, once the log directory exists, to
+# logs/stack.log as well (the record of what the supervisor did).
+stack_log() {
+    printf 'stack: %s\n' "$*" >&"${STACK_LOG_FD:-2}"
+    if [ -n "${LOG_DIR:-}" ] && [ -d "$LOG_DIR" ]; then
+        printf '%s stack: %s\n' "$(date -u +%FT%TZ)" "$*" >> "$LOG_DIR/stack.log"
+    fi
+}
 stack_die() { stack_log "error: $*"; stack_down; exit 1; }
 
 # The logs that tell why part NAME stopped, most telling first.
@@ -48,18 +58,25 @@ stack_log_files() {
     esac
 }
 
-# stack_fail NAME MESSAGE: part NAME failed; says so with the last lines of
-# its logs (STACK_TAIL_LINES, 15), stops everything and exits 1.
-stack_fail() {
+# stack_tail NAME: the last lines of part NAME's logs (STACK_TAIL_LINES,
+# 15), on stderr and in logs/stack.log.
+stack_tail() {
     local f shown=0
-    stack_log "error: $2"
     for f in $(stack_log_files "$1"); do
         [ -s "$f" ] || continue
         stack_log "the last lines of $f:"
-        tail -n "${STACK_TAIL_LINES:-15}" "$f" | sed 's/^/  | /' >&2
+        tail -n "${STACK_TAIL_LINES:-15}" "$f" | sed 's/^/  | /' \
+            | tee -a "$LOG_DIR/stack.log" >&"${STACK_LOG_FD:-2}"
         shown=1
     done
     [ $shown = 1 ] || stack_log "(its log, $(stack_log_files "$1"), is empty)"
+}
+
+# stack_fail NAME MESSAGE: part NAME failed; says so with the last lines of
+# its logs, stops everything and exits 1.
+stack_fail() {
+    stack_log "error: $2"
+    stack_tail "$1"
     stack_down
     exit 1
 }
@@ -71,7 +88,7 @@ stack_pid() {
 
 stack_pg_running() {
     local pid
-    pid=$(head -n 1 "$PG_DIR/data/postmaster.pid" 2>/dev/null) || return 1
+    { read -r pid < "$PG_DIR/data/postmaster.pid"; } 2>/dev/null || return 1
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
@@ -139,10 +156,19 @@ stack_init() {
     fi
     mkdir -p "$SOCK_DIR" "$LOG_DIR" "$MAIL_DIR" "$KEY_DIR" "$STACK_DIR/nginx"
     : > "$STACK_DIR/pids"
+    rm -rf "$STACK_DIR/hold"        # holds last for one run (Supervision)
 }
 
 
-stack_track() { echo "$1 $2" >> "$STACK_DIR/pids"; }
+# stack_track NAME PID: records PID as part NAME's, in place of the one a
+# restart replaces (the order is the start order, which stack_down reverses).
+stack_track() {
+    local f=$STACK_DIR/pids
+    awk -v n="$1" -v p="$2" '
+        $1 == n { print n, p; seen = 1; next } { print }
+        END { if (!seen) print n, p }' "$f" > "$f.new"
+    mv "$f.new" "$f"
+}
 
 # The environment a sanitized nginx (SAN=1) runs with, as NAME=value words
 # in NGINX_SAN_ENV; empty for the stock nginx.  ASan reports go to files
@@ -219,6 +245,16 @@ stack_pg_place() {
     stack_as_pg mkdir "$PG_DIR/sock"
 }
 
+# pg_ctl start, waiting until it accepts connections (30 s at most): until
+# then there is no postmaster.pid to tell that it runs.  No TCP at all: the
+# workers reach it through the socket directory.
+stack_launch_postgres() {
+    stack_as_pg setsid -w "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 30 \
+        -l "$PG_DIR/server.log" \
+        -o "-c listen_addresses='' -k $PG_DIR/sock -c fsync=off" start \
+        >> "$LOG_DIR/postgres.log" 2>&1
+}
+
 stack_start_postgres() {
     if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
         stack_pg_place
@@ -228,12 +264,7 @@ stack_start_postgres() {
             || stack_fail postgres "initdb failed"
     fi
     DATABASE_URL="postgresql:///identity?host=$PG_DIR/sock&user=identity"
-    # No TCP at all: the workers reach it through the socket directory.
-    stack_as_pg setsid -w "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 30 \
-        -l "$PG_DIR/server.log" \
-        -o "-c listen_addresses='' -k $PG_DIR/sock -c fsync=off" start \
-        >> "$LOG_DIR/postgres.log" 2>&1 \
-        || stack_fail postgres "PostgreSQL did not start"
+    stack_launch_postgres || stack_fail postgres "PostgreSQL did not start"
     stack_track postgres pg_ctl
     stack_as_pg "$PG_BIN/psql" -h "$PG_DIR/sock" -U identity -d postgres \
         -tAc "SELECT 1 FROM pg_database WHERE datname = 'identity'" \
@@ -243,37 +274,53 @@ stack_start_postgres() {
         || stack_fail migrate "migrations failed"
 }
 
-stack_start_redis() {
+stack_launch_redis() {
     rm -f "$REDIS_SOCKET"
     stack_spawn redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
         --unixsocket "$REDIS_SOCKET" --unixsocketperm 770 \
         --save '' --appendonly no --dir "$STACK_DIR" \
         --proc-title-template "{title} $STACK_DIR"
+}
+
+stack_start_redis() {
+    stack_launch_redis
     stack_wait "redis-cli -s '$REDIS_SOCKET' ping | grep -q PONG" 20 \
         "$(stack_pid redis)" || stack_fail redis "Redis did not start"
 }
 
-stack_start_kafka() {
+stack_launch_kafka() {
     rm -f "$STACK_DIR/kafka.bootstrap"
     stack_spawn kafka "$STACK_BIN/kafka-dev-broker" \
         --bootstrap-file "$STACK_DIR/kafka.bootstrap"
+}
+
+stack_start_kafka() {
+    stack_launch_kafka
     stack_wait "test -s '$STACK_DIR/kafka.bootstrap'" 20 "$(stack_pid kafka)" \
         || stack_fail kafka "the dev Kafka broker did not start"
     KAFKA_BROKERS=$(cat "$STACK_DIR/kafka.bootstrap")
 }
 
-stack_start_smtp() {
+stack_launch_smtp() {
     mkdir -p "$MAIL_DIR"/{cur,new,tmp}
     stack_spawn smtp "$SYS_PYTHON" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" \
         -c aiosmtpd.handlers.Mailbox "$MAIL_DIR"
+}
+
+stack_start_smtp() {
+    stack_launch_smtp
     stack_wait "perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$SMTP_PORT\") or exit 1'" \
         20 "$(stack_pid smtp)" || stack_fail smtp "the SMTP sink did not start"
 }
 
 # The SMS webhook: every SMS as a JSON file under $SMS_DIR/new/.
-stack_start_sms() {
+stack_launch_sms() {
     stack_spawn sms "$SYS_PYTHON" "$STACK_TOP/scripts/sms-sink.py" \
         "127.0.0.1:$SMS_PORT" "$SMS_DIR"
+}
+
+stack_start_sms() {
+    stack_launch_sms
     stack_wait "perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$SMS_PORT\") or exit 1'" \
         20 "$(stack_pid sms)" || stack_fail sms "the SMS sink did not start"
 }
@@ -323,16 +370,21 @@ stack_worker_env() {
     done
 }
 
+# identity-$1, listening on sock/$1.sock, with workers.env.
+stack_launch_worker() {
+    rm -f "$SOCK_DIR/$1.sock"
+    stack_spawn "$1" bash -c '. "$1"; export LISTEN=$2; exec "$3"' \
+        worker "$STACK_DIR/workers.env" "unix:$SOCK_DIR/$1.sock" \
+        "$STACK_BIN/identity-$1"
+}
+
 stack_start_workers() {
     (umask 077; stack_worker_env > "$STACK_DIR/workers.env")
     local w
     for w in "${WORKERS[@]}"; do
         [ -x "$STACK_BIN/identity-$w" ] \
             || stack_die "missing $STACK_BIN/identity-$w (run make build)"
-        rm -f "$SOCK_DIR/$w.sock"
-        stack_spawn "$w" bash -c '. "$1"; export LISTEN=$2; exec "$3"' \
-            worker "$STACK_DIR/workers.env" "unix:$SOCK_DIR/$w.sock" \
-            "$STACK_BIN/identity-$w"
+        stack_launch_worker "$w"
     done
     for w in "${WORKERS[@]}"; do
         stack_wait "test -S '$SOCK_DIR/$w.sock'" 20 "$(stack_pid "$w")" \
@@ -402,6 +454,14 @@ http {
 CONF
 }
 
+stack_launch_nginx() {
+    local nginx=("$NGINX_BIN")
+    stack_nginx_san_env gateway
+    [ ${#NGINX_SAN_ENV[@]} -eq 0 ] || nginx=(env "${NGINX_SAN_ENV[@]}" "$NGINX_BIN")
+    stack_spawn nginx "${nginx[@]}" -p "$STACK_DIR/nginx" \
+        -c "$STACK_DIR/nginx/nginx.conf" -e "$LOG_DIR/nginx-error.log"
+}
+
 stack_start_nginx() {
     [ -f "$STACK_MODULE" ] || stack_die "missing $STACK_MODULE (run make build)"
     [ -x "$NGINX_BIN" ] || stack_die "missing $NGINX_BIN (run make build)"
@@ -412,8 +472,7 @@ stack_start_nginx() {
     "${nginx[@]}" -t -q -p "$STACK_DIR/nginx" -c "$STACK_DIR/nginx/nginx.conf" \
         -e "$LOG_DIR/nginx-error.log" 2>> "$LOG_DIR/nginx-error.log" \
         || stack_fail nginx "nginx configuration test failed"
-    stack_spawn nginx "${nginx[@]}" -p "$STACK_DIR/nginx" \
-        -c "$STACK_DIR/nginx/nginx.conf" -e "$LOG_DIR/nginx-error.log"
+    stack_launch_nginx
     stack_wait "perl -MIO::Socket::INET -e 'IO::Socket::INET->new(\"127.0.0.1:$GATEWAY_PORT\") or exit 1'" \
         20 "$(stack_pid nginx)" \
         || stack_fail nginx "nginx did not listen on 127.0.0.1:$GATEWAY_PORT"
@@ -432,6 +491,186 @@ stack_up() {
     local dead
     dead=$(stack_dead | head -n 1)
     [ -z "$dead" ] || stack_fail "$dead" "$dead exited during start-up"
+}
+
+# --- Supervision -----------------------------------------------------------
+#
+# Once the stack is up, a part that dies is reported (exit status, the last
+# lines of its log) and started again, alone, while the rest keeps running:
+# after STACK_RESTART_MIN_MS (500) the first time, then twice as long after
+# each death up to STACK_RESTART_MAX_MS (30000), back to the minimum once it
+# has stayed up STACK_RESTART_STABLE_S (60) seconds.  Every part is
+# supervised: the workers, the SMTP and SMS sinks, Redis (empty again: it
+# keeps nothing on disk), PostgreSQL (pg_ctl start on the same data), nginx,
+# and the dev Kafka broker.  The broker keeps its topics in memory and comes
+# back on a new port, so the workers, which only know KAFKA_BROKERS, are
+# restarted with the new address once it is up.
+#
+# A part held with a file named after it in $STACK_DIR/hold/ (touch
+# .run/hold/redis) is not restarted while the file exists: a part can be
+# stopped on purpose (maintenance, a test of what happens while it is away)
+# and is started again by removing the file.  stack_init removes them all.
+#
+# The supervisor is the shell that started the parts (run.sh's, test.sh's),
+# so that it can read their exit status with wait.
+
+declare -A STACK_SV_DELAY STACK_SV_DUE STACK_SV_SINCE
+
+STACK_RESTART_MIN_MS=${STACK_RESTART_MIN_MS:-500}
+STACK_RESTART_MAX_MS=${STACK_RESTART_MAX_MS:-30000}
+STACK_RESTART_STABLE_S=${STACK_RESTART_STABLE_S:-60}
+
+# STACK_NOW_MS: the time in ms (no subshell: the loop runs five times a second).
+stack_clock() {
+    local us=${EPOCHREALTIME/[.,]/}
+    STACK_NOW_MS=$((us / 1000))
+}
+
+# "exit status N" / "killed by SIGNAME" for a status from wait.
+stack_status_text() {
+    if [ "$1" -gt 128 ] && [ "$1" -lt 160 ]; then
+        echo "killed by SIG$(kill -l $(($1 - 128)))"
+    else
+        echo "exit status $1"
+    fi
+}
+
+# Whether part NAME (pid PID) runs.  A dead child stays a zombie until this
+# shell reaps it, which bash does on its own at the next SIGCHLD, so a
+# death is seen at most one round late.
+stack_alive() {
+    if [ "$1" = postgres ]; then
+        stack_pg_running
+    else
+        kill -0 "$2" 2>/dev/null
+    fi
+}
+
+# stack_died NAME PID: reports the death and schedules the restart.
+stack_died() {
+    local name=$1 pid=$2 status how delay
+    if [ "$name" = postgres ]; then
+        # pg_ctl daemonised it: not a child, no status to read
+        how="stopped (the postmaster is gone)"
+    else
+        wait "$pid" 2>/dev/null && status=0 || status=$?
+        how="(pid $pid) died: $(stack_status_text "$status")"
+    fi
+    delay=${STACK_SV_DELAY[$name]:-$STACK_RESTART_MIN_MS}
+    if [ -e "$STACK_DIR/hold/$name" ]; then
+        stack_log "$name $how; held ($STACK_DIR/hold/$name): not restarted" \
+            "until that file is removed"
+    else
+        stack_log "$name $how; restarting it in" \
+            "$((delay / 1000)).$((delay % 1000 / 100)) s"
+    fi
+    stack_tail "$name"
+    stack_clock
+    STACK_SV_DUE[$name]=$((STACK_NOW_MS + delay))
+    delay=$((delay * 2))
+    [ "$delay" -le "$STACK_RESTART_MAX_MS" ] || delay=$STACK_RESTART_MAX_MS
+    STACK_SV_DELAY[$name]=$delay
+}
+
+# nginx's worker processes outlive a master killed with SIGKILL and keep
+# the gateway's port: stop whatever still listens there before a restart
+# (ss: iproute2, in scripts/deps.sh).
+stack_nginx_orphans() {
+    local pid
+    for pid in $(ss -Hltnp "sport = :$GATEWAY_PORT" 2>/dev/null \
+                 | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+        stack_log "stopping nginx process $pid left on port $GATEWAY_PORT"
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+}
+
+# The dev broker came back on a new port: the workers get the new address.
+stack_kafka_moved() {
+    local w pid i
+    if ! stack_wait "test -s '$STACK_DIR/kafka.bootstrap'" 20 \
+            "$(stack_pid kafka)"; then
+        return 0        # it died again: its own restart comes first
+    fi
+    KAFKA_BROKERS=$(cat "$STACK_DIR/kafka.bootstrap")
+    (umask 077; stack_worker_env > "$STACK_DIR/workers.env")
+    stack_log "the dev Kafka broker is on $KAFKA_BROKERS now (in-memory:" \
+        "earlier messages are gone); restarting the workers with it"
+    for w in "${WORKERS[@]}"; do
+        pid=$(stack_pid "$w")
+        if kill -TERM "$pid" 2>/dev/null; then
+            for ((i = 0; i < 50; i++)); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+            done
+            kill -KILL "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+        unset "STACK_SV_DUE[$w]"
+        stack_launch_worker "$w"
+        stack_clock
+        STACK_SV_SINCE[$w]=$STACK_NOW_MS
+    done
+}
+
+stack_relaunch() {
+    local name=$1
+    stack_log "restarting $name"
+    case $name in
+        postgres) stack_launch_postgres || true ;;
+        redis)    stack_launch_redis ;;
+        kafka)    stack_launch_kafka ;;
+        smtp)     stack_launch_smtp ;;
+        sms)      stack_launch_sms ;;
+        nginx)    stack_nginx_orphans; stack_launch_nginx ;;
+        *)        stack_launch_worker "$name" ;;
+    esac
+    unset "STACK_SV_DUE[$name]"
+    stack_clock
+    STACK_SV_SINCE[$name]=$STACK_NOW_MS
+    [ "$name" != kafka ] || stack_kafka_moved
+}
+
+# One look at every part: report the dead, restart those whose delay is
+# over (and not held), forget the backoff of those up long enough.
+stack_supervise_once() {
+    local name pid now entries=()
+    mapfile -t entries < "$STACK_DIR/pids"
+    for name in "${entries[@]}"; do
+        pid=${name#* }
+        name=${name%% *}
+        stack_clock
+        now=$STACK_NOW_MS
+        if [ -n "${STACK_SV_DUE[$name]:-}" ]; then
+            if [ "$now" -ge "${STACK_SV_DUE[$name]}" ] \
+               && [ ! -e "$STACK_DIR/hold/$name" ]; then
+                stack_relaunch "$name"
+                # the broker's restart replaced the workers' pids too
+                [ "$name" != kafka ] || return 0
+            fi
+        elif stack_alive "$name" "$pid"; then
+            if [ -n "${STACK_SV_SINCE[$name]:-}" ] && [ $((now - \
+                 STACK_SV_SINCE[$name])) -ge $((STACK_RESTART_STABLE_S * 1000)) ]
+            then
+                unset "STACK_SV_DELAY[$name]" "STACK_SV_SINCE[$name]"
+            fi
+        else
+            stack_died "$name" "$pid"
+        fi
+    done
+}
+
+# stack_supervise [PID]: supervises the stack until PID exits, or for ever.
+# bash's own "Killed  setsid ..." notices of dead background jobs go to
+# /dev/null: the supervisor's messages (on a copy of stderr) say more.
+stack_supervise() {
+    local until=${1:-} STACK_LOG_FD
+    mkdir -p "$STACK_DIR/hold"
+    exec {STACK_LOG_FD}>&2
+    while [ -z "$until" ] || kill -0 "$until" 2>/dev/null; do
+        stack_supervise_once
+        sleep 0.2
+    done 2>/dev/null
+    exec {STACK_LOG_FD}>&-
 }
 
 # Stops what stack_up recorded, newest first: TERM, then KILL after 5 s.

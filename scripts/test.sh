@@ -87,8 +87,18 @@ stack_nginx_san_env t
 nginx_env=("${NGINX_SAN_ENV[@]}")
 
 echo "== t/ suites${nginx_env[*]:+ (nginx: $NGINX_BIN)}"
-env "${nginx_env[@]}" prove -It/lib -It/helpers -r -v ${TEST_FILES:-t} \
-    > "$tmp/prove.out" 2>&1
+# The suites run in the background so that this shell, the parent of the
+# stack's processes, supervises them meanwhile as make run does (a part that
+# dies is restarted; t/e2e/supervise.t relies on it).  A background command
+# starts with SIGINT and SIGQUIT ignored, and a shell cannot trap a signal
+# ignored at its start: the suites get them back (run-private-home.t stops
+# make run with SIGINT).
+env --default-signal=INT,QUIT "${nginx_env[@]}" \
+    prove -It/lib -It/helpers -r -v ${TEST_FILES:-t} \
+    > "$tmp/prove.out" 2>&1 &
+prove_pid=$!
+stack_supervise "$prove_pid"
+wait "$prove_pid"
 prove_rc=$?
 grep -avE '^[[:space:]]*ok [0-9]+' "$tmp/prove.out"
 count_tap "$tmp/prove.out"

@@ -2,9 +2,10 @@
 # only its owner can enter, as under /root (mode 0700): as root, PostgreSQL
 # runs as its own user, which cannot reach the copy's .run/.  The stack comes
 # up, answers /api/health/live, stops on SIGINT and leaves nothing running;
-# a part that dies while it runs, or at start-up, is reported with the last
-# lines of its log, and the stack is stopped.  The workers and the module
-# are the ones already built (BUILD), so nothing is compiled here.
+# a part that dies while it runs is reported with the last lines of its log
+# and restarted while the rest keeps running; one that dies at start-up is
+# reported the same way, and the stack is stopped.  The workers and the
+# module are the ones already built (BUILD), so nothing is compiled here.
 use strict;
 use warnings;
 use Test::More;
@@ -172,19 +173,37 @@ $port = free_port();
 ok up($pid, $port), 'make run comes up again from the same state'
     or diag slurp($out);
 is pg_dir(), $pg_dir, 'with the same PostgreSQL files';
-my ($users) = slurp("$clone/.run/pids") =~ /^users (\d+)$/m;
+my %before = slurp("$clone/.run/pids") =~ /^(\S+) (\S+)$/mg;
+my $users = $before{users};
 ok $users, 'the users worker is in the stack\'s pids';
 my $users_last = last_line("$clone/.run/logs/users.log");
 kill 'KILL', $users if $users;
-$rc = wait_exit($pid, 30);
+my ($restarted, %after);
+for (1 .. 150) {
+    last if reaped($pid);
+    %after = slurp("$clone/.run/pids") =~ /^(\S+) (\S+)$/mg;
+    last if ($restarted = $after{users} && $after{users} ne $users
+             && kill(0, $after{users}) && -S "$clone/.run/sock/users.sock");
+    sleep 0.1;
+}
 my $text = slurp($out);
-ok defined $rc && $rc != 0, 'a worker that dies ends make run with a failure'
-    or diag $text;
-like $text, qr/\busers\b.*(exited|died)/, 'which names the part that died';
+ok $restarted, 'a worker that dies is started again' or diag $text;
+ok !reaped($pid), 'and make run keeps running';
+like $text, qr/\busers \(pid $users\) died: killed by SIGKILL\b/,
+    'it says which part died and how';
 ok length $users_last && index($text, $users_last) >= 0,
-    'and shows the last lines of its log'
+    'with the last lines of its log'
     or diag "last line: $users_last\noutput:\n$text";
-nothing_left('after a worker died');
+my @moved = grep { $_ ne 'users' && ($after{$_} // '') ne $before{$_} }
+    sort keys %before;
+is "@moved", '', 'the other parts kept their processes';
+my $live = HTTP::Tiny->new(timeout => 5)
+    ->get("http://127.0.0.1:$port/api/health/live");
+is $live->{status}, 200, 'the gateway kept answering';
+kill 'INT', $pid;
+$rc = wait_exit($pid, 60);
+is $rc, 0, 'SIGINT stops it, exit 0' or diag slurp($out);
+nothing_left('after a worker was restarted');
 
 # 3. a part that dies at start-up: a stand-in identity-otp that fails
 my $broken = "$home/build";
