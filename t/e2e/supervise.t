@@ -169,6 +169,26 @@ ok until_true(10, sub {
     api(GET => '/api/v1/users/me', undef, bearer($t1))->{status} == 200
 }), 'the profile is served from PostgreSQL again';
 
+# PostgreSQL restarted between two checks: the first check after its return
+# finds the old session closed and is already green on a new one.
+is ready(), 200, 'ready before a quick PostgreSQL restart';
+hold('postgres');
+{
+    open my $pm, '<', "$dir/pg/data/postmaster.pid" or die "postmaster.pid: $!";
+    chomp(my $postmaster = <$pm>);
+    kill 'INT', $postmaster;
+    my $deadline = time + 20;
+    sleep 0.1 while time < $deadline && kill 0, $postmaster;
+}
+release('postgres');
+ok until_true(30, sub {
+    system("psql -X -q -At '$ENV{IDENTITY_DATABASE_URL}' -c 'SELECT 1' "
+           . '>/dev/null 2>&1') == 0
+}), 'PostgreSQL is back';
+my $first = api(GET => '/api/health/ready');
+is $first->{status}, 200, 'the first readiness check after it is green'
+    or diag $first->{content};
+
 # --- Kafka: the dev broker down and up (its fault hooks) --------------------
 
 my $kafka = pids()->{kafka};

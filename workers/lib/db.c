@@ -337,25 +337,21 @@ id_db_ms_since(const struct timespec *t0)
 }
 
 
-/* SELECT 1 without blocking for more than ID_DB_PING_MS: readiness must
- * answer even when the server hangs.  A ping that timed out stays
- * outstanding on the connection and is waited for by the next one. */
-int
-id_db_ping(void)
+/* SELECT 1 on conn without blocking for more than ID_DB_PING_MS: readiness
+ * must answer even when the server hangs.  A ping that timed out stays
+ * outstanding on the connection and is waited for by the next one; *sent
+ * says whether this one sent its own. */
+static int
+id_db_ping_on(PGconn *conn, int *sent)
 {
     int             rc = 0, n;
     long            left;
-    PGconn         *conn;
     PGresult       *res;
     struct pollfd   pfd;
     struct timespec t0;
 
-    conn = id_db_conn();
-    if (conn == NULL) {
-        id_db_ping_pending = NULL;
-        return -1;
-    }
-    if (id_db_ping_pending != conn) {
+    *sent = id_db_ping_pending != conn;
+    if (*sent) {
         if (!PQsendQuery(conn, "SELECT 1")) {
             id_db_ping_pending = NULL;
             return -1;
@@ -389,6 +385,30 @@ id_db_ping(void)
             rc = -1;
         }
         PQclear(res);
+    }
+    return rc;
+}
+
+
+int
+id_db_ping(void)
+{
+    int     rc = -1, sent, attempt;
+    PGconn *conn;
+
+    for (attempt = 0; attempt < 2; attempt++) {
+        conn = id_db_conn();
+        if (conn == NULL) {
+            id_db_ping_pending = NULL;
+            return -1;
+        }
+        rc = id_db_ping_on(conn, &sent);
+        /* an idle connection found closed (the server restarted since the
+         * last check): once more on a new one, as id_db_exec() does, so
+         * that the first check after the server's return says ready */
+        if (rc == 0 || !sent || PQstatus(conn) != CONNECTION_BAD) {
+            break;
+        }
     }
     return rc;
 }
