@@ -209,7 +209,8 @@ $w = start_worker('notify', LISTEN => undef, NOTIFY_TEMPLATE_DIR => "$dir/tpl",
 $deadline = time + 20;
 sleep 0.1 until worker_log($w) =~ /"event":"notify\.ready"/ || time > $deadline
     || defined wait_exit($w, 0);
-like worker_log($w), qr/"event":"notify\.ready"/, 'notify starts with a template directory';
+like worker_log($w), qr/"event":"notify\.ready".*"templates":"20"/,
+    'notify starts with a template directory: 19 shipped, 1 replaced, 1 added';
 
 my $to_w = unique_email('mailfmt-own-welcome');
 my $to_s = unique_email('mailfmt-own-shipment');

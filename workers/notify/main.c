@@ -372,7 +372,7 @@ int
 main(void)
 {
     int                      rc = 1, sig, prc;
-    char                     err[512];
+    char                     err[512], tplcount[32];
     sigset_t                 sigs;
     id_conf_t               *conf;
     const char              *topics[] = { NOTIFY_TOPIC }, *smtp;
@@ -487,8 +487,11 @@ main(void)
         }
     }
 
+    snprintf(tplcount, sizeof(tplcount), "%zu",
+             notify_templates_count(nc.templates));
     id_log_info("notify.ready", "topic", NOTIFY_TOPIC, "group", cf.group_id,
-                "sms", nc.sms_url != NULL ? "webhook" : "unconfigured", NULL);
+                "sms", nc.sms_url != NULL ? "webhook" : "unconfigured",
+                "templates", tplcount, NULL);
 
     for (;;) {
         sig = sigtimedwait(&sigs, NULL, &zero);

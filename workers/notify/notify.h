@@ -149,8 +149,9 @@ void notify_template_free(notify_template_t *t); /* NULL-safe */
 /* 1 if s may name a template or a variable: 1-64 of a-z 0-9 _ -. */
 int notify_template_name_valid(const char *s);
 
-/* The name of template i of ts, NULL past the last one. */
+/* The name of template i of ts, NULL past the last one; how many. */
 const char *notify_template_name(const notify_templates_t *ts, size_t i);
+size_t      notify_templates_count(const notify_templates_t *ts);
 
 typedef struct {
     char *subject;          /* email only; NULL for SMS */

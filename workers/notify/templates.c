@@ -736,6 +736,13 @@ notify_template_name(const notify_templates_t *ts, size_t i)
 }
 
 
+size_t
+notify_templates_count(const notify_templates_t *ts)
+{
+    return ts->n;
+}
+
+
 static const notify_template_t *
 notify_template_find(const notify_templates_t *ts, const char *name)
 {

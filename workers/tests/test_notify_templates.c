@@ -417,6 +417,7 @@ main(void)
         notify_rendered_free(&r);
     }
     UNIT_INT(count, 19, "nineteen shipped templates");
+    UNIT_INT(notify_templates_count(ts), 19, "... counted");
     UNIT_OK(all_ok, "every template renders an email: subject, text, HTML");
     UNIT_OK(sms_ok, "every template renders an SMS");
 
