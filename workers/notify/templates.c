@@ -88,6 +88,10 @@ static const struct {
 /* ------------------------------------------------------------- parsing */
 
 
+/* the parts that may hold {{variables}}, in the order of lines[] below */
+static const char *const notify_parts[4] = { "subject", "text", "html", "sms" };
+
+
 void
 notify_template_free(notify_template_t *t)
 {
@@ -277,12 +281,18 @@ notify_check_refs(const notify_template_t *t, const char *part, const char *src,
 }
 
 
-/* What a whole template must have, once every line is read. */
+/*
+ * What a whole template must have, once every line is read.  lines: where
+ * the subject, text, html and sms parts start (0: absent); *at gets the
+ * line of the part at fault, if any.
+ */
 static int
-notify_template_check(notify_template_t *t, char *err, size_t errlen)
+notify_template_check(notify_template_t *t, const size_t lines[4], size_t *at,
+                      char *err, size_t errlen)
 {
     size_t        i, j;
     notify_var_t *v;
+    const char   *parts[4];
 
     if (t->subject == NULL || t->subject[0] == '\0') {
         snprintf(err, errlen, "no subject: line");
@@ -293,12 +303,16 @@ notify_template_check(notify_template_t *t, char *err, size_t errlen)
                  t->text == NULL ? "text" : "html");
         return -1;
     }
-    if (notify_check_refs(t, "subject", t->subject, err, errlen) != 0 ||
-        notify_check_refs(t, "text", t->text, err, errlen) != 0 ||
-        notify_check_refs(t, "html", t->html, err, errlen) != 0 ||
-        (t->sms != NULL &&
-         notify_check_refs(t, "sms", t->sms, err, errlen) != 0)) {
-        return -1;
+    parts[0] = t->subject;
+    parts[1] = t->text;
+    parts[2] = t->html;
+    parts[3] = t->sms;
+    for (i = 0; i < 4; i++) {
+        if (parts[i] != NULL &&
+            notify_check_refs(t, notify_parts[i], parts[i], err, errlen) != 0) {
+            *at = lines[i];
+            return -1;
+        }
     }
     for (i = 0; i < t->nvars; i++) {
         v = &t->vars[i];
@@ -435,7 +449,7 @@ notify_template_parse(const char *name, const char *src,
 {
     int                rc = -1;
     char              *copy, *line, *next, *sect = NULL, msg[256];
-    size_t             lineno = 0, sect_line = 0, n, i;
+    size_t             lineno = 0, sect_line = 0, n, i, lines[4] = { 0 };
     id_buf_t           b = ID_BUF_INIT;
     const char        *to_name = NULL;
     notify_template_t *t;
@@ -477,6 +491,13 @@ notify_template_parse(const char *name, const char *src,
             }
             sect = line + 4;
             sect_line = lineno;
+            for (i = 1; i < 4; i++) {
+                if (strcmp(sect, i == 1   ? "text"
+                                 : i == 2 ? "html"
+                                          : "sms") == 0) {
+                    lines[i] = lineno;
+                }
+            }
             continue;
         }
         if (sect != NULL) {
@@ -489,6 +510,9 @@ notify_template_parse(const char *name, const char *src,
         }
         if (notify_parse_head(t, line, &to_name, msg, sizeof(msg)) != 0) {
             goto bad;
+        }
+        if (t->subject != NULL && lines[0] == 0) {
+            lines[0] = lineno;
         }
     }
     if (sect != NULL && notify_end_part(t, sect, &b, msg, sizeof(msg)) != 0) {
@@ -508,7 +532,7 @@ notify_template_parse(const char *name, const char *src,
             goto bad;
         }
     }
-    if (notify_template_check(t, msg, sizeof(msg)) != 0) {
+    if (notify_template_check(t, lines, &lineno, msg, sizeof(msg)) != 0) {
         goto bad;
     }
     *out = t;

@@ -150,7 +150,8 @@ test_parser(void)
     UNIT_INT(
         parse("subject: s\n--- text\n{{who}}\n--- html\ny\n", err, sizeof(err)),
         -1, "an undeclared variable");
-    UNIT_STR(err, "text: {{who}} is not declared (var:)", "... named");
+    UNIT_STR(err, "line 2: text: {{who}} is not declared (var:)",
+             "... named, with the line of its part");
     UNIT_INT(
         parse("subject: s\n--- text\nx\n--- html\n{{oops\n", err, sizeof(err)),
         -1, "an unclosed {{");
