@@ -364,6 +364,8 @@ stack_worker_env() {
         "TRUSTED_PEER_UIDS=$(id -u)" \
         "SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" \
         "MAIL_FROM=Identity <no-reply@identity.localhost>" \
+        "MAIL_LIST_UNSUBSCRIBE=mailto:unsubscribe@identity.localhost" \
+        "NOTIFY_SHIPPED_TEMPLATE_DIR=$STACK_TOP/workers/notify/templates" \
         "SMS_WEBHOOK_URL=http://127.0.0.1:$SMS_PORT/sms"
     do
         printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"

@@ -1,9 +1,11 @@
 /*
- * mail.c - the RFC 5322 message and its delivery over SMTP (libcurl).
+ * mail.c - the MIME message, built by GMime, and its delivery over SMTP
+ * (libcurl).
  *
- * Everything that reaches a header is either validated (addresses, job id)
- * or cleaned of control characters and RFC 2047-encoded (subject, display
- * name), so no job can add a header or a recipient.
+ * Everything that reaches a header is either validated (addresses, job id,
+ * the List-Unsubscribe URIs) or cleaned of control characters here and
+ * then encoded by GMime (subject, display names), so no job can add a
+ * header or a recipient.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -13,15 +15,14 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
+#include <gmime/gmime.h>
 
 #include "buf.h"
 #include "log.h"
 #include "notify.h"
 
-#define NOTIFY_QP_LINE 76    /* RFC 2045 6.7 (5) */
-#define NOTIFY_7BIT_LINE 998 /* RFC 5322 2.1.1 */
-#define NOTIFY_2047_CHUNK 45 /* bytes -> 60 base64 chars; word <= 75 */
+#define NOTIFY_UNSUB_MAX 1024 /* bytes of MAIL_LIST_UNSUBSCRIBE */
+#define NOTIFY_7BIT_LINE 998  /* RFC 5322 2.1.1 */
 
 
 char *
@@ -55,110 +56,17 @@ notify_header_clean(const char *in)
 }
 
 
-static int
-mail_is_plain_ascii(const char *s)
+void
+notify_mail_init(void)
 {
-    for (; *s != '\0'; s++) {
-        if ((unsigned char) *s < 0x20 || (unsigned char) *s > 0x7e) {
-            return 0;
-        }
-        /* looks like an encoded word to a reader: encode it for real */
-        if (s[0] == '=' && s[1] == '?') {
-            return 0;
-        }
-    }
-    return 1;
+    g_mime_init();
 }
 
 
-char *
-notify_rfc2047(const char *in)
+void
+notify_mail_shutdown(void)
 {
-    char           b64[4 * NOTIFY_2047_CHUNK / 3 + 4];
-    size_t         n, len, off = 0;
-    id_buf_t       b = ID_BUF_INIT;
-    unsigned char *u = (unsigned char *) in;
-
-    if (mail_is_plain_ascii(in)) {
-        return strdup(in);
-    }
-    len = strlen(in);
-    while (off < len) {
-        n = len - off < NOTIFY_2047_CHUNK ? len - off : NOTIFY_2047_CHUNK;
-        /* never cut a UTF-8 sequence: back off over continuation bytes */
-        while (off + n < len && n > 1 && (u[off + n] & 0xc0) == 0x80) {
-            n--;
-        }
-        EVP_EncodeBlock((unsigned char *) b64, u + off, (int) n);
-        if (off > 0) {
-            id_buf_adds(&b, "\r\n ");
-        }
-        id_buf_adds(&b, "=?UTF-8?B?");
-        id_buf_adds(&b, b64);
-        id_buf_adds(&b, "?=");
-        off += n;
-    }
-    return id_buf_done(&b);
-}
-
-
-char *
-notify_qp_encode(const char *in)
-{
-    char        tok[4];
-    size_t      col = 0, tlen;
-    id_buf_t    b = ID_BUF_INIT;
-    const char *p;
-
-    for (p = in; *p != '\0'; p++) {
-        unsigned char c = (unsigned char) *p;
-
-        if (c == '\n') {
-            id_buf_adds(&b, "\r\n");
-            col = 0;
-            continue;
-        }
-        if (c == '\r') {
-            continue; /* line ends are ours: CRLF from '\n' */
-        }
-        if ((c >= 33 && c <= 126 && c != '=')
-            /* a blank is literal unless it ends the line */
-            || ((c == ' ' || c == '\t') && p[1] != '\n' && p[1] != '\0' &&
-                p[1] != '\r')) {
-            tok[0] = (char) c;
-            tlen = 1;
-        } else {
-            snprintf(tok, sizeof(tok), "=%02X", c);
-            tlen = 3;
-        }
-        if (col + tlen > NOTIFY_QP_LINE - 1) { /* room for the soft '=' */
-            id_buf_adds(&b, "=\r\n");
-            col = 0;
-        }
-        id_buf_add(&b, tok, tlen);
-        col += tlen;
-    }
-    return id_buf_done(&b);
-}
-
-
-/* 1 if text can go as 7bit: ASCII, no NUL/CR, lines <= 998 octets. */
-static int
-mail_is_7bit(const char *text)
-{
-    size_t      col = 0;
-    const char *p;
-
-    for (p = text; *p != '\0'; p++) {
-        if ((unsigned char) *p >= 0x80 || *p == '\r') {
-            return 0;
-        }
-        col = (*p == '\n') ? 0 : col + 1;
-        if (col > NOTIFY_7BIT_LINE) {
-            return 0;
-        }
-    }
-    return 1;
+    g_mime_shutdown();
 }
 
 
@@ -166,13 +74,12 @@ int
 notify_mail_from_parse(notify_mail_conf_t *mc, const char *mail_from, char *err,
                        size_t errlen)
 {
-    int      rc = -1;
-    char    *s, *lt, *gt, *name = NULL, *enc = NULL, *q;
-    size_t   n;
-    id_buf_t b = ID_BUF_INIT;
+    int    rc = -1;
+    char  *s, *lt, *gt, *name = NULL;
+    size_t n;
 
     mc->from_addr = NULL;
-    mc->from_header = NULL;
+    mc->from_name = NULL;
     s = notify_header_clean(mail_from);
     if (s == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -204,37 +111,16 @@ notify_mail_from_parse(notify_mail_conf_t *mc, const char *mail_from, char *err,
         snprintf(err, errlen, "not a valid email address");
         goto done;
     }
-
-    if (name == NULL || name[0] == '\0') {
-        id_buf_adds(&b, mc->from_addr);
-    } else if (mail_is_plain_ascii(name)) {
-        /* RFC 5322 quoted-string if the name has specials */
-        if (strpbrk(name, "()<>[]:;@\\,.\"") != NULL) {
-            id_buf_adds(&b, "\"");
-            for (q = name; *q != '\0'; q++) {
-                if (*q == '"' || *q == '\\') {
-                    id_buf_adds(&b, "\\");
-                }
-                id_buf_add(&b, q, 1);
-            }
-            id_buf_adds(&b, "\"");
-        } else {
-            id_buf_adds(&b, name);
-        }
-        id_buf_adds(&b, " <");
-        id_buf_adds(&b, mc->from_addr);
-        id_buf_adds(&b, ">");
-    } else {
-        enc = notify_rfc2047(name);
-        id_buf_adds(&b, enc != NULL ? enc : "");
-        id_buf_adds(&b, " <");
-        id_buf_adds(&b, mc->from_addr);
-        id_buf_adds(&b, ">");
-    }
-    mc->from_header = id_buf_done(&b);
-    if (mc->from_header == NULL) {
-        snprintf(err, errlen, "out of memory");
+    if (name != NULL && !g_utf8_validate(name, -1, NULL)) {
+        snprintf(err, errlen, "the name is not UTF-8");
         goto done;
+    }
+    if (name != NULL && name[0] != '\0') {
+        mc->from_name = strdup(name);
+        if (mc->from_name == NULL) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
     }
     mc->from_domain = strchr(mc->from_addr, '@') + 1;
     rc = 0;
@@ -245,9 +131,75 @@ done:
         free(mc->from_addr);
         mc->from_addr = NULL;
     }
-    free(enc);
     free(s);
     return rc;
+}
+
+
+/* 1 if uri may stand in List-Unsubscribe: mailto: or http(s)://, with no
+ * blank, control, '<', '>' or ',' (RFC 2369 angle brackets hold it). */
+static int
+notify_unsub_uri_valid(const char *uri, size_t n)
+{
+    size_t i;
+
+    if (!((n > 7 && strncasecmp(uri, "mailto:", 7) == 0) ||
+          (n > 8 && strncasecmp(uri, "https://", 8) == 0) ||
+          (n > 7 && strncasecmp(uri, "http://", 7) == 0))) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) uri[i];
+
+        if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == ',') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
+int
+notify_mail_unsubscribe_parse(notify_mail_conf_t *mc, const char *value,
+                              char *err, size_t errlen)
+{
+    size_t      n;
+    id_buf_t    b = ID_BUF_INIT;
+    const char *p, *end;
+
+    mc->unsubscribe = NULL;
+    if (strlen(value) > NOTIFY_UNSUB_MAX) {
+        snprintf(err, errlen, "longer than %d bytes", NOTIFY_UNSUB_MAX);
+        return -1;
+    }
+    for (p = value; *p != '\0'; p = *end != '\0' ? end + 1 : end) {
+        p += strspn(p, " ");
+        end = p + strcspn(p, ",");
+        n = (size_t) (end - p);
+        while (n > 0 && p[n - 1] == ' ') {
+            n--;
+        }
+        if (!notify_unsub_uri_valid(p, n)) {
+            snprintf(err, errlen,
+                     "want mailto: or https:// URIs separated by commas");
+            free(b.buf);
+            return -1;
+        }
+        id_buf_adds(&b, b.len > 0 ? ", <" : "<");
+        id_buf_add(&b, p, n);
+        id_buf_adds(&b, ">");
+    }
+    if (b.len == 0) {
+        snprintf(err, errlen, "no URI in it");
+        free(b.buf);
+        return -1;
+    }
+    mc->unsubscribe = id_buf_done(&b);
+    if (mc->unsubscribe == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 
@@ -258,9 +210,74 @@ notify_mail_conf_free(notify_mail_conf_t *mc)
         return;
     }
     free(mc->from_addr);
-    free(mc->from_header);
+    free(mc->from_name);
+    free(mc->unsubscribe);
     mc->from_addr = NULL;
-    mc->from_header = NULL;
+    mc->from_name = NULL;
+    mc->unsubscribe = NULL;
+}
+
+
+/* A mailbox of the message's list type, its name (if any) in UTF-8. */
+static void
+mail_add_mailbox(GMimeMessage *msg, GMimeAddressType type, const char *name,
+                 const char *addr)
+{
+    InternetAddress *ia;
+
+    ia = internet_address_mailbox_new(name, addr);
+    internet_address_set_charset(ia, "utf-8");
+    internet_address_list_add(g_mime_message_get_addresses(msg, type), ia);
+    g_object_unref(ia);
+}
+
+
+/* 1 if text can go as 7bit: ASCII, no NUL/CR, lines <= 998 octets. */
+static int
+mail_is_7bit(const char *text)
+{
+    size_t      col = 0;
+    const char *p;
+
+    for (p = text; *p != '\0'; p++) {
+        if ((unsigned char) *p >= 0x80 || *p == '\r') {
+            return 0;
+        }
+        col = (*p == '\n') ? 0 : col + 1;
+        if (col > NOTIFY_7BIT_LINE) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
+/*
+ * A text/SUBTYPE part of text (UTF-8, as it is: GMime's set_text would
+ * convert it to the smallest charset that fits): 7bit when it is short
+ * ASCII lines, else quoted-printable, which keeps a code on its line
+ * readable in the raw message (base64 would not).
+ */
+static GMimeObject *
+mail_text_part(const char *subtype, const char *text)
+{
+    GMimeStream      *st;
+    GMimeTextPart    *part;
+    GMimeDataWrapper *dw;
+
+    part = g_mime_text_part_new_with_subtype(subtype);
+    st = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+    dw =
+        g_mime_data_wrapper_new_with_stream(st, GMIME_CONTENT_ENCODING_DEFAULT);
+    g_mime_part_set_content(GMIME_PART(part), dw);
+    g_object_unref(dw);
+    g_object_unref(st);
+    g_mime_text_part_set_charset(part, "utf-8");
+    g_mime_part_set_content_encoding(
+        GMIME_PART(part), mail_is_7bit(text)
+                              ? GMIME_CONTENT_ENCODING_7BIT
+                              : GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+    return GMIME_OBJECT(part);
 }
 
 
@@ -268,68 +285,84 @@ char *
 notify_mail_build(const notify_mail_conf_t *mc, const notify_job_t *job,
                   const notify_rendered_t *r, time_t now)
 {
-    int         sevenbit;
-    char        date[64], *subject = NULL, *enc = NULL, *body = NULL, *q;
-    struct tm   tm;
-    id_buf_t    b = ID_BUF_INIT;
-    const char *p;
-
-    gmtime_r(&now, &tm);
-    /* the C locale's day and month names are the RFC 5322 ones */
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    char               *subject = NULL, *to_name = NULL, *out = NULL, *s;
+    char               *msgid = NULL, *text = NULL;
+    size_t              n;
+    id_buf_t            b = ID_BUF_INIT;
+    GDateTime          *date;
+    GMimeObject        *part;
+    const char         *p;
+    GMimeMessage       *msg;
+    GMimeMultipart     *alt;
+    GMimeFormatOptions *fo;
 
     subject = notify_header_clean(r->subject);
-    enc = subject != NULL ? notify_rfc2047(subject) : NULL;
-    sevenbit = mail_is_7bit(r->text);
-    body = sevenbit ? NULL : notify_qp_encode(r->text);
-    if (enc == NULL || (!sevenbit && body == NULL)) {
+    to_name = r->to_name != NULL ? notify_header_clean(r->to_name) : NULL;
+    if (subject == NULL || (r->to_name != NULL && to_name == NULL)) {
         goto done;
     }
-
-    id_buf_adds(&b, "Date: ");
-    id_buf_adds(&b, date);
-    id_buf_adds(&b, "\r\nFrom: ");
-    id_buf_adds(&b, mc->from_header);
-    id_buf_adds(&b, "\r\nTo: ");
-    id_buf_adds(&b, job->to); /* a validated addr-spec */
-    id_buf_adds(&b, "\r\nSubject: ");
-    id_buf_adds(&b, enc);
     /* the same id for every attempt of a job: receivers may dedupe too */
-    id_buf_adds(&b, "\r\nMessage-ID: <notify.");
+    id_buf_adds(&b, "notify.");
     for (p = job->id; *p != '\0'; p++) {
         id_buf_add(&b, *p == ':' || *p == '.' ? "-" : p, 1);
     }
     id_buf_adds(&b, "@");
     id_buf_adds(&b, mc->from_domain);
-    id_buf_adds(&b, ">\r\nMIME-Version: 1.0\r\n"
-                    "Content-Type: text/plain; charset=utf-8\r\n"
-                    "Content-Transfer-Encoding: ");
-    id_buf_adds(&b, sevenbit ? "7bit" : "quoted-printable");
-    id_buf_adds(&b, "\r\nX-Identity-Job-Id: ");
-    id_buf_adds(&b, job->id); /* validated: [A-Za-z0-9._:-] */
-    id_buf_adds(&b, "\r\nAuto-Submitted: auto-generated\r\n\r\n");
+    msgid = id_buf_done(&b);
+    /* a text part ends its last line, as a file does */
+    n = strlen(r->text);
+    text = n > 0 && r->text[n - 1] != '\n' ? g_strconcat(r->text, "\n", NULL)
+                                           : g_strdup(r->text);
+    if (msgid == NULL || text == NULL) {
+        goto done;
+    }
 
-    if (sevenbit) {
-        for (q = r->text; *q != '\0'; q++) {
-            id_buf_add(&b, *q == '\n' ? "\r\n" : q, *q == '\n' ? 2 : 1);
-        }
-    } else {
-        id_buf_adds(&b, body);
+    msg = g_mime_message_new(TRUE);
+    date = g_date_time_new_from_unix_utc((gint64) now);
+    g_mime_message_set_date(msg, date);
+    g_date_time_unref(date);
+    mail_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, mc->from_name,
+                     mc->from_addr);
+    mail_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO,
+                     to_name != NULL && to_name[0] != '\0' ? to_name : NULL,
+                     job->to); /* a validated addr-spec */
+    g_mime_message_set_subject(msg, subject, "utf-8");
+    g_mime_message_set_message_id(msg, msgid);
+    g_mime_object_set_header(GMIME_OBJECT(msg), "X-Identity-Job-Id", job->id,
+                             NULL); /* validated: [A-Za-z0-9._:-] */
+    g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
+                             "auto-generated", NULL);
+    if (r->list_unsubscribe && mc->unsubscribe != NULL) {
+        g_mime_object_set_header(GMIME_OBJECT(msg), "List-Unsubscribe",
+                                 mc->unsubscribe, NULL);
     }
-    if (b.len < 2 || b.buf[b.len - 2] != '\r' || b.buf[b.len - 1] != '\n') {
-        id_buf_adds(&b, "\r\n");
-    }
+
+    /* plain first: a reader shows the last alternative it can (RFC 2046) */
+    alt = g_mime_multipart_new_with_subtype("alternative");
+    part = mail_text_part("plain", text);
+    g_mime_multipart_add(alt, part);
+    g_object_unref(part);
+    part = mail_text_part("html", r->html != NULL ? r->html : "");
+    g_mime_multipart_add(alt, part);
+    g_object_unref(part);
+    g_mime_message_set_mime_part(msg, GMIME_OBJECT(alt));
+    g_object_unref(alt);
+
+    fo = g_mime_format_options_clone(NULL);
+    g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+    s = g_mime_object_to_string(GMIME_OBJECT(msg), fo);
+    g_mime_format_options_free(fo);
+    g_object_unref(msg);
+    out = s != NULL ? strdup(s) : NULL; /* the caller free()s, not g_free */
+    g_free(s);
 
 done:
 
     free(subject);
-    free(enc);
-    free(body);
-    if (enc == NULL) {
-        free(b.buf);
-        return NULL;
-    }
-    return id_buf_done(&b);
+    free(to_name);
+    free(msgid);
+    g_free(text);
+    return out;
 }
 
 

@@ -64,6 +64,15 @@ static const id_conf_spec_t notify_specs[] = {
     { "SMTP_PASSWORD", ID_CONF_STRING, 0, 1, NULL, 0, 0, "SMTP AUTH password" },
     { "MAIL_FROM", ID_CONF_STRING, 1, 0, NULL, 0, 0,
       "sender, \"Name <address>\" or \"address\"" },
+    { "MAIL_LIST_UNSUBSCRIBE", ID_CONF_STRING, 0, 0, NULL, 0, 0,
+      "mailto: and/or https:// URIs, comma-separated: the List-Unsubscribe "
+      "of the templates that ask for it; unset: no such header" },
+    { "NOTIFY_SHIPPED_TEMPLATE_DIR", ID_CONF_STRING, 0, 0,
+      "/usr/share/identity/notify-templates", 0, 0,
+      "the shipped templates (workers/notify/templates/*.tpl)" },
+    { "NOTIFY_TEMPLATE_DIR", ID_CONF_STRING, 0, 0, NULL, 0, 0,
+      "the deployment's own NAME.tpl templates, adding to or replacing the "
+      "shipped ones; unset: none" },
     { "SMS_WEBHOOK_URL", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "http(s) URL receiving POST {to,text}; unset: SMS jobs are "
       "dead-lettered" },
@@ -96,6 +105,7 @@ typedef struct {
     id_kafka_producer_t *dlq;
     notify_keys_t        keys;
     notify_mail_conf_t   mail;
+    notify_templates_t  *templates;
     const char          *sms_url;
     const char          *sms_token;
     long                 max_attempts;
@@ -265,7 +275,7 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
     notify_result_t   res;
     struct timespec   ts;
     notify_report_t   rep = { NULL, NULL, NULL, NULL, NULL, 0 };
-    notify_rendered_t r = { NULL, NULL };
+    notify_rendered_t r = { NULL, NULL, NULL, NULL, 0 };
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     started = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -287,7 +297,8 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
         notify_dead_letter(nc, m, &job, err, &rep);
         goto done;
     }
-    rc = notify_render(job.tpl, job.channel, job.data, &r, err, sizeof(err));
+    rc = notify_render(nc->templates, job.tpl, job.channel, job.data, &r, err,
+                       sizeof(err));
     if (rc != 0) {
         notify_dead_letter(nc, m, &job, err, &rep);
         goto done;
@@ -361,7 +372,7 @@ int
 main(void)
 {
     int                      rc = 1, sig, prc;
-    char                     err[512];
+    char                     err[512], tplcount[32];
     sigset_t                 sigs;
     id_conf_t               *conf;
     const char              *topics[] = { NOTIFY_TOPIC }, *smtp;
@@ -392,9 +403,11 @@ main(void)
     signal(SIGPIPE, SIG_IGN);
 
     memset(&nc, 0, sizeof(nc));
+    notify_mail_init();
     conf = id_conf_load(notify_specs,
                         sizeof(notify_specs) / sizeof(notify_specs[0]));
     if (conf == NULL) {
+        notify_mail_shutdown();
         return 1;
     }
     if (id_conf_int(conf, "KAFKA_HEARTBEAT_INTERVAL_MS") >=
@@ -415,6 +428,20 @@ main(void)
                                sizeof(err)) != 0) {
         fprintf(stderr, "config: MAIL_FROM: %s\n", err);
         goto err0;
+    }
+    if (notify_opt(conf, "MAIL_LIST_UNSUBSCRIBE") != NULL &&
+        notify_mail_unsubscribe_parse(&nc.mail,
+                                      notify_opt(conf, "MAIL_LIST_UNSUBSCRIBE"),
+                                      err, sizeof(err)) != 0) {
+        fprintf(stderr, "config: MAIL_LIST_UNSUBSCRIBE: %s\n", err);
+        goto err1;
+    }
+    /* a bad template stops the worker here, not each of its jobs later */
+    if (notify_templates_load(id_conf_str(conf, "NOTIFY_SHIPPED_TEMPLATE_DIR"),
+                              notify_opt(conf, "NOTIFY_TEMPLATE_DIR"),
+                              &nc.templates, err, sizeof(err)) != 0) {
+        fprintf(stderr, "config: templates: %s\n", err);
+        goto err1;
     }
     if (notify_keys_load(id_conf_str(conf, "NOTIFY_SECRET_KEY_FILE"), &nc.keys,
                          err, sizeof(err)) != 0) {
@@ -460,8 +487,11 @@ main(void)
         }
     }
 
+    snprintf(tplcount, sizeof(tplcount), "%zu",
+             notify_templates_count(nc.templates));
     id_log_info("notify.ready", "topic", NOTIFY_TOPIC, "group", cf.group_id,
-                "sms", nc.sms_url != NULL ? "webhook" : "unconfigured", NULL);
+                "sms", nc.sms_url != NULL ? "webhook" : "unconfigured",
+                "templates", tplcount, NULL);
 
     for (;;) {
         sig = sigtimedwait(&sigs, NULL, &zero);
@@ -500,9 +530,11 @@ err1:
 
     notify_keys_wipe(&nc.keys);
     notify_mail_conf_free(&nc.mail);
+    notify_templates_free(nc.templates);
 
 err0:
 
     id_conf_free(conf);
+    notify_mail_shutdown();
     return rc;
 }

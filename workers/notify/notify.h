@@ -3,8 +3,8 @@
  * template and sends it by email (SMTP) or SMS (a webhook).
  *
  * Files: main.c (config, consume loop, delivery decisions), job.c (job JSON
- * validation, retry schedule), templates.c (the template table, rendering),
- * mail.c (RFC 5322 message, header sanitising, RFC 2047, SMTP via libcurl),
+ * validation, retry schedule), templates.c (the template files, rendering),
+ * mail.c (the MIME message through GMime, header hygiene, SMTP via libcurl),
  * sms.c (the SMS webhook), dedupe.c (done job ids in Redis), api.c (the
  * notification API, which queues jobs for the loop).
  *
@@ -122,23 +122,54 @@ long notify_backoff_jitter(long delay_ms, double jitter);
 
 /* ------------------------------------------------------------ templates.c */
 
+/* One template and the set the worker reads at start-up (opaque). */
+typedef struct notify_template_s  notify_template_t;
+typedef struct notify_templates_s notify_templates_t;
+
+/*
+ * Reads every NAME.tpl of shipped_dir, then of deploy_dir (NULL: none),
+ * whose templates add to the shipped ones or replace those of the same
+ * name.  0 ok (*out owned by the caller: notify_templates_free); -1 with
+ * the reason in err, naming the file and line (a missing directory, an
+ * unreadable or malformed file).
+ */
+int  notify_templates_load(const char *shipped_dir, const char *deploy_dir,
+                           notify_templates_t **out, char *err, size_t errlen);
+void notify_templates_free(notify_templates_t *ts); /* NULL-safe */
+
+/*
+ * Parses the text of one template file (the format: templates/README.md)
+ * as template name.  0 ok (*out: notify_template_free); -1 with the
+ * reason, "line N: ..." where a line is at fault, in err.
+ */
+int  notify_template_parse(const char *name, const char *src,
+                           notify_template_t **out, char *err, size_t errlen);
+void notify_template_free(notify_template_t *t); /* NULL-safe */
+
+/* 1 if s may name a template or a variable: 1-64 of a-z 0-9 _ -. */
+int notify_template_name_valid(const char *s);
+
+/* The name of template i of ts, NULL past the last one; how many. */
+const char *notify_template_name(const notify_templates_t *ts, size_t i);
+size_t      notify_templates_count(const notify_templates_t *ts);
+
 typedef struct {
-    char *subject; /* email only; NULL for SMS */
-    char *text;    /* plain text body / SMS text, '\n' line ends */
+    char *subject;          /* email only; NULL for SMS */
+    char *text;             /* plain text body / SMS text, '\n' line ends */
+    char *html;             /* email only: the HTML part, values escaped */
+    char *to_name;          /* the To display name, NULL for none */
+    int   list_unsubscribe; /* the template asks for List-Unsubscribe */
 } notify_rendered_t;
 
 /*
- * Renders template name for channel with data.  0 ok (free with
+ * Renders template name of ts for channel with data.  0 ok (free with
  * notify_rendered_free); 1 unknown template; -1 bad or missing data.
  * err gets the reason (never a value from data).
  */
-int  notify_render(const char *name, notify_channel_t channel,
-                   const json_t *data, notify_rendered_t *out, char *err,
-                   size_t errlen);
+int  notify_render(const notify_templates_t *ts, const char *name,
+                   notify_channel_t channel, const json_t *data,
+                   notify_rendered_t *out, char *err, size_t errlen);
 void notify_rendered_free(notify_rendered_t *r); /* NULL-safe */
-
-/* The name of template i, NULL past the last one (for tests). */
-const char *notify_template_name(size_t i);
 
 
 /* ----------------------------------------------------------------- mail.c */
@@ -155,8 +186,9 @@ typedef struct {
     const char *password;
     int         starttls;    /* smtp:// must upgrade (CURLUSESSL_ALL) */
     char       *from_addr;   /* envelope sender, from MAIL_FROM */
-    char       *from_header; /* the From: value, encoded */
+    char       *from_name;   /* its display name, UTF-8, NULL for none */
     const char *from_domain; /* inside from_addr, for Message-ID */
+    char       *unsubscribe; /* the List-Unsubscribe value, NULL: never */
 } notify_mail_conf_t;
 
 /*
@@ -168,27 +200,32 @@ int  notify_mail_from_parse(notify_mail_conf_t *mc, const char *mail_from,
 void notify_mail_conf_free(notify_mail_conf_t *mc);
 
 /*
+ * Parses MAIL_LIST_UNSUBSCRIBE: one or more mailto: or http(s):// URIs,
+ * separated by commas, into mc->unsubscribe as the header's value
+ * ("<mailto:...>, <https://...>").  0 ok, -1 invalid (reason in err).
+ */
+int notify_mail_unsubscribe_parse(notify_mail_conf_t *mc, const char *value,
+                                  char *err, size_t errlen);
+
+/*
  * Header value hygiene (header injection): CR, LF, TAB and other controls
  * become one space, runs of blanks collapse, ends are trimmed.  Returns a
  * new string (NULL on ENOMEM).
  */
 char *notify_header_clean(const char *in);
 
-/*
- * RFC 2047: in (UTF-8, already clean) as it is if printable ASCII, else as
- * =?UTF-8?B?...?= words of at most 75 characters, never splitting a UTF-8
- * sequence, joined by CRLF SP (folding).  Returns a new string.
- */
-char *notify_rfc2047(const char *in);
-
-/* Quoted-printable (RFC 2045) of text with '\n' line ends; CRLF out. */
-char *notify_qp_encode(const char *in);
+/* GMime's set-up and tear-down, once per process (main, tests). */
+void notify_mail_init(void);
+void notify_mail_shutdown(void);
 
 /*
- * The whole RFC 5322 message (CRLF line ends) for job: Date, From, To,
- * Subject, Message-ID, MIME-Version, Content-Type, Content-Transfer-
- * Encoding, X-Identity-Job-Id, Auto-Submitted; body 7bit when it is short
- * ASCII lines, else quoted-printable.  Returns a new string.
+ * The whole RFC 5322 message (CRLF line ends) for job, built by GMime:
+ * Date, From, To (with r->to_name), Subject (RFC 2047 when not ASCII),
+ * Message-ID (the same for every attempt of a job), MIME-Version,
+ * X-Identity-Job-Id, Auto-Submitted, List-Unsubscribe when r asks for it
+ * and mc has one; a multipart/alternative of r->text (text/plain) and
+ * r->html (text/html), each 7bit when it is short ASCII lines, else
+ * quoted-printable.  Returns a new string (free()), NULL on failure.
  */
 char *notify_mail_build(const notify_mail_conf_t *mc, const notify_job_t *job,
                         const notify_rendered_t *r, time_t now);

@@ -1,11 +1,13 @@
 /*
- * test_notify_mail.c - header sanitising, RFC 2047, quoted-printable,
- * MAIL_FROM parsing, the RFC 5322 message and the SMTP / webhook result
- * classification (notify/mail.c, notify/sms.c).
+ * test_notify_mail.c - header sanitising, MAIL_FROM and
+ * MAIL_LIST_UNSUBSCRIBE parsing, the MIME message (read back with GMime's
+ * parser) and the SMTP / webhook result classification (notify/mail.c,
+ * notify/sms.c).
  */
 #include <string.h>
 
 #include <curl/curl.h>
+#include <gmime/gmime.h>
 
 #include "unit.h"
 
@@ -26,72 +28,88 @@ clean_is(const char *in, const char *want)
 }
 
 
-static int
-enc_is(const char *in, const char *want)
+/* The message parsed back by GMime (NULL if it does not parse). */
+static GMimeMessage *
+parse_back(const char *msg)
 {
-    int   ok;
-    char *s = notify_rfc2047(in);
+    GMimeStream  *st;
+    GMimeParser  *p;
+    GMimeMessage *m;
 
-    ok = s != NULL && strcmp(s, want) == 0;
-    free(s);
-    return ok;
+    st = g_mime_stream_mem_new_with_buffer(msg, strlen(msg));
+    p = g_mime_parser_new_with_stream(st);
+    m = g_mime_parser_construct_message(p, NULL);
+    g_object_unref(p);
+    g_object_unref(st);
+    return m;
 }
 
 
 static int
-qp_is(const char *in, const char *want)
+mime_type_is(GMimeObject *o, const char *want)
 {
     int   ok;
-    char *s = notify_qp_encode(in);
+    char *t =
+        g_mime_content_type_get_mime_type(g_mime_object_get_content_type(o));
 
-    ok = s != NULL && strcmp(s, want) == 0;
-    free(s);
+    ok = t != NULL && strcmp(t, want) == 0;
+    g_free(t);
     return ok;
 }
 
 
-/* Every encoded word is <= 75 chars and decodes to whole UTF-8 sequences;
- * together they give back in. */
-static int
-rfc2047_roundtrip(const char *in)
+/* The decoded content of part i of m's multipart (NULL if none), CRLF
+ * made LF. */
+static char *
+part_text(GMimeMessage *m, int i, const char *want_type)
 {
-    int           ok = 1;
-    char         *s, *w, *save = NULL, back[4096];
-    size_t        blen = 0, n, pad;
-    unsigned char dec[256];
+    GMimeObject *body, *part;
+    char        *t, *o, *p;
 
-    s = notify_rfc2047(in);
-    if (s == NULL) {
+    body = g_mime_message_get_mime_part(m);
+    if (!GMIME_IS_MULTIPART(body) ||
+        i >= g_mime_multipart_get_count(GMIME_MULTIPART(body))) {
+        return NULL;
+    }
+    part = g_mime_multipart_get_part(GMIME_MULTIPART(body), i);
+    if (!GMIME_IS_TEXT_PART(part) || !mime_type_is(part, want_type)) {
+        return NULL;
+    }
+    t = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+    for (o = p = t; p != NULL && *p != '\0'; p++) {
+        if (*p != '\r') {
+            *o++ = *p;
+        }
+    }
+    if (t != NULL) {
+        *o = '\0';
+    }
+    return t;
+}
+
+
+/* The name and address of the only mailbox of list type of m. */
+static int
+mailbox_is(GMimeMessage *m, GMimeAddressType type, const char *name,
+           const char *addr)
+{
+    InternetAddress     *ia;
+    InternetAddressList *l = g_mime_message_get_addresses(m, type);
+    const char          *got;
+
+    if (internet_address_list_length(l) != 1) {
         return 0;
     }
-    for (w = strtok_r(s, "\r\n ", &save); w != NULL;
-         w = strtok_r(NULL, "\r\n ", &save)) {
-        n = strlen(w);
-        if (n > 75 || strncmp(w, "=?UTF-8?B?", 10) != 0 ||
-            strcmp(w + n - 2, "?=") != 0) {
-            ok = 0;
-            break;
-        }
-        w[n - 2] = '\0';
-        w += 10;
-        n = strlen(w);
-        pad = (n > 0 && w[n - 1] == '=') + (n > 1 && w[n - 2] == '=');
-        if (n % 4 != 0 || n / 4 * 3 > sizeof(dec)) {
-            ok = 0;
-            break;
-        }
-        EVP_DecodeBlock(dec, (unsigned char *) w, (int) n);
-        n = n / 4 * 3 - pad;
-        if ((dec[0] & 0xc0) == 0x80 || blen + n >= sizeof(back)) {
-            ok = 0; /* a word starting inside a UTF-8 sequence */
-            break;
-        }
-        memcpy(back + blen, dec, n);
-        blen += n;
+    ia = internet_address_list_get_address(l, 0);
+    got = internet_address_get_name(ia);
+    if ((name == NULL) != (got == NULL || got[0] == '\0') ||
+        (name != NULL && strcmp(name, got) != 0)) {
+        printf("#   name: %s\n", got != NULL ? got : "(none)");
+        return 0;
     }
-    back[blen] = '\0';
-    free(s);
-    return ok && strcmp(back, in) == 0;
+    return strcmp(
+               internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)),
+               addr) == 0;
 }
 
 
@@ -110,19 +128,13 @@ no_bare_lf(const char *s)
 }
 
 
-static int
-qp_lines_short(const char *s)
+/* A message for job with r, parsed back; the raw text in *raw. */
+static GMimeMessage *
+build(const notify_mail_conf_t *mc, const notify_job_t *job,
+      const notify_rendered_t *r, time_t when, char **raw)
 {
-    size_t      col = 0;
-    const char *p;
-
-    for (p = s; *p != '\0'; p++) {
-        col = (*p == '\n') ? 0 : col + 1;
-        if (col > 77) { /* 76 + the CR */
-            return 0;
-        }
-    }
-    return 1;
+    *raw = notify_mail_build(mc, job, r, when);
+    return *raw != NULL ? parse_back(*raw) : NULL;
 }
 
 
@@ -130,12 +142,16 @@ int
 main(void)
 {
     int                rc;
-    char               err[256], *msg, *qp, long_line[201], many[200];
+    char               err[256], *msg, *msg2, *t;
     char              *body;
     time_t             when = 1795410000; /* Mon, 23 Nov 2026 05:00:00 */
     notify_job_t       job;
+    GMimeMessage      *m;
     notify_mail_conf_t mc;
     notify_rendered_t  r;
+    const char        *h;
+
+    notify_mail_init();
 
     /* header hygiene */
     UNIT_OK(clean_is("a\r\nb", "a b"), "CRLF becomes one space");
@@ -145,130 +161,183 @@ main(void)
             "no header can be added");
     UNIT_OK(clean_is("Grüße", "Grüße"), "UTF-8 is kept");
 
-    /* RFC 2047 */
-    UNIT_OK(enc_is("Your verification code", "Your verification code"),
-            "ASCII is left alone");
-    UNIT_OK(enc_is("Grüße", "=?UTF-8?B?R3LDvMOfZQ==?="),
-            "non-ASCII becomes a B encoded word");
-    UNIT_OK(enc_is("=?x?=", "=?UTF-8?B?PT94Pz0=?="),
-            "ASCII that looks encoded is encoded");
-    UNIT_OK(rfc2047_roundtrip("Grüße"), "short round trip");
-    memset(many, 0, sizeof(many));
-    for (rc = 0; rc < 60; rc++) {
-        strcat(many, rc % 3 ? "é" : "x€");
-    }
-    msg = notify_rfc2047(many);
-    UNIT_OK(msg != NULL && strstr(msg, "?=\r\n =?UTF-8?B?") != NULL,
-            "a long subject is split into folded words");
-    free(msg);
-    UNIT_OK(rfc2047_roundtrip(many),
-            "words <= 75 chars, never split inside a character");
-
-    /* quoted-printable */
-    UNIT_OK(qp_is("abc\n", "abc\r\n"), "plain text, CRLF");
-    UNIT_OK(qp_is("a=b", "a=3Db"), "= is encoded");
-    UNIT_OK(qp_is("Zoë", "Zo=C3=AB"), "UTF-8 is encoded");
-    UNIT_OK(qp_is("a \nb\t", "a=20\r\nb=09"), "trailing blanks are encoded");
-    UNIT_OK(qp_is("a b", "a b"), "inner blanks are literal");
-    memset(long_line, 'x', 200);
-    long_line[200] = '\0';
-    qp = notify_qp_encode(long_line);
-    UNIT_OK(qp != NULL && qp_lines_short(qp) && strstr(qp, "=\r\n") != NULL,
-            "long lines get soft breaks at 76");
-    free(qp);
-
     /* MAIL_FROM */
     memset(&mc, 0, sizeof(mc));
     rc = notify_mail_from_parse(&mc, "Identity <no-reply@identity.localhost>",
                                 err, sizeof(err));
     UNIT_OK(rc == 0 &&
                 strcmp(mc.from_addr, "no-reply@identity.localhost") == 0 &&
-                strcmp(mc.from_header,
-                       "Identity <no-reply@identity.localhost>") == 0 &&
+                strcmp(mc.from_name, "Identity") == 0 &&
                 strcmp(mc.from_domain, "identity.localhost") == 0,
             "Name <address>");
     notify_mail_conf_free(&mc);
     rc = notify_mail_from_parse(&mc, "no-reply@x.org", err, sizeof(err));
-    UNIT_OK(rc == 0 && strcmp(mc.from_header, "no-reply@x.org") == 0,
-            "a bare address");
+    UNIT_OK(rc == 0 && mc.from_name == NULL, "a bare address");
     notify_mail_conf_free(&mc);
     rc = notify_mail_from_parse(&mc, "\"Acme, Inc.\" <a@b.co>", err,
                                 sizeof(err));
-    UNIT_OK(rc == 0 && strcmp(mc.from_header, "\"Acme, Inc.\" <a@b.co>") == 0,
-            "a name with specials is quoted");
-    notify_mail_conf_free(&mc);
-    rc = notify_mail_from_parse(&mc, "Zoë <a@b.co>", err, sizeof(err));
-    UNIT_OK(rc == 0 &&
-                strcmp(mc.from_header, "=?UTF-8?B?Wm/Dqw==?= <a@b.co>") == 0,
-            "a non-ASCII name is encoded");
+    UNIT_OK(rc == 0 && strcmp(mc.from_name, "Acme, Inc.") == 0,
+            "a quoted name");
     notify_mail_conf_free(&mc);
     UNIT_OK(
         notify_mail_from_parse(&mc, "Name <nope>", err, sizeof(err)) == -1 &&
             notify_mail_from_parse(&mc, "a@b.co\r\nBcc: x@y.z", err,
                                    sizeof(err)) == -1 &&
             notify_mail_from_parse(&mc, "<a@b.co> x", err, sizeof(err)) == -1 &&
+            notify_mail_from_parse(&mc, "\xff <a@b.co>", err, sizeof(err)) ==
+                -1 &&
             notify_mail_from_parse(&mc, "", err, sizeof(err)) == -1,
         "bad MAIL_FROM values are refused");
 
+    /* MAIL_LIST_UNSUBSCRIBE */
+    rc = notify_mail_unsubscribe_parse(
+        &mc, "mailto:unsubscribe@example.com, https://example.com/u?l=1", err,
+        sizeof(err));
+    UNIT_OK(rc == 0 &&
+                strcmp(mc.unsubscribe, "<mailto:unsubscribe@example.com>, "
+                                       "<https://example.com/u?l=1>") == 0,
+            "List-Unsubscribe: URIs in angle brackets");
+    notify_mail_conf_free(&mc);
+    UNIT_OK(
+        notify_mail_unsubscribe_parse(&mc, "ftp://x", err, sizeof(err)) == -1 &&
+            notify_mail_unsubscribe_parse(&mc, "mailto:a@b.c>\r\nBcc: x", err,
+                                          sizeof(err)) == -1 &&
+            notify_mail_unsubscribe_parse(&mc, "https://a b", err,
+                                          sizeof(err)) == -1 &&
+            notify_mail_unsubscribe_parse(&mc, " , ", err, sizeof(err)) == -1 &&
+            mc.unsubscribe == NULL,
+        "List-Unsubscribe: other schemes, brackets, blanks refused");
+
     /* the message */
-    notify_mail_from_parse(&mc, "Identity <no-reply@identity.localhost>", err,
+    notify_mail_from_parse(&mc, "Identität <no-reply@identity.localhost>", err,
                            sizeof(err));
+    notify_mail_unsubscribe_parse(&mc, "mailto:unsubscribe@identity.localhost",
+                                  err, sizeof(err));
     memset(&job, 0, sizeof(job));
     job.id = "3f0c1c2e-8a7b-4c4e-9d1a-0b5a6f7e8d9c";
     job.to = "ann@example.com";
+    memset(&r, 0, sizeof(r));
     r.subject = "Your verification code";
-    r.text = "Hi Ann,\n\n123456\n\n.\nBye\n";
-    msg = notify_mail_build(&mc, &job, &r, when);
-    UNIT_OK(msg != NULL && strncmp(msg,
-                                   "Date: Mon, 23 Nov 2026 05:00:00 "
-                                   "+0000\r\n",
-                                   39) == 0,
-            "Date in RFC 5322 form, UTC");
-    UNIT_OK(msg != NULL &&
-                strstr(msg, "\r\nFrom: Identity <no-reply@identity.localhost>"
-                            "\r\n") != NULL &&
-                strstr(msg, "\r\nTo: ann@example.com\r\n") != NULL &&
-                strstr(msg, "\r\nSubject: Your verification code\r\n") != NULL,
-            "From, To, Subject");
-    UNIT_OK(msg != NULL &&
-                strstr(msg,
-                       "\r\nMessage-ID: <notify.3f0c1c2e-8a7b-4c4e-"
-                       "9d1a-0b5a6f7e8d9c@identity.localhost>\r\n") != NULL &&
-                strstr(msg, "\r\nX-Identity-Job-Id: 3f0c1c2e-8a7b-4c4e-"
-                            "9d1a-0b5a6f7e8d9c\r\n") != NULL,
-            "Message-ID and X-Identity-Job-Id from the job id");
-    UNIT_OK(msg != NULL && strstr(msg, "\r\nMIME-Version: 1.0\r\n") != NULL &&
-                strstr(msg, "\r\nContent-Type: text/plain; "
-                            "charset=utf-8\r\n") != NULL &&
-                strstr(msg, "\r\nContent-Transfer-Encoding: 7bit\r\n") != NULL,
-            "MIME headers, 7bit for ASCII");
-    body = msg != NULL ? strstr(msg, "\r\n\r\n") : NULL;
-    UNIT_OK(body != NULL &&
-                strcmp(body, "\r\n\r\nHi Ann,\r\n\r\n123456\r\n\r\n.\r\n"
-                             "Bye\r\n") == 0,
-            "body after an empty line, code on its own line");
+    r.text = "Hi Ann,\n\n123456\n\n.\nBye";
+    r.html = "<p>Hi Ann,</p>\n<p>123456</p>";
+    m = build(&mc, &job, &r, when, &msg);
+    UNIT_OK(m != NULL, "the message parses back");
     UNIT_OK(msg != NULL && no_bare_lf(msg), "CRLF everywhere");
+    h = m != NULL ? g_mime_object_get_header(GMIME_OBJECT(m), "Date") : NULL;
+    UNIT_STR(h, "Mon, 23 Nov 2026 05:00:00 +0000",
+             "Date in RFC 5322 form, UTC");
+    UNIT_OK(m != NULL && mailbox_is(m, GMIME_ADDRESS_TYPE_FROM, "Identität",
+                                    "no-reply@identity.localhost"),
+            "From: a UTF-8 display name, decoded back");
+    UNIT_OK(msg != NULL && strstr(msg, "Identität") == NULL,
+            "... encoded in the raw message");
+    UNIT_OK(m != NULL &&
+                mailbox_is(m, GMIME_ADDRESS_TYPE_TO, NULL, "ann@example.com"),
+            "To: the address, no name when the template gives none");
+    UNIT_STR(m != NULL ? g_mime_message_get_subject(m) : NULL,
+             "Your verification code", "Subject");
+    UNIT_OK(msg != NULL &&
+                strstr(msg, "\r\nSubject: Your verification code\r\n") != NULL,
+            "an ASCII subject as it is");
+    UNIT_STR(m != NULL ? g_mime_message_get_message_id(m) : NULL,
+             "notify.3f0c1c2e-8a7b-4c4e-9d1a-0b5a6f7e8d9c@identity.localhost",
+             "Message-ID from the job id, on MAIL_FROM's domain");
+    UNIT_STR(m != NULL ? g_mime_object_get_header(GMIME_OBJECT(m),
+                                                  "X-Identity-Job-Id")
+                       : NULL,
+             "3f0c1c2e-8a7b-4c4e-9d1a-0b5a6f7e8d9c", "X-Identity-Job-Id");
+    UNIT_STR(m != NULL
+                 ? g_mime_object_get_header(GMIME_OBJECT(m), "Auto-Submitted")
+                 : NULL,
+             "auto-generated", "Auto-Submitted");
+    UNIT_OK(m != NULL && g_mime_object_get_header(GMIME_OBJECT(m),
+                                                  "List-Unsubscribe") == NULL,
+            "no List-Unsubscribe unless the template asks");
+    UNIT_OK(msg != NULL && strstr(msg, "\r\nMIME-Version: 1.0\r\n") != NULL,
+            "MIME-Version");
+    UNIT_OK(m != NULL && mime_type_is(g_mime_message_get_mime_part(m),
+                                      "multipart/alternative"),
+            "multipart/alternative");
+    t = m != NULL ? part_text(m, 0, "text/plain") : NULL;
+    UNIT_STR(t, "Hi Ann,\n\n123456\n\n.\nBye\n",
+             "first part: text/plain, its text ending its last line");
+    g_free(t);
+    t = m != NULL ? part_text(m, 1, "text/html") : NULL;
+    UNIT_STR(t, "<p>Hi Ann,</p>\n<p>123456</p>", "second part: text/html");
+    g_free(t);
+    UNIT_OK(msg != NULL && strstr(msg, "charset=utf-8") != NULL &&
+                strstr(msg, "Content-Transfer-Encoding: 7bit\r\n") != NULL &&
+                strstr(msg, "\r\n123456\r\n") != NULL,
+            "ASCII parts 7bit, the code on a line of its own");
+    if (m != NULL) {
+        g_object_unref(m);
+    }
+    msg2 = notify_mail_build(&mc, &job, &r, when + 3600);
+    UNIT_OK(msg != NULL && msg2 != NULL &&
+                strcasestr(msg2, "\r\nMessage-ID: <notify.3f0c1c2e-8a7b-4c4e-"
+                                 "9d1a-0b5a6f7e8d9c@identity.localhost>\r\n") !=
+                    NULL &&
+                strcasestr(msg,
+                           "\r\nMessage-ID: <notify.3f0c1c2e-8a7b-4c4e-"
+                           "9d1a-0b5a6f7e8d9c@identity.localhost>\r\n") != NULL,
+            "a later attempt of the job: the same Message-ID");
     free(msg);
+    free(msg2);
+
+    r.list_unsubscribe = 1;
+    m = build(&mc, &job, &r, when, &msg);
+    UNIT_STR(m != NULL
+                 ? g_mime_object_get_header(GMIME_OBJECT(m), "List-Unsubscribe")
+                 : NULL,
+             "<mailto:unsubscribe@identity.localhost>",
+             "List-Unsubscribe when the template asks and it is configured");
+    if (m != NULL) {
+        g_object_unref(m);
+    }
+    free(msg);
+    t = mc.unsubscribe;
+    mc.unsubscribe = NULL;
+    msg = notify_mail_build(&mc, &job, &r, when);
+    UNIT_OK(msg != NULL && strstr(msg, "List-Unsubscribe") == NULL,
+            "... and none when it is not configured");
+    free(msg);
+    mc.unsubscribe = t;
+    r.list_unsubscribe = 0;
 
     r.subject = "Hi\r\nBcc: evil@example.com";
     r.text = "x";
+    r.to_name = "Ann\r\nBcc: evil@example.com";
     msg = notify_mail_build(&mc, &job, &r, when);
-    UNIT_OK(msg != NULL && strstr(msg, "\r\nBcc:") == NULL &&
-                strstr(msg, "\r\nSubject: Hi Bcc: evil@example.com\r\n") !=
-                    NULL &&
-                no_bare_lf(msg),
-            "CRLF in a subject cannot add a header");
+    UNIT_OK(msg != NULL && strstr(msg, "\r\nBcc:") == NULL && no_bare_lf(msg),
+            "CRLF in a subject or a name cannot add a header");
     free(msg);
 
-    r.subject = "Willkommen, Zoë";
+    r.subject = "Willkommen, Zoë Ünal";
     r.text = "Hallo Zoë,\n\n123456\n";
-    msg = notify_mail_build(&mc, &job, &r, when);
-    UNIT_OK(msg != NULL && strstr(msg, "\r\nSubject: =?UTF-8?B?") != NULL &&
-                strstr(msg, "\r\nContent-Transfer-Encoding: "
-                            "quoted-printable\r\n") != NULL &&
-                strstr(msg, "\r\n\r\nHallo Zo=C3=AB,\r\n\r\n123456\r\n") !=
-                    NULL,
-            "non-ASCII: encoded subject, quoted-printable body, code intact");
+    r.html = "<p>Hallo Zoë,</p>";
+    r.to_name = "Zoë \"Z\" Ünal, Jr.";
+    m = build(&mc, &job, &r, when, &msg);
+    UNIT_STR(m != NULL ? g_mime_message_get_subject(m) : NULL,
+             "Willkommen, Zoë Ünal", "a UTF-8 subject, decoded back");
+    UNIT_OK(msg != NULL && strstr(msg, "Zoë") == NULL &&
+                strstr(msg, "\r\nSubject: Willkommen, =?UTF-8?") != NULL,
+            "... RFC 2047-encoded in the raw message");
+    UNIT_OK(m != NULL && mailbox_is(m, GMIME_ADDRESS_TYPE_TO,
+                                    "Zoë \"Z\" Ünal, Jr.", "ann@example.com"),
+            "To: a UTF-8 display name with specials, decoded back");
+    t = m != NULL ? part_text(m, 0, "text/plain") : NULL;
+    UNIT_STR(t, "Hallo Zoë,\n\n123456\n", "a UTF-8 text part, decoded back");
+    g_free(t);
+    body = msg != NULL ? strstr(msg, "\r\n\r\n") : NULL;
+    UNIT_OK(body != NULL &&
+                strstr(body, "Content-Transfer-Encoding: "
+                             "quoted-printable\r\n") != NULL &&
+                strstr(body, "\r\n123456\r\n") != NULL &&
+                strstr(body, "Content-Transfer-Encoding: base64") == NULL,
+            "non-ASCII parts: quoted-printable, the code intact");
+    if (m != NULL) {
+        g_object_unref(m);
+    }
     free(msg);
     notify_mail_conf_free(&mc);
 
@@ -347,5 +416,6 @@ main(void)
             "webhook down: transient");
     curl_global_cleanup();
 
+    notify_mail_shutdown();
     return UNIT_DONE();
 }

@@ -10,6 +10,7 @@ use warnings;
 use Exporter 'import';
 use File::Temp ();
 use HTTP::Tiny;
+use Identity::Mail qw(mail_text);
 use JSON::PP;
 use MIME::Base64 qw(decode_base64);
 use Time::HiRes qw(sleep time);
@@ -17,7 +18,7 @@ use Time::HiRes qw(sleep time);
 our @EXPORT_OK = qw(gateway api api_from json_body unique_email wait_for_mail
                     wait_for_mails otp_from_mail sql redis kafka_messages
                     jwt_parts kafka_topics kafka_raw kafka_produce
-                    wait_for_sms stack_token access_log);
+                    wait_for_sms stack_token access_log mail_matches);
 
 my $json = JSON::PP->new->canonical;
 
@@ -64,8 +65,21 @@ sub unique_email {
     return sprintf '%s-%d-%d@example.com', $tag, $$, int(time * 1000);
 }
 
+# 1 if the raw message TEXT is to ADDRESS and matches PATTERN (undef: any),
+# as stored or as a reader sees it (headers unfolded and decoded, parts
+# decoded: Identity::Mail), so that a folded header or a quoted-printable
+# part matches as well.
+sub mail_matches {
+    my ($text, $address, $pattern) = @_;
+    my $decoded;
+    return 0 unless $text =~ /^To:.*\Q$address\E/mi
+        || ($decoded //= mail_text($text)) =~ /^to:.*\Q$address\E/mi;
+    return 1 if !defined $pattern || $text =~ $pattern;
+    return ($decoded //= mail_text($text)) =~ $pattern ? 1 : 0;
+}
+
 # Waits up to LIMIT seconds for a message to ADDRESS in the Maildir whose
-# body matches PATTERN; returns its text or undef.
+# text matches PATTERN (mail_matches); returns its raw text or undef.
 sub wait_for_mail {
     my ($address, $pattern, $limit) = @_;
     my $dir = env_or_die('IDENTITY_MAIL_DIR');
@@ -75,8 +89,7 @@ sub wait_for_mail {
             open my $fh, '<', $f or next;
             local $/;
             my $text = <$fh>;
-            next unless $text =~ /^To:.*\Q$address\E/mi;
-            return $text if !defined $pattern || $text =~ $pattern;
+            return $text if mail_matches($text, $address, $pattern);
         }
         sleep 0.2;
     }
@@ -135,8 +148,7 @@ sub wait_for_mails {
             open my $fh, '<', $f or next;
             local $/;
             my $text = <$fh>;
-            next unless $text =~ /^To:.*\Q$address\E/mi;
-            next if defined $pattern && $text !~ $pattern;
+            next unless mail_matches($text, $address, $pattern);
             push @m, [(Time::HiRes::stat($f))[9], $f, $text];
         }
         @found = map { $_->[2] } sort { $a->[0] <=> $b->[0] || $a->[1] cmp $b->[1] } @m;

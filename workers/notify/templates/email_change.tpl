@@ -1,0 +1,1 @@
+email_change_otp.tpl
