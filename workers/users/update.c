@@ -73,7 +73,7 @@ users_update_tx(const users_app_t *app, const PGresult *old,
         users_mail(app, id_db_value(old, 0, "email"), "profile_updated",
                    json_pack("{s:s, s:s}", "name", users_greeting(res),
                              "fields", words)) != 0) {
-        *failed = "the message queue";
+        *failed = "the database";
         PQclear(res);
         return NULL;
     }
