@@ -102,9 +102,10 @@ int auth_hash_fp(const char *hash, char out[ID_HASH_B64_LEN]);
  * after the password and the emailed code (auth_login_otp): in one
  * transaction, with the user row locked, checks that the row still holds
  * the hash of fingerprint fp (401 invalid_credentials if it was replaced or
- * the account deleted), starts a session and has user.logged_in acked; then
- * answers 200 {access_token, token_type, expires_in, refresh_token, user}
- * and mails a login alert if the device or address is new (alert.c).
+ * the account deleted), starts a session and writes user.logged_in, and a
+ * login alert if the device or address is new (alert.c), to the outbox;
+ * once committed, answers 200 {access_token, token_type, expires_in,
+ * refresh_token, user}.
  * Answers every outcome itself.
  */
 void auth_login_complete(id_http_req_t *r, const char *user_id, const char *fp);

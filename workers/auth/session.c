@@ -580,8 +580,8 @@ auth_logout(id_http_req_t *r)
         id_reply_unavailable(r, NULL);
         return;
     }
-    /* logging out must work while Kafka is away: the event is best effort
-     * (logged when lost), the revocation above is not */
+    /* the event is best effort (logged when lost: PostgreSQL away), the
+     * revocation above is not */
     ev = id_event_identity("user.logged_out", r->id.sub,
                            json_pack("{s:s}", "session_id", r->id.sid));
     if (id_outbox_add(ID_TOPIC_EVENTS, r->id.sub, ev) != 0) {

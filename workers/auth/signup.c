@@ -57,7 +57,7 @@
 #define AUTH_REGISTRATIONS_MAX 10 /* kept per pending sign-up */
 /* register answers no sooner than ID_SIGNUP_ANSWER_FLOOR_MS (signupmail.h)
  * after the request arrived, whatever the address, resend-otp no sooner
- * than this (a Kafka ack; room for a loaded machine) */
+ * than this (an outbox row; room for a loaded machine) */
 #define AUTH_RESEND_FLOOR_MS 300
 
 /* What failed, for the 503 (0: nothing). */
@@ -65,7 +65,7 @@
 #define AUTH_ERR_OUTBOX 2
 #define AUTH_ERR_DB 3
 #define AUTH_ERR_INTERNAL 4
-#define AUTH_ERR_DEPS 5 /* Redis or Kafka */
+#define AUTH_ERR_DEPS 5 /* Redis or PostgreSQL */
 
 /*
  * Reads fields of a pending sign-up: HMGET, or nothing (an empty array)
@@ -596,7 +596,7 @@ auth_verify_email(id_http_req_t *r)
                                      tokens.family_id));
     job = id_event_job("email", email, "welcome",
                        json_pack("{s:s}", "name", name));
-    /* the 201 promises all are durable: produce before COMMIT */
+    /* the 201 promises all are durable: written with the user row */
     produced = id_outbox_add(ID_TOPIC_EVENTS, user_id, ev) == 0 &&
                id_outbox_add(ID_TOPIC_NOTIFICATIONS, email, job) == 0 &&
                (!set_password ||

@@ -39,8 +39,8 @@
 #define USERS_EMAIL_PURPOSE "email_change"
 #define USERS_EMAIL_LEN 256 /* id_json_email() buffer */
 /* start answers no sooner than this after the request arrived, whether or
- * not the address has an account (either path is a lookup and a Kafka
- * ack, the code adds Redis: well under it on a healthy stack) */
+ * not the address has an account (either path is a lookup and an outbox
+ * row, the code adds Redis: well under it on a healthy stack) */
 #define USERS_EMAIL_FLOOR_MS 300
 /* notices to an address that already has an account */
 #define USERS_TAKEN_SCOPE "email-change-notice"
