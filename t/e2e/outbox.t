@@ -38,6 +38,14 @@ END {
     }
 }
 
+# one relay at a time, across every worker, holds the relay lock
+# (workers/lib/relay.c: the two-key advisory lock 1869968482, 1)
+my $relays = q{SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'}
+    . q{ AND classid = 1869968482 AND objid = 1 AND objsubid = 2 AND granted};
+my $deadline = time + 5;
+sleep 0.2 while sql1($relays) != 1 && time < $deadline;
+is sql1($relays), 1, 'one relay is active';
+
 sub timed {
     my ($code) = @_;
     my $t0 = time;

@@ -280,13 +280,12 @@ id_relay_trim(PGconn *conn)
 }
 
 
-/* A connection that listens and holds the lock (or stands by): NULL when
- * PostgreSQL cannot be reached (logged). */
+/* The relay's connection: NULL when PostgreSQL cannot be reached
+ * (logged). */
 static PGconn *
 id_relay_connect(id_relay_t *r)
 {
-    PGconn   *conn;
-    PGresult *res;
+    PGconn *conn;
 
     conn = PQconnectdb(r->conninfo);
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
@@ -295,17 +294,16 @@ id_relay_connect(id_relay_t *r)
         PQfinish(conn);
         return NULL;
     }
-    res = id_relay_exec(conn, ID_RELAY_SQL_LISTEN, 0, NULL, PGRES_COMMAND_OK);
-    if (res == NULL) {
-        PQfinish(conn);
-        return NULL;
-    }
-    PQclear(res);
     return conn;
 }
 
 
-/* 1 if this session got (or holds) the relay lock, 0 not, -1 error. */
+/*
+ * 1 if this session got the relay lock (and now listens), 0 not, -1
+ * error.  Only the active relay listens: a session that listens and does
+ * not read holds back PostgreSQL's notification queue for everyone, and a
+ * full queue fails every committing NOTIFY.
+ */
 static int
 id_relay_lock(PGconn *conn)
 {
@@ -318,7 +316,15 @@ id_relay_lock(PGconn *conn)
     }
     got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
-    return got;
+    if (!got) {
+        return 0;
+    }
+    res = id_relay_exec(conn, ID_RELAY_SQL_LISTEN, 0, NULL, PGRES_COMMAND_OK);
+    if (res == NULL) {
+        return -1; /* the connection is dropped, and the lock with it */
+    }
+    PQclear(res);
+    return 1;
 }
 
 
@@ -348,6 +354,10 @@ id_relay_main(void *arg)
         }
         if (!atomic_load(&r->active)) {
             rc = id_relay_lock(conn);
+            if (rc < 0) {
+                PQfinish(conn);
+                conn = NULL;
+            }
             if (rc != 1) {
                 id_relay_wait(r, NULL, ID_RELAY_POLL_MS);
                 continue;
