@@ -10,10 +10,13 @@
 #   3. a transaction that rolls back after its rows were written (here a
 #      login whose COMMIT fails) publishes nothing;
 #   4. the events of one user arrive in the order of their commits, from
-#      any worker, and in the outbox's order.
+#      any worker, and in the outbox's order;
+#   5. a writer of a key waits for an earlier one's commit, and comes
+#      after it on the topic.
 use strict;
 use warnings;
 use Test::More;
+use POSIX ();
 use Time::HiRes qw(sleep time);
 use Identity::Stack qw(api json_body unique_email wait_for_mail wait_for_mails
                        otp_from_mail sql kafka_messages outbox_drained);
@@ -160,6 +163,8 @@ is sql1('SELECT count(*) FROM sessions WHERE user_id = $1', $vid), 0,
 is sql1('SELECT count(*) FROM outbox WHERE key = $1', $vid), 0,
     'no row left in the outbox';
 sql('DROP TRIGGER outbox_test_fail ON outbox');
+sql('DROP FUNCTION outbox_test_fail()');
+$trigger = 0;
 my $after = login($victim, $password);
 ok $after, 'the next login (nothing failing) works';
 ok outbox_drained(), 'the outbox is drained';
@@ -199,5 +204,47 @@ my @outbox = map { $_->[0] } sql(
     q{SELECT payload::json->>'id' FROM outbox WHERE topic = 'identity.events'}
     . ' AND key = $1 ORDER BY id', $uid);
 is_deeply \@ids, \@outbox, 'and in the outbox\'s order';
+
+# --- 5. a writer of a key waits for the earlier one to commit ---------------
+
+# An earlier transaction writes an event of the user under the key's lock,
+# as outbox.c does, and stays open; a login of the user (its event has the
+# same key) must wait for it, so that it is published after it: the id
+# order of one key is its commit order.
+my ($orderer, $oid) = import_user('outbox-order', $password);
+my $first = sprintf '%08x-0000-4000-8000-%012x', $$, int(time);
+open my $psql, '|-', 'psql', '-X', '-q', '-o', '/dev/null',
+    '-v', 'ON_ERROR_STOP=1', '-d', $ENV{IDENTITY_DATABASE_URL}
+    or die "psql: $!";
+select((select($psql), $| = 1)[0]);
+print {$psql} "BEGIN;\n",
+    "SELECT pg_advisory_xact_lock(hashtextextended("
+    . "'identity.events' || chr(10) || '$oid', 0));\n",
+    "INSERT INTO outbox (topic, key, payload) VALUES ('identity.events',"
+    . " '$oid', '{\"id\":\"$first\",\"type\":\"test.first\","
+    . "\"occurred_at\":\"2026-01-01T00:00:00.000Z\",\"subject\":\"$oid\","
+    . "\"data\":{}}');\n";
+$deadline = time + 5;
+my $open = q{SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'}
+    . q{ AND query LIKE 'INSERT INTO outbox%'};
+sleep 0.1 while sql1($open) == 0 && time < $deadline;
+is sql1($open), 1, 'an earlier writer of the key is in its transaction';
+
+my $child = fork // die "fork: $!";
+if ($child == 0) {
+    my $r = api(POST => '/api/v1/auth/login', { email => $orderer, password => $password });
+    POSIX::_exit($r->{status} == 200 ? 0 : 1);
+}
+sleep 1.5;
+is waitpid($child, POSIX::WNOHANG()), 0, 'the login waits for it';
+print {$psql} "COMMIT;\n";
+close $psql;
+is waitpid($child, 0), $child, 'and answers once it committed';
+is $?, 0, '... 200';
+ok outbox_drained(), 'the outbox is drained';
+my @order = map { $_->{type} } grep { $_ && ($_->{subject} // '') eq $oid }
+            kafka_messages('identity.events');
+is_deeply \@order, ['test.first', 'user.logged_in'],
+    'published in commit order: the earlier writer first';
 
 done_testing;
