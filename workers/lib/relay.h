@@ -19,7 +19,10 @@
  * produced again next round, after a backoff (id_relay_backoff_ms): a
  * message may then reach Kafka twice, never out of order before its
  * predecessors.  Consumers deduplicate by the message's id (notify, audit).
- * Sent rows are deleted ID_RELAY_KEEP_S after they were sent.
+ * Sent rows are deleted ID_RELAY_KEEP_S after they were sent.  A row that
+ * Kafka refuses for good (say, over the broker's message size limit) holds
+ * back the rows after it and is logged ("kafka.produce_failed") at every
+ * try: the workers' messages are small JSON objects, far below any limit.
  *
  *   id_relay_start(conninfo, kafka)  starts the thread (signals blocked in
  *       it); kafka is borrowed and must outlive the relay.  NULL on error.
