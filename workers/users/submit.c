@@ -27,7 +27,8 @@
 
 
 /* The account of the form, with the event and the code written to the
- * outbox in its transaction.  0 made, 1 the address got an account meanwhile, -1 failed. */
+ * outbox in its transaction.  0 made, 1 the address got an account
+ * meanwhile, -1 failed. */
 static int
 users_submit_new(const users_app_t *app, const char *email,
                  const char *const v[USERS_NFIELDS])
