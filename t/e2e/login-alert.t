@@ -26,8 +26,9 @@ sub login_with {
                     { 'User-Agent' => $ua, %h });
 }
 
-# login_alert jobs on the topic for EMAIL: acked before the login answered,
-# so they are there when the answer is.
+# login_alert jobs on the topic for EMAIL: written to the outbox with the
+# session, on the topic once the relay sent them (kafka_messages waits for
+# that).
 sub alerts {
     my ($email) = @_;
     return grep { ($_->{to} // '') eq $email && ($_->{template} // '') eq 'login_alert' }

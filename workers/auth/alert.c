@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "db.h"
 #include "events.h"
+#include "outbox.h"
 #include "log.h"
 #include "queries.h"
 
@@ -44,18 +45,20 @@ auth_alert_check(const char *user_id, const char *ip, const char *ua,
 }
 
 
-void
+int
 auth_alert_send(auth_app_t *app, const PGresult *user,
                 const auth_alert_t *alert, const char *ip, const char *ua)
 {
+    int         rc = 0;
     char        when[40], device[AUTH_ALERT_UA_MAX + 1];
     const char *to, *user_id;
     time_t      now;
     struct tm   tm;
     json_t     *job;
 
+    (void) app;
     if (!alert->new_ip && !alert->new_ua) {
-        return;
+        return 0;
     }
     to = id_db_value(user, 0, "email");
     user_id = id_db_value(user, 0, "id");
@@ -77,13 +80,14 @@ auth_alert_send(auth_app_t *app, const PGresult *user,
                                  id_db_value(user, 0, "name"), "time", when,
                                  "address", ip != NULL ? ip : "unknown",
                                  "device", device));
-    if (job == NULL || id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, to,
-                                     job, ID_EVENT_TIMEOUT_MS) != 0) {
+    if (job == NULL || id_outbox_add(ID_TOPIC_NOTIFICATIONS, to, job) != 0) {
         id_log_error("auth.login_alert_lost", "user_id", user_id, NULL);
+        rc = -1;
     } else {
         id_log_info("auth.login_alert", "user_id", user_id, "new_address",
                     alert->new_ip ? "true" : "false", "new_device",
                     alert->new_ua ? "true" : "false", NULL);
     }
     json_decref(job);
+    return rc;
 }

@@ -102,9 +102,10 @@ int auth_hash_fp(const char *hash, char out[ID_HASH_B64_LEN]);
  * after the password and the emailed code (auth_login_otp): in one
  * transaction, with the user row locked, checks that the row still holds
  * the hash of fingerprint fp (401 invalid_credentials if it was replaced or
- * the account deleted), starts a session and has user.logged_in acked; then
- * answers 200 {access_token, token_type, expires_in, refresh_token, user}
- * and mails a login alert if the device or address is new (alert.c).
+ * the account deleted), starts a session and writes user.logged_in, and a
+ * login alert if the device or address is new (alert.c), to the outbox;
+ * once committed, answers 200 {access_token, token_type, expires_in,
+ * refresh_token, user}.
  * Answers every outcome itself.
  */
 void auth_login_complete(id_http_req_t *r, const char *user_id, const char *fp);
@@ -130,18 +131,21 @@ void auth_mfa_set(id_http_req_t *r);
  * before its session is inserted: whether the user had sessions before and
  * none of them from address ip (NULL: unknown, never new), or none with
  * User-Agent ua (as stored; NULL: none sent).  0 ok, -1 error.
- * auth_alert_send(app, user, alert, ip, ua): after the commit: mails the
- * "login_alert" notice to the user row user (email, name) when out says
- * so, and waits for Kafka's ack; a failure is logged, never the login's. */
+ * auth_alert_send(app, user, alert, ip, ua): inside the login's
+ * transaction, after its session is inserted: writes the "login_alert"
+ * notice to the user row user (email, name) to the outbox when alert says
+ * so, so that it goes out once, and only if, the session is committed.
+ * 0 written or nothing to send, -1 not (logged "auth.login_alert_lost";
+ * the transaction is aborted). */
 typedef struct {
     int new_ip;
     int new_ua;
 } auth_alert_t;
 
-int  auth_alert_check(const char *user_id, const char *ip, const char *ua,
-                      auth_alert_t *out);
-void auth_alert_send(auth_app_t *app, const PGresult *user,
-                     const auth_alert_t *alert, const char *ip, const char *ua);
+int auth_alert_check(const char *user_id, const char *ip, const char *ua,
+                     auth_alert_t *out);
+int auth_alert_send(auth_app_t *app, const PGresult *user,
+                    const auth_alert_t *alert, const char *ip, const char *ua);
 
 /*
  * Inside an open transaction: inserts a session row (a new family when

@@ -145,13 +145,16 @@ main(void)
         goto err3;
     }
 
-    if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA,
+    if (id_serve_deps(conf,
+                      ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA |
+                          ID_SERVE_OUTBOX,
                       &health, &app.kafka) == 0 &&
         id_serve(conf, auth_routes,
                  sizeof(auth_routes) / sizeof(auth_routes[0]), &app,
                  &health) == 0) {
         rc = 0;
     }
+    id_serve_deps_stop(&health);       /* the relay, before its producer */
     id_kafka_producer_free(app.kafka); /* flushes */
 
     free(app.dummy_hash);

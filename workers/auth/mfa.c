@@ -26,6 +26,7 @@
 #include "authlog.h"
 #include "db.h"
 #include "events.h"
+#include "outbox.h"
 #include "json.h"
 #include "log.h"
 #include "otp.h"
@@ -136,10 +137,9 @@ auth_mfa_start(id_http_req_t *r, const PGresult *user, const char *fp)
                        json_pack("{s:s?, s:s, s:i}", "name",
                                  id_db_value(user, 0, "name"), "otp", code,
                                  "ttl_minutes", AUTH_MFA_TTL / 60));
-    if (job == NULL || id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, to,
-                                     job, ID_EVENT_TIMEOUT_MS) != 0) {
+    if (job == NULL || id_outbox_add(ID_TOPIC_NOTIFICATIONS, to, job) != 0) {
         auth_mfa_forget(key, purpose, user_id);
-        id_reply_unavailable(r, "the message queue");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     id_log_info("auth.login_mfa_sent", "user_id", user_id, NULL);
@@ -164,14 +164,14 @@ done:
 
 /* Tells the owner that login codes are locked (the budget ran out). */
 static void
-auth_mfa_lock_notice(auth_app_t *app, const char *user_id)
+auth_mfa_lock_notice(const char *user_id)
 {
     PGresult   *res;
     const char *params[1] = { user_id };
 
     res = id_db_exec(AUTH_SQL_USER_CONTACT, 1, params, NULL);
     if (res != NULL && PQntuples(res) == 1) {
-        id_otp_lock_notice(app->kafka, id_db_value(res, 0, "email"),
+        id_otp_lock_notice(id_db_value(res, 0, "email"),
                            id_db_value(res, 0, "name"), "login");
     }
     PQclear(res);
@@ -239,7 +239,7 @@ auth_login_otp(id_http_req_t *r)
             }
         }
         if (res.locked_now) {
-            auth_mfa_lock_notice(app, user_id);
+            auth_mfa_lock_notice(user_id);
         }
         id_reply_otp_failed(r, rc, &res, user_id, NULL);
         goto done;
@@ -272,7 +272,6 @@ auth_mfa_set(id_http_req_t *r)
     const char *params[2];
     json_t     *errors, *ev = NULL, *user = NULL;
     PGresult   *res = NULL;
-    auth_app_t *app = r->app;
 
     errors = json_array();
     rc = id_json_bool(r->json, "enabled", &enabled, errors);
@@ -328,10 +327,9 @@ auth_mfa_set(id_http_req_t *r)
     }
     ev = id_event_identity("user.mfa_updated", r->id.sub,
                            json_pack("{s:b}", "mfa_enabled", enabled));
-    if (id_event_send(app->kafka, ID_TOPIC_EVENTS, r->id.sub, ev,
-                      ID_EVENT_TIMEOUT_MS) != 0) {
+    if (id_outbox_add(ID_TOPIC_EVENTS, r->id.sub, ev) != 0) {
         id_db_rollback();
-        id_reply_unavailable(r, "the message queue");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     if (id_db_commit() != 0) {

@@ -21,6 +21,7 @@
 #include "authlog.h"
 #include "db.h"
 #include "events.h"
+#include "outbox.h"
 #include "json.h"
 #include "log.h"
 #include "queries.h"
@@ -179,7 +180,7 @@ auth_login_account(const char *user_id, const char *email, char *out,
  * crossed LOGIN_ACCOUNT_MAX; throttle.c allows it once a day.  Best effort:
  * a lost mail is logged, the login goes on. */
 static void
-auth_login_notice(auth_app_t *app, const PGresult *res, long long failures)
+auth_login_notice(const PGresult *res, long long failures)
 {
     const char *to = id_db_value(res, 0, "email");
     json_t     *job;
@@ -188,8 +189,7 @@ auth_login_notice(auth_app_t *app, const PGresult *res, long long failures)
                        json_pack("{s:s?, s:I}", "name",
                                  id_db_value(res, 0, "name"), "attempts",
                                  (json_int_t) failures));
-    if (job == NULL || id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, to,
-                                     job, ID_EVENT_TIMEOUT_MS) != 0) {
+    if (job == NULL || id_outbox_add(ID_TOPIC_NOTIFICATIONS, to, job) != 0) {
         id_log_error("auth.login_notice_lost", "user_id",
                      id_db_value(res, 0, "id"), NULL);
     } else {
@@ -296,22 +296,18 @@ auth_login_complete(id_http_req_t *r, const char *user_id, const char *fp)
         id_event_identity("user.logged_in", user_id,
                           json_pack("{s:s, s:s?}", "session_id",
                                     tokens.family_id, "ip", auth_client_ip(r)));
-    if (id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
-                      ID_EVENT_TIMEOUT_MS) != 0) {
-        id_db_rollback();
-        id_reply_unavailable(r, "the message queue");
-        goto done;
-    }
-    if (id_db_commit() != 0) {
+    /* the event and the notice are published if and when the session is
+     * committed, in this order; neither waits for Kafka */
+    if (id_outbox_add(ID_TOPIC_EVENTS, user_id, ev) != 0 ||
+        auth_alert_send(app, lock, &alert, auth_client_ip(r),
+                        r->user_agent != NULL ? ua : NULL) != 0 ||
+        id_db_commit() != 0) {
         id_db_rollback();
         id_reply_unavailable(r, "the database");
         goto done;
     }
     id_log_info("auth.login", "user_id", user_id, "sid", tokens.family_id,
                 NULL);
-    /* the session stands whether or not the notice can be queued */
-    auth_alert_send(app, lock, &alert, auth_client_ip(r),
-                    r->user_agent != NULL ? ua : NULL);
     user = id_user_json(lock, 0);
     id_http_send_json(r, 200, auth_tokens_json(app, &tokens, user));
     user = NULL; /* now owned by the answer */
@@ -363,7 +359,7 @@ auth_login(id_http_req_t *r)
         goto done;
     }
     if (th.notify && known) {
-        auth_login_notice(app, res, th.account_failures);
+        auth_login_notice(res, th.account_failures);
     }
     if (th.verdict != AUTH_GO) {
         id_authlog_failure(r, "lockout",
@@ -584,12 +580,11 @@ auth_logout(id_http_req_t *r)
         id_reply_unavailable(r, NULL);
         return;
     }
-    /* logging out must work while Kafka is away: the event is best effort
-     * (logged when lost), the revocation above is not */
+    /* the event is best effort (logged when lost: PostgreSQL away), the
+     * revocation above is not */
     ev = id_event_identity("user.logged_out", r->id.sub,
                            json_pack("{s:s}", "session_id", r->id.sid));
-    if (id_event_send(app->kafka, ID_TOPIC_EVENTS, r->id.sub, ev,
-                      ID_EVENT_TIMEOUT_MS) != 0) {
+    if (id_outbox_add(ID_TOPIC_EVENTS, r->id.sub, ev) != 0) {
         id_log_error("auth.logout_event_lost", "sid", r->id.sid, NULL);
     }
     json_decref(ev);

@@ -38,6 +38,7 @@
 #include "auth.h"
 #include "db.h"
 #include "events.h"
+#include "outbox.h"
 #include "json.h"
 #include "log.h"
 #include "otp.h"
@@ -56,15 +57,15 @@
 #define AUTH_REGISTRATIONS_MAX 10 /* kept per pending sign-up */
 /* register answers no sooner than ID_SIGNUP_ANSWER_FLOOR_MS (signupmail.h)
  * after the request arrived, whatever the address, resend-otp no sooner
- * than this (a Kafka ack; room for a loaded machine) */
+ * than this (an outbox row; room for a loaded machine) */
 #define AUTH_RESEND_FLOOR_MS 300
 
 /* What failed, for the 503 (0: nothing). */
 #define AUTH_ERR_REDIS 1
-#define AUTH_ERR_KAFKA 2
+#define AUTH_ERR_OUTBOX 2
 #define AUTH_ERR_DB 3
 #define AUTH_ERR_INTERNAL 4
-#define AUTH_ERR_DEPS 5 /* Redis or Kafka */
+#define AUTH_ERR_DEPS 5 /* Redis or PostgreSQL */
 
 /*
  * Reads fields of a pending sign-up: HMGET, or nothing (an empty array)
@@ -176,8 +177,8 @@ auth_register_failed(id_http_req_t *r, int err)
     case AUTH_ERR_REDIS:
         id_reply_unavailable(r, "Redis");
         break;
-    case AUTH_ERR_KAFKA:
-        id_reply_unavailable(r, "the message queue");
+    case AUTH_ERR_OUTBOX:
+        id_reply_unavailable(r, "the database");
         break;
     case AUTH_ERR_DB:
         id_reply_unavailable(r, "the database");
@@ -195,7 +196,7 @@ auth_register_failed(id_http_req_t *r, int err)
  * name of a sign-up is whatever anybody typed, and the address is not yet
  * proved to be theirs. */
 static int
-auth_send_code(auth_app_t *app, const char *email, const char *code)
+auth_send_code(const char *email, const char *code)
 {
     int     rc;
     json_t *job;
@@ -203,8 +204,7 @@ auth_send_code(auth_app_t *app, const char *email, const char *code)
     job = id_event_job(
         "email", email, "signup_otp",
         json_pack("{s:s, s:i}", "otp", code, "ttl_minutes", ID_OTP_TTL / 60));
-    rc = id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, email, job,
-                       ID_EVENT_TIMEOUT_MS);
+    rc = id_outbox_add(ID_TOPIC_NOTIFICATIONS, email, job);
     json_decref(job);
     return rc;
 }
@@ -238,11 +238,11 @@ auth_issue_code(auth_app_t *app, const char *email, const char *tag, int resend)
         }
         return AUTH_ERR_REDIS;
     }
-    if (auth_send_code(app, email, code) != 0) {
+    if (auth_send_code(email, code) != 0) {
         /* nothing half-done: no code nobody received */
         id_otp_drop(app->otp_secret, AUTH_OTP_PURPOSE, email, code);
         id_otp_throttle_release(AUTH_OTP_PURPOSE, email);
-        err = AUTH_ERR_KAFKA;
+        err = AUTH_ERR_OUTBOX;
     } else {
         id_log_info("auth.signup_code", "outcome", "code_sent", NULL);
     }
@@ -254,12 +254,11 @@ auth_issue_code(auth_app_t *app, const char *email, const char *tag, int resend)
 /* The address has an account: a notice instead of a code.  0 or
  * AUTH_ERR_*. */
 static int
-auth_register_existing(auth_app_t *app, const char *email, const PGresult *res)
+auth_register_existing(const char *email, const PGresult *res)
 {
     if (id_signup_existing_notice(
-            app->kafka, email,
-            auth_greeting(id_db_value(res, 0, "name"),
-                          id_db_value(res, 0, "first_name"))) != 0) {
+            email, auth_greeting(id_db_value(res, 0, "name"),
+                                 id_db_value(res, 0, "first_name"))) != 0) {
         return AUTH_ERR_DEPS;
     }
     id_log_info("auth.register", "outcome", "existing_account", NULL);
@@ -368,7 +367,7 @@ auth_register_address(auth_app_t *app, const char *email, const char *password,
     } else if (PQntuples(res) > 0) {
         /* the check a new address makes against a pending sign-up */
         id_crypto_argon2_verify(app->dummy_hash, password, strlen(password));
-        err = auth_register_existing(app, email, res);
+        err = auth_register_existing(email, res);
     } else {
         err = auth_register_new(app, email, password, hash, reg);
     }
@@ -510,7 +509,7 @@ auth_verify_email(id_http_req_t *r)
     rc = id_otp_check(app->otp_secret, AUTH_OTP_PURPOSE, email, otp, 0, &check);
     if (rc != ID_OTP_OK) {
         if (check.locked_now) {
-            id_otp_lock_notice(app->kafka, email, NULL, "signup");
+            id_otp_lock_notice(email, NULL, "signup");
         }
         id_reply_otp_failed(r, rc, &check, NULL, email);
         goto done;
@@ -597,17 +596,14 @@ auth_verify_email(id_http_req_t *r)
                                      tokens.family_id));
     job = id_event_job("email", email, "welcome",
                        json_pack("{s:s}", "name", name));
-    /* the 201 promises all are durable: produce before COMMIT */
-    produced =
-        id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
-                      ID_EVENT_TIMEOUT_MS) == 0 &&
-        id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, email, job,
-                      ID_EVENT_TIMEOUT_MS) == 0 &&
-        (!set_password || id_signup_set_password_code(
-                              app->kafka, app->otp_secret, email, NULL) == 0);
+    /* the 201 promises all are durable: written with the user row */
+    produced = id_outbox_add(ID_TOPIC_EVENTS, user_id, ev) == 0 &&
+               id_outbox_add(ID_TOPIC_NOTIFICATIONS, email, job) == 0 &&
+               (!set_password ||
+                id_signup_set_password_code(app->otp_secret, email, NULL) == 0);
     if (!produced) {
         id_db_rollback();
-        id_reply_unavailable(r, "the message queue");
+        id_reply_unavailable(r, "the database");
         goto done;
     }
     if (id_db_commit() != 0) {

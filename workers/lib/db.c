@@ -292,7 +292,23 @@ id_db_begin(void)
 int
 id_db_commit(void)
 {
-    return id_db_simple("COMMIT");
+    int       rc = 0;
+    PGresult *res;
+
+    res = id_db_exec("COMMIT", 0, NULL, NULL);
+    if (res == NULL) {
+        return -1;
+    }
+    /* COMMIT of a transaction in which a statement failed succeeds as a
+     * ROLLBACK: the caller must not answer as if its changes (and the
+     * outbox rows that report them) were made */
+    if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+        id_log_error("db.commit", "err", "the transaction was rolled back",
+                     NULL);
+        rc = -1;
+    }
+    PQclear(res);
+    return rc;
 }
 
 

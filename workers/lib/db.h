@@ -22,7 +22,9 @@
  *       "db.query" and returns NULL.  *sqlstate (if not NULL) receives the
  *       SQLSTATE of a failure ("" if none) so callers can tell e.g. a unique
  *       violation "23505" from an outage.
- *   id_db_begin() / id_db_commit() / id_db_rollback()  0 ok, -1 error.
+ *   id_db_begin() / id_db_commit() / id_db_rollback()  0 ok, -1 error;
+ *       id_db_commit() also -1 when PostgreSQL rolled the transaction back
+ *       instead (a statement in it had failed).
  *   id_db_value(res, row, column_name)  the text value, NULL if SQL NULL or
  *       no such column (PQfnumber, never positions).
  *   id_db_ping()  SELECT 1 within ID_DB_PING_MS; 0 ok.  For readiness, on a
@@ -34,8 +36,8 @@
 
 #include <libpq-fe.h>
 
-#define ID_DB_PING_MS 1000      /* readiness: SELECT 1 timeout */
-#define ID_DB_PREPARED_MAX 64   /* statements prepared per connection */
+#define ID_DB_PING_MS 1000    /* readiness: SELECT 1 timeout */
+#define ID_DB_PREPARED_MAX 64 /* statements prepared per connection */
 
 int         id_db_init(const char *conninfo);
 PGresult   *id_db_exec(const char *sql, int n, const char *const *params,

@@ -12,6 +12,7 @@
 #include "crypto.h"
 #include "events.h"
 #include "log.h"
+#include "outbox.h"
 
 
 void
@@ -183,7 +184,7 @@ id_event_send(id_kafka_producer_t *p, const char *topic, const char *key,
     if (p == NULL || msg == NULL) {
         return -1;
     }
-    text = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    text = id_outbox_text(msg); /* the bytes the relay publishes too */
     if (text == NULL) {
         return -1;
     }

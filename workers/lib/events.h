@@ -1,6 +1,13 @@
 /*
  * events.h - the messages the workers put on Kafka.
  *
+ * How they get there: a worker that serves requests writes each message
+ * to the PostgreSQL outbox with id_outbox_add() (outbox.h), inside the
+ * transaction of the change it reports, and never waits for Kafka; the
+ * outbox relay (relay.h) publishes the rows afterwards, byte for byte as
+ * id_event_send() would.  id_event_send() itself is left to a worker
+ * without a database (notify's API), which waits for the ack.
+ *
  * Notification job, topic ID_TOPIC_NOTIFICATIONS, key = recipient:
  *   {"id":"<uuid v4>","type":"notification","channel":"email"|"sms",
  *    "to","template","data":{...},"sealed":"<base64url>",
@@ -32,7 +39,9 @@
  *       of them (reset_link, verify_token, ...); else 0.
  *   id_event_identity(type, subject, data)      new json_t; data stolen.
  *   id_event_send(p, topic, key, msg, timeout_ms)  serialises msg
- *       (borrowed) and produces it, waiting for the ack: 0 acked, -1 not.
+ *       (borrowed, as id_outbox_text()) and produces it, waiting for the
+ *       ack: 0 acked, -1 not.  Not for a request of a worker that has the
+ *       outbox: see above.
  *   id_event_now(out)  current time, RFC 3339 UTC with milliseconds.
  */
 #ifndef ID_EVENTS_H

@@ -10,7 +10,11 @@
  *   GET /api/health/ready, /health/ready
  *       checks PostgreSQL (SELECT 1), Redis (PING), Kafka (metadata) as
  *       configured: 200 {"status":"ready"} or 503 {"status":"not_ready",
- *       "checks":{"postgres":"ok","redis":"down",...}}.
+ *       "checks":{"postgres":"ok","redis":"down",...}}.  A worker that
+ *       publishes through the outbox (relay set) answers its requests
+ *       without Kafka: Kafka down is then listed in the checks but
+ *       readiness stays 200, {"status":"ready","checks":{...,"kafka":
+ *       "down"}}, so that the relay's trouble is visible.
  *   GET /api/health
  *       the same checks as {"uptime":<seconds, fractional>,"message":"OK",
  *       "timestamp":<ms since the epoch>,"services":{"redis":"healthy",
@@ -29,10 +33,16 @@
 #include "http.h"
 #include "kafka.h"
 
+typedef struct id_relay id_relay_t;
+
 typedef struct {
     int                  postgres; /* 1: check PostgreSQL */
     int                  redis;    /* 1: check Redis */
     id_kafka_producer_t *kafka;    /* checked when not NULL */
+    id_relay_t          *relay;    /* not NULL: the worker publishes through
+                                      the outbox; Kafka is reported (by the
+                                      relay's producer) but its being down
+                                      does not make the worker not ready */
 } id_health_t;
 
 /* {"postgres":"ok","redis":"down",...} for h; *ok = 1 if every check

@@ -378,6 +378,101 @@ id_kafka_produce(id_kafka_producer_t *p, const char *topic, const char *key,
 }
 
 
+size_t
+id_kafka_produce_batch(id_kafka_producer_t *p, id_kafka_batch_msg_t *msgs,
+                       size_t n, int timeout_ms, const atomic_int *cancel)
+{
+    size_t              i, queued, acked = 0;
+    struct timespec     deadline, now, slice;
+    id_kafka_wait_t   **w;
+    rd_kafka_resp_err_t err;
+
+    for (i = 0; i < n; i++) {
+        msgs[i].err = -1;
+    }
+    if (p == NULL || n == 0) {
+        return 0;
+    }
+    w = calloc(n, sizeof(*w));
+    if (w == NULL) {
+        return 0;
+    }
+    for (queued = 0; queued < n; queued++) {
+        w[queued] = calloc(1, sizeof(**w));
+        if (w[queued] == NULL) {
+            break;
+        }
+        w[queued]->refs = 2;
+        err = rd_kafka_producev(
+            p->rk, RD_KAFKA_V_TOPIC(msgs[queued].topic),
+            RD_KAFKA_V_KEY(msgs[queued].key,
+                           msgs[queued].key ? strlen(msgs[queued].key) : 0),
+            RD_KAFKA_V_VALUE((void *) msgs[queued].payload, msgs[queued].len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_OPAQUE(w[queued]), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            /* nothing after it is queued: a later message must not
+             * overtake it */
+            free(w[queued]);
+            w[queued] = NULL;
+            id_log_error("kafka.produce_failed", "topic", msgs[queued].topic,
+                         "err", rd_kafka_err2str(err), NULL);
+            break;
+        }
+    }
+
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long) (timeout_ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+
+    pthread_mutex_lock(&p->mu);
+    for (i = 0; i < queued; i++) {
+        /* wait in slices of 200 ms so that a stopping worker is not held
+         * for the whole timeout */
+        while (!w[i]->done && (cancel == NULL || !atomic_load(cancel))) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec > deadline.tv_sec ||
+                (now.tv_sec == deadline.tv_sec &&
+                 now.tv_nsec >= deadline.tv_nsec)) {
+                break;
+            }
+            slice = now;
+            slice.tv_nsec += 200000000;
+            if (slice.tv_nsec >= 1000000000) {
+                slice.tv_sec++;
+                slice.tv_nsec -= 1000000000;
+            }
+            if (slice.tv_sec > deadline.tv_sec ||
+                (slice.tv_sec == deadline.tv_sec &&
+                 slice.tv_nsec > deadline.tv_nsec)) {
+                slice = deadline;
+            }
+            pthread_cond_timedwait(&p->cond, &p->mu, &slice);
+        }
+        if (w[i]->done && w[i]->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            msgs[i].err = 0;
+            acked++;
+        } else if (w[i]->done) {
+            id_log_error("kafka.produce_failed", "topic", msgs[i].topic, "err",
+                         rd_kafka_err2str(w[i]->err), NULL);
+        }
+    }
+    for (i = 0; i < queued; i++) {
+        /* librdkafka still holds what was not reported: it frees those */
+        if (--w[i]->refs == 0) {
+            free(w[i]);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    free(w);
+    return acked;
+}
+
+
 int
 id_kafka_ping(id_kafka_producer_t *p, int timeout_ms)
 {
@@ -543,15 +638,14 @@ id_kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static void
 id_kafka_offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t *offsets,
-                          void *opaque)
+                          void                            *opaque)
 {
     (void) rk;
     (void) offsets;
     (void) opaque;
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
         err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        id_log_warn("kafka.commit_failed", "err", rd_kafka_err2str(err),
-                    NULL);
+        id_log_warn("kafka.commit_failed", "err", rd_kafka_err2str(err), NULL);
     }
 }
 

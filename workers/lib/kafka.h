@@ -28,6 +28,7 @@
 #define ID_KAFKA_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define ID_KAFKA_CONF_SPECS                                                    \
@@ -81,6 +82,29 @@ id_kafka_producer_t *id_kafka_producer_new(const char *brokers, char *err,
 int id_kafka_produce(id_kafka_producer_t *p, const char *topic, const char *key,
                      const char *payload, size_t len, int timeout_ms);
 
+/* One message of id_kafka_produce_batch(): key may be NULL, payload is
+ * copied; err is set to 0 acked, -1 failed or not reported in time. */
+typedef struct {
+    const char *topic;
+    const char *key;
+    const char *payload;
+    size_t      len;
+    int         err;
+} id_kafka_batch_msg_t;
+
+/*
+ * Produces msgs[0..n-1] in that order without waiting between them, then
+ * waits up to timeout_ms in all (or until *cancel, when cancel is not NULL,
+ * becomes non-zero) for their delivery reports.  Stops queueing at the
+ * first message librdkafka refuses, so no later one overtakes it.  Returns
+ * how many were acked; each msgs[i].err says which.  A message not
+ * reported in time may still be delivered later (see id_kafka_produce).
+ * Thread-safe.
+ */
+size_t id_kafka_produce_batch(id_kafka_producer_t  *p,
+                              id_kafka_batch_msg_t *msgs, size_t n,
+                              int timeout_ms, const atomic_int *cancel);
+
 /* A metadata round trip to a broker: 0 reachable, -1 not. Thread-safe. */
 int id_kafka_ping(id_kafka_producer_t *p, int timeout_ms);
 
@@ -111,7 +135,13 @@ typedef struct {
  * test stack sets 10.
  */
 #define ID_KAFKA_CONSUMER_SPECS                                                \
-    { "KAFKA_SESSION_TIMEOUT_MS", ID_CONF_INT, 0, 0, "45000", 1000, 3600000,   \
+    { "KAFKA_SESSION_TIMEOUT_MS",                                              \
+      ID_CONF_INT,                                                             \
+      0,                                                                       \
+      0,                                                                       \
+      "45000",                                                                 \
+      1000,                                                                    \
+      3600000,                                                                 \
       "group session timeout (the dev/test stack uses 6000)" },                \
         { "KAFKA_HEARTBEAT_INTERVAL_MS",                                       \
           ID_CONF_INT,                                                         \

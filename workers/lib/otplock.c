@@ -4,6 +4,7 @@
 #include <jansson.h>
 
 #include "events.h"
+#include "outbox.h"
 #include "log.h"
 #include "otp.h"
 #include "otplock.h"
@@ -12,8 +13,7 @@
 
 
 int
-id_otp_lock_notice(id_kafka_producer_t *kafka, const char *to, const char *name,
-                   const char *what)
+id_otp_lock_notice(const char *to, const char *name, const char *what)
 {
     int     rc;
     json_t *job;
@@ -27,8 +27,7 @@ id_otp_lock_notice(id_kafka_producer_t *kafka, const char *to, const char *name,
                      json_pack("{s:s, s:s}", "name",
                                name != NULL && name[0] != '\0' ? name : "there",
                                "what", what));
-    rc = id_event_send(kafka, ID_TOPIC_NOTIFICATIONS, to, job,
-                       ID_EVENT_TIMEOUT_MS);
+    rc = id_outbox_add(ID_TOPIC_NOTIFICATIONS, to, job);
     json_decref(job);
     if (rc != 0) {
         id_otp_throttle_release(ID_OTPLOCK_SCOPE, to);

@@ -1,7 +1,7 @@
 /*
  * otplock.h - telling the owner that an address's codes are locked.
  *
- *   id_otp_lock_notice(kafka, to, name, what)
+ *   id_otp_lock_notice(to, name, what)
  *       sends the "otp_locked" email to `to` (greeting name, "" or NULL for
  *       none; what = "signup", "password_reset", "stepup" or "email_change":
  *       the kind of code; "login" for a login's second factor), at most one
@@ -12,9 +12,7 @@
 #ifndef ID_OTPLOCK_H
 #define ID_OTPLOCK_H
 
-#include "kafka.h"
 
-int id_otp_lock_notice(id_kafka_producer_t *kafka, const char *to,
-                       const char *name, const char *what);
+int id_otp_lock_notice(const char *to, const char *name, const char *what);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "redis.h"
+#include "relay.h"
 
 #include "log.h"
 #include "serve.h"
@@ -54,7 +55,30 @@ id_serve_deps(const id_conf_t *conf, unsigned need, id_health_t *health,
     }
     health->postgres = (need & ID_SERVE_POSTGRES) != 0;
     health->redis = (need & ID_SERVE_REDIS) != 0;
+    if ((need & ID_SERVE_OUTBOX) && (need & ID_SERVE_POSTGRES) &&
+        kafka != NULL && *kafka != NULL) {
+        health->relay =
+            id_relay_start(id_conf_str(conf, "DATABASE_URL"), *kafka);
+        if (health->relay == NULL) {
+            id_log_error("relay.start", "err", "cannot start the thread", NULL);
+            id_kafka_producer_free(*kafka);
+            *kafka = NULL;
+            health->kafka = NULL;
+            return -1;
+        }
+    }
     return 0;
+}
+
+
+void
+id_serve_deps_stop(id_health_t *health)
+{
+    if (health == NULL) {
+        return;
+    }
+    id_relay_stop(health->relay);
+    health->relay = NULL;
 }
 
 

@@ -13,6 +13,13 @@
  *       those.  0 ok, -1 with the reason on stderr and in the log (*kafka
  *       NULL then).
  *       Call after id_http_block_signals(): librdkafka starts threads.
+ *       With ID_SERVE_OUTBOX (and POSTGRES and KAFKA) the worker writes its
+ *       jobs and events to the outbox (outbox.h): an outbox relay is
+ *       started on *kafka (relay.h), and readiness reports Kafka without
+ *       failing on it, since no request waits for Kafka.
+ *   id_serve_deps_stop(health)
+ *       stops what id_serve_deps started besides the connections (the
+ *       relay); call it before freeing *kafka.  NULL-safe.
  *   id_serve(conf, routes, nroutes, app, health)
  *       starts the HTTP server with the LISTEN, HTTP_THREADS and
  *       MAX_BODY_BYTES of conf (see env.h; the worker's table must have
@@ -40,9 +47,12 @@
 #define ID_SERVE_POSTGRES 0x1u
 #define ID_SERVE_REDIS 0x2u
 #define ID_SERVE_KAFKA 0x4u
+#define ID_SERVE_OUTBOX 0x8u /* with POSTGRES and KAFKA: a relay */
 
-int id_serve_deps(const id_conf_t *conf, unsigned need, id_health_t *health,
-                  id_kafka_producer_t **kafka);
+int  id_serve_deps(const id_conf_t *conf, unsigned need, id_health_t *health,
+                   id_kafka_producer_t **kafka);
+void id_serve_deps_stop(id_health_t *health);
+
 typedef struct id_serve id_serve_t;
 
 id_serve_t *id_serve_start(const id_conf_t *conf, const id_http_route_t *routes,

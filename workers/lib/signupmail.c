@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 
 #include "events.h"
+#include "outbox.h"
 #include "log.h"
 #include "otp.h"
 #include "signupmail.h"
@@ -13,8 +14,7 @@
 
 
 int
-id_signup_existing_notice(id_kafka_producer_t *kafka, const char *email,
-                          const char *name)
+id_signup_existing_notice(const char *email, const char *name)
 {
     int     rc;
     json_t *job;
@@ -29,8 +29,7 @@ id_signup_existing_notice(id_kafka_producer_t *kafka, const char *email,
     }
     job = id_event_job("email", email, "signup_existing_account",
                        json_pack("{s:s}", "name", name != NULL ? name : ""));
-    rc = id_event_send(kafka, ID_TOPIC_NOTIFICATIONS, email, job,
-                       ID_EVENT_TIMEOUT_MS);
+    rc = id_outbox_add(ID_TOPIC_NOTIFICATIONS, email, job);
     json_decref(job);
     if (rc != 0) {
         id_otp_throttle_release(ID_SIGNUP_NOTICE_SCOPE, email);
@@ -42,8 +41,8 @@ id_signup_existing_notice(id_kafka_producer_t *kafka, const char *email,
 
 
 int
-id_signup_set_password_code(id_kafka_producer_t *kafka, const char *secret,
-                            const char *email, const char *via)
+id_signup_set_password_code(const char *secret, const char *email,
+                            const char *via)
 {
     int     rc;
     char    code[ID_OTP_DIGITS + 1];
@@ -63,8 +62,7 @@ id_signup_set_password_code(id_kafka_producer_t *kafka, const char *secret,
     }
     job = id_event_job("email", email, "signup_set_password", data);
     OPENSSL_cleanse(code, sizeof(code));
-    rc = id_event_send(kafka, ID_TOPIC_NOTIFICATIONS, email, job,
-                       ID_EVENT_TIMEOUT_MS);
+    rc = id_outbox_add(ID_TOPIC_NOTIFICATIONS, email, job);
     json_decref(job);
     if (rc != 0) {
         id_otp_discard(ID_OTP_PURPOSE_PASSWORD_RESET, email);

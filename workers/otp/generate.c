@@ -10,6 +10,7 @@
 #include "codes.h"
 #include "db.h"
 #include "events.h"
+#include "outbox.h"
 #include "log.h"
 #include "otp.h"
 #include "problem.h"
@@ -40,8 +41,7 @@ otpw_send(const otpw_app_t *app, const char *user_id, const char *purpose,
                                  name, "purpose", purpose, "ttl_minutes",
                                  ID_OTP_TTL / 60));
     OPENSSL_cleanse(code, sizeof(code));
-    rc = id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, to, job,
-                       ID_EVENT_TIMEOUT_MS);
+    rc = id_outbox_add(ID_TOPIC_NOTIFICATIONS, to, job);
     json_decref(job);
     if (rc != 0) {
         id_otp_discard(cp, user_id); /* never delivered: useless */

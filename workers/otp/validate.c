@@ -14,14 +14,14 @@
 
 /* Tells the user by email that step-up codes are locked. */
 static void
-otpw_lock_notice(const otpw_app_t *app, const char *user_id)
+otpw_lock_notice(const char *user_id)
 {
     PGresult   *res;
     const char *params[1] = { user_id };
 
     res = id_db_exec(OTPW_SQL_CONTACT, 1, params, NULL);
     if (res != NULL && PQntuples(res) == 1) {
-        id_otp_lock_notice(app->kafka, id_db_value(res, 0, "email"),
+        id_otp_lock_notice(id_db_value(res, 0, "email"),
                            id_db_value(res, 0, "name"), "stepup");
     }
     PQclear(res);
@@ -54,7 +54,7 @@ otpw_validate(id_http_req_t *r)
     if (rc != ID_OTP_OK) {
         id_log_info("otp.rejected", "purpose", purpose, NULL);
         if (res.locked_now) {
-            otpw_lock_notice(app, r->id.sub);
+            otpw_lock_notice(r->id.sub);
         }
         id_reply_otp_failed(r, rc, &res, r->id.sub, NULL);
         return;

@@ -77,7 +77,9 @@ main(void)
         goto done;
     }
 
-    if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA,
+    if (id_serve_deps(conf,
+                      ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA |
+                          ID_SERVE_OUTBOX,
                       &health, &app.kafka) == 0 &&
         id_serve(conf, pw_routes, sizeof(pw_routes) / sizeof(pw_routes[0]),
                  &app, &health) == 0) {
@@ -86,6 +88,7 @@ main(void)
 
 done:
 
+    id_serve_deps_stop(&health);       /* the relay, before its producer */
     id_kafka_producer_free(app.kafka); /* flushes; NULL-safe */
     id_conf_free(conf);
     return rc;

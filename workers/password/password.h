@@ -29,7 +29,8 @@
 #define PW_SENDS_PER_HOUR 5
 /* forgot answers no sooner than this after the request arrived, whether or
  * not the address is known, so that timing does not tell (the known path
- * is Redis + PostgreSQL + a Kafka ack: well under it on a healthy stack). */
+ * is Redis + PostgreSQL + an outbox row: well under it on a healthy
+ * stack). */
 #define PW_FORGOT_FLOOR_MS 300
 
 /* Wrong current passwords on change, per user, before 429. */
@@ -67,17 +68,18 @@ void pw_user_free(pw_user_t *u); /* NULL-safe; wipes the hash */
 int pw_policy_names(const pw_user_t *u, const char *new_password,
                     json_t *errors);
 
-/* user.c: a notification job to u's email, acked.  data stolen. */
+/* user.c: a notification job to u's email, written to the outbox (in the
+ * open transaction, if any).  data stolen.  0 written, -1 not. */
 int pw_notify(const pw_app_t *app, const pw_user_t *u,
               const char *template_name, json_t *data);
 
 /*
  * user.c: replaces u's password with an Argon2id hash of new_password and,
  * in one transaction, revokes every session of u except keep_sid (NULL:
- * all) and produces the "password_changed" email and the "password.changed"
- * event (both with data.via = via: "reset" ends every session, "change"
- * keeps keep_sid); Kafka acks before the commit, so a failure
- * leaves the old password in place.  Then answers r: 200 {"status":
+ * all) and writes the "password.changed" event and the "password_changed"
+ * email to the outbox (both with data.via = via: "reset" ends every
+ * session, "change" keeps keep_sid), so they are published only if the
+ * new password is committed; a failure leaves the old password in place.  Then answers r: 200 {"status":
  * "password_reset" | "password_changed", "sessions_revoked": n}, or 503.
  * 0 replaced, -1 not (answered either way).
  */

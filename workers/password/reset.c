@@ -41,7 +41,7 @@ pw_reset(id_http_req_t *r)
     if (rc != ID_OTP_OK) {
         json_decref(errors);
         if (res.locked_now && pw_user_by_email(email, &u) == 0) {
-            id_otp_lock_notice(app->kafka, u.email, u.name, "password_reset");
+            id_otp_lock_notice(u.email, u.name, "password_reset");
             pw_user_free(&u);
         }
         id_reply_otp_failed(r, rc, &res, NULL, email);

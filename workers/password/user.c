@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "events.h"
+#include "outbox.h"
 #include "log.h"
 #include "passwd.h"
 #include "password.h"
@@ -115,8 +116,9 @@ pw_notify(const pw_app_t *app, const pw_user_t *u, const char *template_name,
     int     rc;
     json_t *job = id_event_job("email", u->email, template_name, data);
 
-    rc = id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, u->email, job,
-                       ID_EVENT_TIMEOUT_MS);
+    (void) app; /* the outbox is on this thread's connection */
+
+    rc = id_outbox_add(ID_TOPIC_NOTIFICATIONS, u->email, job);
     json_decref(job);
     return rc;
 }
@@ -136,17 +138,17 @@ pw_replace_tx(const pw_app_t *app, const pw_user_t *u, const char *hash,
         return -1;
     }
     res = id_db_exec(PW_SQL_SET_PASSWORD, 2, params, NULL);
-    if (res == NULL ||
-        id_sessions_revoke_user(u->id, keep_sid, app->access_ttl, revoked) !=
-            0 ||
-        pw_notify(app, u, "password_changed",
-                  json_pack("{s:s, s:s}", "name", u->name, "via", via)) != 0) {
+    if (res == NULL || id_sessions_revoke_user(u->id, keep_sid, app->access_ttl,
+                                               revoked) != 0) {
         goto done;
     }
+    /* the event, then the mail (outbox.h: a fixed order), both published
+     * only if the new password is committed */
     event = id_event_identity("password.changed", u->id,
                               json_pack("{s:s}", "via", via));
-    if (id_event_send(app->kafka, ID_TOPIC_EVENTS, u->id, event,
-                      ID_EVENT_TIMEOUT_MS) != 0) {
+    if (id_outbox_add(ID_TOPIC_EVENTS, u->id, event) != 0 ||
+        pw_notify(app, u, "password_changed",
+                  json_pack("{s:s, s:s}", "name", u->name, "via", via)) != 0) {
         goto done;
     }
     rc = id_db_commit();

@@ -6,6 +6,7 @@
  * and a broker that is not there.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "unit.h"
 
 #define TOPIC "test.jobs"
+#define BATCH_TOPIC "test.batch"
+#define NBATCH 5
 #define NTHREADS 4
 #define PER_THREAD 5
 
@@ -75,6 +78,9 @@ main(void)
     id_kafka_producer_t     *p;
     rd_kafka_mock_cluster_t *mc;
     id_kafka_consumer_conf_t cf;
+    id_kafka_batch_msg_t     batch[NBATCH];
+    char                     payloads[NBATCH][8];
+    atomic_int               cancel = 0;
 
     id_log_init("test_kafka_client");
 
@@ -100,6 +106,23 @@ main(void)
     UNIT_OK(rc == -1 && now_ms() - t0 < 2000,
             "produce to an absent broker fails within its timeout");
     UNIT_OK(id_kafka_ping(p, 300) == -1, "ping of an absent broker fails");
+    memset(batch, 0, sizeof(batch));
+    for (i = 0; i < 2; i++) {
+        batch[i].topic = TOPIC;
+        batch[i].key = "k";
+        batch[i].payload = "v";
+        batch[i].len = 1;
+    }
+    t0 = now_ms();
+    UNIT_OK(id_kafka_produce_batch(p, batch, 2, 300, NULL) == 0 &&
+                batch[0].err == -1 && batch[1].err == -1 &&
+                now_ms() - t0 < 2000,
+            "a batch to an absent broker: none acked, within its timeout");
+    atomic_store(&cancel, 1);
+    t0 = now_ms();
+    UNIT_OK(id_kafka_produce_batch(p, batch, 2, 10000, &cancel) == 0 &&
+                now_ms() - t0 < 1000,
+            "a cancelled batch returns at once, not at its timeout");
     id_kafka_producer_free(p);
 
     /* the mock cluster */
@@ -232,6 +255,42 @@ main(void)
     UNIT_OK(got == 1 && extra == 0,
             "the next member starts after the offsets committed without "
             "waiting");
+    id_kafka_consumer_close(c);
+
+    /* a batch: every message acked, and consumed in the order given */
+    rd_kafka_mock_topic_create(mc, BATCH_TOPIC, 2, 1);
+    for (i = 0; i < NBATCH; i++) {
+        snprintf(payloads[i], sizeof(payloads[i]), "b%d", i);
+        batch[i].topic = BATCH_TOPIC;
+        batch[i].key = "k-batch";
+        batch[i].payload = payloads[i];
+        batch[i].len = strlen(payloads[i]);
+        batch[i].err = 7;
+    }
+    UNIT_OK(id_kafka_produce_batch(p, batch, NBATCH, 10000, NULL) == NBATCH,
+            "a batch of five acked");
+    for (i = 0, failed = 0; i < NBATCH; i++) {
+        failed += batch[i].err != 0;
+    }
+    UNIT_OK(failed == 0, "each message of it says so");
+    cf.group_id = "test-batch";
+    c = id_kafka_consumer_new(&cf, (const char *const[]){ BATCH_TOPIC }, 1, err,
+                              sizeof(err));
+    got = 0;
+    order_ok = 1;
+    t0 = now_ms();
+    while (got < NBATCH && now_ms() - t0 < 15000) {
+        if (id_kafka_consumer_poll(c, 200, &m) != 0) {
+            continue;
+        }
+        if (m->len != strlen(payloads[got]) ||
+            memcmp(m->payload, payloads[got], m->len) != 0) {
+            order_ok = 0;
+        }
+        got++;
+        id_kafka_msg_free(m);
+    }
+    UNIT_OK(got == NBATCH && order_ok, "consumed in the batch's order");
     id_kafka_consumer_close(c);
     id_kafka_producer_free(p);
 

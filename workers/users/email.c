@@ -39,8 +39,8 @@
 #define USERS_EMAIL_PURPOSE "email_change"
 #define USERS_EMAIL_LEN 256 /* id_json_email() buffer */
 /* start answers no sooner than this after the request arrived, whether or
- * not the address has an account (either path is a lookup and a Kafka
- * ack, the code adds Redis: well under it on a healthy stack) */
+ * not the address has an account (either path is a lookup and an outbox
+ * row, the code adds Redis: well under it on a healthy stack) */
 #define USERS_EMAIL_FLOOR_MS 300
 /* notices to an address that already has an account */
 #define USERS_TAKEN_SCOPE "email-change-notice"
@@ -50,7 +50,7 @@
 /* What failed, for the 503 (0: nothing). */
 #define USERS_ERR_DB 1
 #define USERS_ERR_REDIS 2
-#define USERS_ERR_KAFKA 3
+#define USERS_ERR_OUTBOX 3
 
 
 static int
@@ -65,9 +65,8 @@ users_email_purpose(const char *user_id, char *out, size_t len)
 static void
 users_email_failed(id_http_req_t *r, int err)
 {
-    id_reply_unavailable(r, err == USERS_ERR_DB      ? "the database"
-                            : err == USERS_ERR_REDIS ? "Redis"
-                                                     : "the message queue");
+    /* USERS_ERR_DB and USERS_ERR_OUTBOX: the outbox is in PostgreSQL */
+    id_reply_unavailable(r, err == USERS_ERR_REDIS ? "Redis" : "the database");
 }
 
 
@@ -87,7 +86,7 @@ users_email_taken(const users_app_t *app, const char *email,
     if (users_mail(app, email, "email_change_taken",
                    json_pack("{s:s}", "name", users_greeting(owner))) != 0) {
         id_otp_throttle_release(USERS_TAKEN_SCOPE, email);
-        return USERS_ERR_KAFKA;
+        return USERS_ERR_OUTBOX;
     }
     id_log_info("users.email_change", "outcome", "address_taken", NULL);
     return 0;
@@ -120,7 +119,7 @@ users_email_code(const users_app_t *app, const char *user_id, const char *email,
     OPENSSL_cleanse(code, sizeof(code));
     if (rc != 0) {
         id_otp_discard(purpose, email); /* never delivered: useless */
-        return USERS_ERR_KAFKA;
+        return USERS_ERR_OUTBOX;
     }
     id_log_info("users.email_change", "outcome", "code_sent", NULL);
     return 0;
@@ -247,7 +246,7 @@ users_email_tx(const users_app_t *app, const char *user_id, const char *email,
         goto fail;
     }
     old_email = id_db_value(old, 0, "email");
-    *err = USERS_ERR_KAFKA;
+    *err = USERS_ERR_OUTBOX;
     if (users_event(app, "user.email_changed", user_id,
                     json_pack("{s:s, s:s}", "old_email", old_email, "new_email",
                               email)) != 0 ||
@@ -274,15 +273,15 @@ done:
 /* Too many wrong codes for the address: the account's owner hears of it
  * at the address they have now. */
 static void
-users_email_lock_notice(const users_app_t *app, const char *user_id)
+users_email_lock_notice(const char *user_id)
 {
     PGresult   *res;
     const char *params[1] = { user_id };
 
     res = id_db_exec(USERS_SQL_BY_ID, 1, params, NULL);
     if (res != NULL && PQntuples(res) == 1) {
-        id_otp_lock_notice(app->kafka, id_db_value(res, 0, "email"),
-                           users_greeting(res), USERS_EMAIL_PURPOSE);
+        id_otp_lock_notice(id_db_value(res, 0, "email"), users_greeting(res),
+                           USERS_EMAIL_PURPOSE);
     }
     PQclear(res);
 }
@@ -318,7 +317,7 @@ users_email_verify(id_http_req_t *r)
     rc = id_otp_check(app->otp_secret, purpose, email, otp, 1, &check);
     if (rc != ID_OTP_OK) {
         if (check.locked_now) {
-            users_email_lock_notice(app, r->id.sub);
+            users_email_lock_notice(r->id.sub);
         }
         id_reply_otp_failed(r, rc, &check, r->id.sub, email);
         return;

@@ -70,13 +70,16 @@ main(void)
     app.access_ttl = id_conf_int(conf, "JWT_ACCESS_TTL");
     app.otp_secret = id_conf_str(conf, "OTP_SECRET");
     id_authlog_init(app.otp_secret); /* wrong email change codes */
-    if (id_serve_deps(conf, ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA,
+    if (id_serve_deps(conf,
+                      ID_SERVE_POSTGRES | ID_SERVE_REDIS | ID_SERVE_KAFKA |
+                          ID_SERVE_OUTBOX,
                       &health, &app.kafka) == 0 &&
         id_serve(conf, users_routes,
                  sizeof(users_routes) / sizeof(users_routes[0]), &app,
                  &health) == 0) {
         rc = 0;
     }
+    id_serve_deps_stop(&health);       /* the relay, before its producer */
     id_kafka_producer_free(app.kafka); /* flushes; NULL-safe */
     id_conf_free(conf);
     return rc;

@@ -3,6 +3,7 @@
  */
 #include "db.h"
 #include "events.h"
+#include "outbox.h"
 #include "users.h"
 
 
@@ -13,8 +14,9 @@ users_mail(const users_app_t *app, const char *to, const char *template_name,
     int     rc;
     json_t *job = id_event_job("email", to, template_name, data);
 
-    rc = id_event_send(app->kafka, ID_TOPIC_NOTIFICATIONS, to, job,
-                       ID_EVENT_TIMEOUT_MS);
+    (void) app; /* the outbox is on this thread's connection */
+
+    rc = id_outbox_add(ID_TOPIC_NOTIFICATIONS, to, job);
     json_decref(job);
     return rc;
 }
@@ -27,8 +29,9 @@ users_event(const users_app_t *app, const char *type, const char *user_id,
     int     rc;
     json_t *ev = id_event_identity(type, user_id, data);
 
-    rc = id_event_send(app->kafka, ID_TOPIC_EVENTS, user_id, ev,
-                       ID_EVENT_TIMEOUT_MS);
+    (void) app;
+
+    rc = id_outbox_add(ID_TOPIC_EVENTS, user_id, ev);
     json_decref(ev);
     return rc;
 }

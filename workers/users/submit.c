@@ -26,8 +26,9 @@
      USERS_BIT(USERS_F_OCCUPATION))
 
 
-/* The account of the form, with the event and the code produced before the
- * commit.  0 made, 1 the address got an account meanwhile, -1 failed. */
+/* The account of the form, with the event and the code written to the
+ * outbox in its transaction.  0 made, 1 the address got an account
+ * meanwhile, -1 failed. */
 static int
 users_submit_new(const users_app_t *app, const char *email,
                  const char *const v[USERS_NFIELDS])
@@ -56,8 +57,7 @@ users_submit_new(const users_app_t *app, const char *email,
     if (users_event(app, "user.registered", id,
                     json_pack("{s:s, s:s}", "email", email, "via",
                               "registration_form")) != 0 ||
-        id_signup_set_password_code(app->kafka, app->otp_secret, email,
-                                    "form") != 0) {
+        id_signup_set_password_code(app->otp_secret, email, "form") != 0) {
         goto done;
     }
     if (id_db_commit() == 0) {
@@ -95,7 +95,7 @@ users_submit_address(const users_app_t *app, const char *email,
     if (rc == 1) {
         /* an account already: its owner is told, nothing changes */
         rc = id_signup_existing_notice(
-            app->kafka, email, PQntuples(res) > 0 ? users_greeting(res) : "");
+            email, PQntuples(res) > 0 ? users_greeting(res) : "");
         id_log_info("users.submit", "outcome", "existing_account", NULL);
     }
     PQclear(res);

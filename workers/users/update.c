@@ -4,8 +4,8 @@
  *
  * The fields whose value changes are written, and in the same transaction
  * the "profile.updated" event (their names, never their values) and the
- * "profile_updated" mail to the user are produced: the 200 comes after
- * both are acked, a failure leaves the profile as it was.  Fields given
+ * "profile_updated" mail to the user are written to the outbox: the 200
+ * comes after the commit, a failure leaves the profile as it was.  Fields given
  * with the values they already have change nothing, and then nothing is
  * sent.
  */
@@ -73,7 +73,7 @@ users_update_tx(const users_app_t *app, const PGresult *old,
         users_mail(app, id_db_value(old, 0, "email"), "profile_updated",
                    json_pack("{s:s, s:s}", "name", users_greeting(res),
                              "fields", words)) != 0) {
-        *failed = "the message queue";
+        *failed = "the database";
         PQclear(res);
         return NULL;
     }

@@ -37,11 +37,12 @@ void users_email_verify(id_http_req_t *r);
 void users_submit(id_http_req_t *r);
 
 /*
- * send.c: what the handlers send, acked (events.h).
+ * send.c: what the handlers send, written to the outbox (outbox.h) in the
+ * handler's open transaction, if any.
  *   users_mail(app, to, template, data)  a notification job by email,
- *       data stolen.  0 acked, -1 not.
+ *       data stolen.  0 written, -1 not.
  *   users_event(app, type, user_id, data)  an identity event, data stolen.
- *       0 acked, -1 not.
+ *       0 written, -1 not.
  *   users_greeting(res)  the name a mail greets, from a row of
  *       ID_USER_COLUMNS: name, else first_name, else "" (borrowed).
  */

@@ -18,7 +18,8 @@ use Time::HiRes qw(sleep time);
 our @EXPORT_OK = qw(gateway api api_from json_body unique_email wait_for_mail
                     wait_for_mails otp_from_mail sql redis kafka_messages
                     jwt_parts kafka_topics kafka_raw kafka_produce
-                    wait_for_sms stack_token access_log mail_matches);
+                    wait_for_sms stack_token access_log mail_matches
+                    outbox_drained);
 
 my $json = JSON::PP->new->canonical;
 
@@ -195,9 +196,26 @@ sub redis {
     return $out;
 }
 
-# Every message currently on TOPIC, decoded from JSON (undef for non-JSON).
+# Waits up to LIMIT seconds (10) until the outbox has no unsent row: the
+# workers write jobs and events to PostgreSQL and the relay publishes them
+# just after the answer, so what a request put on Kafka is there only once
+# its rows are sent.  True when drained, false at the deadline.
+sub outbox_drained {
+    my ($limit) = @_;
+    my $deadline = time + ($limit // 10);
+    while (1) {
+        my ($row) = sql('SELECT count(*) FROM outbox WHERE sent_at IS NULL');
+        return 1 if $row && $row->[0] == 0;
+        return 0 if time >= $deadline;
+        sleep 0.05;
+    }
+}
+
+# Every message currently on TOPIC, decoded from JSON (undef for non-JSON),
+# once the outbox is drained (outbox_drained).
 sub kafka_messages {
     my ($topic) = @_;
+    outbox_drained();
     open my $ph, '-|', 'kcat', '-C', '-b', kafka_brokers(), '-t', $topic,
         '-o', 'beginning', '-e', '-q', '-f', "%s\n"
         or die "kcat: $!";
@@ -223,9 +241,10 @@ sub kafka_topics {
 }
 
 # Every message currently on TOPIC as it is on the wire: "key<TAB>value"
-# strings, nothing decoded.
+# strings, nothing decoded (once the outbox is drained).
 sub kafka_raw {
     my ($topic) = @_;
+    outbox_drained();
     open my $ph, '-|', 'kcat', '-C', '-b', kafka_brokers(), '-t', $topic,
         '-o', 'beginning', '-e', '-q', '-f', "%k\t%s\n"
         or die "kcat: $!";
