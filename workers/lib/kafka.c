@@ -316,6 +316,21 @@ err0:
 }
 
 
+
+/* timeout_ms from now on CLOCK_MONOTONIC, for pthread_cond_timedwait() on
+ * the producer's condition (created with that clock). */
+static void
+id_kafka_deadline(struct timespec *deadline, int timeout_ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, deadline);
+    deadline->tv_sec += timeout_ms / 1000;
+    deadline->tv_nsec += (long) (timeout_ms % 1000) * 1000000;
+    if (deadline->tv_nsec >= 1000000000) {
+        deadline->tv_sec++;
+        deadline->tv_nsec -= 1000000000;
+    }
+}
+
 int
 id_kafka_produce(id_kafka_producer_t *p, const char *topic, const char *key,
                  const char *payload, size_t len, int timeout_ms)
@@ -346,13 +361,7 @@ id_kafka_produce(id_kafka_producer_t *p, const char *topic, const char *key,
         return -1;
     }
 
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long) (timeout_ms % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
+    id_kafka_deadline(&deadline, timeout_ms);
 
     pthread_mutex_lock(&p->mu);
     while (!w->done) {
@@ -421,13 +430,7 @@ id_kafka_produce_batch(id_kafka_producer_t *p, id_kafka_batch_msg_t *msgs,
         }
     }
 
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long) (timeout_ms % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
+    id_kafka_deadline(&deadline, timeout_ms);
 
     pthread_mutex_lock(&p->mu);
     for (i = 0; i < queued; i++) {

@@ -61,6 +61,46 @@ now_ms(void)
 }
 
 
+/*
+ * A new member of cf's group, polled for 9 s (15 s if nothing came): how
+ * many messages were want (each committed) and, in *other, how many were
+ * not.  What a member reads first is what the group committed last.
+ */
+static int
+read_as_new_member(const id_kafka_consumer_conf_t *cf, const char *want,
+                   int *other)
+{
+    int                  got = 0;
+    char                 err[512];
+    int64_t              t0;
+    size_t               len = strlen(want);
+    const char          *topics[] = { TOPIC };
+    id_kafka_msg_t      *m;
+    id_kafka_consumer_t *c;
+
+    *other = 0;
+    c = id_kafka_consumer_new(cf, topics, 1, err, sizeof(err));
+    if (c == NULL) {
+        return -1;
+    }
+    t0 = now_ms();
+    while (now_ms() - t0 < 15000 && (got == 0 || now_ms() - t0 < 9000)) {
+        if (id_kafka_consumer_poll(c, 200, &m) != 0) {
+            continue;
+        }
+        if (m->len == len && memcmp(m->payload, want, len) == 0) {
+            got++;
+            id_kafka_commit(c, m);
+        } else {
+            (*other)++;
+        }
+        id_kafka_msg_free(m);
+    }
+    id_kafka_consumer_close(c);
+    return got;
+}
+
+
 int
 main(void)
 {
@@ -198,21 +238,7 @@ main(void)
     /* a new member of the group starts after the committed offsets */
     UNIT_OK(id_kafka_produce(p, TOPIC, "k-new", "new", 3, 10000) == 0,
             "one more message acked");
-    c = id_kafka_consumer_new(&cf, topics, 1, err, sizeof(err));
-    got = 0;
-    t0 = now_ms();
-    while (now_ms() - t0 < 15000 && (got == 0 || now_ms() - t0 < 9000)) {
-        if (id_kafka_consumer_poll(c, 200, &m) != 0) {
-            continue;
-        }
-        if (m->len == 3 && memcmp(m->payload, "new", 3) == 0) {
-            got++;
-            id_kafka_commit(c, m);
-        } else {
-            extra++;
-        }
-        id_kafka_msg_free(m);
-    }
+    got = read_as_new_member(&cf, "new", &extra);
     UNIT_OK(got == 1 && extra == 0,
             "restarted consumer resumes from the committed offsets");
 
@@ -221,10 +247,12 @@ main(void)
         rc = id_kafka_produce(p, TOPIC, "k-async", "async", 5, 10000);
         UNIT_OK(rc == 0, "a message for the commit without waiting acked");
     }
+    c = id_kafka_consumer_new(&cf, topics, 1, err, sizeof(err));
+    UNIT_OK(c != NULL, "a member for them created");
     got = 0;
     failed = 0;
     t0 = now_ms();
-    while (got < 3 && now_ms() - t0 < 15000) {
+    while (c != NULL && got < 3 && now_ms() - t0 < 15000) {
         if (id_kafka_consumer_poll(c, 200, &m) != 0) {
             continue;
         }
@@ -236,26 +264,10 @@ main(void)
     id_kafka_consumer_close(c);
     UNIT_OK(id_kafka_produce(p, TOPIC, "k-after", "after", 5, 10000) == 0,
             "one more message after them acked");
-    c = id_kafka_consumer_new(&cf, topics, 1, err, sizeof(err));
-    got = 0;
-    extra = 0;
-    t0 = now_ms();
-    while (now_ms() - t0 < 15000 && (got == 0 || now_ms() - t0 < 9000)) {
-        if (id_kafka_consumer_poll(c, 200, &m) != 0) {
-            continue;
-        }
-        if (m->len == 5 && memcmp(m->payload, "after", 5) == 0) {
-            got++;
-            id_kafka_commit(c, m);
-        } else {
-            extra++;
-        }
-        id_kafka_msg_free(m);
-    }
+    got = read_as_new_member(&cf, "after", &extra);
     UNIT_OK(got == 1 && extra == 0,
             "the next member starts after the offsets committed without "
             "waiting");
-    id_kafka_consumer_close(c);
 
     /* a batch: every message acked, and consumed in the order given */
     rd_kafka_mock_topic_create(mc, BATCH_TOPIC, 2, 1);
