@@ -101,14 +101,17 @@ sub slurp {
 }
 
 # up(PID, PORT): whether /api/health/live answers 200 before PID exits
+# make run is up: the gateway answers, and make run has said so (its
+# start-up checks are over; a part that dies before that fails the start).
 sub up {
-    my ($pid, $port) = @_;
+    my ($pid, $port, $out) = @_;
     my $http = HTTP::Tiny->new(timeout => 5);
     my $deadline = time + 180;
     while (time < $deadline) {
         return 0 if reaped($pid);
         my $res = $http->get("http://127.0.0.1:$port/api/health/live");
-        return 1 if $res->{status} == 200;
+        return 1 if $res->{status} == 200
+            && slurp($out) =~ /The identity gateway is up on/;
         sleep 0.2;
     }
     return 0;
@@ -152,7 +155,7 @@ sub last_line {
 # 1. up in the private home, then Ctrl-C
 my $port = free_port();
 my ($pid, $out) = run($build, $port);
-ok up($pid, $port), 'make run comes up from a directory only root can enter'
+ok up($pid, $port, $out), 'make run comes up from a directory only root can enter'
     or diag slurp($out), "\n", slurp("$clone/.run/logs/postgres.log");
 $pg_dir = pg_dir();
 if ($> == 0) {
@@ -170,7 +173,7 @@ nothing_left('after SIGINT');
 # 2. again, from the same state; a worker killed while it runs
 $port = free_port();
 ($pid, $out) = run($build, $port);
-ok up($pid, $port), 'make run comes up again from the same state'
+ok up($pid, $port, $out), 'make run comes up again from the same state'
     or diag slurp($out);
 is pg_dir(), $pg_dir, 'with the same PostgreSQL files';
 my %before = slurp("$clone/.run/pids") =~ /^(\S+) (\S+)$/mg;
