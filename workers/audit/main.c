@@ -6,12 +6,12 @@
  * At least once, stored once: an event's offset is committed only after
  * its row is in PostgreSQL, or was already (the event's id is unique, a
  * replay inserts nothing).  So a commit need not wait for the broker: one
- * lost in a crash only brings events that are stored already.  PostgreSQL down: the event goes back to its
- * partition with a growing delay (the partition waits, the others go on),
- * for as long as it takes; no event is dropped for an outage.  A message
- * that is no event (not JSON, no id/type/occurred_at, values PostgreSQL
- * refuses) is logged and skipped: it never blocks its partition.  Any type
- * is stored, those of tomorrow too.  One log line per message: event id,
+ * lost in a crash only brings events that are stored already.  PostgreSQL down:
+ * the event goes back to its partition with a growing delay (the partition
+ * waits, the others go on), for as long as it takes; no event is dropped for an
+ * outage.  A message that is no event (not JSON, no id/type/occurred_at, values
+ * PostgreSQL refuses) is logged and skipped: it never blocks its partition. Any
+ * type is stored, those of tomorrow too.  One log line per message: event id,
  * type, outcome; never the event's data.
  *
  * SIGINT/SIGTERM finish the current event, stop the HTTP server, leave the

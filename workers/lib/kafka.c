@@ -316,7 +316,6 @@ err0:
 }
 
 
-
 /* timeout_ms from now on CLOCK_MONOTONIC, for pthread_cond_timedwait() on
  * the producer's condition (created with that clock). */
 static void

@@ -79,9 +79,9 @@ int pw_notify(const pw_app_t *app, const pw_user_t *u,
  * all) and writes the "password.changed" event and the "password_changed"
  * email to the outbox (both with data.via = via: "reset" ends every
  * session, "change" keeps keep_sid), so they are published only if the
- * new password is committed; a failure leaves the old password in place.  Then answers r: 200 {"status":
- * "password_reset" | "password_changed", "sessions_revoked": n}, or 503.
- * 0 replaced, -1 not (answered either way).
+ * new password is committed; a failure leaves the old password in place.  Then
+ * answers r: 200 {"status": "password_reset" | "password_changed",
+ * "sessions_revoked": n}, or 503. 0 replaced, -1 not (answered either way).
  */
 int pw_replace(id_http_req_t *r, const pw_user_t *u, const char *new_password,
                const char *keep_sid, const char *via);

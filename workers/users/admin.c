@@ -62,7 +62,6 @@ users_lock_admins(void)
 }
 
 
-
 int
 users_reply_step_up(id_http_req_t *r, const char *purpose)
 {

@@ -38,7 +38,7 @@
 #define USERS_SQL_DELETE "DELETE FROM users WHERE id = $1"
 
 /* The same row, locked for the rest of a transaction that changes it. */
-#define USERS_SQL_LOCK_PROFILE                                                       \
+#define USERS_SQL_LOCK_PROFILE                                                 \
     "SELECT " ID_USER_COLUMNS " FROM users u WHERE u.id = $1"                  \
     " FOR NO KEY UPDATE"
 
