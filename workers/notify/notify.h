@@ -5,7 +5,10 @@
  * Files: main.c (config, consume loop, delivery decisions), job.c (job JSON
  * validation, retry schedule), templates.c (the template files, rendering),
  * mail.c (the MIME message through GMime, header hygiene, SMTP via libcurl),
- * sms.c (the SMS webhook), dedupe.c (done job ids in Redis), api.c (the
+ * sms.c (the SMS webhook), conn.c (a libcurl handle kept per provider, so
+ * that connections are reused; an HTTP POST over it), sendgrid.c (email
+ * through a SendGrid v3 style API), twilio.c (SMS through a Twilio style
+ * API), dedupe.c (done job ids in Redis), api.c (the
  * notification API, which queues jobs for the loop).
  *
  * All functions here but api.c's are single-threaded: the worker is one
@@ -19,6 +22,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "http.h"
@@ -247,9 +251,99 @@ int notify_smtp_loopback(const char *url);
 /* What a finished SMTP transfer means (curl result, last SMTP code). */
 notify_result_t notify_smtp_classify(int curl_code, long smtp_code);
 
-/* Sends message to to.  The reason of a failure goes into err. */
-notify_result_t notify_smtp_send(const notify_mail_conf_t *mc, const char *to,
-                                 const char *message, char *err, size_t errlen);
+/* ----------------------------------------------------------------- conn.c */
+
+/*
+ * One provider's libcurl easy handle, kept from job to job so that libcurl
+ * reuses its connection (SMTP session, HTTP keep-alive).  Single-threaded:
+ * one per sending thread.  Zero it to start; notify_conn_close() ends it.
+ */
+typedef struct {
+    CURL *curl;
+} notify_conn_t;
+
+/* The handle with its options reset (connections kept); NULL on ENOMEM. */
+CURL *notify_conn_handle(notify_conn_t *c);
+void  notify_conn_close(notify_conn_t *c); /* NULL-safe */
+
+/* The providers chosen by MAIL_PROVIDER / SMS_PROVIDER and their settings. */
+typedef enum { NOTIFY_MAIL_SMTP, NOTIFY_MAIL_SENDGRID } notify_mail_provider_t;
+typedef enum { NOTIFY_SMS_WEBHOOK, NOTIFY_SMS_TWILIO } notify_sms_provider_t;
+
+typedef struct {
+    notify_mail_provider_t mail;
+    notify_sms_provider_t  sms;
+    const char            *sendgrid_url; /* the mail/send endpoint */
+    const char            *sendgrid_key;
+    char                  *twilio_url; /* .../Accounts/SID/Messages.json */
+    const char            *twilio_sid;
+    const char            *twilio_token;
+    const char            *twilio_from;
+    long                   timeout_ms; /* of one HTTP provider request */
+} notify_providers_t;
+
+/* One POST to an HTTP provider. */
+typedef struct {
+    const char *provider; /* its name, first in err */
+    const char *url;
+    const char *content_type; /* the whole header line */
+    const char *body;
+    const char *bearer; /* Authorization: Bearer; NULL: none */
+    const char *user;   /* HTTP basic auth; NULL: none */
+    const char *password;
+    long        timeout_ms;
+} notify_post_t;
+
+/*
+ * POSTs p over c; the answer's body is dropped.  The result by
+ * notify_http_classify; the reason of a failure (provider, curl's words,
+ * status: never the body) in err.
+ */
+notify_result_t notify_http_post(notify_conn_t *c, const notify_post_t *p,
+                                 char *err, size_t errlen);
+
+/* 1 if url is https://, or http:// to a loopback host; else 0. */
+int notify_https_policy(const char *url);
+
+
+/*
+ * Sends message to to over c (a connection of an earlier mail to the same
+ * server is reused).  The reason of a failure goes into err.
+ */
+notify_result_t notify_smtp_send(notify_conn_t *c, const notify_mail_conf_t *mc,
+                                 const char *to, const char *message, char *err,
+                                 size_t errlen);
+
+
+/* ------------------------------------------------------------- sendgrid.c */
+
+/*
+ * The JSON body of SendGrid's v3 mail/send for job as rendered in r:
+ * personalizations[0].to (address, to_name), from (MAIL_FROM), subject,
+ * content text/plain then text/html, headers (X-Identity-Job-Id,
+ * Auto-Submitted, List-Unsubscribe when r asks and mc has one),
+ * custom_args {job_id, template}.  A new string (free()), NULL on ENOMEM.
+ */
+char *notify_sendgrid_body(const notify_mail_conf_t *mc,
+                           const notify_job_t *job, const notify_rendered_t *r);
+
+notify_result_t
+notify_sendgrid_send(notify_conn_t *c, const notify_providers_t *pv,
+                     const notify_mail_conf_t *mc, const notify_job_t *job,
+                     const notify_rendered_t *r, char *err, size_t errlen);
+
+
+/* --------------------------------------------------------------- twilio.c */
+
+/* "To=..&From=..&Body=.." form-encoded; a new string, NULL on ENOMEM. */
+char *notify_twilio_body(const char *from, const char *to, const char *text);
+
+/* base (no trailing /) + "/2010-04-01/Accounts/SID/Messages.json". */
+char *notify_twilio_url(const char *base, const char *sid);
+
+notify_result_t notify_twilio_send(notify_conn_t            *c,
+                                   const notify_providers_t *pv, const char *to,
+                                   const char *text, char *err, size_t errlen);
 
 
 /* ------------------------------------------------------------------ sms.c */
@@ -257,10 +351,10 @@ notify_result_t notify_smtp_send(const notify_mail_conf_t *mc, const char *to,
 /* What a finished webhook POST means (curl result, HTTP status). */
 notify_result_t notify_http_classify(int curl_code, long status);
 
-/* POSTs {"to":to,"text":text} to url (Bearer token if not NULL). */
-notify_result_t notify_sms_send(const char *url, const char *token,
-                                const char *to, const char *text, char *err,
-                                size_t errlen);
+/* POSTs {"to":to,"text":text} to url over c (Bearer token if not NULL). */
+notify_result_t notify_sms_send(notify_conn_t *c, const char *url,
+                                const char *token, const char *to,
+                                const char *text, char *err, size_t errlen);
 
 
 /* ------------------------------------------------------------------ api.c */
