@@ -1,7 +1,8 @@
 # notify's providers chosen by configuration, each against a real local
 # server: email through a SendGrid v3 style API (MAIL_PROVIDER=sendgrid),
 # SMS through a Twilio style API (SMS_PROVIDER=twilio), both recorded by
-# t/helpers/provider-recorder.py, which can be told to fail; and SMTP
+# t/helpers/provider-recorder.py (Identity::Recorder), which can be told
+# to fail; and SMTP
 # with one connection for many mails.  A worker of its own per part, on a
 # topic and dead-letter topic of its own, so nothing else interferes.
 use strict;
@@ -14,6 +15,7 @@ use POSIX ();
 use Time::HiRes qw(sleep time);
 use Identity::Stack qw(unique_email kafka_produce kafka_messages);
 use Identity::Worker qw(start_worker stop_worker wait_exit worker_log);
+use Identity::Recorder;
 
 my $json = JSON::PP->new->utf8->canonical;
 my $tag = "$$-" . int(time * 1000);
@@ -21,11 +23,12 @@ my $n = 0;
 my $dir = File::Temp->newdir;
 my $redis = $ENV{TEST_NGINX_REDIS_SOCKET}
     or die "TEST_NGINX_REDIS_SOCKET is not set: run this suite through `make test`\n";
-my (@children, @workers);
+my (@children, @workers, $rec);
 
 END {
     local $?;    # the test's exit status, not the children's
     stop_worker($_) for @workers;
+    $rec->stop if $rec;
     for (@children) { kill 'TERM', $_; waitpid $_, 0 }
 }
 
@@ -65,25 +68,14 @@ sub wait_until {
 
 # --- the recorder -------------------------------------------------------------
 
-my $rec = "$dir/rec";
-mkdir $rec or die;
-spawn('/usr/bin/python3', 't/helpers/provider-recorder.py', $rec);
-my $port = wait_file("$rec/port") or BAIL_OUT('the recorder did not start');
+$rec = Identity::Recorder->start;
+my $port = $rec->{port};
 
-sub set_mode { open my $fh, '>', "$rec/mode" or die; print {$fh} "$_[0]\n"; close $fh }
-
-sub recorded {
-    return map { $json->decode(slurp($_)) } sort glob("$rec/req-*.json");
-}
+sub set_mode { $rec->mode($_[0]) }
+sub recorded { return $rec->requests }
 
 # the requests for job ID (SendGrid: custom_args.job_id; Twilio: the text)
-sub requests_for {
-    my ($id) = @_;
-    return grep {
-        my $b = $_->{body};
-        $b =~ /\Q$id\E/;
-    } recorded();
-}
+sub requests_for { my ($id) = @_; return $rec->requests_matching(qr/\Q$id\E/) }
 
 my $topic = "identity.notifications.t-$tag";
 my $dlq = "$topic.dlq";

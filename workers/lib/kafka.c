@@ -785,9 +785,10 @@ id_kafka_commit_async(id_kafka_consumer_t *c, const id_kafka_msg_t *m)
 }
 
 
-int
-id_kafka_consumer_retry(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
-                        int delay_ms)
+/* retry and hold: again after delay_ms, attempt + counted (0 or 1) */
+static int
+id_kafka_consumer_again(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
+                        int delay_ms, int counted)
 {
     rd_kafka_error_t                *error;
     id_kafka_retry_t                *r, *grown;
@@ -836,10 +837,26 @@ id_kafka_consumer_retry(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
         return -1;
     }
     r->offset = m->offset;
-    r->attempt = m->attempt;
+    r->attempt = m->attempt - (counted ? 0 : 1);
     r->paused = 1;
     r->resume_at = id_kafka_now_ms() + (delay_ms > 0 ? delay_ms : 0);
     return 0;
+}
+
+
+int
+id_kafka_consumer_retry(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
+                        int delay_ms)
+{
+    return id_kafka_consumer_again(c, m, delay_ms, 1);
+}
+
+
+int
+id_kafka_consumer_hold(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
+                       int delay_ms)
+{
+    return id_kafka_consumer_again(c, m, delay_ms, 0);
 }
 
 

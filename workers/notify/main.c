@@ -111,6 +111,12 @@ static const id_conf_spec_t notify_specs[] = {
       "delay after the first failed attempt, doubled after each" },
     { "NOTIFY_BACKOFF_MAX_MS", ID_CONF_INT, 0, 0, "60000", 10, 86400000,
       "longest delay between attempts" },
+    { "NOTIFY_BREAKER_THRESHOLD", ID_CONF_INT, 0, 0, "5", 0, 1000,
+      "transient failures in a row that open a provider's circuit breaker "
+      "(0: never opens)" },
+    { "NOTIFY_BREAKER_COOLDOWN_MS", ID_CONF_INT, 0, 0, "30000", 100, 3600000,
+      "how long an open breaker holds the provider's jobs before one probe "
+      "goes out" },
     { "LISTEN", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "unix:/path or 127.0.0.1:PORT for the notification API and "
       "/health/live, /health/ready; unset: no HTTP" },
@@ -139,6 +145,8 @@ typedef struct {
     notify_providers_t   pv;
     notify_conn_t        mail_conn; /* kept across jobs: connection reuse */
     notify_conn_t        sms_conn;
+    notify_breaker_t     mail_breaker; /* of the MAIL_PROVIDER */
+    notify_breaker_t     sms_breaker;  /* of the SMS_PROVIDER */
     long                 max_attempts;
     long                 backoff_base;
     long                 backoff_max;
@@ -198,6 +206,16 @@ notify_keys_load(const char *path, notify_keys_t *keys, char *err,
     rc = notify_keys_parse(text, keys, err, errlen);
     OPENSSL_cleanse(text, sizeof(text));
     return rc;
+}
+
+
+static int64_t
+notify_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 
@@ -318,7 +336,11 @@ notify_log_job(const id_kafka_msg_t *m, const notify_report_t *rep,
                  rep->channel, "provider", rep->provider, "outcome",
                  rep->outcome, "attempt", att, "partition", part, "offset", off,
                  "ms", ms, "error", rep->error, "retry_in_ms",
-                 strcmp(rep->outcome, "retry") == 0 ? delay : NULL, NULL);
+                 strcmp(rep->outcome, "retry") == 0 ||
+                         strcmp(rep->outcome, "held") == 0
+                     ? delay
+                     : NULL,
+                 NULL);
 }
 
 
@@ -397,6 +419,8 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
 {
     int               rc;
     char              err[512], gaveup[600], *message;
+    long              wait;
+    notify_breaker_t *br;
     int64_t           started;
     notify_job_t      job;
     notify_result_t   res;
@@ -449,6 +473,18 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
         id_log_warn("notify.dedupe_unavailable", "id", job.id, NULL);
     }
 
+    br = job.channel == NOTIFY_EMAIL ? &nc->mail_breaker : &nc->sms_breaker;
+    if (!notify_breaker_allow(br, notify_now_ms(), &wait)) {
+        /* the provider is down: the job waits for the breaker's probe,
+         * without a send and without using up an attempt */
+        rep.delay_ms = wait;
+        rep.outcome = id_kafka_consumer_hold(nc->consumer, m, (int) wait) == 0
+                          ? "held"
+                          : "retry_failed";
+        rep.error = "circuit breaker open";
+        goto done;
+    }
+
     err[0] = '\0';
     if (job.channel == NOTIFY_EMAIL && nc->pv.mail == NOTIFY_MAIL_SENDGRID) {
         res = notify_sendgrid_send(&nc->mail_conn, &nc->pv, &nc->mail, &job, &r,
@@ -469,6 +505,12 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
     } else {
         res = notify_sms_send(&nc->sms_conn, nc->sms_url, nc->sms_token, job.to,
                               r.text, err, sizeof(err));
+    }
+
+    if (notify_breaker_result(br, res, notify_now_ms())) {
+        id_log_write(br->state == NOTIFY_BREAKER_CLOSED ? "info" : "warn",
+                     "notify.breaker", "provider", rep.provider, "state",
+                     notify_breaker_state_name(br), NULL);
     }
 
     switch (res) {
@@ -589,6 +631,10 @@ main(void)
     }
     nc.sms_url = notify_opt(conf, "SMS_WEBHOOK_URL");
     nc.sms_token = notify_opt(conf, "SMS_WEBHOOK_TOKEN");
+    notify_breaker_init(&nc.mail_breaker,
+                        (int) id_conf_int(conf, "NOTIFY_BREAKER_THRESHOLD"),
+                        id_conf_int(conf, "NOTIFY_BREAKER_COOLDOWN_MS"));
+    nc.sms_breaker = nc.mail_breaker;
     nc.max_attempts = id_conf_int(conf, "NOTIFY_MAX_ATTEMPTS");
     nc.backoff_base = id_conf_int(conf, "NOTIFY_BACKOFF_BASE_MS");
     nc.backoff_max = id_conf_int(conf, "NOTIFY_BACKOFF_MAX_MS");

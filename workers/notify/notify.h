@@ -8,7 +8,8 @@
  * sms.c (the SMS webhook), conn.c (a libcurl handle kept per provider, so
  * that connections are reused; an HTTP POST over it), sendgrid.c (email
  * through a SendGrid v3 style API), twilio.c (SMS through a Twilio style
- * API), dedupe.c (done job ids in Redis), api.c (the
+ * API), breaker.c (a circuit breaker per provider), dedupe.c (done job
+ * ids in Redis), api.c (the
  * notification API, which queues jobs for the loop).
  *
  * All functions here but api.c's are single-threaded: the worker is one
@@ -116,9 +117,10 @@ int notify_phone_normalize(const char *s, char out[NOTIFY_PHONE_MAX + 1]);
 
 /*
  * The delay before trying again after failed attempt number attempt
- * (1, 2, ...): base_ms * 2^(attempt-1), at most cap_ms.  jitter in [0,1)
- * then takes away up to a quarter of it, so that workers that failed
- * together do not retry together.
+ * (1, 2, ...): base_ms * 2^(attempt-1), at most cap_ms.  Then "equal
+ * jitter": notify_backoff_jitter() keeps half of it and adds jitter (a
+ * random number in [0,1)) times the other half, so that jobs and workers
+ * that failed together do not retry together.
  */
 long notify_backoff_ms(int attempt, long base_ms, long cap_ms);
 long notify_backoff_jitter(long delay_ms, double jitter);
@@ -250,6 +252,44 @@ int notify_smtp_loopback(const char *url);
 
 /* What a finished SMTP transfer means (curl result, last SMTP code). */
 notify_result_t notify_smtp_classify(int curl_code, long smtp_code);
+
+/* -------------------------------------------------------------- breaker.c */
+
+typedef enum {
+    NOTIFY_BREAKER_CLOSED,
+    NOTIFY_BREAKER_OPEN,
+    NOTIFY_BREAKER_HALF_OPEN
+} notify_breaker_state_t;
+
+/* One provider's circuit breaker (see breaker.c); times in ms. */
+typedef struct {
+    /* transient failures in a row that open it; 0: never opens */
+    int     threshold;
+    long    cooldown_ms; /* open this long before one probe goes out */
+    int     state;       /* notify_breaker_state_t */
+    int     failures;    /* transient failures in a row */
+    int64_t opened_at;
+} notify_breaker_t;
+
+void notify_breaker_init(notify_breaker_t *b, int threshold, long cooldown_ms);
+
+/*
+ * 1: a send may go out now (closed; or the cool-down is over and this is
+ * the half-open probe).  0: open, no send; *wait_ms until the probe may go.
+ */
+int notify_breaker_allow(notify_breaker_t *b, int64_t now_ms, long *wait_ms);
+
+/*
+ * Records the result of a send that notify_breaker_allow() let out (a
+ * permanent failure counts as an answer, as success).  1 if the state
+ * changed (worth a log line), else 0.
+ */
+int notify_breaker_result(notify_breaker_t *b, notify_result_t res,
+                          int64_t now_ms);
+
+/* "closed", "open" or "half_open". */
+const char *notify_breaker_state_name(const notify_breaker_t *b);
+
 
 /* ----------------------------------------------------------------- conn.c */
 
