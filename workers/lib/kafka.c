@@ -860,6 +860,37 @@ id_kafka_consumer_hold(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
 }
 
 
+int
+id_kafka_consumer_lag(id_kafka_consumer_t *c, int64_t *lag)
+{
+    int                              i, known = 0;
+    int64_t                          lo, hi, sum = 0;
+    rd_kafka_topic_partition_t      *e;
+    rd_kafka_topic_partition_list_t *l = NULL;
+
+    if (rd_kafka_assignment(c->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return -1;
+    }
+    /* the application's position: the offset after its last message */
+    rd_kafka_position(c->rk, l);
+    for (i = 0; i < l->cnt; i++) {
+        e = &l->elems[i];
+        /* the high watermark as the last fetch saw it: no broker call */
+        if (e->offset < 0 ||
+            rd_kafka_get_watermark_offsets(c->rk, e->topic, e->partition, &lo,
+                                           &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi < 0) {
+            continue;
+        }
+        sum += hi > e->offset ? hi - e->offset : 0;
+        known++;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    *lag = sum;
+    return known > 0 ? 0 : 1;
+}
+
+
 void
 id_kafka_msg_free(id_kafka_msg_t *m)
 {

@@ -42,6 +42,7 @@
 
 #define NOTIFY_POLL_MS 500       /* also the shutdown latency between jobs */
 #define NOTIFY_DLQ_TIMEOUT 10000 /* ms to wait for the DLQ ack */
+#define NOTIFY_LAG_EVERY_MS 1000 /* how often the metrics' lag is updated */
 
 
 static const id_conf_spec_t notify_specs[] = {
@@ -147,6 +148,7 @@ typedef struct {
     notify_conn_t        sms_conn;
     notify_breaker_t     mail_breaker; /* of the MAIL_PROVIDER */
     notify_breaker_t     sms_breaker;  /* of the SMS_PROVIDER */
+    notify_metrics_t     metrics;
     long                 max_attempts;
     long                 backoff_base;
     long                 backoff_max;
@@ -420,6 +422,7 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
     int               rc;
     char              err[512], gaveup[600], *message;
     long              wait;
+    double            age;
     notify_breaker_t *br;
     int64_t           started;
     notify_job_t      job;
@@ -436,6 +439,7 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
         rep.id = job.id; /* if the id itself was fine */
         notify_dead_letter(nc, m, &job, err, &rep);
         notify_log_job(m, &rep, started);
+        notify_metrics_job(&nc->metrics, NULL, NULL, rep.outcome);
         id_log_set_request_id(NULL);
         return;
     }
@@ -474,7 +478,9 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
     }
 
     br = job.channel == NOTIFY_EMAIL ? &nc->mail_breaker : &nc->sms_breaker;
-    if (!notify_breaker_allow(br, notify_now_ms(), &wait)) {
+    rc = notify_breaker_allow(br, notify_now_ms(), &wait);
+    notify_metrics_breaker(&nc->metrics, job.channel, br->state);
+    if (!rc) {
         /* the provider is down: the job waits for the breaker's probe,
          * without a send and without using up an attempt */
         rep.delay_ms = wait;
@@ -507,7 +513,9 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
                               r.text, err, sizeof(err));
     }
 
-    if (notify_breaker_result(br, res, notify_now_ms())) {
+    rc = notify_breaker_result(br, res, notify_now_ms());
+    notify_metrics_breaker(&nc->metrics, job.channel, br->state);
+    if (rc) {
         id_log_write(br->state == NOTIFY_BREAKER_CLOSED ? "info" : "warn",
                      "notify.breaker", "provider", rep.provider, "state",
                      notify_breaker_state_name(br), NULL);
@@ -520,6 +528,11 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
         }
         id_kafka_commit(nc->consumer, m);
         rep.outcome = "sent";
+        clock_gettime(CLOCK_REALTIME, &ts);
+        age = notify_job_age(job.created_at, &ts);
+        if (age >= 0) {
+            notify_metrics_delivered(&nc->metrics, job.channel, age);
+        }
         break;
     case NOTIFY_PERMANENT:
         notify_dead_letter(nc, m, &job, err, &rep);
@@ -539,6 +552,7 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
 done:
 
     notify_log_job(m, &rep, started);
+    notify_metrics_job(&nc->metrics, rep.channel, rep.provider, rep.outcome);
     notify_rendered_free(&r);
     notify_job_free(&job);
     id_log_set_request_id(NULL);
@@ -560,12 +574,14 @@ main(void)
     id_serve_t              *http = NULL;
     struct timespec          zero = { 0, 0 };
     id_kafka_consumer_conf_t cf;
+    int64_t                  lag = 0, lag_at = 0;
 
     static const id_http_route_t routes[] = {
         { "POST", "/api/v1/notifications/email", ID_HTTP_JSON | ID_HTTP_BEARER,
           notify_api_email },
         { "POST", "/api/v1/notifications/sms", ID_HTTP_JSON | ID_HTTP_BEARER,
           notify_api_sms },
+        { "GET", "/metrics", ID_HTTP_INLINE, notify_api_metrics },
         ID_HEALTH_ROUTES,
     };
 
@@ -580,10 +596,12 @@ main(void)
     signal(SIGPIPE, SIG_IGN);
 
     memset(&nc, 0, sizeof(nc));
+    notify_metrics_init(&nc.metrics, NULL, NULL);
     notify_mail_init();
     conf = id_conf_load(notify_specs,
                         sizeof(notify_specs) / sizeof(notify_specs[0]));
     if (conf == NULL) {
+        notify_metrics_destroy(&nc.metrics);
         notify_mail_shutdown();
         return 1;
     }
@@ -596,6 +614,10 @@ main(void)
     if (notify_providers_load(&nc, conf) != 0) {
         goto err0;
     }
+    /* no other thread yet */
+    nc.metrics.d.provider[NOTIFY_EMAIL] =
+        notify_provider_name(&nc, NOTIFY_EMAIL);
+    nc.metrics.d.provider[NOTIFY_SMS] = notify_provider_name(&nc, NOTIFY_SMS);
     smtp = notify_opt(conf, "SMTP_URL");
     if (smtp != NULL &&
         notify_smtp_policy(&nc.mail, smtp, id_conf_bool(conf, "SMTP_STARTTLS"),
@@ -667,6 +689,7 @@ main(void)
     if (notify_opt(conf, "LISTEN") != NULL) {
         /* the API's jobs go out on the DLQ's producer (thread-safe) */
         api.kafka = nc.dlq;
+        api.metrics = &nc.metrics;
         http = id_serve_start(conf, routes, sizeof(routes) / sizeof(routes[0]),
                               &api, &health);
         if (http == NULL) {
@@ -690,6 +713,12 @@ main(void)
                         NULL);
             rc = 0;
             break;
+        }
+        if (notify_now_ms() - lag_at >= NOTIFY_LAG_EVERY_MS) {
+            lag_at = notify_now_ms();
+            notify_metrics_lag(&nc.metrics,
+                               id_kafka_consumer_lag(nc.consumer, &lag) == 0,
+                               (long long) lag);
         }
         prc = id_kafka_consumer_poll(nc.consumer, NOTIFY_POLL_MS, &m);
         if (prc < 0) {
@@ -727,6 +756,7 @@ err1:
 err0:
 
     free(nc.pv.twilio_url);
+    notify_metrics_destroy(&nc.metrics);
     id_conf_free(conf);
     notify_mail_shutdown();
     return rc;

@@ -9,7 +9,7 @@
  * that connections are reused; an HTTP POST over it), sendgrid.c (email
  * through a SendGrid v3 style API), twilio.c (SMS through a Twilio style
  * API), breaker.c (a circuit breaker per provider), dedupe.c (done job
- * ids in Redis), api.c (the
+ * ids in Redis), metrics.c (Prometheus metrics on GET /metrics), api.c (the
  * notification API, which queues jobs for the loop).
  *
  * All functions here but api.c's are single-threaded: the worker is one
@@ -19,6 +19,7 @@
 #ifndef NOTIFY_H
 #define NOTIFY_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -397,11 +398,71 @@ notify_result_t notify_sms_send(notify_conn_t *c, const char *url,
                                 const char *text, char *err, size_t errlen);
 
 
+/* -------------------------------------------------------------- metrics.c */
+
+#define NOTIFY_LAT_BUCKETS 12   /* delivery latency histogram buckets */
+#define NOTIFY_METRIC_SERIES 64 /* (channel, provider, outcome) series */
+
+typedef struct {
+    struct {
+        const char        *channel, *provider, *outcome; /* static names */
+        unsigned long long n;
+    } jobs[NOTIFY_METRIC_SERIES];
+    size_t             njobs;
+    unsigned long long lat_bucket[2][NOTIFY_LAT_BUCKETS]; /* by channel */
+    unsigned long long lat_count[2];
+    double             lat_sum[2];
+    const char        *provider[2]; /* by channel */
+    int                breaker[2];  /* notify_breaker_state_t, by channel */
+    long long          lag;         /* consumer lag in messages, if known */
+    int                lag_known;
+} notify_metrics_data_t;
+
+/* The worker's metrics: written by the consumer loop, read by /metrics. */
+typedef struct {
+    pthread_mutex_t       lock;
+    notify_metrics_data_t d;
+} notify_metrics_t;
+
+/* mail_provider, sms_provider: static names, kept as pointers. */
+void notify_metrics_init(notify_metrics_t *m, const char *mail_provider,
+                         const char *sms_provider);
+void notify_metrics_destroy(notify_metrics_t *m);
+
+/* One job handled; channel or provider NULL for a job that had none. */
+void notify_metrics_job(notify_metrics_t *m, const char *channel,
+                        const char *provider, const char *outcome);
+
+/* A job accepted by its provider seconds after its created_at. */
+void notify_metrics_delivered(notify_metrics_t *m, notify_channel_t channel,
+                              double seconds);
+
+/* The breaker of channel's provider is now in state. */
+void notify_metrics_breaker(notify_metrics_t *m, notify_channel_t channel,
+                            int state);
+
+/* The consumer's lag (id_kafka_consumer_lag), known or not. */
+void notify_metrics_lag(notify_metrics_t *m, int known, long long lag);
+
+/* The Prometheus text of m; a new string (free()), NULL on ENOMEM. */
+char *notify_metrics_render(notify_metrics_t *m);
+
+/*
+ * Seconds from created_at (RFC 3339 in UTC, "...Z", milliseconds or not)
+ * to now (CLOCK_REALTIME); -1 if it is not such a time.
+ */
+double notify_job_age(const char *created_at, const struct timespec *now);
+
+/* GET /metrics: m of r->app's notify_api_t. */
+void notify_api_metrics(id_http_req_t *r);
+
+
 /* ------------------------------------------------------------------ api.c */
 
 /* The handlers' r->app. */
 typedef struct {
-    id_kafka_producer_t *kafka; /* jobs go out on it */
+    id_kafka_producer_t *kafka;   /* jobs go out on it */
+    notify_metrics_t    *metrics; /* GET /metrics */
 } notify_api_t;
 
 /* POST /api/v1/notifications/email and /sms (see api.c). */

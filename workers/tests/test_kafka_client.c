@@ -131,6 +131,12 @@ main(void)
     cf.heartbeat_interval_ms = 1000;
     c = id_kafka_consumer_new(&cf, topics, 1, err, sizeof(err));
     UNIT_OK(c != NULL, "consumer created");
+    {
+        int64_t lag = -1;
+
+        UNIT_OK(id_kafka_consumer_lag(c, &lag) == 1,
+                "consumer lag unknown before any assignment");
+    }
 
     /*
      * Read all 20.  The first message is sent back once with a delay: it
@@ -178,6 +184,12 @@ main(void)
         id_kafka_msg_free(m);
     }
     UNIT_OK(got == NTHREADS * PER_THREAD, "every message consumed once");
+    {
+        int64_t lag = -1;
+
+        UNIT_OK(id_kafka_consumer_lag(c, &lag) == 0 && lag == 0,
+                "consumer lag known, 0 once all is consumed");
+    }
     UNIT_OK(back, "the retried message came back");
     UNIT_OK(held, "the retried message was held once");
     UNIT_OK(order_ok, "retried first, with attempt 2 (a hold counts none), "
