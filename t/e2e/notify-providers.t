@@ -244,4 +244,32 @@ my @conns = split /\n/, slurp("$dir/conns") // '';
 is scalar(@conns), 1, 'SMTP: over one connection';
 stop_worker($w);
 
+# --- SMTP with STARTTLS and AUTH: one connection, one login -------------------
+
+my $tls = "$dir/tls";
+mkdir $tls or die;
+system('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
+       '-keyout', "$tls/key.pem", '-out', "$tls/cert.pem", '-subj', '/CN=localhost',
+       '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1') == 0
+    or BAIL_OUT('openssl could not make a certificate');
+my $sink2 = "$dir/mail2";
+mkdir $sink2 or die;
+mkdir "$sink2/$_" or die for qw(cur new tmp);
+my $smtp_pass = 'long river stones';
+spawn('/usr/bin/python3', 't/helpers/smtp-count-sink.py', $sink2, "$dir/conns2",
+      "$tls/cert.pem", "$tls/key.pem", 'notify-relay', $smtp_pass);
+my $sport2 = wait_file("$dir/conns2.port") or BAIL_OUT('the TLS SMTP sink did not start');
+$topic = "identity.notifications.t-$tag-smtpauth";
+$dlq = "$topic.dlq";
+job('email', unique_email("prov-auth-$_"), { subject => 's', text => "mail $_" }) for 1 .. 3;
+$w = start_notify(SMTP_URL => "smtp://localhost:$sport2", SMTP_STARTTLS => 'true',
+                  SMTP_USERNAME => 'notify-relay', SMTP_PASSWORD => $smtp_pass,
+                  SMTP_CA_FILE => "$tls/cert.pem", KAFKA_GROUP_ID => "prov-auth-$tag");
+ok wait_until(40, sub { my @f = glob("$sink2/new/*"); @f >= 3 }),
+    'SMTP with STARTTLS and AUTH: 3 mails delivered' or diag worker_log($w);
+is_deeply [split /\n/, slurp("$dir/conns2") // ''], ['connection', 'auth notify-relay ok'],
+    '... over one connection, logged in once';
+unlike worker_log($w), qr/\Q$smtp_pass\E/, '... the password never logged';
+stop_worker($w);
+
 done_testing;

@@ -517,6 +517,9 @@ notify_smtp_send(notify_conn_t *c, const notify_mail_conf_t *mc, const char *to,
         curl_easy_setopt(curl, CURLOPT_PASSWORD,
                          mc->password != NULL ? mc->password : "");
     }
+    if (mc->ca_file != NULL) {
+        curl_easy_setopt(curl, CURLOPT_CAINFO, mc->ca_file);
+    }
     if (mc->starttls || mc->username != NULL) {
         /* never a password or a message in clear: smtp:// must upgrade
          * with STARTTLS, or the transfer fails */

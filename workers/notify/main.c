@@ -71,6 +71,9 @@ static const id_conf_spec_t notify_specs[] = {
     { "SMTP_USERNAME", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "SMTP AUTH user; unset: no AUTH" },
     { "SMTP_PASSWORD", ID_CONF_STRING, 0, 1, NULL, 0, 0, "SMTP AUTH password" },
+    { "SMTP_CA_FILE", ID_CONF_STRING, 0, 0, NULL, 0, 0,
+      "PEM file of the CA(s) that sign the SMTP server's certificate (a "
+      "private relay); unset: the system's CAs" },
     { "MAIL_FROM", ID_CONF_STRING, 1, 0, NULL, 0, 0,
       "sender, \"Name <address>\" or \"address\"" },
     { "MAIL_LIST_UNSUBSCRIBE", ID_CONF_STRING, 0, 0, NULL, 0, 0,
@@ -627,6 +630,7 @@ main(void)
     }
     nc.mail.username = notify_opt(conf, "SMTP_USERNAME");
     nc.mail.password = notify_opt(conf, "SMTP_PASSWORD");
+    nc.mail.ca_file = notify_opt(conf, "SMTP_CA_FILE");
     if (notify_mail_from_parse(&nc.mail, id_conf_str(conf, "MAIL_FROM"), err,
                                sizeof(err)) != 0) {
         fprintf(stderr, "config: MAIL_FROM: %s\n", err);

@@ -191,6 +191,8 @@ typedef struct {
     const char *url;      /* smtp://host:port or smtps://host:port */
     const char *username; /* NULL: no AUTH */
     const char *password;
+    const char *ca_file;     /* CAs of the server's certificate; NULL: the
+                                system's */
     int         starttls;    /* smtp:// must upgrade (CURLUSESSL_ALL) */
     char       *from_addr;   /* envelope sender, from MAIL_FROM */
     char       *from_name;   /* its display name, UTF-8, NULL for none */
