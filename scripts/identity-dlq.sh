@@ -4,8 +4,9 @@
 #   scripts/identity-dlq.sh list   [--since TIME] [--job ID]
 #   scripts/identity-dlq.sh replay [--since TIME] [--job ID]
 #
-# list prints one line per parked job, tab-separated: its DLQ offset, when
-# it failed (failed_at), its job id, template, attempts and the reason.
+# list prints one line per parked job, oldest first, tab-separated: where it
+# is on the DLQ (PARTITION:OFFSET), when it failed (failed_at), its job id,
+# template, attempts and the reason.
 # replay produces each parked job's payload, with its key, back onto the
 # jobs topic, where notify sends it like any job (deduplicated by job id:
 # a job already delivered is not sent twice).  The DLQ keeps jobs with
@@ -73,11 +74,11 @@ if [ -n "$since" ]; then
     }
 fi
 
-# The records as "offset<TAB>time stamp<TAB>key<TAB>value" lines: the
-# DLQ's values are compact JSON, with no raw tab or newline in them.
+# The records as "partition<TAB>offset<TAB>time stamp<TAB>key<TAB>value"
+# lines: the DLQ's values are compact JSON, with no raw tab or newline.
 records() {
     kcat -C -b "$brokers" -t "$dlq" -o beginning -e -q \
-        -f '%o\t%T\t%k\t%s\n' 2>/dev/null
+        -f '%p\t%o\t%T\t%k\t%s\n' 2>/dev/null
 }
 
 records | DLQ_CMD=$cmd DLQ_JOB=$job DLQ_TOPIC=$topic DLQ_BROKERS=$brokers \
@@ -88,10 +89,11 @@ import json, os, subprocess, sys
 cmd, job = os.environ["DLQ_CMD"], os.environ["DLQ_JOB"]
 since = int(os.environ["DLQ_SINCE_MS"])
 failed = 0
+recs = []
 for line in sys.stdin:
     line = line.rstrip("\n")
     try:
-        off, ts, key, value = line.split("\t", 3)
+        part, off, ts, key, value = line.split("\t", 4)
         if int(ts) < since:
             continue
         rec = json.loads(value)
@@ -99,8 +101,12 @@ for line in sys.stdin:
         print("identity-dlq.sh: skipped a record that is not a DLQ entry",
               file=sys.stderr)
         continue
-    if not isinstance(rec, dict):
-        continue
+    if isinstance(rec, dict):
+        recs.append((int(ts), int(part), int(off), key, rec))
+# partitions come in any order: oldest first, as they were parked
+recs.sort(key=lambda r: r[:3])
+for ts, part, o, key, rec in recs:
+    off = "%d:%d" % (part, o)
     if job and rec.get("job_id") != job:
         continue
     if cmd == "list":

@@ -89,8 +89,8 @@ my ($st, $lines, $err) = dlq('list');
 is $st, 0, 'list: exit 0';
 my @rows = map { [split /\t/] } @$lines;
 is_deeply [map { $_->[2] } @rows], [$ja, $jb], 'list: both jobs, in order';
-like $lines->[0] // '', qr/^\d+\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\t\Q$ja\E\tcustom\t1\tsendgrid: refused \(status 400\)$/,
-    'list: offset, failed_at, job id, template, attempts, reason';
+like $lines->[0] // '', qr/^\d+:\d+\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\t\Q$ja\E\tcustom\t1\tsendgrid: refused \(status 400\)$/,
+    'list: partition:offset, failed_at, job id, template, attempts, reason';
 unlike join("\n", @$lines), qr/\@example\.com|SG\.dlq/, 'list: no address, no key';
 
 my $since = strftime('%Y-%m-%dT%H:%M:%S', gmtime $between) . sprintf('.%03dZ', ($between * 1000) % 1000);
