@@ -230,6 +230,25 @@ id_http_send_json(id_http_req_t *r, int status, json_t *body)
 
 
 int
+id_http_send_text(id_http_req_t *r, int status, const char *ctype, char *text)
+{
+    id_http_ctx_t *ctx = r->priv;
+
+    if (ctx->sent) {
+        id_log_error("http.double_answer", "path", r->path, NULL);
+        free(text);
+        return -1;
+    }
+    ctx->sent = 1;
+    ctx->status = status;
+    ctx->resp = text; /* now owned by the server */
+    ctx->resp_len = strlen(text);
+    ctx->ctype = ctype;
+    return 0;
+}
+
+
+int
 id_http_send_empty(id_http_req_t *r, int status)
 {
     return id_http_send(r, status, NULL, NULL);

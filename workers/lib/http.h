@@ -157,6 +157,11 @@ int id_http_add_header(id_http_req_t *r, const char *name, const char *value);
 /* The answers.  They take ownership of body (steal).  0 ok, -1 error. */
 int id_http_send_json(id_http_req_t *r, int status, json_t *body);
 int id_http_send_empty(id_http_req_t *r, int status);
+/* Answers text (malloc()ed, now owned by the server) as ctype (a string
+ * that lives on, e.g. a literal): for formats that are not JSON, such as
+ * Prometheus' text format. */
+int id_http_send_text(id_http_req_t *r, int status, const char *ctype,
+                      char *text);
 /* A problem (see problem.h); errors borrowed, may be NULL. */
 int id_http_send_problem(id_http_req_t *r, int status, const char *code,
                          const char *detail, json_t *errors);

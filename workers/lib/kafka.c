@@ -881,9 +881,10 @@ id_kafka_commit_async(id_kafka_consumer_t *c, const id_kafka_msg_t *m)
 }
 
 
-int
-id_kafka_consumer_retry(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
-                        int delay_ms)
+/* retry and hold: again after delay_ms, attempt + counted (0 or 1) */
+static int
+id_kafka_consumer_again(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
+                        int delay_ms, int counted)
 {
     rd_kafka_error_t                *error;
     id_kafka_retry_t                *r, *grown;
@@ -932,10 +933,57 @@ id_kafka_consumer_retry(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
         return -1;
     }
     r->offset = m->offset;
-    r->attempt = m->attempt;
+    r->attempt = m->attempt - (counted ? 0 : 1);
     r->paused = 1;
     r->resume_at = id_kafka_now_ms() + (delay_ms > 0 ? delay_ms : 0);
     return 0;
+}
+
+
+int
+id_kafka_consumer_retry(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
+                        int delay_ms)
+{
+    return id_kafka_consumer_again(c, m, delay_ms, 1);
+}
+
+
+int
+id_kafka_consumer_hold(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
+                       int delay_ms)
+{
+    return id_kafka_consumer_again(c, m, delay_ms, 0);
+}
+
+
+int
+id_kafka_consumer_lag(id_kafka_consumer_t *c, int64_t *lag)
+{
+    int                              i, known = 0;
+    int64_t                          lo, hi, sum = 0;
+    rd_kafka_topic_partition_t      *e;
+    rd_kafka_topic_partition_list_t *l = NULL;
+
+    if (rd_kafka_assignment(c->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return -1;
+    }
+    /* the application's position: the offset after its last message */
+    rd_kafka_position(c->rk, l);
+    for (i = 0; i < l->cnt; i++) {
+        e = &l->elems[i];
+        /* the high watermark as the last fetch saw it: no broker call */
+        if (e->offset < 0 ||
+            rd_kafka_get_watermark_offsets(c->rk, e->topic, e->partition, &lo,
+                                           &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi < 0) {
+            continue;
+        }
+        sum += hi > e->offset ? hi - e->offset : 0;
+        known++;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    *lag = sum;
+    return known > 0 ? 0 : 1;
 }
 
 

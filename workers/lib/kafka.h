@@ -222,6 +222,22 @@ int id_kafka_commit_async(id_kafka_consumer_t *c, const id_kafka_msg_t *m);
 int id_kafka_consumer_retry(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
                             int delay_ms);
 
+/*
+ * As id_kafka_consumer_retry(), but m comes back with the same attempt: for
+ * a message that was not tried at all (its destination is known to be
+ * down and the caller waits for it), so waiting uses up no attempt.
+ */
+int id_kafka_consumer_hold(id_kafka_consumer_t *c, const id_kafka_msg_t *m,
+                           int delay_ms);
+
+/*
+ * The consumer's lag: messages on its assigned partitions after its
+ * position, by the high watermarks of the last fetches (no broker round
+ * trip).  0 with *lag set; 1 nothing known yet (no assignment, no fetch);
+ * -1 error.  From the polling thread.
+ */
+int id_kafka_consumer_lag(id_kafka_consumer_t *c, int64_t *lag);
+
 void id_kafka_msg_free(id_kafka_msg_t *m); /* NULL-safe */
 
 /* Leaves the group (committing nothing) and frees. NULL-safe. */

@@ -271,7 +271,10 @@ notify_backoff_jitter(long delay_ms, double jitter)
     if (jitter < 0 || jitter >= 1) {
         jitter = 0;
     }
-    return delay_ms - (long) ((double) delay_ms * 0.25 * jitter);
+    /* "equal jitter": at least half the delay, so a retry never comes
+     * right back, and a random rest, so workers that failed together
+     * spread out over the other half instead of retrying together */
+    return delay_ms / 2 + (long) ((double) (delay_ms - delay_ms / 2) * jitter);
 }
 
 

@@ -481,7 +481,7 @@ mail_read_cb(char *buf, size_t size, size_t nitems, void *arg)
 
 
 notify_result_t
-notify_smtp_send(const notify_mail_conf_t *mc, const char *to,
+notify_smtp_send(notify_conn_t *c, const notify_mail_conf_t *mc, const char *to,
                  const char *message, char *err, size_t errlen)
 {
     CURL              *curl;
@@ -492,7 +492,7 @@ notify_smtp_send(const notify_mail_conf_t *mc, const char *to,
     notify_result_t    res;
     struct curl_slist *rcpts = NULL;
 
-    curl = curl_easy_init();
+    curl = notify_conn_handle(c);
     if (curl == NULL) {
         snprintf(err, errlen, "curl_easy_init failed");
         return NOTIFY_TRANSIENT;
@@ -517,6 +517,9 @@ notify_smtp_send(const notify_mail_conf_t *mc, const char *to,
         curl_easy_setopt(curl, CURLOPT_PASSWORD,
                          mc->password != NULL ? mc->password : "");
     }
+    if (mc->ca_file != NULL) {
+        curl_easy_setopt(curl, CURLOPT_CAINFO, mc->ca_file);
+    }
     if (mc->starttls || mc->username != NULL) {
         /* never a password or a message in clear: smtp:// must upgrade
          * with STARTTLS, or the transfer fails */
@@ -525,12 +528,16 @@ notify_smtp_send(const notify_mail_conf_t *mc, const char *to,
 
     cc = curl_easy_perform(curl);
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    /* the handle (and its SMTP session) outlives this call: no pointer to
+     * our locals in it */
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, NULL);
+    curl_easy_setopt(curl, CURLOPT_READDATA, NULL);
     res = notify_smtp_classify((int) cc, code);
     if (res != NOTIFY_SENT) {
         snprintf(err, errlen, "smtp: %s (code %ld)",
                  ebuf[0] != '\0' ? ebuf : curl_easy_strerror(cc), code);
     }
     curl_slist_free_all(rcpts);
-    curl_easy_cleanup(curl);
     return res;
 }

@@ -1,6 +1,8 @@
 /*
  * identity-notify - sends the notification jobs of identity.notifications
- * (group identity-notify) by email (SMTP) or SMS (webhook).
+ * (group identity-notify) by email (MAIL_PROVIDER: SMTP, or a SendGrid
+ * style HTTP API) or SMS (SMS_PROVIDER: a webhook, or a Twilio style API).
+ * Each provider keeps one libcurl handle, so its connection is reused.
  *
  * Delivery is at least once: a job's offset is committed only after it was
  * sent, found already sent (Redis), or parked on identity.notifications.dlq
@@ -40,6 +42,7 @@
 
 #define NOTIFY_POLL_MS 500       /* also the shutdown latency between jobs */
 #define NOTIFY_DLQ_TIMEOUT 10000 /* ms to wait for the DLQ ack */
+#define NOTIFY_LAG_EVERY_MS 1000 /* how often the metrics' lag is updated */
 
 
 static const id_conf_spec_t notify_specs[] = {
@@ -53,15 +56,24 @@ static const id_conf_spec_t notify_specs[] = {
       "file with the X25519 secret key that opens the jobs' sealed codes "
       "(identity-keygen --alg X25519; mode 0600), one key a line, current "
       "first" },
-    { "SMTP_URL", ID_CONF_STRING, 1, 0, NULL, 0, 0,
+    { "NOTIFY_TOPIC", ID_CONF_STRING, 0, 0, NOTIFY_TOPIC, 0, 0,
+      "Kafka topic the jobs are consumed from" },
+    { "NOTIFY_DLQ_TOPIC", ID_CONF_STRING, 0, 0, NOTIFY_DLQ_TOPIC, 0, 0,
+      "Kafka topic poison and given-up jobs are parked on" },
+    { "MAIL_PROVIDER", ID_CONF_STRING, 0, 0, "smtp", 0, 0,
+      "how email leaves: smtp (SMTP_URL) or sendgrid (SENDGRID_API_KEY)" },
+    { "SMTP_URL", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "smtps://host:port, or smtp://host:port with SMTP_STARTTLS (plain "
-      "only on loopback)" },
+      "only on loopback); required with MAIL_PROVIDER=smtp" },
     { "SMTP_STARTTLS", ID_CONF_BOOL, 0, 0, "false", 0, 0,
       "smtp:// must upgrade with STARTTLS (required unless the server is "
       "on loopback; always when SMTP_USERNAME is set)" },
     { "SMTP_USERNAME", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "SMTP AUTH user; unset: no AUTH" },
     { "SMTP_PASSWORD", ID_CONF_STRING, 0, 1, NULL, 0, 0, "SMTP AUTH password" },
+    { "SMTP_CA_FILE", ID_CONF_STRING, 0, 0, NULL, 0, 0,
+      "PEM file of the CA(s) that sign the SMTP server's certificate (a "
+      "private relay); unset: the system's CAs" },
     { "MAIL_FROM", ID_CONF_STRING, 1, 0, NULL, 0, 0,
       "sender, \"Name <address>\" or \"address\"" },
     { "MAIL_LIST_UNSUBSCRIBE", ID_CONF_STRING, 0, 0, NULL, 0, 0,
@@ -73,6 +85,25 @@ static const id_conf_spec_t notify_specs[] = {
     { "NOTIFY_TEMPLATE_DIR", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "the deployment's own NAME.tpl templates, adding to or replacing the "
       "shipped ones; unset: none" },
+    { "SENDGRID_API_URL", ID_CONF_STRING, 0, 0,
+      "https://api.sendgrid.com/v3/mail/send", 0, 0,
+      "SendGrid v3 mail/send endpoint (https://, or http:// on loopback)" },
+    { "SENDGRID_API_KEY", ID_CONF_STRING, 0, 1, NULL, 0, 0,
+      "SendGrid API key (Bearer); required with MAIL_PROVIDER=sendgrid" },
+    { "SMS_PROVIDER", ID_CONF_STRING, 0, 0, "webhook", 0, 0,
+      "how SMS leave: webhook (SMS_WEBHOOK_URL) or twilio (TWILIO_*)" },
+    { "TWILIO_API_URL", ID_CONF_STRING, 0, 0, "https://api.twilio.com", 0, 0,
+      "base URL of the Twilio API (https://, or http:// on loopback); "
+      "messages go to /2010-04-01/Accounts/SID/Messages.json under it" },
+    { "TWILIO_ACCOUNT_SID", ID_CONF_STRING, 0, 0, NULL, 0, 0,
+      "Twilio account SID (basic auth user); required with "
+      "SMS_PROVIDER=twilio" },
+    { "TWILIO_AUTH_TOKEN", ID_CONF_STRING, 0, 1, NULL, 0, 0,
+      "Twilio auth token (basic auth password)" },
+    { "TWILIO_FROM", ID_CONF_STRING, 0, 0, NULL, 0, 0,
+      "sender: a Twilio phone number (+E.164) or a messaging service SID" },
+    { "NOTIFY_PROVIDER_TIMEOUT_MS", ID_CONF_INT, 0, 0, "30000", 100, 600000,
+      "longest wait for one HTTP provider request (a timeout is transient)" },
     { "SMS_WEBHOOK_URL", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "http(s) URL receiving POST {to,text}; unset: SMS jobs are "
       "dead-lettered" },
@@ -84,6 +115,12 @@ static const id_conf_spec_t notify_specs[] = {
       "delay after the first failed attempt, doubled after each" },
     { "NOTIFY_BACKOFF_MAX_MS", ID_CONF_INT, 0, 0, "60000", 10, 86400000,
       "longest delay between attempts" },
+    { "NOTIFY_BREAKER_THRESHOLD", ID_CONF_INT, 0, 0, "5", 0, 1000,
+      "transient failures in a row that open a provider's circuit breaker "
+      "(0: never opens)" },
+    { "NOTIFY_BREAKER_COOLDOWN_MS", ID_CONF_INT, 0, 0, "30000", 100, 3600000,
+      "how long an open breaker holds the provider's jobs before one probe "
+      "goes out" },
     { "LISTEN", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "unix:/path or 127.0.0.1:PORT for the notification API and "
       "/health/live, /health/ready; unset: no HTTP" },
@@ -108,6 +145,13 @@ typedef struct {
     notify_templates_t  *templates;
     const char          *sms_url;
     const char          *sms_token;
+    const char          *dlq_topic;
+    notify_providers_t   pv;
+    notify_conn_t        mail_conn; /* kept across jobs: connection reuse */
+    notify_conn_t        sms_conn;
+    notify_breaker_t     mail_breaker; /* of the MAIL_PROVIDER */
+    notify_breaker_t     sms_breaker;  /* of the SMS_PROVIDER */
+    notify_metrics_t     metrics;
     long                 max_attempts;
     long                 backoff_base;
     long                 backoff_max;
@@ -119,6 +163,7 @@ typedef struct {
     const char *id;
     const char *tpl;
     const char *channel;
+    const char *provider;
     const char *outcome;
     const char *error;
     long        delay_ms;
@@ -169,6 +214,111 @@ notify_keys_load(const char *path, notify_keys_t *keys, char *err,
 }
 
 
+static int64_t
+notify_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+static const char *
+notify_provider_name(const notify_ctx_t *nc, notify_channel_t channel)
+{
+    if (channel == NOTIFY_EMAIL) {
+        return nc->pv.mail == NOTIFY_MAIL_SENDGRID ? "sendgrid" : "smtp";
+    }
+    return nc->pv.sms == NOTIFY_SMS_TWILIO ? "twilio" : "webhook";
+}
+
+
+/*
+ * MAIL_PROVIDER, SMS_PROVIDER and what each needs, into nc (SMTP's own
+ * settings are read by main).  Every problem is reported; 0 ok, -1 not.
+ */
+static int
+notify_providers_load(notify_ctx_t *nc, const id_conf_t *conf)
+{
+    int                 rc = 0;
+    const char         *mail, *sms, *v;
+    notify_providers_t *pv = &nc->pv;
+
+    mail = id_conf_str(conf, "MAIL_PROVIDER");
+    sms = id_conf_str(conf, "SMS_PROVIDER");
+    pv->timeout_ms = id_conf_int(conf, "NOTIFY_PROVIDER_TIMEOUT_MS");
+    if (strcmp(mail, "smtp") == 0) {
+        pv->mail = NOTIFY_MAIL_SMTP;
+        if (notify_opt(conf, "SMTP_URL") == NULL) {
+            fprintf(stderr, "config: SMTP_URL: required with "
+                            "MAIL_PROVIDER=smtp\n");
+            rc = -1;
+        }
+    } else if (strcmp(mail, "sendgrid") == 0) {
+        pv->mail = NOTIFY_MAIL_SENDGRID;
+        pv->sendgrid_url = id_conf_str(conf, "SENDGRID_API_URL");
+        pv->sendgrid_key = notify_opt(conf, "SENDGRID_API_KEY");
+        if (!notify_https_policy(pv->sendgrid_url)) {
+            fprintf(stderr, "config: SENDGRID_API_URL: want https:// "
+                            "(http:// only on loopback)\n");
+            rc = -1;
+        }
+        if (pv->sendgrid_key == NULL) {
+            fprintf(stderr, "config: SENDGRID_API_KEY: required with "
+                            "MAIL_PROVIDER=sendgrid\n");
+            rc = -1;
+        }
+    } else {
+        fprintf(stderr, "config: MAIL_PROVIDER: want smtp or sendgrid\n");
+        rc = -1;
+    }
+
+    if (strcmp(sms, "webhook") == 0) {
+        pv->sms = NOTIFY_SMS_WEBHOOK;
+    } else if (strcmp(sms, "twilio") == 0) {
+        pv->sms = NOTIFY_SMS_TWILIO;
+        pv->twilio_sid = notify_opt(conf, "TWILIO_ACCOUNT_SID");
+        pv->twilio_token = notify_opt(conf, "TWILIO_AUTH_TOKEN");
+        pv->twilio_from = notify_opt(conf, "TWILIO_FROM");
+        v = id_conf_str(conf, "TWILIO_API_URL");
+        if (!notify_https_policy(v)) {
+            fprintf(stderr, "config: TWILIO_API_URL: want https:// "
+                            "(http:// only on loopback)\n");
+            rc = -1;
+        }
+        if (pv->twilio_sid == NULL ||
+            strspn(pv->twilio_sid, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "abcdefghijklmnopqrstuvwxyz0123456789") !=
+                strlen(pv->twilio_sid)) {
+            fprintf(stderr, "config: TWILIO_ACCOUNT_SID: required with "
+                            "SMS_PROVIDER=twilio, letters and digits\n");
+            rc = -1;
+        }
+        if (pv->twilio_token == NULL) {
+            fprintf(stderr, "config: TWILIO_AUTH_TOKEN: required with "
+                            "SMS_PROVIDER=twilio\n");
+            rc = -1;
+        }
+        if (pv->twilio_from == NULL) {
+            fprintf(stderr, "config: TWILIO_FROM: required with "
+                            "SMS_PROVIDER=twilio\n");
+            rc = -1;
+        }
+        if (rc == 0) {
+            pv->twilio_url = notify_twilio_url(v, pv->twilio_sid);
+            if (pv->twilio_url == NULL) {
+                rc = -1;
+            }
+        }
+    } else {
+        fprintf(stderr, "config: SMS_PROVIDER: want webhook or twilio\n");
+        rc = -1;
+    }
+    return rc;
+}
+
+
 static void
 notify_log_job(const id_kafka_msg_t *m, const notify_report_t *rep,
                int64_t started)
@@ -188,10 +338,14 @@ notify_log_job(const id_kafka_msg_t *m, const notify_report_t *rep,
                      ? "info"
                      : "warn",
                  "notify.job", "id", rep->id, "template", rep->tpl, "channel",
-                 rep->channel, "outcome", rep->outcome, "attempt", att,
-                 "partition", part, "offset", off, "ms", ms, "error",
-                 rep->error, "retry_in_ms",
-                 strcmp(rep->outcome, "retry") == 0 ? delay : NULL, NULL);
+                 rep->channel, "provider", rep->provider, "outcome",
+                 rep->outcome, "attempt", att, "partition", part, "offset", off,
+                 "ms", ms, "error", rep->error, "retry_in_ms",
+                 strcmp(rep->outcome, "retry") == 0 ||
+                         strcmp(rep->outcome, "held") == 0
+                     ? delay
+                     : NULL,
+                 NULL);
 }
 
 
@@ -251,7 +405,7 @@ notify_dead_letter(notify_ctx_t *nc, const id_kafka_msg_t *m,
     }
 
     rep->error = reason;
-    if (out != NULL && id_kafka_produce(nc->dlq, NOTIFY_DLQ_TOPIC, key, out,
+    if (out != NULL && id_kafka_produce(nc->dlq, nc->dlq_topic, key, out,
                                         strlen(out), NOTIFY_DLQ_TIMEOUT) == 0) {
         id_kafka_commit(nc->consumer, m);
         rep->outcome = "dead_lettered";
@@ -270,11 +424,14 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
 {
     int               rc;
     char              err[512], gaveup[600], *message;
+    long              wait;
+    double            age;
+    notify_breaker_t *br;
     int64_t           started;
     notify_job_t      job;
     notify_result_t   res;
     struct timespec   ts;
-    notify_report_t   rep = { NULL, NULL, NULL, NULL, NULL, 0 };
+    notify_report_t   rep = { NULL, NULL, NULL, NULL, NULL, NULL, 0 };
     notify_rendered_t r = { NULL, NULL, NULL, NULL, 0 };
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -285,6 +442,7 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
         rep.id = job.id; /* if the id itself was fine */
         notify_dead_letter(nc, m, &job, err, &rep);
         notify_log_job(m, &rep, started);
+        notify_metrics_job(&nc->metrics, NULL, NULL, rep.outcome);
         id_log_set_request_id(NULL);
         return;
     }
@@ -292,6 +450,7 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
     rep.id = job.id;
     rep.tpl = job.tpl;
     rep.channel = job.channel == NOTIFY_EMAIL ? "email" : "sms";
+    rep.provider = notify_provider_name(nc, job.channel);
 
     if (notify_job_unseal(&job, &nc->keys, err, sizeof(err)) != 0) {
         notify_dead_letter(nc, m, &job, err, &rep);
@@ -303,7 +462,8 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
         notify_dead_letter(nc, m, &job, err, &rep);
         goto done;
     }
-    if (job.channel == NOTIFY_SMS && nc->sms_url == NULL) {
+    if (job.channel == NOTIFY_SMS && nc->pv.sms == NOTIFY_SMS_WEBHOOK &&
+        nc->sms_url == NULL) {
         id_log_warn("sms.unconfigured", "id", job.id, NULL);
         notify_dead_letter(nc, m, &job, "SMS_WEBHOOK_URL is not set", &rep);
         goto done;
@@ -320,20 +480,48 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
         id_log_warn("notify.dedupe_unavailable", "id", job.id, NULL);
     }
 
+    br = job.channel == NOTIFY_EMAIL ? &nc->mail_breaker : &nc->sms_breaker;
+    rc = notify_breaker_allow(br, notify_now_ms(), &wait);
+    notify_metrics_breaker(&nc->metrics, job.channel, br->state);
+    if (!rc) {
+        /* the provider is down: the job waits for the breaker's probe,
+         * without a send and without using up an attempt */
+        rep.delay_ms = wait;
+        rep.outcome = id_kafka_consumer_hold(nc->consumer, m, (int) wait) == 0
+                          ? "held"
+                          : "retry_failed";
+        rep.error = "circuit breaker open";
+        goto done;
+    }
+
     err[0] = '\0';
-    if (job.channel == NOTIFY_EMAIL) {
+    if (job.channel == NOTIFY_EMAIL && nc->pv.mail == NOTIFY_MAIL_SENDGRID) {
+        res = notify_sendgrid_send(&nc->mail_conn, &nc->pv, &nc->mail, &job, &r,
+                                   err, sizeof(err));
+    } else if (job.channel == NOTIFY_EMAIL) {
         message = notify_mail_build(&nc->mail, &job, &r, time(NULL));
         if (message == NULL) {
             snprintf(err, sizeof(err), "out of memory");
             res = NOTIFY_TRANSIENT;
         } else {
-            res =
-                notify_smtp_send(&nc->mail, job.to, message, err, sizeof(err));
+            res = notify_smtp_send(&nc->mail_conn, &nc->mail, job.to, message,
+                                   err, sizeof(err));
             free(message);
         }
+    } else if (nc->pv.sms == NOTIFY_SMS_TWILIO) {
+        res = notify_twilio_send(&nc->sms_conn, &nc->pv, job.to, r.text, err,
+                                 sizeof(err));
     } else {
-        res = notify_sms_send(nc->sms_url, nc->sms_token, job.to, r.text, err,
-                              sizeof(err));
+        res = notify_sms_send(&nc->sms_conn, nc->sms_url, nc->sms_token, job.to,
+                              r.text, err, sizeof(err));
+    }
+
+    rc = notify_breaker_result(br, res, notify_now_ms());
+    notify_metrics_breaker(&nc->metrics, job.channel, br->state);
+    if (rc) {
+        id_log_write(br->state == NOTIFY_BREAKER_CLOSED ? "info" : "warn",
+                     "notify.breaker", "provider", rep.provider, "state",
+                     notify_breaker_state_name(br), NULL);
     }
 
     switch (res) {
@@ -343,6 +531,11 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
         }
         id_kafka_commit(nc->consumer, m);
         rep.outcome = "sent";
+        clock_gettime(CLOCK_REALTIME, &ts);
+        age = notify_job_age(job.created_at, &ts);
+        if (age >= 0) {
+            notify_metrics_delivered(&nc->metrics, job.channel, age);
+        }
         break;
     case NOTIFY_PERMANENT:
         notify_dead_letter(nc, m, &job, err, &rep);
@@ -362,6 +555,7 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
 done:
 
     notify_log_job(m, &rep, started);
+    notify_metrics_job(&nc->metrics, rep.channel, rep.provider, rep.outcome);
     notify_rendered_free(&r);
     notify_job_free(&job);
     id_log_set_request_id(NULL);
@@ -375,7 +569,7 @@ main(void)
     char                     err[512], tplcount[32];
     sigset_t                 sigs;
     id_conf_t               *conf;
-    const char              *topics[] = { NOTIFY_TOPIC }, *smtp;
+    const char              *topics[1], *smtp;
     id_kafka_msg_t          *m;
     id_health_t              health;
     notify_ctx_t             nc;
@@ -383,12 +577,14 @@ main(void)
     id_serve_t              *http = NULL;
     struct timespec          zero = { 0, 0 };
     id_kafka_consumer_conf_t cf;
+    int64_t                  lag = 0, lag_at = 0;
 
     static const id_http_route_t routes[] = {
         { "POST", "/api/v1/notifications/email", ID_HTTP_JSON | ID_HTTP_BEARER,
           notify_api_email },
         { "POST", "/api/v1/notifications/sms", ID_HTTP_JSON | ID_HTTP_BEARER,
           notify_api_sms },
+        { "GET", "/metrics", ID_HTTP_INLINE, notify_api_metrics },
         ID_HEALTH_ROUTES,
     };
 
@@ -403,10 +599,12 @@ main(void)
     signal(SIGPIPE, SIG_IGN);
 
     memset(&nc, 0, sizeof(nc));
+    notify_metrics_init(&nc.metrics, NULL, NULL);
     notify_mail_init();
     conf = id_conf_load(notify_specs,
                         sizeof(notify_specs) / sizeof(notify_specs[0]));
     if (conf == NULL) {
+        notify_metrics_destroy(&nc.metrics);
         notify_mail_shutdown();
         return 1;
     }
@@ -416,14 +614,23 @@ main(void)
                         "KAFKA_SESSION_TIMEOUT_MS\n");
         goto err0;
     }
-    smtp = id_conf_str(conf, "SMTP_URL");
-    if (notify_smtp_policy(&nc.mail, smtp, id_conf_bool(conf, "SMTP_STARTTLS"),
+    if (notify_providers_load(&nc, conf) != 0) {
+        goto err0;
+    }
+    /* no other thread yet */
+    nc.metrics.d.provider[NOTIFY_EMAIL] =
+        notify_provider_name(&nc, NOTIFY_EMAIL);
+    nc.metrics.d.provider[NOTIFY_SMS] = notify_provider_name(&nc, NOTIFY_SMS);
+    smtp = notify_opt(conf, "SMTP_URL");
+    if (smtp != NULL &&
+        notify_smtp_policy(&nc.mail, smtp, id_conf_bool(conf, "SMTP_STARTTLS"),
                            err, sizeof(err)) != 0) {
         fprintf(stderr, "config: SMTP_URL: %s\n", err);
         goto err0;
     }
     nc.mail.username = notify_opt(conf, "SMTP_USERNAME");
     nc.mail.password = notify_opt(conf, "SMTP_PASSWORD");
+    nc.mail.ca_file = notify_opt(conf, "SMTP_CA_FILE");
     if (notify_mail_from_parse(&nc.mail, id_conf_str(conf, "MAIL_FROM"), err,
                                sizeof(err)) != 0) {
         fprintf(stderr, "config: MAIL_FROM: %s\n", err);
@@ -450,6 +657,10 @@ main(void)
     }
     nc.sms_url = notify_opt(conf, "SMS_WEBHOOK_URL");
     nc.sms_token = notify_opt(conf, "SMS_WEBHOOK_TOKEN");
+    notify_breaker_init(&nc.mail_breaker,
+                        (int) id_conf_int(conf, "NOTIFY_BREAKER_THRESHOLD"),
+                        id_conf_int(conf, "NOTIFY_BREAKER_COOLDOWN_MS"));
+    nc.sms_breaker = nc.mail_breaker;
     nc.max_attempts = id_conf_int(conf, "NOTIFY_MAX_ATTEMPTS");
     nc.backoff_base = id_conf_int(conf, "NOTIFY_BACKOFF_BASE_MS");
     nc.backoff_max = id_conf_int(conf, "NOTIFY_BACKOFF_MAX_MS");
@@ -463,6 +674,8 @@ main(void)
                       &nc.dlq) != 0) {
         goto err2;
     }
+    topics[0] = id_conf_str(conf, "NOTIFY_TOPIC");
+    nc.dlq_topic = id_conf_str(conf, "NOTIFY_DLQ_TOPIC");
     memset(&cf, 0, sizeof(cf));
     cf.brokers = id_conf_str(conf, "KAFKA_BROKERS");
     cf.group_id = id_conf_str(conf, "KAFKA_GROUP_ID");
@@ -480,6 +693,7 @@ main(void)
     if (notify_opt(conf, "LISTEN") != NULL) {
         /* the API's jobs go out on the DLQ's producer (thread-safe) */
         api.kafka = nc.dlq;
+        api.metrics = &nc.metrics;
         http = id_serve_start(conf, routes, sizeof(routes) / sizeof(routes[0]),
                               &api, &health);
         if (http == NULL) {
@@ -489,8 +703,11 @@ main(void)
 
     snprintf(tplcount, sizeof(tplcount), "%zu",
              notify_templates_count(nc.templates));
-    id_log_info("notify.ready", "topic", NOTIFY_TOPIC, "group", cf.group_id,
-                "sms", nc.sms_url != NULL ? "webhook" : "unconfigured",
+    id_log_info("notify.ready", "topic", topics[0], "group", cf.group_id,
+                "mail", notify_provider_name(&nc, NOTIFY_EMAIL), "sms",
+                nc.pv.sms == NOTIFY_SMS_TWILIO ? "twilio"
+                : nc.sms_url != NULL           ? "webhook"
+                                               : "unconfigured",
                 "templates", tplcount, NULL);
 
     for (;;) {
@@ -500,6 +717,12 @@ main(void)
                         NULL);
             rc = 0;
             break;
+        }
+        if (notify_now_ms() - lag_at >= NOTIFY_LAG_EVERY_MS) {
+            lag_at = notify_now_ms();
+            notify_metrics_lag(&nc.metrics,
+                               id_kafka_consumer_lag(nc.consumer, &lag) == 0,
+                               (long long) lag);
         }
         prc = id_kafka_consumer_poll(nc.consumer, NOTIFY_POLL_MS, &m);
         if (prc < 0) {
@@ -524,6 +747,8 @@ err3:
 
 err2:
 
+    notify_conn_close(&nc.mail_conn);
+    notify_conn_close(&nc.sms_conn);
     curl_global_cleanup();
 
 err1:
@@ -534,6 +759,8 @@ err1:
 
 err0:
 
+    free(nc.pv.twilio_url);
+    notify_metrics_destroy(&nc.metrics);
     id_conf_free(conf);
     notify_mail_shutdown();
     return rc;

@@ -5,7 +5,11 @@
  * Files: main.c (config, consume loop, delivery decisions), job.c (job JSON
  * validation, retry schedule), templates.c (the template files, rendering),
  * mail.c (the MIME message through GMime, header hygiene, SMTP via libcurl),
- * sms.c (the SMS webhook), dedupe.c (done job ids in Redis), api.c (the
+ * sms.c (the SMS webhook), conn.c (a libcurl handle kept per provider, so
+ * that connections are reused; an HTTP POST over it), sendgrid.c (email
+ * through a SendGrid v3 style API), twilio.c (SMS through a Twilio style
+ * API), breaker.c (a circuit breaker per provider), dedupe.c (done job
+ * ids in Redis), metrics.c (Prometheus metrics on GET /metrics), api.c (the
  * notification API, which queues jobs for the loop).
  *
  * All functions here but api.c's are single-threaded: the worker is one
@@ -15,10 +19,12 @@
 #ifndef NOTIFY_H
 #define NOTIFY_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "http.h"
@@ -112,9 +118,10 @@ int notify_phone_normalize(const char *s, char out[NOTIFY_PHONE_MAX + 1]);
 
 /*
  * The delay before trying again after failed attempt number attempt
- * (1, 2, ...): base_ms * 2^(attempt-1), at most cap_ms.  jitter in [0,1)
- * then takes away up to a quarter of it, so that workers that failed
- * together do not retry together.
+ * (1, 2, ...): base_ms * 2^(attempt-1), at most cap_ms.  Then "equal
+ * jitter": notify_backoff_jitter() keeps half of it and adds jitter (a
+ * random number in [0,1)) times the other half, so that jobs and workers
+ * that failed together do not retry together.
  */
 long notify_backoff_ms(int attempt, long base_ms, long cap_ms);
 long notify_backoff_jitter(long delay_ms, double jitter);
@@ -184,6 +191,8 @@ typedef struct {
     const char *url;      /* smtp://host:port or smtps://host:port */
     const char *username; /* NULL: no AUTH */
     const char *password;
+    const char *ca_file;     /* CAs of the server's certificate; NULL: the
+                                system's */
     int         starttls;    /* smtp:// must upgrade (CURLUSESSL_ALL) */
     char       *from_addr;   /* envelope sender, from MAIL_FROM */
     char       *from_name;   /* its display name, UTF-8, NULL for none */
@@ -247,9 +256,137 @@ int notify_smtp_loopback(const char *url);
 /* What a finished SMTP transfer means (curl result, last SMTP code). */
 notify_result_t notify_smtp_classify(int curl_code, long smtp_code);
 
-/* Sends message to to.  The reason of a failure goes into err. */
-notify_result_t notify_smtp_send(const notify_mail_conf_t *mc, const char *to,
-                                 const char *message, char *err, size_t errlen);
+/* -------------------------------------------------------------- breaker.c */
+
+typedef enum {
+    NOTIFY_BREAKER_CLOSED,
+    NOTIFY_BREAKER_OPEN,
+    NOTIFY_BREAKER_HALF_OPEN
+} notify_breaker_state_t;
+
+/* One provider's circuit breaker (see breaker.c); times in ms. */
+typedef struct {
+    /* transient failures in a row that open it; 0: never opens */
+    int     threshold;
+    long    cooldown_ms; /* open this long before one probe goes out */
+    int     state;       /* notify_breaker_state_t */
+    int     failures;    /* transient failures in a row */
+    int64_t opened_at;
+} notify_breaker_t;
+
+void notify_breaker_init(notify_breaker_t *b, int threshold, long cooldown_ms);
+
+/*
+ * 1: a send may go out now (closed; or the cool-down is over and this is
+ * the half-open probe).  0: open, no send; *wait_ms until the probe may go.
+ */
+int notify_breaker_allow(notify_breaker_t *b, int64_t now_ms, long *wait_ms);
+
+/*
+ * Records the result of a send that notify_breaker_allow() let out (a
+ * permanent failure counts as an answer, as success).  1 if the state
+ * changed (worth a log line), else 0.
+ */
+int notify_breaker_result(notify_breaker_t *b, notify_result_t res,
+                          int64_t now_ms);
+
+/* "closed", "open" or "half_open". */
+const char *notify_breaker_state_name(const notify_breaker_t *b);
+
+
+/* ----------------------------------------------------------------- conn.c */
+
+/*
+ * One provider's libcurl easy handle, kept from job to job so that libcurl
+ * reuses its connection (SMTP session, HTTP keep-alive).  Single-threaded:
+ * one per sending thread.  Zero it to start; notify_conn_close() ends it.
+ */
+typedef struct {
+    CURL *curl;
+} notify_conn_t;
+
+/* The handle with its options reset (connections kept); NULL on ENOMEM. */
+CURL *notify_conn_handle(notify_conn_t *c);
+void  notify_conn_close(notify_conn_t *c); /* NULL-safe */
+
+/* The providers chosen by MAIL_PROVIDER / SMS_PROVIDER and their settings. */
+typedef enum { NOTIFY_MAIL_SMTP, NOTIFY_MAIL_SENDGRID } notify_mail_provider_t;
+typedef enum { NOTIFY_SMS_WEBHOOK, NOTIFY_SMS_TWILIO } notify_sms_provider_t;
+
+typedef struct {
+    notify_mail_provider_t mail;
+    notify_sms_provider_t  sms;
+    const char            *sendgrid_url; /* the mail/send endpoint */
+    const char            *sendgrid_key;
+    char                  *twilio_url; /* .../Accounts/SID/Messages.json */
+    const char            *twilio_sid;
+    const char            *twilio_token;
+    const char            *twilio_from;
+    long                   timeout_ms; /* of one HTTP provider request */
+} notify_providers_t;
+
+/* One POST to an HTTP provider. */
+typedef struct {
+    const char *provider; /* its name, first in err */
+    const char *url;
+    const char *content_type; /* the whole header line */
+    const char *body;
+    const char *bearer; /* Authorization: Bearer; NULL: none */
+    const char *user;   /* HTTP basic auth; NULL: none */
+    const char *password;
+    long        timeout_ms;
+} notify_post_t;
+
+/*
+ * POSTs p over c; the answer's body is dropped.  The result by
+ * notify_http_classify; the reason of a failure (provider, curl's words,
+ * status: never the body) in err.
+ */
+notify_result_t notify_http_post(notify_conn_t *c, const notify_post_t *p,
+                                 char *err, size_t errlen);
+
+/* 1 if url is https://, or http:// to a loopback host; else 0. */
+int notify_https_policy(const char *url);
+
+
+/*
+ * Sends message to to over c (a connection of an earlier mail to the same
+ * server is reused).  The reason of a failure goes into err.
+ */
+notify_result_t notify_smtp_send(notify_conn_t *c, const notify_mail_conf_t *mc,
+                                 const char *to, const char *message, char *err,
+                                 size_t errlen);
+
+
+/* ------------------------------------------------------------- sendgrid.c */
+
+/*
+ * The JSON body of SendGrid's v3 mail/send for job as rendered in r:
+ * personalizations[0].to (address, to_name), from (MAIL_FROM), subject,
+ * content text/plain then text/html, headers (X-Identity-Job-Id,
+ * Auto-Submitted, List-Unsubscribe when r asks and mc has one),
+ * custom_args {job_id, template}.  A new string (free()), NULL on ENOMEM.
+ */
+char *notify_sendgrid_body(const notify_mail_conf_t *mc,
+                           const notify_job_t *job, const notify_rendered_t *r);
+
+notify_result_t
+notify_sendgrid_send(notify_conn_t *c, const notify_providers_t *pv,
+                     const notify_mail_conf_t *mc, const notify_job_t *job,
+                     const notify_rendered_t *r, char *err, size_t errlen);
+
+
+/* --------------------------------------------------------------- twilio.c */
+
+/* "To=..&From=..&Body=.." form-encoded; a new string, NULL on ENOMEM. */
+char *notify_twilio_body(const char *from, const char *to, const char *text);
+
+/* base (no trailing /) + "/2010-04-01/Accounts/SID/Messages.json". */
+char *notify_twilio_url(const char *base, const char *sid);
+
+notify_result_t notify_twilio_send(notify_conn_t            *c,
+                                   const notify_providers_t *pv, const char *to,
+                                   const char *text, char *err, size_t errlen);
 
 
 /* ------------------------------------------------------------------ sms.c */
@@ -257,17 +394,77 @@ notify_result_t notify_smtp_send(const notify_mail_conf_t *mc, const char *to,
 /* What a finished webhook POST means (curl result, HTTP status). */
 notify_result_t notify_http_classify(int curl_code, long status);
 
-/* POSTs {"to":to,"text":text} to url (Bearer token if not NULL). */
-notify_result_t notify_sms_send(const char *url, const char *token,
-                                const char *to, const char *text, char *err,
-                                size_t errlen);
+/* POSTs {"to":to,"text":text} to url over c (Bearer token if not NULL). */
+notify_result_t notify_sms_send(notify_conn_t *c, const char *url,
+                                const char *token, const char *to,
+                                const char *text, char *err, size_t errlen);
+
+
+/* -------------------------------------------------------------- metrics.c */
+
+#define NOTIFY_LAT_BUCKETS 12   /* delivery latency histogram buckets */
+#define NOTIFY_METRIC_SERIES 64 /* (channel, provider, outcome) series */
+
+typedef struct {
+    struct {
+        const char        *channel, *provider, *outcome; /* static names */
+        unsigned long long n;
+    } jobs[NOTIFY_METRIC_SERIES];
+    size_t             njobs;
+    unsigned long long lat_bucket[2][NOTIFY_LAT_BUCKETS]; /* by channel */
+    unsigned long long lat_count[2];
+    double             lat_sum[2];
+    const char        *provider[2]; /* by channel */
+    int                breaker[2];  /* notify_breaker_state_t, by channel */
+    long long          lag;         /* consumer lag in messages, if known */
+    int                lag_known;
+} notify_metrics_data_t;
+
+/* The worker's metrics: written by the consumer loop, read by /metrics. */
+typedef struct {
+    pthread_mutex_t       lock;
+    notify_metrics_data_t d;
+} notify_metrics_t;
+
+/* mail_provider, sms_provider: static names, kept as pointers. */
+void notify_metrics_init(notify_metrics_t *m, const char *mail_provider,
+                         const char *sms_provider);
+void notify_metrics_destroy(notify_metrics_t *m);
+
+/* One job handled; channel or provider NULL for a job that had none. */
+void notify_metrics_job(notify_metrics_t *m, const char *channel,
+                        const char *provider, const char *outcome);
+
+/* A job accepted by its provider seconds after its created_at. */
+void notify_metrics_delivered(notify_metrics_t *m, notify_channel_t channel,
+                              double seconds);
+
+/* The breaker of channel's provider is now in state. */
+void notify_metrics_breaker(notify_metrics_t *m, notify_channel_t channel,
+                            int state);
+
+/* The consumer's lag (id_kafka_consumer_lag), known or not. */
+void notify_metrics_lag(notify_metrics_t *m, int known, long long lag);
+
+/* The Prometheus text of m; a new string (free()), NULL on ENOMEM. */
+char *notify_metrics_render(notify_metrics_t *m);
+
+/*
+ * Seconds from created_at (RFC 3339 in UTC, "...Z", milliseconds or not)
+ * to now (CLOCK_REALTIME); -1 if it is not such a time.
+ */
+double notify_job_age(const char *created_at, const struct timespec *now);
+
+/* GET /metrics: m of r->app's notify_api_t. */
+void notify_api_metrics(id_http_req_t *r);
 
 
 /* ------------------------------------------------------------------ api.c */
 
 /* The handlers' r->app. */
 typedef struct {
-    id_kafka_producer_t *kafka; /* jobs go out on it */
+    id_kafka_producer_t *kafka;   /* jobs go out on it */
+    notify_metrics_t    *metrics; /* GET /metrics */
 } notify_api_t;
 
 /* POST /api/v1/notifications/email and /sms (see api.c). */

@@ -1,5 +1,6 @@
 /*
- * sms.c - SMS through a provider webhook: POST {"to","text"} as JSON.
+ * sms.c - SMS through a provider webhook: POST {"to","text"} as JSON; and
+ * what an HTTP provider's answer means.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,71 +30,30 @@ notify_http_classify(int curl_code, long status)
 }
 
 
-/* The provider's answer is not ours to keep. */
-static size_t
-sms_discard_cb(char *buf, size_t size, size_t nitems, void *arg)
-{
-    (void) buf;
-    (void) arg;
-    return size * nitems;
-}
-
-
 notify_result_t
-notify_sms_send(const char *url, const char *token, const char *to,
-                const char *text, char *err, size_t errlen)
+notify_sms_send(notify_conn_t *c, const char *url, const char *token,
+                const char *to, const char *text, char *err, size_t errlen)
 {
-    CURL              *curl;
-    char              *body = NULL, *auth = NULL, ebuf[CURL_ERROR_SIZE];
-    long               status = 0;
-    json_t            *o;
-    CURLcode           cc;
-    notify_result_t    res = NOTIFY_TRANSIENT;
-    struct curl_slist *hdrs = NULL;
+    char           *body = NULL;
+    json_t         *o;
+    notify_post_t   p;
+    notify_result_t res;
 
     o = json_pack("{s:s, s:s}", "to", to, "text", text);
     body = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    curl = curl_easy_init();
-    if (body == NULL || curl == NULL) {
-        snprintf(err, errlen, "sms: out of memory");
-        goto done;
+    if (body == NULL) {
+        snprintf(err, errlen, "sms webhook: out of memory");
+        return NOTIFY_TRANSIENT;
     }
-    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-    if (token != NULL && token[0] != '\0') {
-        if (asprintf(&auth, "Authorization: Bearer %s", token) < 0) {
-            auth = NULL;
-            snprintf(err, errlen, "sms: out of memory");
-            goto done;
-        }
-        hdrs = curl_slist_append(hdrs, auth);
-    }
-    ebuf[0] = '\0';
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sms_discard_cb);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, ebuf);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-
-    cc = curl_easy_perform(curl);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    res = notify_http_classify((int) cc, status);
-    if (res != NOTIFY_SENT) {
-        snprintf(err, errlen, "sms webhook: %s (status %ld)",
-                 cc != CURLE_OK ? (ebuf[0] ? ebuf : curl_easy_strerror(cc))
-                                : "refused",
-                 status);
-    }
-
-done:
-
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(curl);
-    free(auth);
+    memset(&p, 0, sizeof(p));
+    p.provider = "sms webhook";
+    p.url = url;
+    p.content_type = "Content-Type: application/json";
+    p.body = body;
+    p.bearer = token != NULL && token[0] != '\0' ? token : NULL;
+    p.timeout_ms = 30000;
+    res = notify_http_post(c, &p, err, errlen);
     free(body);
     return res;
 }

@@ -105,7 +105,7 @@ int
 main(void)
 {
     int                      i, rc, got = 0, retried = 0, order_ok = 1;
-    int                      back = 0, failed = 0, extra = 0;
+    int                      back = 0, held = 0, failed = 0, extra = 0;
     char                     err[512];
     int64_t                  t0, retried_off = -1, last_off[2] = { -1, -1 };
     int32_t                  retried_part = -1;
@@ -194,6 +194,12 @@ main(void)
     cf.heartbeat_interval_ms = 1000;
     c = id_kafka_consumer_new(&cf, topics, 1, err, sizeof(err));
     UNIT_OK(c != NULL, "consumer created");
+    {
+        int64_t lag = -1;
+
+        UNIT_OK(id_kafka_consumer_lag(c, &lag) == 1,
+                "consumer lag unknown before any assignment");
+    }
 
     /*
      * Read all 20.  The first message is sent back once with a delay: it
@@ -214,6 +220,16 @@ main(void)
             id_kafka_msg_free(m);
             continue;
         }
+        if (m->partition == retried_part && !back && !held) {
+            /* held (not tried): comes back first again, attempt unchanged */
+            held = m->offset == retried_off && m->attempt == 2 &&
+                   id_kafka_consumer_hold(c, m, 300) == 0;
+            if (!held) {
+                order_ok = 0;
+            }
+            id_kafka_msg_free(m);
+            continue;
+        }
         if (m->partition == retried_part && !back) {
             if (m->offset != retried_off || m->attempt != 2) {
                 order_ok = 0;
@@ -231,8 +247,16 @@ main(void)
         id_kafka_msg_free(m);
     }
     UNIT_OK(got == NTHREADS * PER_THREAD, "every message consumed once");
+    {
+        int64_t lag = -1;
+
+        UNIT_OK(id_kafka_consumer_lag(c, &lag) == 0 && lag == 0,
+                "consumer lag known, 0 once all is consumed");
+    }
     UNIT_OK(back, "the retried message came back");
-    UNIT_OK(order_ok, "retried first, with attempt 2, partition order kept");
+    UNIT_OK(held, "the retried message was held once");
+    UNIT_OK(order_ok, "retried first, with attempt 2 (a hold counts none), "
+                      "partition order kept");
     id_kafka_consumer_close(c);
 
     /* a new member of the group starts after the committed offsets */

@@ -184,11 +184,28 @@ main(void)
             "backoff stops at the cap (no overflow)");
     UNIT_OK(notify_backoff_ms(0, 1000, 60000) == 1000,
             "attempt 0 counts as the first");
-    UNIT_OK(notify_backoff_jitter(1000, 0) == 1000 &&
-                notify_backoff_jitter(1000, 0.5) == 875 &&
-                notify_backoff_jitter(1000, 0.9999) > 750 &&
-                notify_backoff_jitter(1000, 2.0) == 1000,
-            "jitter takes off at most a quarter");
+    UNIT_OK(notify_backoff_jitter(1000, 0) == 500 &&
+                notify_backoff_jitter(1000, 0.5) == 750 &&
+                notify_backoff_jitter(1000, 0.9999) == 999 &&
+                notify_backoff_jitter(1001, 0.9999) <= 1001 &&
+                notify_backoff_jitter(1000, 2.0) == 500 &&
+                notify_backoff_jitter(1000, -1) == 500,
+            "equal jitter: half the delay, plus up to the other half");
+    {
+        int  k;
+        long d, lo = 1000000, hi = 0;
+
+        for (k = 0; k < 1000; k++) {
+            d = notify_backoff_jitter(notify_backoff_ms(5, 1000, 60000),
+                                      (double) random() /
+                                          ((double) RAND_MAX + 1));
+            lo = d < lo ? d : lo;
+            hi = d > hi ? d : hi;
+        }
+        UNIT_OK(lo >= 8000 && hi < 16000 && lo < 9000 && hi > 15000,
+                "retries of jobs that failed together spread over "
+                "[delay/2, delay)");
+    }
 
     return UNIT_DONE();
 }

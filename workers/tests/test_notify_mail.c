@@ -14,6 +14,7 @@
 #include "../notify/job.c"
 #include "../notify/mail.c"
 #include "../notify/sms.c"
+#include "../notify/conn.c"
 
 
 static int
@@ -150,6 +151,7 @@ main(void)
     notify_mail_conf_t mc;
     notify_rendered_t  r;
     const char        *h;
+    notify_conn_t      conn = { NULL };
 
     notify_mail_init();
 
@@ -406,14 +408,17 @@ main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     notify_mail_from_parse(&mc, "a@b.co", err, sizeof(err));
     mc.url = "smtp://127.0.0.1:1";
-    UNIT_OK(notify_smtp_send(&mc, "ann@example.com", "Subject: x\r\n\r\nx\r\n",
-                             err, sizeof(err)) == NOTIFY_TRANSIENT &&
+    UNIT_OK(notify_smtp_send(&conn, &mc, "ann@example.com",
+                             "Subject: x\r\n\r\nx\r\n", err,
+                             sizeof(err)) == NOTIFY_TRANSIENT &&
                 strstr(err, "smtp:") != NULL,
             "SMTP server down: transient with a reason");
     notify_mail_conf_free(&mc);
-    UNIT_OK(notify_sms_send("http://127.0.0.1:1/sms", NULL, "+4915112345678",
-                            "hi", err, sizeof(err)) == NOTIFY_TRANSIENT,
+    UNIT_OK(notify_sms_send(&conn, "http://127.0.0.1:1/sms", NULL,
+                            "+4915112345678", "hi", err,
+                            sizeof(err)) == NOTIFY_TRANSIENT,
             "webhook down: transient");
+    notify_conn_close(&conn);
     curl_global_cleanup();
 
     notify_mail_shutdown();

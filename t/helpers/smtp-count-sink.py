@@ -1,0 +1,67 @@
+#!/usr/bin/python3
+"""An SMTP sink (aiosmtpd, messages into a Maildir) that also logs the
+connections it accepted and the logins, for tests of connection reuse.
+
+    smtp-count-sink.py MAILDIR CONNLOG [CERT KEY USER PASSWORD]
+
+Listens on 127.0.0.1 on a free port, written to CONNLOG.port once it
+listens; appends "connection" to CONNLOG per accepted connection.  With
+CERT, KEY, USER and PASSWORD it offers STARTTLS, requires it, and takes
+mail only after AUTH as USER with PASSWORD, appending "auth USER ok" (or
+"auth USER refused") per attempt.
+"""
+import asyncio
+import os
+import ssl
+import sys
+
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+MAILDIR, CONNLOG = sys.argv[1], sys.argv[2]
+TLS = sys.argv[3:7]
+
+
+def log(line):
+    with open(CONNLOG, 'a') as f:
+        f.write(line + '\n')
+
+
+class CountingSMTP(SMTP):
+    def connection_made(self, transport):
+        # STARTTLS hands the same connection a new transport: count once
+        if not getattr(self, '_counted', False):
+            self._counted = True
+            log('connection')
+        super().connection_made(transport)
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    if not isinstance(auth_data, LoginPassword):
+        return AuthResult(success=False, handled=False)
+    user = auth_data.login.decode()
+    ok = user == TLS[2] and auth_data.password.decode() == TLS[3]
+    log('auth %s %s' % (user, 'ok' if ok else 'refused'))
+    return AuthResult(success=ok)
+
+
+def factory(handler, loop):
+    if not TLS:
+        return CountingSMTP(handler, loop=loop)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(TLS[0], TLS[1])
+    return CountingSMTP(handler, loop=loop, tls_context=ctx,
+                        require_starttls=True, authenticator=authenticator,
+                        auth_required=True, auth_require_tls=True)
+
+
+loop = asyncio.new_event_loop()
+asyncio.set_event_loop(loop)
+handler = Mailbox(MAILDIR)
+server = loop.run_until_complete(loop.create_server(
+    lambda: factory(handler, loop), '127.0.0.1', 0))
+port = server.sockets[0].getsockname()[1]
+with open(CONNLOG + '.port.tmp', 'w') as f:
+    f.write(str(port))
+os.rename(CONNLOG + '.port.tmp', CONNLOG + '.port')
+loop.run_forever()
