@@ -10,7 +10,7 @@ use File::Temp ();
 use JSON::PP;
 use POSIX qw(strftime);
 use Time::HiRes qw(sleep time);
-use Identity::Stack qw(unique_email kafka_produce kafka_messages);
+use Identity::Stack qw(unique_email kafka_produce kafka_messages wait_until);
 use Identity::Worker qw(start_worker stop_worker worker_log);
 use Identity::Recorder;
 
@@ -23,17 +23,6 @@ my $dlq = "$topic.dlq";
 my ($w, $rec);
 
 END { local $?; stop_worker($w) if $w; $rec->stop if $rec }
-
-sub wait_until {
-    my ($limit, $code) = @_;
-    my $deadline = time + $limit;
-    while (time < $deadline) {
-        my $v = $code->();
-        return $v if $v;
-        sleep 0.1;
-    }
-    return undef;
-}
 
 # dlq(ARGS...) -> (exit status, stdout lines, stderr)
 sub dlq {

@@ -9,7 +9,7 @@ use warnings;
 use Test::More;
 use JSON::PP;
 use Time::HiRes qw(sleep time);
-use Identity::Stack qw(unique_email kafka_produce kafka_messages);
+use Identity::Stack qw(unique_email kafka_produce kafka_messages wait_until);
 use Identity::Worker qw(start_worker stop_worker wait_exit worker_log);
 use Identity::Recorder;
 
@@ -22,17 +22,6 @@ my $dlq = "$topic.dlq";
 my ($w, $rec);
 
 END { local $?; stop_worker($w) if $w; $rec->stop if $rec }
-
-sub wait_until {
-    my ($limit, $code) = @_;
-    my $deadline = time + $limit;
-    while (time < $deadline) {
-        my $v = $code->();
-        return $v if $v;
-        sleep 0.1;
-    }
-    return undef;
-}
 
 $rec = Identity::Recorder->start;
 $rec->mode(503);

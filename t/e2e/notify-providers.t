@@ -13,7 +13,7 @@ use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 use POSIX ();
 use Time::HiRes qw(sleep time);
-use Identity::Stack qw(unique_email kafka_produce kafka_messages);
+use Identity::Stack qw(unique_email kafka_produce kafka_messages wait_until);
 use Identity::Worker qw(start_worker stop_worker wait_exit worker_log);
 use Identity::Recorder;
 
@@ -52,18 +52,6 @@ sub wait_file {
     my $deadline = time + ($limit // 20);
     sleep 0.05 until -s $f || time > $deadline;
     return slurp($f);
-}
-
-# until(LIMIT, CODE) -> CODE's first true value within LIMIT seconds
-sub wait_until {
-    my ($limit, $code) = @_;
-    my $deadline = time + $limit;
-    while (time < $deadline) {
-        my $v = $code->();
-        return $v if $v;
-        sleep 0.1;
-    }
-    return undef;
 }
 
 # --- the recorder -------------------------------------------------------------

@@ -9,7 +9,7 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes qw(sleep time);
-use Identity::Stack qw(api json_body unique_email wait_for_mail);
+use Identity::Stack qw(api json_body unique_email wait_for_mail wait_until);
 use Identity::Flow qw(new_user login bearer);
 use Identity::Worker qw(stack_socket raw_http);
 
@@ -30,18 +30,6 @@ sub pids {
     my %p = map { /^(\S+) (\S+)$/ ? ($1, $2) : () } split /\n/,
         slurp("$dir/pids");
     return \%p;
-}
-
-# until(SECONDS, CODE): CODE's first true value, polling; undef at the end
-sub until_true {
-    my ($limit, $code) = @_;
-    my $deadline = time + $limit;
-    while (time < $deadline) {
-        my $v = $code->();
-        return $v if $v;
-        sleep 0.2;
-    }
-    return undef;
 }
 
 sub last_line {
@@ -75,12 +63,12 @@ my $log_at = length slurp($log);
 kill 'KILL', $users;
 my $t0 = time;
 
-my $new = until_true(15, sub {
+my $new = wait_until(15, sub {
     my $p = pids()->{users};
     return $p && $p ne $users && kill(0, $p) ? $p : undef;
 });
 ok $new, 'the killed worker is started again' and diag "users: $users -> $new";
-my $served = until_true(15, sub {
+my $served = wait_until(15, sub {
     api(GET => '/api/v1/users/me', undef, bearer($token))->{status} == 200
 });
 ok $served, 'requests through the gateway reach it again';
@@ -101,14 +89,14 @@ is "@moved", '', 'every other part kept its process';
 # a second death soon after: the delay doubles
 $log_at = length slurp($log);
 kill 'KILL', $new;
-ok until_true(15, sub {
+ok wait_until(15, sub {
     my $p = pids()->{users};
     $p && $p ne $new && kill(0, $p);
 }), 'killed again, it is started again';
 like substr(slurp($log), $log_at),
     qr/users \(pid $new\) died: killed by SIGKILL; restarting it in 1\.0 s/,
     '... after twice the delay';
-ok until_true(15, sub {
+ok wait_until(15, sub {
     api(GET => '/api/v1/users/me', undef, bearer($token))->{status} == 200
 }), '... and serves again';
 
@@ -118,7 +106,7 @@ my $smtp = pids()->{smtp};
 hold('smtp');
 $log_at = length slurp($log);
 kill 'KILL', $smtp;
-ok until_true(10, sub { substr(slurp($log), $log_at) =~ /smtp \(pid $smtp\) died/ }),
+ok wait_until(10, sub { substr(slurp($log), $log_at) =~ /smtp \(pid $smtp\) died/ }),
     'the SMTP sink is down (held)';
 my $late = unique_email('supervise-mail');
 my $res = api(POST => '/api/v1/auth/register',
@@ -127,7 +115,7 @@ is $res->{status}, 202, 'a sign-up while the sink is down is accepted';
 sleep 2;    # notify's first attempts fail meanwhile
 is pids()->{smtp}, $smtp, 'a held part is not restarted';
 release('smtp');
-ok until_true(10, sub {
+ok wait_until(10, sub {
     my $p = pids()->{smtp};
     $p && $p ne $smtp && kill(0, $p);
 }), 'released, the SMTP sink is started again';
@@ -143,14 +131,14 @@ sub away_and_back {
     my $auth = pids()->{auth};
     hold($name);
     $stop->();
-    my $st = until_true(10, sub {
+    my $st = wait_until(10, sub {
         my $r = api(GET => '/api/health/ready');
         $r->{status} == 503 && $r->{content} =~ /"$check":"down"/ ? $r : undef;
     });
     ok $st, "$name away: the gateway's readiness turns 503, $check down";
     release($name);
     my $t = time;
-    ok until_true(30, sub { ready() == 200 }),
+    ok wait_until(30, sub { ready() == 200 }),
         "$name back: ready 200 again by itself"
         or diag api(GET => '/api/health/ready')->{content};
     diag sprintf '%s: ready again %.1f s after the release', $name, time - $t;
@@ -166,7 +154,7 @@ away_and_back('postgres', sub {
     chomp(my $postmaster = <$pm>);
     kill 'INT', $postmaster;      # fast shutdown: sessions are ended
 }, 'postgres');
-ok until_true(10, sub {
+ok wait_until(10, sub {
     api(GET => '/api/v1/users/me', undef, bearer($t1))->{status} == 200
 }), 'the profile is served from PostgreSQL again';
 
@@ -182,7 +170,7 @@ hold('postgres');
     sleep 0.1 while time < $deadline && kill 0, $postmaster;
 }
 release('postgres');
-ok until_true(30, sub {
+ok wait_until(30, sub {
     system("psql -X -q -At '$ENV{IDENTITY_DATABASE_URL}' -c 'SELECT 1' "
            . '>/dev/null 2>&1') == 0
 }), 'PostgreSQL is back';
@@ -200,7 +188,7 @@ sub notify_ready {
 }
 my $kafka = pids()->{kafka};
 kill 'USR1', $kafka;
-ok until_true(10, sub {
+ok wait_until(10, sub {
     my $r = notify_ready();
     $r->{status} == 503 && $r->{content} =~ /"kafka":"down"/;
 }), 'the broker down: the notify worker not ready, kafka down';
@@ -209,7 +197,7 @@ ok $gw->{status} == 200 && $gw->{content} =~ /"kafka":"down"/,
     'the gateway still ready, saying kafka is down'
     or diag "$gw->{status} $gw->{content}";
 kill 'USR2', $kafka;
-ok until_true(30, sub { notify_ready()->{status} == 200 && ready() == 200 }),
+ok wait_until(30, sub { notify_ready()->{status} == 200 && ready() == 200 }),
     'the broker up: the notify worker ready by itself';
 
 # --- nginx killed with SIGKILL: its orphaned workers hold the port ---------
@@ -218,7 +206,7 @@ $before = pids();
 my $nginx = $before->{nginx};
 $log_at = length slurp($log);
 kill 'KILL', $nginx;
-ok until_true(20, sub {
+ok wait_until(20, sub {
     my $p = pids()->{nginx};
     $p && $p ne $nginx && kill(0, $p) && ready() == 200;
 }), 'nginx killed: started again, the gateway is ready';
@@ -236,7 +224,7 @@ $before = pids();
 my $broker = slurp("$dir/kafka.bootstrap");
 $log_at = length slurp($log);
 kill 'KILL', $before->{kafka};
-ok until_true(60, sub {
+ok wait_until(60, sub {
     my $p = pids();
     return 0 if grep { ($p->{$_} // '') eq $before->{$_} }
         qw(kafka auth users otp password notify audit);

@@ -19,7 +19,7 @@ our @EXPORT_OK = qw(gateway api api_from json_body unique_email wait_for_mail
                     wait_for_mails otp_from_mail sql redis kafka_messages
                     jwt_parts kafka_topics kafka_raw kafka_produce
                     wait_for_sms stack_token access_log mail_matches
-                    outbox_drained);
+                    outbox_drained wait_until);
 
 my $json = JSON::PP->new->canonical;
 
@@ -93,6 +93,19 @@ sub wait_for_mail {
             return $text if mail_matches($text, $address, $pattern);
         }
         sleep 0.2;
+    }
+    return undef;
+}
+
+# wait_until(LIMIT, CODE) -> CODE's first true value, called every 0.1 s
+# for up to LIMIT seconds; undef if it never was.
+sub wait_until {
+    my ($limit, $code) = @_;
+    my $deadline = time + $limit;
+    while (time < $deadline) {
+        my $v = $code->();
+        return $v if $v;
+        sleep 0.1;
     }
     return undef;
 }
