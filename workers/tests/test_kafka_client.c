@@ -119,7 +119,7 @@ main(void)
     rd_kafka_mock_cluster_t *mc;
     id_kafka_consumer_conf_t cf;
     id_kafka_batch_msg_t     batch[NBATCH];
-    char                     payloads[NBATCH][8];
+    char                     payloads[NBATCH][16];
     atomic_int               cancel = 0;
 
     id_log_init("test_kafka_client");
