@@ -3,6 +3,7 @@
  * Configuration: the table below (environment variables, see env.h).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "codes.h"
 #include "authlog.h"
@@ -36,6 +37,7 @@ main(void)
     id_health_t health;
 
     id_log_init("otp");
+    memset(&health, 0, sizeof(health)); /* id_serve_deps_stop() on any exit */
     if (id_http_block_signals() != 0) { /* librdkafka threads inherit it */
         return 1;
     }

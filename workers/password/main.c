@@ -49,6 +49,7 @@ main(void)
 
     id_log_init("password");
     memset(&app, 0, sizeof(app));
+    memset(&health, 0, sizeof(health)); /* id_serve_deps_stop() on any exit */
     /* before any thread (librdkafka, MHD) so all of them inherit the mask */
     if (id_http_block_signals() != 0) {
         return 1;

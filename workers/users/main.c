@@ -57,6 +57,7 @@ main(void)
 
     id_log_init("users");
     memset(&app, 0, sizeof(app));
+    memset(&health, 0, sizeof(health)); /* id_serve_deps_stop() on any exit */
     /* before any thread (librdkafka, MHD) so all of them inherit the mask */
     if (id_http_block_signals() != 0) {
         return 1;
@@ -66,7 +67,6 @@ main(void)
     if (conf == NULL) {
         return 1;
     }
-    memset(&app, 0, sizeof(app));
     if (id_event_seal_init(id_conf_str(conf, "NOTIFY_PUBLIC_KEY"), err,
                            sizeof(err)) != 0) {
         fprintf(stderr, "config: NOTIFY_PUBLIC_KEY: %s\n", err);
