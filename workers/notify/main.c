@@ -4,14 +4,16 @@
  * style HTTP API) or SMS (SMS_PROVIDER: a webhook, or a Twilio style API).
  * Each provider keeps one libcurl handle, so its connection is reused.
  *
- * Delivery is at least once: a job's offset is committed only after it was
- * sent, found already sent (Redis), or parked on identity.notifications.dlq
- * with the reason.  A transient failure (SMTP down, 4xx, timeout) sends the
- * job back to its partition with exponential backoff (the partition waits,
- * the others go on) until NOTIFY_MAX_ATTEMPTS, then dead-letters it; a
- * poison job (bad JSON, missing field, unknown template, permanent 5xx) is
- * dead-lettered at once.  One log line per job: id, template, outcome;
- * never the address, the code or the text.
+ * Delivery is once per job: a job's offset is committed only after it was
+ * sent, found already sent, or parked on identity.notifications.dlq with
+ * the reason; a job is claimed in Redis before its send (dedupe.c), so a
+ * redelivered job, or one a rebalance handed to another process while
+ * this one sends it, is not sent twice.  A transient failure (SMTP down, 4xx,
+ * timeout) sends the job back to its partition with exponential backoff (the
+ * partition waits, the others go on) until NOTIFY_MAX_ATTEMPTS, then
+ * dead-letters it; a poison job (bad JSON, missing field, unknown template,
+ * permanent 5xx) is dead-lettered at once.  One log line per job: id, template,
+ * outcome; never the address, the code or the text.
  *
  * With LISTEN set, /health/live and /health/ready are served (Redis and
  * Kafka checked), and the notification API (api.c): POST
