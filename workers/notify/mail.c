@@ -509,8 +509,9 @@ notify_smtp_send(notify_conn_t *c, const notify_mail_conf_t *mc, const char *to,
     curl_easy_setopt(curl, CURLOPT_READDATA, &up);
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                     mc->timeout_ms < 10000 ? mc->timeout_ms : 10000L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, mc->timeout_ms);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, ebuf);
     if (mc->username != NULL) {
         curl_easy_setopt(curl, CURLOPT_USERNAME, mc->username);

@@ -4,14 +4,16 @@
  * style HTTP API) or SMS (SMS_PROVIDER: a webhook, or a Twilio style API).
  * Each provider keeps one libcurl handle, so its connection is reused.
  *
- * Delivery is at least once: a job's offset is committed only after it was
- * sent, found already sent (Redis), or parked on identity.notifications.dlq
- * with the reason.  A transient failure (SMTP down, 4xx, timeout) sends the
- * job back to its partition with exponential backoff (the partition waits,
- * the others go on) until NOTIFY_MAX_ATTEMPTS, then dead-letters it; a
- * poison job (bad JSON, missing field, unknown template, permanent 5xx) is
- * dead-lettered at once.  One log line per job: id, template, outcome;
- * never the address, the code or the text.
+ * Delivery is once per job: a job's offset is committed only after it was
+ * sent, found already sent, or parked on identity.notifications.dlq with
+ * the reason; a job is claimed in Redis before its send (dedupe.c), so a
+ * redelivered job, or one a rebalance handed to another process while
+ * this one sends it, is not sent twice.  A transient failure (SMTP down, 4xx,
+ * timeout) sends the job back to its partition with exponential backoff (the
+ * partition waits, the others go on) until NOTIFY_MAX_ATTEMPTS, then
+ * dead-letters it; a poison job (bad JSON, missing field, unknown template,
+ * permanent 5xx) is dead-lettered at once.  One log line per job: id, template,
+ * outcome; never the address, the code or the text.
  *
  * With LISTEN set, /health/live and /health/ready are served (Redis and
  * Kafka checked), and the notification API (api.c): POST
@@ -32,6 +34,7 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
+#include "crypto.h"
 #include "env.h"
 #include "health.h"
 #include "http.h"
@@ -43,6 +46,12 @@
 #define NOTIFY_POLL_MS 500       /* also the shutdown latency between jobs */
 #define NOTIFY_DLQ_TIMEOUT 10000 /* ms to wait for the DLQ ack */
 #define NOTIFY_LAG_EVERY_MS 1000 /* how often the metrics' lag is updated */
+/* A job's claim outlives its send (NOTIFY_PROVIDER_TIMEOUT_MS) by this
+ * much: the time to write "done" to Redis after the provider accepted. */
+#define NOTIFY_CLAIM_MARGIN_MS 5000
+/* how often a job claimed by another process is looked at again */
+#define NOTIFY_BUSY_MIN_MS 100
+#define NOTIFY_BUSY_MAX_MS 1000
 
 
 static const id_conf_spec_t notify_specs[] = {
@@ -103,7 +112,8 @@ static const id_conf_spec_t notify_specs[] = {
     { "TWILIO_FROM", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "sender: a Twilio phone number (+E.164) or a messaging service SID" },
     { "NOTIFY_PROVIDER_TIMEOUT_MS", ID_CONF_INT, 0, 0, "30000", 100, 600000,
-      "longest wait for one HTTP provider request (a timeout is transient)" },
+      "longest wait for one send: an SMTP transaction or an HTTP provider "
+      "request (a timeout is transient)" },
     { "SMS_WEBHOOK_URL", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "http(s) URL receiving POST {to,text}; unset: SMS jobs are "
       "dead-lettered" },
@@ -152,6 +162,8 @@ typedef struct {
     notify_breaker_t     mail_breaker; /* of the MAIL_PROVIDER */
     notify_breaker_t     sms_breaker;  /* of the SMS_PROVIDER */
     notify_metrics_t     metrics;
+    char                 token[NOTIFY_TOKEN_MAX]; /* this process's claims */
+    long                 lease_ms;                /* how long a claim holds */
     long                 max_attempts;
     long                 backoff_base;
     long                 backoff_max;
@@ -224,6 +236,27 @@ notify_now_ms(void)
 }
 
 
+/* host/pid/random: unique to this process among every notify process. */
+static int
+notify_claim_token(char *out, size_t size)
+{
+    char          host[64];
+    unsigned char rnd[8];
+
+    if (gethostname(host, sizeof(host)) != 0) {
+        snprintf(host, sizeof(host), "localhost");
+    }
+    host[sizeof(host) - 1] = '\0';
+    if (id_crypto_random(rnd, sizeof(rnd)) != 0) {
+        return -1;
+    }
+    snprintf(out, size, "%s/%ld/%02x%02x%02x%02x%02x%02x%02x%02x", host,
+             (long) getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
+             rnd[6], rnd[7]);
+    return 0;
+}
+
+
 static const char *
 notify_provider_name(const notify_ctx_t *nc, notify_channel_t channel)
 {
@@ -248,6 +281,7 @@ notify_providers_load(notify_ctx_t *nc, const id_conf_t *conf)
     mail = id_conf_str(conf, "MAIL_PROVIDER");
     sms = id_conf_str(conf, "SMS_PROVIDER");
     pv->timeout_ms = id_conf_int(conf, "NOTIFY_PROVIDER_TIMEOUT_MS");
+    nc->mail.timeout_ms = pv->timeout_ms;
     if (strcmp(mail, "smtp") == 0) {
         pv->mail = NOTIFY_MAIL_SMTP;
         if (notify_opt(conf, "SMTP_URL") == NULL) {
@@ -469,17 +503,6 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
         goto done;
     }
 
-    rc = notify_dedupe_done(job.id);
-    if (rc == 1) {
-        id_kafka_commit(nc->consumer, m);
-        rep.outcome = "duplicate";
-        goto done;
-    }
-    if (rc < 0) {
-        /* at least once: sending twice beats not sending */
-        id_log_warn("notify.dedupe_unavailable", "id", job.id, NULL);
-    }
-
     br = job.channel == NOTIFY_EMAIL ? &nc->mail_breaker : &nc->sms_breaker;
     rc = notify_breaker_allow(br, notify_now_ms(), &wait);
     notify_metrics_breaker(&nc->metrics, job.channel, br->state);
@@ -492,6 +515,31 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
                           : "retry_failed";
         rep.error = "circuit breaker open";
         goto done;
+    }
+
+    switch (notify_dedupe_claim(job.id, nc->token, nc->lease_ms, &wait)) {
+    case NOTIFY_CLAIM_DONE:
+        id_kafka_commit(nc->consumer, m);
+        rep.outcome = "duplicate";
+        goto done;
+    case NOTIFY_CLAIM_BUSY:
+        /* another process sends it (a rebalance moved the partition), or
+         * died sending it: look again when its claim ends */
+        wait = wait < NOTIFY_BUSY_MIN_MS   ? NOTIFY_BUSY_MIN_MS
+               : wait > NOTIFY_BUSY_MAX_MS ? NOTIFY_BUSY_MAX_MS
+                                           : wait;
+        rep.delay_ms = wait;
+        rep.outcome = id_kafka_consumer_hold(nc->consumer, m, (int) wait) == 0
+                          ? "held"
+                          : "retry_failed";
+        rep.error = "claimed by another notify process";
+        goto done;
+    case NOTIFY_CLAIM_UNKNOWN:
+        /* at least once: sending twice beats not sending */
+        id_log_warn("notify.dedupe_unavailable", "id", job.id, NULL);
+        break;
+    case NOTIFY_CLAIMED:
+        break;
     }
 
     err[0] = '\0';
@@ -526,7 +574,7 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
 
     switch (res) {
     case NOTIFY_SENT:
-        if (notify_dedupe_mark(job.id) != 0) {
+        if (notify_dedupe_done(job.id) != 0) {
             id_log_warn("notify.dedupe_mark_failed", "id", job.id, NULL);
         }
         id_kafka_commit(nc->consumer, m);
@@ -538,9 +586,11 @@ notify_handle(notify_ctx_t *nc, const id_kafka_msg_t *m)
         }
         break;
     case NOTIFY_PERMANENT:
+        notify_dedupe_release(job.id, nc->token);
         notify_dead_letter(nc, m, &job, err, &rep);
         break;
     case NOTIFY_TRANSIENT:
+        notify_dedupe_release(job.id, nc->token);
         if (nc->max_attempts > 0 && m->attempt >= nc->max_attempts) {
             snprintf(gaveup, sizeof(gaveup), "gave up after %d attempts: %s",
                      m->attempt, err);
@@ -665,6 +715,11 @@ main(void)
     nc.backoff_base = id_conf_int(conf, "NOTIFY_BACKOFF_BASE_MS");
     nc.backoff_max = id_conf_int(conf, "NOTIFY_BACKOFF_MAX_MS");
     srandom((unsigned) time(NULL) ^ (unsigned) getpid());
+    if (notify_claim_token(nc.token, sizeof(nc.token)) != 0) {
+        id_log_error("notify.start_failed", "err", "no random bytes", NULL);
+        goto err1;
+    }
+    nc.lease_ms = nc.pv.timeout_ms + NOTIFY_CLAIM_MARGIN_MS;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         id_log_error("notify.start_failed", "err", "curl_global_init", NULL);
         goto err1;

@@ -8,9 +8,9 @@
  * sms.c (the SMS webhook), conn.c (a libcurl handle kept per provider, so
  * that connections are reused; an HTTP POST over it), sendgrid.c (email
  * through a SendGrid v3 style API), twilio.c (SMS through a Twilio style
- * API), breaker.c (a circuit breaker per provider), dedupe.c (done job
- * ids in Redis), metrics.c (Prometheus metrics on GET /metrics), api.c (the
- * notification API, which queues jobs for the loop).
+ * API), breaker.c (a circuit breaker per provider), dedupe.c (claims and
+ * done job ids in Redis), metrics.c (Prometheus metrics on GET /metrics),
+ * api.c (the notification API, which queues jobs for the loop).
  *
  * All functions here but api.c's are single-threaded: the worker is one
  * consumer loop; api.c's handlers run on the HTTP server's threads and
@@ -198,6 +198,7 @@ typedef struct {
     char       *from_name;   /* its display name, UTF-8, NULL for none */
     const char *from_domain; /* inside from_addr, for Message-ID */
     char       *unsubscribe; /* the List-Unsubscribe value, NULL: never */
+    long        timeout_ms;  /* longest SMTP transaction, connect included */
 } notify_mail_conf_t;
 
 /*
@@ -479,10 +480,27 @@ int notify_api_phone_valid(const char *s);
 
 /* Over redis.h (id_redis_init() done by main). */
 
-/* 1 job id already delivered, 0 not, -1 unknown (Redis unreachable). */
+#define NOTIFY_TOKEN_MAX 128 /* characters of a process's claim token */
+
+typedef enum {
+    NOTIFY_CLAIMED,      /* ours: send it */
+    NOTIFY_CLAIM_DONE,   /* delivered already: skip it */
+    NOTIFY_CLAIM_BUSY,   /* another process is sending it */
+    NOTIFY_CLAIM_UNKNOWN /* Redis unreachable */
+} notify_claim_t;
+
+/*
+ * Claims job id for the process of token (unique per process) for
+ * lease_ms.  On NOTIFY_CLAIM_BUSY, *busy_ms is how long the other claim
+ * still holds (0: unknown, look again soon).
+ */
+notify_claim_t notify_dedupe_claim(const char *id, const char *token,
+                                   long lease_ms, long *busy_ms);
+
+/* Records id as delivered for 7 days (ends the claim): 0 ok, -1 failed. */
 int notify_dedupe_done(const char *id);
 
-/* Records id as delivered for 7 days: 0 ok, -1 failed (logged). */
-int notify_dedupe_mark(const char *id);
+/* Ends this process's claim of id after a send that did not go out. */
+void notify_dedupe_release(const char *id, const char *token);
 
 #endif
