@@ -191,14 +191,18 @@ if (defined $s{notify_jobs}) {
     my $ratio = $n->{rate} && $k->{rate} ? 100 * $n->{rate} / $k->{rate}
         : undef;
     my $t0 = $s{notify_started};
+    my $all = defined $n->{last} && $t0 && $n->{last} > $t0
+        ? $n->{last} - $t0 : undef;
     push @rows, sprintf '| notify alone, one process, into the SMTP sink '
         . '(%d jobs queued first) | %s jobs/s (first mail → last; the first '
-        . '%s s after its start, all %s s after) | %s of the sink\'s intake of '
-        . 'the same messages from one plain SMTP connection, %s/s | — | %s |',
+        . '%s s after its start, all %s s after: %s jobs/s from the start) | '
+        . '%s of the sink\'s intake of the same messages from one plain SMTP '
+        . 'connection, %s/s | — | %s |',
         $s{notify_jobs},
         defined $n->{rate} ? sprintf('%.1f', $n->{rate}) : '—',
         defined $n->{first} && $t0 ? sprintf('%.1f', $n->{first} - $t0) : '—',
-        defined $n->{last} && $t0 ? sprintf('%.1f', $n->{last} - $t0) : '—',
+        defined $all ? sprintf('%.1f', $all) : '—',
+        defined $all ? sprintf('%.1f', $n->{n} / $all) : '—',
         defined $ratio ? sprintf('%.0f%%', $ratio) : '—',
         defined $k->{rate} ? sprintf('%.1f', $k->{rate}) : '—',
         $missing || $n->{dups} || $k_missing || $k->{dups} || !defined $ratio

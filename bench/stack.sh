@@ -62,7 +62,7 @@
 #    the mails from the first to the last: the time before the first
 #    (start-up, and about 3 s the dev broker's group coordinator waits on
 #    a first join) is reported beside it, with the time until all were
-#    there.  The baseline is the sink's own intake: the same messages, as
+#    there and the jobs/s over that.  The baseline is the sink's own intake: the same messages, as
 #    the sink stored them, sent again by a plain client over one SMTP
 #    connection (Perl's Net::SMTP; bench/stack.pl sink), timed the same
 #    way.  A mail missing or sent twice makes the run invalid.  No target:
