@@ -3,7 +3,8 @@
 #
 # The whole stack's rows (bench/stack.sh, whose head explains the method)
 # from its raw results in OUT_DIR (stack.txt, stack.paced, stack.signups,
-# stack.profile): a markdown section on stdout, every target judged.
+# stack.profile, stack.notify-mails, stack.sink-mails, stack.mail-healthy,
+# stack.mail-stall): a markdown section on stdout, every target judged.
 # bench/report.pl puts it in RESULTS.md.
 use strict;
 use warnings;
@@ -159,6 +160,136 @@ for my $kind (qw(plain gateway)) {
         $profile_bad ? '**invalid run**' : '—';
 }
 
+# 4. notify alone into the SMTP sink, and the sink's own intake: "key
+# mtime file" lines, a key twice a duplicate; jobs/s over the mails from
+# the first to the last
+sub mail_run {
+    my (%first, $copies);
+    for (@_) {
+        my ($k, $t) = split ' ';
+        $copies++;
+        $first{$k} = $t if !defined $first{$k} || $t < $first{$k};
+    }
+    my @t = sort { $a <=> $b } values %first;
+    return { n => scalar @t, dups => ($copies || 0) - @t, first => $t[0],
+             last => $t[-1],
+             rate => @t > 1 && $t[-1] > $t[0]
+                 ? (@t - 1) / ($t[-1] - $t[0]) : undef };
+}
+if (defined $s{notify_jobs}) {
+    my $n = mail_run(lines("$out/stack.notify-mails"));
+    my $k = mail_run(lines("$out/stack.sink-mails"));
+    my $missing = $s{notify_jobs} - $n->{n};
+    my $k_missing = ($s{sink_mails} // 0) - $k->{n};
+    push @notes, "notify alone: $missing of $s{notify_jobs} mails did not "
+        . 'arrive' if $missing;
+    push @notes, "notify alone: $n->{dups} mails arrived twice or more"
+        if $n->{dups};
+    push @notes, "the sink's intake: $k_missing of $s{sink_mails} mails did "
+        . "not arrive, $k->{dups} arrived twice or more"
+        if $k_missing || $k->{dups};
+    my $ratio = $n->{rate} && $k->{rate} ? 100 * $n->{rate} / $k->{rate}
+        : undef;
+    my $t0 = $s{notify_started};
+    my $all = defined $n->{last} && $t0 && $n->{last} > $t0
+        ? $n->{last} - $t0 : undef;
+    push @rows, sprintf '| notify alone, one process, into the SMTP sink '
+        . '(%d jobs queued first) | %s jobs/s (first mail → last; the first '
+        . '%s s after its start, all %s s after: %s jobs/s from the start) | '
+        . '%s of the sink\'s intake of the same messages from one plain SMTP '
+        . 'connection, %s/s | — | %s |',
+        $s{notify_jobs},
+        defined $n->{rate} ? sprintf('%.1f', $n->{rate}) : '—',
+        defined $n->{first} && $t0 ? sprintf('%.1f', $n->{first} - $t0) : '—',
+        defined $all ? sprintf('%.1f', $all) : '—',
+        defined $all ? sprintf('%.1f', $n->{n} / $all) : '—',
+        defined $ratio ? sprintf('%.0f%%', $ratio) : '—',
+        defined $k->{rate} ? sprintf('%.1f', $k->{rate}) : '—',
+        $missing || $n->{dups} || $k_missing || $k->{dups} || !defined $ratio
+            ? '**invalid run**' : '—';
+} else {
+    push @rows, '| notify alone, one process, into the SMTP sink | — | — | — '
+        . '| **not measured** |';
+}
+
+# 5. request answered → mail: "due answered status copies mail" lines;
+# every request must answer 200 and have exactly one mail
+sub mail_requests {
+    my ($what, @l) = @_;
+    my (@r, $bad, $missing, $dups);
+    for (@l) {
+        my ($due, $answered, $status, $copies, $mail) = split ' ';
+        if ($status != 200) { $bad++; next }
+        if (!$copies) { $missing++; next }
+        $dups++ if $copies > 1;
+        push @r, { answered => $answered, mail => $mail,
+                   ms => 1000 * ($mail - $answered) };
+    }
+    push @notes, "$what: $bad requests answered other than 200" if $bad;
+    push @notes, "$what: $missing mails did not arrive" if $missing;
+    push @notes, "$what: $dups mails arrived twice or more" if $dups;
+    return (\@r, $bad || $missing || $dups || !@l);
+}
+
+sub p50_p99 {
+    my @ms = map { $_->{ms} } @_;
+    return @ms ? sprintf('p50 %.1f ms, p99 %.1f ms', pct(50, @ms), pct(99, @ms))
+        : '—';
+}
+
+my @healthy = lines("$out/stack.mail-healthy");
+if (@healthy) {
+    my ($r, $invalid) = mail_requests('request → mail, Kafka healthy',
+                                      @healthy);
+    push @rows, sprintf '| request answered → its mail in the Maildir, '
+        . 'Kafka healthy (%d profile updates at %s/s) | %s | — | — | %s |',
+        scalar @healthy, $s{mail_rate} // '—', p50_p99(@$r),
+        $invalid ? '**invalid run**' : '—';
+} else {
+    push @rows, '| request answered → its mail in the Maildir, Kafka healthy '
+        . '| — | — | — | **not measured** |';
+}
+
+my @stall = lines("$out/stack.mail-stall");
+my ($stop, $cont) = @s{qw(stall_stopped stall_continued)};
+if (@stall && $stop && $cont) {
+    my ($r, $invalid) = mail_requests('the Kafka stall', @stall);
+    my $v = $invalid ? '**invalid run**' : '—';
+    my @during = grep { $_->{answered} >= $stop && $_->{answered} < $cont } @$r;
+    my @after = grep { $_->{answered} >= $cont } @$r;
+    my @before = grep { $_->{answered} < $cont } @$r;
+    push @rows, sprintf '| … answered while the Kafka broker was stopped '
+        . '(SIGSTOP, %.1f s; %d requests at %s/s) | %s | — | — | %s |',
+        $cont - $stop, scalar @during, $s{mail_rate} // '—', p50_p99(@during),
+        $v;
+    my $end = @after ? (sort { $b <=> $a } map { $_->{answered} } @after)[0]
+        : $cont;
+    push @rows, sprintf '| … answered after it continued (%d requests, '
+        . 'for %.0f s) | %s | — | — | %s |', scalar @after, $end - $cont,
+        p50_p99(@after), $v;
+    # the backlog: the requests answered before the continue whose mail
+    # came after it; caught up with the last of their mails
+    my @backlog = grep { $_->{mail} > $cont } @before;
+    my $drain;
+    if (@backlog) {
+        my ($caught) = sort { $b <=> $a } map { $_->{mail} } @backlog;
+        my @m = sort { $a <=> $b }
+                grep { $_ > $cont && $_ <= $caught } map { $_->{mail} } @$r;
+        $drain = sprintf '%.1f jobs/s: %d mails in the %.1f s from the '
+            . 'continue until the backlog (%d jobs) caught up; the first '
+            . '%.1f s after the continue, %s/s from then',
+            @m / ($caught - $cont), scalar @m, $caught - $cont,
+            scalar @backlog, $m[0] - $cont,
+            @m > 1 && $caught > $m[0]
+                ? sprintf('%.1f', (@m - 1) / ($caught - $m[0])) : '—';
+    }
+    push @rows, sprintf '| backlog drain once the broker continued | %s | '
+        . '— | — | %s |', $drain // 'no backlog', $v;
+} else {
+    push @rows, '| request answered → mail while Kafka recovers from a stall '
+        . '| — | — | — | **not measured** |';
+}
+
 my $quick = $s{quick} ? "\n**A quick run (BENCH_QUICK=1): a check that "
     . "the rows run, not figures.**\n" : '';
 print <<"EOF";
@@ -184,5 +315,19 @@ $quick
 - **profile read**: the gateway and the plain proxy take turns (wrk, 2
   threads, 32 connections); req/s and p99 are the medians of the turns,
   the ratio the median of the rounds' ratios.
+- **notify alone**: email jobs put on a topic of their own first, then
+  one notify process started on it, sending over its one reused SMTP
+  connection; jobs/s over the mails from the first to the last, each
+  mail's time its file's modification time in the Maildir.  The sink's
+  intake: the same messages sent again by a plain client over one SMTP
+  connection (Net::SMTP), timed the same way.
+- **request answered → mail**: `PATCH /api/v1/users/me` setting a new
+  name, paced, each from its 200 answer to its profile_updated mail's
+  file in the Maildir (the job goes through the outbox, the relay, Kafka
+  and the stack's notify worker).  Then the same while the dev Kafka
+  broker is stopped (SIGSTOP) and continued (SIGCONT): the drain is the
+  mails that came from the continue until the last mail of a request
+  answered before it, per second.  A request answered other than 200, or
+  a mail missing or arriving twice, makes the run invalid.
 EOF
 print "\nNotes on these rows:\n\n", map({ "- $_\n" } @notes) if @notes;

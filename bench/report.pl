@@ -372,7 +372,11 @@ print $md <<'EOF';
   Argon2id bound (the CPUs ÷ the time of one hash while every CPU hashes),
   and their p99 at half that rate ≤ 3 × one hash alone; register → code mail in the Maildir p99 <
   200 ms over 1000 sign-ups; the profile read's req/s and p99 are
-  reported beside a plain nginx proxy's, without a target.
+  reported beside a plain nginx proxy's, without a target; so are one
+  notify process's jobs/s into the SMTP sink, beside the sink's intake
+  from a plain client, and the latency from a request's answer to its
+  mail, with Kafka healthy and through a 10 s stall of the broker, with
+  the backlog's drain (every mail exactly once, or the run is invalid).
 
 ## How to run
 
@@ -387,6 +391,7 @@ print $md <<'EOF';
 everything short, a check that it runs).  Raw results and nginx logs of
 the last runs: `$BUILD/bench/run.*/`.  The whole stack's rows alone:
 `bench/stack.sh` (`BENCH_QUICK=1`, `BENCH_SIGNUPS`, `BENCH_SIGNUP_RATE`,
-`BENCH_LOGIN_USERS`, `BENCH_PROFILE_SECONDS`).
+`BENCH_LOGIN_USERS`, `BENCH_PROFILE_SECONDS`, `BENCH_NOTIFY_JOBS`,
+`BENCH_MAILS`, `BENCH_MAIL_RATE`).
 EOF
 close $md or die "$md_path: $!";

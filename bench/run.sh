@@ -43,7 +43,10 @@
 # throughput at 32 connections against the Argon2id bound measured in the
 # same run, and its p99 at half that rate; register to code mail in the
 # SMTP sink over 1000 sign-ups; an authenticated profile read through the
-# gateway against a plain nginx proxy to the same worker.
+# gateway against a plain nginx proxy to the same worker; the jobs/s of one
+# notify process into the SMTP sink against the sink's own intake; a
+# request's answer to its mail, with Kafka healthy and through a 10 s
+# stall of the broker, and the backlog's drain.
 # bench/report.pl turns the raw results ($BUILD/bench/run.*/out) into the
 # tables, on stdout and in BENCH_RESULTS.
 #

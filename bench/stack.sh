@@ -52,10 +52,44 @@
 #    the two take turns of BENCH_PROFILE_SECONDS (5), BENCH_ROUNDS (5)
 #    each; req/s and p99 are the medians of the turns.  No target: the
 #    ratio is reported.
+# 4. notify alone: BENCH_NOTIFY_JOBS (2000) email jobs (template custom,
+#    each to an address of its own) are produced with kcat on a topic of
+#    their own, then one notify process is started on it (the stack's
+#    workers.env, its own consumer group, dead-letter topic and Redis
+#    database) and sends them into the stack's SMTP sink over its one
+#    reused SMTP connection (bench/stack.pl jobs, mails).  A mail's time is
+#    its file's modification time in the sink's Maildir.  jobs/s is over
+#    the mails from the first to the last: the time before the first
+#    (start-up, and about 3 s the dev broker's group coordinator waits on
+#    a first join) is reported beside it, with the time until all were
+#    there and the jobs/s over that.  The baseline is the sink's own intake: the same messages, as
+#    the sink stored them, sent again by a plain client over one SMTP
+#    connection (Perl's Net::SMTP; bench/stack.pl sink), timed the same
+#    way.  A mail missing or sent twice makes the run invalid.  No target:
+#    the ratio to the sink's rate is reported.
+# 5. Request → mail: PATCH /api/v1/users/me of the login row's users, each
+#    setting a new name, paced at BENCH_MAIL_RATE (20) a second, each
+#    timed from its 200 answer to its profile_updated mail's file in the
+#    Maildir (the name is in the mail's To:; bench/stack.pl
+#    profile-mails).  Not the sign-up: register answers no sooner than a
+#    floor (400 ms), by which time its mail is usually there.  The job is
+#    written to the outbox in the request's transaction and the relay is
+#    woken by its commit, so a mail may even land before the answer (a
+#    latency below zero).  First BENCH_MAILS (1000) with Kafka healthy;
+#    then 3 s of the same, the dev broker stopped (SIGSTOP) for 10 s while
+#    the requests keep coming, continued (SIGCONT), and 20 s more: p50 and
+#    p99 of the requests answered while it was stopped and after it
+#    continued, and the backlog's drain: the mails that reached the
+#    Maildir from the continue until the last mail of a request answered
+#    before it (the backlog caught up), per second of that span, and per
+#    second from the first of them.  Every request must answer 200 and
+#    every mail arrive exactly once (3 s are left for late copies), else
+#    the run is invalid.  No target.
 #
-# BENCH_QUICK=1: short turns, 100 sign-ups, one round (a check that the
-# rows run, not figures).  Every wait bounded; all it starts is stopped on
-# exit.
+# BENCH_QUICK=1: short turns, 100 sign-ups, one round, 200 notify jobs,
+# 100 profile updates and 8 s after the continue (a check that the rows
+# run, not figures).  Every wait bounded; all it starts is stopped on exit
+# (the broker continued).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,17 +98,22 @@ out=${1:-}
 quick=${BENCH_QUICK:-0}
 if [ "$quick" = 1 ]; then
     login_s=3 paced_s=5 signups=${BENCH_SIGNUPS:-100} profile_s=2 rounds=1
-    hash_s=1
+    hash_s=1 notify_jobs=${BENCH_NOTIFY_JOBS:-200} mails=${BENCH_MAILS:-100}
+    stall_after=8
 else
     login_s=10 paced_s=20 signups=${BENCH_SIGNUPS:-1000}
     profile_s=${BENCH_PROFILE_SECONDS:-5} rounds=${BENCH_ROUNDS:-5} hash_s=3
+    notify_jobs=${BENCH_NOTIFY_JOBS:-2000} mails=${BENCH_MAILS:-1000}
+    stall_after=20
 fi
+mail_rate=${BENCH_MAIL_RATE:-20}
+stall_lead=3 stall_s=10
 login_users=${BENCH_LOGIN_USERS:-16}
 conns=32
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
-for tool in wrk curl perl cc psql; do
+for tool in wrk curl perl cc psql kcat; do
     command -v "$tool" >/dev/null || { log "error: $tool not found"; exit 1; }
 done
 
@@ -106,9 +145,13 @@ export HTTP_THREADS=$threads
 export STACK_LIMIT_EXEMPT=127.0.0.1
 tmp=$(mktemp -d /tmp/identity-bench.XXXXXX)
 chmod 755 "$tmp"    # PostgreSQL's files stay inside, removed with the rest
-plain_pid=
+plain_pid='' notify_pid=''
 finish() {
     [ -z "$plain_pid" ] || kill -QUIT "$plain_pid" 2>/dev/null || true
+    [ -z "$notify_pid" ] || kill -TERM "$notify_pid" 2>/dev/null || true
+    # a run stopped during the stall leaves no broker stopped
+    [ ! -f "${STACK_DIR:-}/pids" ] || kill -CONT "$(stack_pid kafka)" 2>/dev/null \
+        || true
     stack_down
     # the logs stay with the raw results
     cp -r "$tmp/stack/logs" "$out/stack-logs" 2>/dev/null || true
@@ -275,6 +318,51 @@ for ((round = 1; round <= rounds; round++)); do
     done
 done
 rm -f "$out/stack.turn" "$out"/stack.*-warmup
+
+# --- 4. notify alone, into the SMTP sink ------------------------------------
+
+ntag=nb$$x$RANDOM
+topic=identity.notifications.bench-$ntag
+log "notify: $notify_jobs jobs on $topic"
+perl "$bench/stack.pl" jobs "$topic" "$notify_jobs" "$ntag-n"
+put notify_jobs "$notify_jobs"
+put notify_started "${EPOCHREALTIME/,/.}"
+(
+    # shellcheck source=/dev/null # written by stack_up
+    . "$STACK_DIR/workers.env"
+    unset LISTEN            # no HTTP routes: only the jobs
+    export NOTIFY_TOPIC=$topic NOTIFY_DLQ_TOPIC=$topic.dlq \
+        KAFKA_GROUP_ID=bench-$ntag REDIS_URL="$REDIS_URL?db=9"
+    exec "$STACK_BIN/identity-notify"
+) >> "$LOG_DIR/notify-bench.log" 2>&1 &
+notify_pid=$!
+log "notify: one process, until its $notify_jobs mails are in the Maildir"
+perl "$bench/stack.pl" mails X-RcptTo "$ntag-n" "$notify_jobs" \
+    $((30 + notify_jobs / 10)) 1 "$out/stack.notify-mails"
+kill -TERM "$notify_pid"
+wait "$notify_pid" || log "notify: the bench's notify exited with $?"
+notify_pid=
+sent=$(cut -d' ' -f1 "$out/stack.notify-mails" | sort -u | wc -l)
+log "notify: the sink's intake, $sent of those mails over one connection"
+perl "$bench/stack.pl" sink "127.0.0.1:$SMTP_PORT" "$out/stack.notify-mails" \
+    "$ntag-s"
+put sink_mails "$sent"
+perl "$bench/stack.pl" mails X-RcptTo "$ntag-s" "$sent" \
+    $((30 + sent / 10)) 1 "$out/stack.sink-mails"
+
+# --- 5. request answered -> mail, Kafka healthy and stalled -----------------
+
+log "mail: $mails profile updates at $mail_rate/s, each until its mail"
+perl "$bench/stack.pl" profile-mails "$out/stack.users" "$mail_rate" \
+    "$(perl -e 'print $ARGV[0] / $ARGV[1]' "$mails" "$mail_rate")" \
+    "$out/stack.mail-healthy"
+put mail_rate "$mail_rate"
+log "mail: $((stall_lead + stall_s + stall_after))s of them, the Kafka" \
+    "broker stopped for ${stall_s}s after ${stall_lead}s"
+perl "$bench/stack.pl" profile-mails "$out/stack.users" "$mail_rate" \
+    $((stall_lead + stall_s + stall_after)) "$out/stack.mail-stall" \
+    "$(stack_pid kafka)" "$stall_lead" "$stall_s" >> "$res"
+put stall_seconds "$stall_s"
 
 # alone: the rows
 if [ -z "${1:-}" ] || [ "${BENCH_STACK_REPORT:-0}" = 1 ]; then

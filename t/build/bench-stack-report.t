@@ -18,9 +18,39 @@ sub write_file {
     close $fh;
 }
 
+# Made-up mails of the notify rows: notify's 100, one every 10 ms from
+# 3 s after its start (100.0 jobs/s; all 3.99 s after it, 25.1 from the
+# start), the sink's one every 8 ms (125.0/s).
+my @notify = map { sprintf 'nb-n%d %.3f /m/n%d', $_, 1003 + ($_ - 1) * 0.01, $_ }
+             1 .. 100;
+my @sink = map { sprintf 'nb-s%d %.3f /m/s%d', $_, 2000 + ($_ - 1) * 0.008, $_ }
+           1 .. 100;
+
+# "due answered status copies mail" lines: Kafka healthy, answered 4 ms
+# after due, 98 mails 15 ms after the answer and 2 after 40 ms
+my @healthy = map { sprintf '%.3f %.3f 200 1 %.3f', 3000 + $_ * 0.05,
+                        3000.004 + $_ * 0.05,
+                        3000.004 + $_ * 0.05 + ($_ > 98 ? 0.040 : 0.015) }
+              1 .. 100;
+
+# The stall: the broker stopped at 4000 and continued at 4010.  Two
+# requests before (mails at once); ten during it, answered at 4000.5,
+# 4001.5, ... 4009.5, their mails at 4012.0, 4012.1, ... 4012.9 (11.5 s
+# down to 3.4 s: p50 7.0 s, p99 11.5 s); four after it, answered at 4010.5
+# and 4011.5 (mails at 4013.0 and 4013.1), 4015 and 4020 (20 ms).  The
+# backlog: the ten, caught up at 4012.9: 10 mails in 2.9 s (3.4/s), the
+# first 2.0 s after the continue, 9 in the 0.9 s from then (10.0/s).
+my @stall = (
+    '3999.000 3999.004 200 1 3999.019', '3999.500 3999.504 200 1 3999.519',
+    (map { sprintf '%.3f %.3f 200 1 %.3f', 4000.5 + $_ - 0.004, 4000.5 + $_,
+               4012 + $_ / 10 } 0 .. 9),
+    '4010.496 4010.500 200 1 4013.000', '4011.496 4011.500 200 1 4013.100',
+    '4014.996 4015.000 200 1 4015.020', '4019.996 4020.000 200 1 4020.020');
+
 # results(%over) -> the report's text.  A 2-CPU machine, 20 ms a hash
 # while both CPUs hash (the bound: 100 logins/s), 18 ms a hash alone (3 ×
-# one hash: 54 ms; the CPUs ÷ a hash alone: 111.1/s).
+# one hash: 54 ms; the CPUs ÷ a hash alone: 111.1/s).  A key of s undef:
+# not in stack.txt.
 sub report {
     my (%o) = @_;
     my $dir = tempdir(CLEANUP => 1);
@@ -29,8 +59,17 @@ sub report {
              hash_cpus_us => 20000,
              login_requests => 950, login_duration_us => 10_000_000,
              login_non2xx => 0, login_errors => 0, login_p99_ms => 700,
-             paced_rate => 47.5, signup_rate => 12.5, %{ $o{s} || {} });
+             paced_rate => 47.5, signup_rate => 12.5,
+             notify_jobs => 100, notify_started => 1000, sink_mails => 100,
+             mail_rate => 20, stall_seconds => 10,
+             stall_stopped => 4000, stall_continued => 4010,
+             %{ $o{s} || {} });
+    delete $s{$_} for grep { !defined $s{$_} } keys %s;
     write_file("$dir/stack.txt", map { "$_=$s{$_}" } sort keys %s);
+    write_file("$dir/stack.notify-mails", @{ $o{notify} || \@notify });
+    write_file("$dir/stack.sink-mails", @{ $o{sink} || \@sink });
+    write_file("$dir/stack.mail-healthy", @{ $o{healthy} || \@healthy });
+    write_file("$dir/stack.mail-stall", @{ $o{stall} || \@stall });
     write_file("$dir/stack.paced",
                @{ $o{paced} || [map { "50 200" } 1 .. 100] });
     write_file("$dir/stack.signups",
@@ -103,5 +142,69 @@ $t = report(profile => ["gateway\t1\t9000\t1000000\t5\t0\t5",
                         "plain\t1\t10000\t1000000\t0\t0\t4"]);
 like row($t, qr/^\| profile read through the gateway/), qr/\*\*invalid run\*\*/,
     'a profile read answered other than 200: invalid run';
+
+# notify alone into the SMTP sink, against the sink's own intake
+$t = report();
+my $nrow = qr/^\| notify alone/;
+like row($t, $nrow),
+    qr/\| 100\.0 jobs\/s \(first mail → last; the first 3\.0 s after its start, all 4\.0 s after: 25\.1 jobs\/s from the start\) \| 80% of the sink's intake of the same messages from one plain SMTP connection, 125\.0\/s \| — \| — \|$/,
+    'notify alone: jobs/s from the first mail to the last, against the sink\'s intake';
+
+$t = report(notify => [@notify[0 .. 98]]);
+like row($t, $nrow), qr/\*\*invalid run\*\*/, 'a notify mail missing: invalid run';
+like $t, qr/notify alone: 1 of 100 mails did not arrive/, 'and said in the notes';
+$t = report(notify => [@notify, $notify[7]]);
+like row($t, $nrow), qr/\*\*invalid run\*\*/, 'a notify mail twice: invalid run';
+like $t, qr/notify alone: 1 mails arrived twice/, 'and said in the notes';
+$t = report(sink => [@sink[1 .. 99]]);
+like row($t, $nrow), qr/\*\*invalid run\*\*/, 'a mail of the sink\'s baseline missing: invalid run';
+$t = report(s => { notify_jobs => undef });
+like row($t, $nrow), qr/\*\*not measured\*\*/, 'no notify results: not measured';
+
+# request answered → mail, Kafka healthy
+my $hrow = qr/^\| request answered → its mail in the Maildir, Kafka healthy/;
+$t = report();
+like row($t, $hrow),
+    qr/\(100 profile updates at 20\/s\) \| p50 15\.0 ms, p99 40\.0 ms \| — \| — \| — \|$/,
+    'healthy: p50 and p99 from the answer to the mail';
+$t = report(healthy => [@healthy[0 .. 98], '3005.000 3005.004 200 0 -1']);
+like row($t, $hrow), qr/\*\*invalid run\*\*/, 'a mail missing: invalid run';
+like $t, qr/Kafka healthy: 1 mails did not arrive/, 'and said in the notes';
+$t = report(healthy => [@healthy[0 .. 98], '3005.000 3005.004 200 2 3005.019']);
+like row($t, $hrow), qr/\*\*invalid run\*\*/, 'a mail twice: invalid run';
+like $t, qr/Kafka healthy: 1 mails arrived twice/, 'and said in the notes';
+$t = report(healthy => [@healthy[0 .. 98], '3005.000 3005.004 503 0 -1']);
+like row($t, $hrow), qr/\*\*invalid run\*\*/, 'a request refused: invalid run';
+like $t, qr/Kafka healthy: 1 requests answered other than 200/, 'and said in the notes';
+
+# the stall and the backlog's drain
+my ($drow, $arow, $brow) = (qr/^\| … answered while the Kafka broker was stopped/,
+                            qr/^\| … answered after it continued/,
+                            qr/^\| backlog drain/);
+$t = report();
+like row($t, $drow),
+    qr/\(SIGSTOP, 10\.0 s; 10 requests at 20\/s\) \| p50 7000\.0 ms, p99 11500\.0 ms \| — \| — \| — \|$/,
+    'the requests answered while the broker was stopped';
+like row($t, $arow),
+    qr/\(4 requests, for 10 s\) \| p50 20\.0 ms, p99 2500\.0 ms \| — \| — \| — \|$/,
+    'the requests answered after it continued';
+like row($t, $brow),
+    qr/\| 3\.4 jobs\/s: 10 mails in the 2\.9 s from the continue until the backlog \(10 jobs\) caught up; the first 2\.0 s after the continue, 10\.0\/s from then \| — \| — \| — \|$/,
+    'the drain: mails from the continue until the backlog caught up';
+
+my @dup = @stall;
+$dup[5] =~ s/ 200 1 / 200 2 /;
+$t = report(stall => \@dup);
+like row($t, $_), qr/\*\*invalid run\*\*/, 'a mail of the stall twice: invalid run'
+    for $drow, $arow, $brow;
+like $t, qr/the Kafka stall: 1 mails arrived twice/, 'and said in the notes';
+my @lost = @stall;
+$lost[14] = '4014.996 4015.000 200 0 -1';
+$t = report(stall => \@lost);
+like row($t, $brow), qr/\*\*invalid run\*\*/, 'a mail after the stall missing: invalid run';
+like $t, qr/the Kafka stall: 1 mails did not arrive/, 'and said in the notes';
+$t = report(s => { stall_stopped => undef, stall_continued => undef });
+like row($t, qr/^\| request answered → mail while Kafka recovers/),
+    qr/\*\*not measured\*\*/, 'no stall times: not measured';
 
 done_testing;
