@@ -345,15 +345,18 @@ stack_secrets() {
 }
 
 # The environment every worker gets (see .env.example for the meaning),
-# written as a file the shell can source.
+# written as a file the shell can source.  The consumer groups' session
+# timeout is short (6 s) so that a stopped worker's partitions move soon;
+# STACK_KAFKA_SESSION_TIMEOUT_MS and STACK_KAFKA_HEARTBEAT_INTERVAL_MS
+# change it (bench/stack.sh runs the workers' defaults).
 stack_worker_env() {
     local kv
     for kv in \
         "DATABASE_URL=$DATABASE_URL" \
         "REDIS_URL=$REDIS_URL" \
         "KAFKA_BROKERS=$KAFKA_BROKERS" \
-        "KAFKA_SESSION_TIMEOUT_MS=6000" \
-        "KAFKA_HEARTBEAT_INTERVAL_MS=1000" \
+        "KAFKA_SESSION_TIMEOUT_MS=${STACK_KAFKA_SESSION_TIMEOUT_MS:-6000}" \
+        "KAFKA_HEARTBEAT_INTERVAL_MS=${STACK_KAFKA_HEARTBEAT_INTERVAL_MS:-1000}" \
         "KAFKA_FETCH_WAIT_MAX_MS=10" \
         "JWT_SIGNING_KEY_FILE=$KEY_DIR/signing.jwk" \
         "JWT_ISSUER=http://127.0.0.1:$GATEWAY_PORT" \
