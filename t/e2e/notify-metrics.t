@@ -13,30 +13,7 @@ use Identity::Stack qw(api api_from unique_email wait_for_mail kafka_produce);
 my $json = JSON::PP->new->utf8->canonical;
 my $tag = "$$-" . int(time * 1000);
 
-sub scrape {
-    my $res = api(GET => '/metrics/notify');
-    return ($res, parse($res->{content} // ''));
-}
-
-# { "name{labels}" => value } and the families' TYPEs, checking each line
-sub parse {
-    my ($text) = @_;
-    my (%v, %type, @bad);
-    for my $l (split /\n/, $text) {
-        if ($l =~ /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/) {
-            $type{$1} = $2;
-        } elsif ($l =~ /^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* \S/) {
-        } elsif ($l =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*)((?:\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*")*\})?) (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|\+Inf))$/) {
-            my ($name, $labels, $val) = ($1, $2, $3);
-            (my $family = $name) =~ s/_(bucket|sum|count)$// unless $type{$name};
-            push @bad, "no TYPE before: $l" unless $type{$name} || $type{$family};
-            $v{"$name$labels"} = $val;
-        } else {
-            push @bad, $l;
-        }
-    }
-    return (\%v, \%type, \@bad);
-}
+sub scrape { return Identity::Stack::scrape('/metrics/notify') }
 
 my ($res, $v, $type, $bad) = scrape();
 is $res->{status}, 200, 'GET /metrics/notify from loopback: 200';

@@ -2,7 +2,8 @@
 # Argon2id below the OWASP minimum (m=19456 KiB with t=2, or one of the
 # equivalent pairs, p=1) and an HS256 signing key shorter than 32 bytes
 # make them exit non-zero with a message naming the setting, as does a
-# notify key (public or secret) that is no X25519 key.  Each worker
+# notify key (public or secret) that is no X25519 key, and notify's API
+# without a DATABASE_URL.  Each worker
 # is started by hand with the test stack's environment, changed by one
 # variable, and stopped again if it came up.
 use strict;
@@ -96,6 +97,10 @@ refuses('auth', qr/^config: JWT_SIGNING_KEY_FILE: .*at least 32 bytes/m, 'an HS2
 starts('auth', 'an HS256 key of 32 bytes', JWT_SIGNING_KEY_FILE => hs256_file(32));
 
 # --- the key of the codes sealed in notification jobs -----------------------
+
+# the notification API writes its jobs to the outbox
+refuses('notify', qr/^config: DATABASE_URL: required with LISTEN/m,
+        'notify with LISTEN and no DATABASE_URL', DATABASE_URL => '');
 
 open my $bad, '>', "$tmp/notify.key" or die;
 print {$bad} "not a key\n";

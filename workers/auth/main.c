@@ -13,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "passwd.h"
+#include "relay_metrics.h"
 #include "serve.h"
 
 static const id_conf_spec_t auth_specs[] = {
@@ -62,6 +63,7 @@ static const id_http_route_t auth_routes[] = {
     { "POST", "/api/v1/auth/logout", ID_HTTP_BEARER, auth_logout },
     { "GET", "/api/v1/auth/validate", ID_HTTP_BEARER, auth_validate },
     { "GET", "/.well-known/jwks.json", ID_HTTP_INLINE, auth_jwks },
+    ID_RELAY_METRICS_ROUTE,
     ID_HEALTH_ROUTES,
 };
 

@@ -12,7 +12,6 @@
 #include "crypto.h"
 #include "events.h"
 #include "log.h"
-#include "outbox.h"
 
 
 void
@@ -171,28 +170,4 @@ id_event_identity(const char *type, const char *subject, json_t *data)
         json_object_set_new(ev, "ip", json_string(ip));
     }
     return ev;
-}
-
-
-int
-id_event_send(id_kafka_producer_t *p, const char *topic, const char *key,
-              const json_t *msg, int timeout_ms)
-{
-    int   rc;
-    char *text;
-
-    if (p == NULL || msg == NULL) {
-        return -1;
-    }
-    text = id_outbox_text(msg); /* the bytes the relay publishes too */
-    if (text == NULL) {
-        return -1;
-    }
-    rc = id_kafka_produce(p, topic, key, text, strlen(text), timeout_ms);
-    free(text);
-    if (rc != 0) {
-        id_log_error("kafka.produce_failed", "topic", topic, "type",
-                     json_string_value(json_object_get(msg, "type")), NULL);
-    }
-    return rc;
 }

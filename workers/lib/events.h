@@ -5,8 +5,8 @@
  * to the PostgreSQL outbox with id_outbox_add() (outbox.h), inside the
  * transaction of the change it reports, and never waits for Kafka; the
  * outbox relay (relay.h) publishes the rows afterwards, byte for byte as
- * id_event_send() would.  id_event_send() itself is left to a worker
- * without a database (notify's API), which waits for the ack.
+ * id_outbox_text() renders them.  No worker produces them itself: notify's
+ * API writes to the outbox too.
  *
  * Notification job, topic ID_TOPIC_NOTIFICATIONS, key = recipient:
  *   {"id":"<uuid v4>","type":"notification","channel":"email"|"sms",
@@ -38,10 +38,6 @@
  *       otp, code, token, link, password, or a name ending in "_" and one
  *       of them (reset_link, verify_token, ...); else 0.
  *   id_event_identity(type, subject, data)      new json_t; data stolen.
- *   id_event_send(p, topic, key, msg, timeout_ms)  serialises msg
- *       (borrowed, as id_outbox_text()) and produces it, waiting for the
- *       ack: 0 acked, -1 not.  Not for a request of a worker that has the
- *       outbox: see above.
  *   id_event_now(out)  current time, RFC 3339 UTC with milliseconds.
  */
 #ifndef ID_EVENTS_H
@@ -51,19 +47,14 @@
 
 #include <jansson.h>
 
-#include "kafka.h"
-
 #define ID_TOPIC_NOTIFICATIONS "identity.notifications"
 #define ID_TOPIC_EVENTS "identity.events"
-#define ID_EVENT_TIMEOUT_MS 5000
 
 int     id_event_seal_init(const char *public_key, char *err, size_t errlen);
 int     id_event_secret_name(const char *name);
 json_t *id_event_job(const char *channel, const char *to,
                      const char *template_name, json_t *data);
 json_t *id_event_identity(const char *type, const char *subject, json_t *data);
-int  id_event_send(id_kafka_producer_t *p, const char *topic, const char *key,
-                   const json_t *msg, int timeout_ms);
-void id_event_now(char out[32]);
+void    id_event_now(char out[32]);
 
 #endif

@@ -24,7 +24,8 @@ id_outbox_text(const json_t *msg)
     if (msg == NULL) {
         return NULL;
     }
-    /* what id_event_send() has always produced: consumers see no change */
+    /* what the workers produced before the outbox: consumers see no
+     * change */
     return json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
 

@@ -17,8 +17,8 @@
  * keys in opposite orders would deadlock (PostgreSQL aborts one): write a
  * transaction's rows in a fixed order, events before jobs.
  *
- *   id_outbox_add(topic, key, msg)  serialises msg (borrowed; the same
- *       bytes id_event_send() would put on the topic) and inserts it.
+ *   id_outbox_add(topic, key, msg)  serialises msg (borrowed;
+ *       id_outbox_text()) and inserts it.
  *       key may be NULL.  0 written (durable once the transaction
  *       commits), -1 not (logged "outbox.add_failed"; an open transaction
  *       is then aborted and must be rolled back).

@@ -42,6 +42,9 @@ struct id_relay {
     pthread_t            thread;
     atomic_int           stop;
     atomic_int           active;
+    /* written by the relay's thread, read by the metrics' handler threads */
+    atomic_ullong published;
+    atomic_ullong failures;
 };
 
 
@@ -83,6 +86,21 @@ int
 id_relay_active(const id_relay_t *r)
 {
     return r != NULL && atomic_load(&r->active);
+}
+
+
+void
+id_relay_stats(const id_relay_t *r, id_relay_stats_t *out)
+{
+    if (r == NULL) {
+        out->active = 0;
+        out->published = 0;
+        out->failures = 0;
+        return;
+    }
+    out->active = atomic_load(&r->active) != 0;
+    out->published = atomic_load(&r->published);
+    out->failures = atomic_load(&r->failures);
 }
 
 
@@ -239,6 +257,8 @@ id_relay_round(id_relay_t *r, PGconn *conn)
     }
     id_kafka_produce_batch(r->kafka, msgs, n, ID_RELAY_ACK_MS, &r->stop);
     done = id_relay_acked_prefix(msgs, n);
+    /* on Kafka now, whether or not the mark below succeeds */
+    atomic_fetch_add(&r->published, (unsigned long long) done);
     if (done > 0) {
         ids = id_relay_id_array(res, done);
         params[0] = ids;
@@ -375,6 +395,7 @@ id_relay_main(void *arg)
             long ms;
 
             failures++;
+            atomic_fetch_add(&r->failures, 1);
             ms = id_relay_backoff_ms(failures, ID_RELAY_RETRY_BASE_MS,
                                      ID_RELAY_RETRY_MAX_MS, id_relay_rnd());
             snprintf(n, sizeof(n), "%d", failures);

@@ -30,6 +30,10 @@
  *       within ~200 ms; its rows stay unsent and are published again).
  *       NULL-safe.
  *   id_relay_active(r)  1 while this relay holds the lock.
+ *   id_relay_stats(r, &stats)  what this relay did since it started (for
+ *       the metrics, relay_metrics.h): whether it is active, the messages
+ *       Kafka acked (published), the rounds Kafka did not ack in full (each
+ *       is retried after a backoff).  Any thread; r may be NULL (all 0).
  *   id_relay_backoff_ms(failures, base, cap, rnd)  the wait after the
  *       failures-th failure in a row (>= 1): base * 2^(failures-1), capped
  *       at cap, of which the upper half is scaled by rnd in [0,1] ("equal
@@ -52,9 +56,16 @@
 
 typedef struct id_relay id_relay_t;
 
+typedef struct {
+    int                active;
+    unsigned long long published; /* messages acked by Kafka */
+    unsigned long long failures;  /* rounds not acked in full, retried */
+} id_relay_stats_t;
+
 id_relay_t *id_relay_start(const char *conninfo, id_kafka_producer_t *kafka);
 void        id_relay_stop(id_relay_t *r);
 int         id_relay_active(const id_relay_t *r);
+void        id_relay_stats(const id_relay_t *r, id_relay_stats_t *out);
 long        id_relay_backoff_ms(int failures, long base, long cap, double rnd);
 size_t      id_relay_acked_prefix(const id_kafka_batch_msg_t *msgs, size_t n);
 

@@ -6,11 +6,13 @@
  *   POST /api/v1/notifications/sms    {"to","text"}
  *
  * Role admin or service (the gateway checks it too), else 403.  The
- * message becomes a job of the "custom" template on identity.notifications,
- * which this worker's own consumer sends like every other job; the answer
- * is 202 {"id":"<job id>"} once Kafka acked the job, 503 if it did not.
- * Logged: the job id, the channel and who asked; never the address or
- * the words.
+ * message becomes a job of the "custom" template for identity.notifications,
+ * which this worker's own consumer sends like every other job.  The job is
+ * written to the outbox (outbox.h) in a statement of its own, i.e. its own
+ * committed transaction, and the relays of the other workers put it on
+ * Kafka: the answer is 202 {"id":"<job id>"} once PostgreSQL has it, with
+ * Kafka slow or away, and 503 when PostgreSQL does not take it.  Logged:
+ * the job id, the channel and who asked; never the address or the words.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include "json.h"
 #include "log.h"
 #include "notify.h"
+#include "outbox.h"
 #include "problem.h"
 #include "reply.h"
 
@@ -89,22 +92,21 @@ notify_api_text(id_http_req_t *r, const char *name, size_t max,
 }
 
 
-/* Produces job (stolen) keyed by to; answers 202 or 503. */
+/* Writes job (stolen) keyed by to to the outbox; answers 202 or 503. */
 static void
 notify_api_enqueue(id_http_req_t *r, const char *channel, const char *to,
                    json_t *job)
 {
-    notify_api_t *api = r->app;
-    const char   *id;
+    const char *id;
 
     if (job == NULL) {
         id_http_send_problem(r, 500, "internal_error", NULL, NULL);
         return;
     }
-    if (id_event_send(api->kafka, ID_TOPIC_NOTIFICATIONS, to, job,
-                      ID_EVENT_TIMEOUT_MS) != 0) {
+    /* autocommit: durable once it returns 0 (logged "outbox.add_failed") */
+    if (id_outbox_add(ID_TOPIC_NOTIFICATIONS, to, job) != 0) {
         json_decref(job);
-        id_reply_unavailable(r, "the message queue");
+        id_reply_unavailable(r, "the database");
         return;
     }
     id = json_string_value(json_object_get(job, "id"));

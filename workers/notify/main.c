@@ -15,9 +15,12 @@
  * permanent 5xx) is dead-lettered at once.  One log line per job: id, template,
  * outcome; never the address, the code or the text.
  *
- * With LISTEN set, /health/live and /health/ready are served (Redis and
- * Kafka checked), and the notification API (api.c): POST
- * /api/v1/notifications/email and /sms queue jobs that this loop sends.
+ * With LISTEN set, /health/live and /health/ready are served (PostgreSQL,
+ * Redis and Kafka checked), and the notification API (api.c): POST
+ * /api/v1/notifications/email and /sms write jobs to the outbox
+ * (DATABASE_URL, required with LISTEN), which the other workers' relays
+ * publish and this loop sends.  The loop itself never touches PostgreSQL:
+ * it sends with PostgreSQL away, and without LISTEN needs no DATABASE_URL.
  * SIGINT/SIGTERM finish the current job, stop the HTTP server (in-flight
  * requests finish), leave the group and exit 0.
  */
@@ -134,13 +137,16 @@ static const id_conf_spec_t notify_specs[] = {
     { "LISTEN", ID_CONF_STRING, 0, 0, NULL, 0, 0,
       "unix:/path or 127.0.0.1:PORT for the notification API and "
       "/health/live, /health/ready; unset: no HTTP" },
+    { "DATABASE_URL", ID_CONF_STRING, 0, 1, NULL, 0, 0,
+      "PostgreSQL conninfo or URI, required with LISTEN: the notification "
+      "API writes its jobs to the outbox" },
     ID_ENV_LISTEN_MODE,
     ID_ENV_TRUSTED_PEER_UIDS,
     ID_ENV_TRUSTED_PEER_GIDS,
     ID_ENV_IDENTITY_SIGN_KEY_FILE,
     ID_ENV_IDENTITY_SIGN_MAX_AGE,
     { "HTTP_THREADS", ID_CONF_INT, 0, 0, "2", 1, 256,
-      "HTTP worker threads (each waits for Kafka's ack of one job)" },
+      "HTTP worker threads (each writes one job to PostgreSQL at a time)" },
     /* the API's text is up to 5000 characters of up to 4 bytes each */
     { "MAX_BODY_BYTES", ID_CONF_INT, 0, 0, "32768", 256, 10485760,
       "largest accepted request body in bytes (413 beyond)" },
@@ -619,7 +625,7 @@ main(void)
     char                     err[512], tplcount[32];
     sigset_t                 sigs;
     id_conf_t               *conf;
-    const char              *topics[1], *smtp;
+    const char              *topics[1], *smtp, *listen;
     id_kafka_msg_t          *m;
     id_health_t              health;
     notify_ctx_t             nc;
@@ -662,6 +668,12 @@ main(void)
         id_conf_int(conf, "KAFKA_SESSION_TIMEOUT_MS")) {
         fprintf(stderr, "config: KAFKA_HEARTBEAT_INTERVAL_MS: must be below "
                         "KAFKA_SESSION_TIMEOUT_MS\n");
+        goto err0;
+    }
+    listen = notify_opt(conf, "LISTEN");
+    if (listen != NULL && notify_opt(conf, "DATABASE_URL") == NULL) {
+        fprintf(stderr, "config: DATABASE_URL: required with LISTEN (the "
+                        "notification API writes its jobs to the outbox)\n");
         goto err0;
     }
     if (notify_providers_load(&nc, conf) != 0) {
@@ -724,9 +736,12 @@ main(void)
         id_log_error("notify.start_failed", "err", "curl_global_init", NULL);
         goto err1;
     }
-    /* Redis for deduplication, the DLQ producer; health checks both */
-    if (id_serve_deps(conf, ID_SERVE_REDIS | ID_SERVE_KAFKA, &health,
-                      &nc.dlq) != 0) {
+    /* Redis for deduplication, the DLQ producer, and PostgreSQL for the
+     * API's outbox; health checks them all */
+    if (id_serve_deps(conf,
+                      ID_SERVE_REDIS | ID_SERVE_KAFKA |
+                          (listen != NULL ? ID_SERVE_POSTGRES : 0u),
+                      &health, &nc.dlq) != 0) {
         goto err2;
     }
     topics[0] = id_conf_str(conf, "NOTIFY_TOPIC");
@@ -745,9 +760,7 @@ main(void)
         goto err3;
     }
 
-    if (notify_opt(conf, "LISTEN") != NULL) {
-        /* the API's jobs go out on the DLQ's producer (thread-safe) */
-        api.kafka = nc.dlq;
+    if (listen != NULL) {
         api.metrics = &nc.metrics;
         http = id_serve_start(conf, routes, sizeof(routes) / sizeof(routes[0]),
                               &api, &health);

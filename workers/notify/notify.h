@@ -464,8 +464,7 @@ void notify_api_metrics(id_http_req_t *r);
 
 /* The handlers' r->app. */
 typedef struct {
-    id_kafka_producer_t *kafka;   /* jobs go out on it */
-    notify_metrics_t    *metrics; /* GET /metrics */
+    notify_metrics_t *metrics; /* GET /metrics */
 } notify_api_t;
 
 /* POST /api/v1/notifications/email and /sms (see api.c). */

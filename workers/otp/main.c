@@ -10,6 +10,7 @@
 #include "env.h"
 #include "events.h"
 #include "log.h"
+#include "relay_metrics.h"
 #include "serve.h"
 
 static const id_conf_spec_t otpw_specs[] = {
@@ -23,6 +24,7 @@ static const id_http_route_t otpw_routes[] = {
       otpw_generate },
     { "POST", "/api/v1/otp/validate", ID_HTTP_JSON | ID_HTTP_BEARER,
       otpw_validate },
+    ID_RELAY_METRICS_ROUTE,
     ID_HEALTH_ROUTES,
 };
 

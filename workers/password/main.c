@@ -11,6 +11,7 @@
 #include "log.h"
 #include "passwd.h"
 #include "password.h"
+#include "relay_metrics.h"
 #include "serve.h"
 
 static const id_conf_spec_t pw_specs[] = {
@@ -34,6 +35,7 @@ static const id_http_route_t pw_routes[] = {
     { "POST", "/api/v1/password/reset", ID_HTTP_JSON, pw_reset },
     { "POST", "/api/v1/password/change", ID_HTTP_JSON | ID_HTTP_BEARER,
       pw_change },
+    ID_RELAY_METRICS_ROUTE,
     ID_HEALTH_ROUTES,
 };
 

@@ -11,6 +11,7 @@
 #include "env.h"
 #include "events.h"
 #include "log.h"
+#include "relay_metrics.h"
 #include "serve.h"
 #include "users.h"
 
@@ -42,6 +43,7 @@ static const id_http_route_t users_routes[] = {
     { "DELETE", "/api/v1/users/{id}", ID_HTTP_BEARER, users_delete },
     { "PATCH", "/api/v1/users/{id}/role", ID_HTTP_JSON | ID_HTTP_BEARER,
       users_set_role },
+    ID_RELAY_METRICS_ROUTE,
     ID_HEALTH_ROUTES,
 };
 

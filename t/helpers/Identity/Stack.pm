@@ -19,7 +19,7 @@ our @EXPORT_OK = qw(gateway api api_from json_body unique_email wait_for_mail
                     wait_for_mails otp_from_mail sql redis kafka_messages
                     jwt_parts kafka_topics kafka_raw kafka_produce
                     wait_for_sms stack_token access_log mail_matches
-                    outbox_drained wait_until);
+                    outbox_drained wait_until scrape);
 
 my $json = JSON::PP->new->canonical;
 
@@ -207,6 +207,29 @@ sub redis {
     close $ph;
     $out =~ s/\s+\z//;
     return $out;
+}
+
+# scrape(PATH) -> (response, { "name{labels}" => value }, { family => TYPE },
+# [lines that are not a HELP, a TYPE or a sample of a declared family]):
+# GET PATH of the gateway, read as Prometheus' text format 0.0.4.
+sub scrape {
+    my ($path) = @_;
+    my $res = api(GET => $path);
+    my (%v, %type, @bad);
+    for my $l (split /\n/, $res->{content} // '') {
+        if ($l =~ /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/) {
+            $type{$1} = $2;
+        } elsif ($l =~ /^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* \S/) {
+        } elsif ($l =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*)((?:\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*")*\})?) (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|\+Inf))$/) {
+            my ($name, $labels, $val) = ($1, $2, $3);
+            (my $family = $name) =~ s/_(bucket|sum|count)$// unless $type{$name};
+            push @bad, "no TYPE before: $l" unless $type{$name} || $type{$family};
+            $v{"$name$labels"} = $val;
+        } else {
+            push @bad, $l;
+        }
+    }
+    return ($res, \%v, \%type, \@bad);
 }
 
 # Waits up to LIMIT seconds (10) until the outbox has no unsent row: the
