@@ -70,6 +70,7 @@ static const struct {
     { "KAFKA_SASL_USERNAME", "sasl.username" },
     { "KAFKA_SASL_PASSWORD", "sasl.password" },
     { "KAFKA_SSL_CA_LOCATION", "ssl.ca.location" },
+    { "KAFKA_DEBUG", "debug" },
 };
 
 

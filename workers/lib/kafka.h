@@ -52,9 +52,18 @@
           "sasl.username" },                                                   \
         { "KAFKA_SASL_PASSWORD", ID_CONF_STRING, 0, 1, NULL, 0, 0,             \
           "sasl.password" },                                                   \
+        { "KAFKA_SSL_CA_LOCATION",                                             \
+          ID_CONF_STRING,                                                      \
+          0,                                                                   \
+          0,                                                                   \
+          NULL,                                                                \
+          0,                                                                   \
+          0,                                                                   \
+          "ssl.ca.location: CA bundle file to verify the brokers" },           \
     {                                                                          \
-        "KAFKA_SSL_CA_LOCATION", ID_CONF_STRING, 0, 0, NULL, 0, 0,             \
-            "ssl.ca.location: CA bundle file to verify the brokers"            \
+        "KAFKA_DEBUG", ID_CONF_STRING, 0, 0, NULL, 0, 0,                       \
+            "librdkafka's debug contexts (e.g. cgrp,fetch), logged as "        \
+            "kafka.log lines; unset: none"                                     \
     }
 
 
