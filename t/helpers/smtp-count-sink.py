@@ -22,6 +22,8 @@ Environment, for fault tests:
                                      unix socket SOCK: its clients' writes
                                      wait (and a client that goes away
                                      meanwhile has none done)
+               SLEEP MS              waits MS before going on (e.g. until
+                                     a signalled process has acted on it)
 """
 import asyncio
 import os
@@ -29,6 +31,7 @@ import signal
 import socket
 import ssl
 import sys
+import time
 
 from aiosmtpd.handlers import Mailbox
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
@@ -74,6 +77,8 @@ def run_hook():
         words = line.split()
         if len(words) == 3 and words[0] == 'REDIS-PAUSE':
             redis_pause(words[1], words[2])
+        elif len(words) == 2 and words[0] == 'SLEEP':
+            time.sleep(int(words[1]) / 1000)
         elif len(words) == 2:
             os.kill(int(words[1]), getattr(signal, 'SIG' + words[0]))
 

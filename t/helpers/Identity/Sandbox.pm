@@ -112,7 +112,8 @@ sub stop_sink {
 }
 
 # At the sink's next message, after it is on disk and before its 250: do
-# each [SIGNAL, PID] or [REDIS-PAUSE, SOCKET, MS] (smtp-count-sink.py).
+# each [SIGNAL, PID], [REDIS-PAUSE, SOCKET, MS] or [SLEEP, MS], in order
+# (smtp-count-sink.py).
 sub hook {
     my ($self, @actions) = @_;
     my $f = "$self->{dir}/hook";
