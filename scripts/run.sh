@@ -32,6 +32,9 @@ Try it:
        -d '{"email":"ann@example.com","password":"correct horse battery"}'
   curl -si $gw/api/v1/users/me -H "Authorization: Bearer <access_token>"
   scripts/identity-admin.sh grant-admin ann@example.com   # an admin from her next login
+  curl -si $gw/api/v1/products -H "Authorization: Bearer <admin's access_token>" \\
+       -H 'Content-Type: application/json' -d '{"name":"Mug","price":"19.99","stock":10}'
+  curl -si $gw/api/v1/products                 # anyone; X-Cache-Status: MISS, then HIT
   curl -si -X POST $gw/api/v1/auth/logout -H "Authorization: Bearer <access_token>"
   curl -s  $gw/.well-known/jwks.json
 

@@ -37,7 +37,7 @@ if [ "${SAN:-0}" = 1 ]; then
     NGINX_BIN=${NGINX_BIN:-$STACK_BUILD/module/nginx}
 fi
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
-WORKERS=(auth users otp password notify audit)
+WORKERS=(auth users otp password notify audit products)
 
 # Messages go to stderr and, once the log directory exists, to
 # logs/stack.log as well (the record of what the supervisor did).
@@ -402,7 +402,7 @@ stack_start_workers() {
 # generated here; production keeps its own copies of them.
 stack_nginx_conf() {
     local conf=$STACK_DIR/nginx
-    mkdir -p "$conf/tmp"
+    mkdir -p "$conf/tmp" "$conf/cache"
     cat > "$conf/identity-upstreams.conf" <<CONF
 upstream identity_auth     { server unix:$SOCK_DIR/auth.sock;     keepalive 16; }
 upstream identity_users    { server unix:$SOCK_DIR/users.sock;    keepalive 16; }
@@ -410,12 +410,16 @@ upstream identity_otp      { server unix:$SOCK_DIR/otp.sock;      keepalive 16; 
 upstream identity_password { server unix:$SOCK_DIR/password.sock; keepalive 16; }
 upstream identity_notify   { server unix:$SOCK_DIR/notify.sock;   keepalive 16; }
 upstream identity_audit    { server unix:$SOCK_DIR/audit.sock;    keepalive 16; }
+upstream identity_products { server unix:$SOCK_DIR/products.sock; keepalive 16; }
 CONF
     cat > "$conf/identity-site.conf" <<CONF
 identity_jwt_keys           $KEY_DIR/jwks.json;
 identity_jwt_issuer         http://127.0.0.1:$GATEWAY_PORT;
 identity_jwt_audience       identity;
 identity_revocation_redis   unix:$REDIS_SOCKET;
+proxy_cache_path            $conf/cache/products levels=1:2
+                            keys_zone=identity_products:1m max_size=64m
+                            inactive=1m use_temp_path=off;
 ${STACK_LIMIT_EXEMPT:+identity_limit_exempt       $STACK_LIMIT_EXEMPT;}
 ${STACK_REAL_IP_FROM:+set_real_ip_from            $STACK_REAL_IP_FROM;}
 CONF

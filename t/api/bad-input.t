@@ -267,3 +267,46 @@ Content-Type: application/problem\+json.*
 --- response_body_like: "code":"invalid_json"
 --- no_error_log
 [error]
+
+
+
+=== TEST 19: a product list with limit 0 is 422 naming limit
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- request
+GET /api/v1/products?limit=0
+--- error_code: 422
+--- response_headers_like
+Content-Type: application/problem\+json.*
+--- response_body_like: "field":"limit"
+--- no_error_log
+[error]
+
+
+
+=== TEST 20: a product id that is no UUID is 422 naming id, not 500
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- request
+GET /api/v1/products/1%27%20OR%201=1
+--- error_code: 422
+--- response_headers_like
+Content-Type: application/problem\+json.*
+--- response_body_like: "field":"id"
+--- no_error_log
+[error]
+
+
+
+=== TEST 21: a product written without a token is 401 at the gateway, price or not
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- more_headers
+Content-Type: application/json
+--- request
+POST /api/v1/products
+{"name": "Mug", "price": 19.99, "stock": 1}
+--- error_code: 401
+--- response_headers_like
+WWW-Authenticate: Bearer realm="identity"
+--- response_body_like: "code":"unauthorized"

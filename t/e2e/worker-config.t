@@ -3,7 +3,8 @@
 # equivalent pairs, p=1) and an HS256 signing key shorter than 32 bytes
 # make them exit non-zero with a message naming the setting, as does a
 # notify key (public or secret) that is no X25519 key, and notify's API
-# without a DATABASE_URL.  Each worker
+# without a DATABASE_URL; the products worker starts without the identity
+# workers' secrets.  Each worker
 # is started by hand with the test stack's environment, changed by one
 # variable, and stopped again if it came up.
 use strict;
@@ -113,6 +114,18 @@ for my $w (qw(auth otp password)) {
     refuses($w, qr/^config: NOTIFY_PUBLIC_KEY: .*X25519/m, 'NOTIFY_PUBLIC_KEY not a key',
             NOTIFY_PUBLIC_KEY => 'abc');
 }
+
+# --- the shop's workers: only what they use ---------------------------------
+
+# identity-products needs PostgreSQL and Kafka (its outbox relay), and no
+# secret of the identity workers
+starts('products', "the stack's environment");
+starts('products', 'without the identity secrets', OTP_SECRET => '',
+       NOTIFY_PUBLIC_KEY => '', JWT_SIGNING_KEY_FILE => '');
+refuses('products', qr/^config: DATABASE_URL: .*not set/m, 'no DATABASE_URL',
+        DATABASE_URL => '');
+refuses('products', qr/^config: KAFKA_BROKERS: .*not set/m, 'no KAFKA_BROKERS',
+        KAFKA_BROKERS => '');
 
 # identity-keygen's HS256 keys are long enough (cjose counts in bits)
 my ($kpriv, $kpub) = ("$tmp/keygen-hs.jwk", "$tmp/keygen-hs.json");

@@ -9,7 +9,6 @@
  *    "count":<events on this page>,"total":<events matching the filters,
  *    all pages>,"limit","offset"} (the shape of GET /api/v1/users)
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "audit.h"
 #include "db.h"
 #include "json.h"
+#include "page.h"
 #include "problem.h"
 #include "reply.h"
 
@@ -37,25 +37,9 @@ static const char audit_list_sql[] =
 
 static const char audit_count_sql[] = "SELECT count(*) AS n" AUDIT_WHERE;
 
-
-/* A whole number from lo to hi, all digits; 0 ok, -1 not. */
-static int
-audit_number(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long  v;
-
-    if (s == NULL || s[0] < '0' || s[0] > '9' || strlen(s) > 9) {
-        return -1;
-    }
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < lo || v > hi) {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
+static const id_page_rules_t audit_page_rules = { AUDIT_LIMIT_DEFAULT,
+                                                  AUDIT_LIMIT_MAX,
+                                                  AUDIT_OFFSET_MAX };
 
 
 /* A filter: absent is NULL; present, 1 to max characters without
@@ -92,26 +76,15 @@ int
 audit_query_parse(const char *(*get)(void *ctx, const char *name), void *ctx,
                   audit_query_t *q, json_t *errors)
 {
-    int         rc = 0;
-    char        msg[64];
-    const char *v;
+    int       rc = 0;
+    id_page_t page;
 
-    q->limit = AUDIT_LIMIT_DEFAULT;
-    q->offset = 0;
-    v = get(ctx, "limit");
-    if (v != NULL && audit_number(v, 1, AUDIT_LIMIT_MAX, &q->limit) != 0) {
-        snprintf(msg, sizeof(msg), "must be a whole number from 1 to %d",
-                 AUDIT_LIMIT_MAX);
-        id_problem_add_error(errors, "limit", msg);
+    if (id_page_read(get(ctx, "limit"), get(ctx, "offset"), &audit_page_rules,
+                     &page, errors) != 0) {
         rc = -1;
     }
-    v = get(ctx, "offset");
-    if (v != NULL && audit_number(v, 0, AUDIT_OFFSET_MAX, &q->offset) != 0) {
-        snprintf(msg, sizeof(msg), "must be a whole number from 0 to %d",
-                 AUDIT_OFFSET_MAX);
-        id_problem_add_error(errors, "offset", msg);
-        rc = -1;
-    }
+    q->limit = page.limit;
+    q->offset = page.offset;
     if (audit_filter(get(ctx, "subject"), "subject", AUDIT_TEXT_MAX,
                      &q->subject, errors) != 0) {
         rc = -1;

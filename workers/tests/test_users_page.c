@@ -36,7 +36,7 @@ only_field(void)
 static void
 check_like(const char *q, const char *want, const char *name)
 {
-    char *p = users_like_pattern(q);
+    char *p = id_page_like(q);
 
     UNIT_STR(p, want, name);
     free(p);

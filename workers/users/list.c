@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "json.h"
+#include "page.h"
 #include "problem.h"
 #include "queries.h"
 #include "reply.h"
@@ -51,7 +52,7 @@ users_list(id_http_req_t *r)
     }
     json_decref(errors);
     if (page.q != NULL) {
-        pattern = users_like_pattern(page.q);
+        pattern = id_page_like(page.q);
         if (pattern == NULL) {
             id_reply_unavailable(r, NULL);
             return;

@@ -128,8 +128,9 @@ int users_reply_step_up(id_http_req_t *r, const char *purpose);
 
 /*
  * page.c (pure, unit-tested): the list's query arguments, as given (NULL =
- * absent).  Fills page; appends a per-field error for each bad one.
- * 0 all valid, -1 some error appended.
+ * absent); limit and offset as page.h reads them, q searched as
+ * id_page_like() makes it.  Fills page; appends a per-field error for
+ * each bad one.  0 all valid, -1 some error appended.
  */
 #define USERS_PAGE_MAX 100
 #define USERS_Q_MAX 200 /* characters */
@@ -143,10 +144,6 @@ typedef struct {
 
 int users_read_page(const char *limit, const char *offset, const char *q,
                     const char *role, users_page_t *page, json_t *errors);
-
-/* page.c (pure): the ILIKE pattern "%q%" with q's % _ and \ escaped by a
- * backslash.  A new string (free()), NULL on ENOMEM. */
-char *users_like_pattern(const char *q);
 
 /* page.c (pure): 1 if role is "user" or "admin". */
 int users_role_ok(const char *role);
