@@ -9,6 +9,7 @@
 #include "env.h"
 #include "log.h"
 #include "products.h"
+#include "relay_metrics.h"
 #include "serve.h"
 
 static const id_conf_spec_t products_specs[] = {
@@ -24,6 +25,7 @@ static const id_http_route_t products_routes[] = {
     { "PATCH", "/api/v1/products/{id}", ID_HTTP_JSON | ID_HTTP_BEARER,
       products_update },
     { "DELETE", "/api/v1/products/{id}", ID_HTTP_BEARER, products_delete },
+    ID_RELAY_METRICS_ROUTE,
     ID_HEALTH_ROUTES,
 };
 
