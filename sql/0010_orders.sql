@@ -7,7 +7,9 @@
 -- at most 100 lines (workers/orders/rules.c), so neither can overflow.
 CREATE TABLE orders (
     id          uuid          PRIMARY KEY DEFAULT gen_random_uuid(),
-    buyer_id    uuid          NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- NULL once the buyer's account is deleted: the order stays (what was
+    -- sold, and the stock it took), no longer tied to a person
+    buyer_id    uuid          REFERENCES users (id) ON DELETE SET NULL,
     status      text          NOT NULL DEFAULT 'placed'
                               CHECK (status IN ('placed', 'paid', 'shipped',
                                                 'cancelled')),

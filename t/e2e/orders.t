@@ -255,6 +255,20 @@ $res = api(GET => '/api/v1/orders', undef, bearer($ann));
 is_deeply [ map { $_->{id} } @{ body($res)->{orders} || [] } ],
           [ $o2->{id}, $o1->{id} ], 'her list: newest first';
 
+# --- a deleted account's orders stay, without their buyer -------------------
+
+my ($cy_email, $cy_id) = new_user('ordcy', $pw);
+my $cy = login($cy_email, $pw) or die "no third user token\n";
+my $o3 = body(place($cy, $lamp, 1));
+is $o3->{status}, 'placed', 'a third user orders';
+sql1('DELETE FROM users WHERE id = $1', $cy_id);
+$res = api(GET => "/api/v1/orders/$o3->{id}", undef, bearer($admin));
+is $res->{status}, 200, 'her account deleted: the order stays';
+ok exists body($res)->{buyer_id} && !defined body($res)->{buyer_id},
+   '... its buyer_id null';
+is_problem(place($cy, $lamp, 1), 401, 'unauthorized',
+           'her token, still valid, orders no more');
+
 # --- /metrics/orders: the relay's metrics, loopback only -------------------
 
 like api(GET => '/metrics/orders')->{content} // '',
