@@ -10,7 +10,7 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes qw(time);
-use Identity::Stack qw(api json_body wait_for_mail kafka_raw);
+use Identity::Stack qw(api json_body wait_for_mail kafka_raw stack_token);
 use Identity::Flow qw(new_user new_admin login bearer is_problem
                       wait_for_message sql1);
 use Identity::Mail qw(parse_mail);
@@ -66,6 +66,12 @@ is_problem(api(POST => "/api/v1/orders/$none/cancel", {}), 401,
 is_problem(api(POST => "/api/v1/orders/$none/status", { status => 'paid' }),
            401, 'unauthorized', 'status without a token');
 is orders_of($ann_id), 0, 'nothing ordered so far';
+
+# a valid token that is no user account's (a service's) has no orders
+my $svc = stack_token(role => 'service', sub => "shop-svc-$$");
+is_problem(place($svc, $mug, 1), 403, 'forbidden', 'a service places an order');
+is_problem(api(GET => '/api/v1/orders', undef, bearer($svc)), 403, 'forbidden',
+           'a service lists its orders');
 
 # --- 422: each bad field named ---------------------------------------------
 

@@ -11,6 +11,7 @@
  *       placed -> paid -> shipped, one step at a time, else 409;
  *       order.status_changed {"from","to"}.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 

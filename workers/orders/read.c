@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "crypto.h"
 #include "db.h"
 #include "orders.h"
 #include "queries.h"
@@ -34,6 +35,12 @@ orders_list(id_http_req_t *r)
         return;
     }
     json_decref(errors);
+    if (!orders_is_admin(r) && !id_crypto_is_uuid(r->id.sub)) {
+        /* a token that is not a user account's (a service's): no orders */
+        id_http_send_problem(r, 403, "forbidden",
+                             "only a user account has orders", NULL);
+        return;
+    }
     snprintf(slimit, sizeof(slimit), "%ld", page.limit);
     snprintf(soffset, sizeof(soffset), "%ld", page.offset);
     params[0] = orders_is_admin(r) ? page.buyer : r->id.sub;
