@@ -35,6 +35,9 @@ Try it:
   curl -si $gw/api/v1/products -H "Authorization: Bearer <admin's access_token>" \\
        -H 'Content-Type: application/json' -d '{"name":"Mug","price":"19.99","stock":10}'
   curl -si $gw/api/v1/products                 # anyone; X-Cache-Status: MISS, then HIT
+  curl -si $gw/api/v1/orders -H "Authorization: Bearer <access_token>" \\
+       -H 'Content-Type: application/json' -d '{"items":[{"product_id":"<id>","quantity":3}]}'
+  curl -si $gw/api/v1/orders -H "Authorization: Bearer <access_token>"  # hers, newest first
   curl -si -X POST $gw/api/v1/auth/logout -H "Authorization: Bearer <access_token>"
   curl -s  $gw/.well-known/jwks.json
 

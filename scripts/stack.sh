@@ -37,7 +37,7 @@ if [ "${SAN:-0}" = 1 ]; then
     NGINX_BIN=${NGINX_BIN:-$STACK_BUILD/module/nginx}
 fi
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
-WORKERS=(auth users otp password notify audit products)
+WORKERS=(auth users otp password notify audit products orders)
 
 # Messages go to stderr and, once the log directory exists, to
 # logs/stack.log as well (the record of what the supervisor did).
@@ -411,6 +411,7 @@ upstream identity_password { server unix:$SOCK_DIR/password.sock; keepalive 16; 
 upstream identity_notify   { server unix:$SOCK_DIR/notify.sock;   keepalive 16; }
 upstream identity_audit    { server unix:$SOCK_DIR/audit.sock;    keepalive 16; }
 upstream identity_products { server unix:$SOCK_DIR/products.sock; keepalive 16; }
+upstream identity_orders   { server unix:$SOCK_DIR/orders.sock;   keepalive 16; }
 CONF
     cat > "$conf/identity-site.conf" <<CONF
 identity_jwt_keys           $KEY_DIR/jwks.json;

@@ -310,3 +310,33 @@ POST /api/v1/products
 --- response_headers_like
 WWW-Authenticate: Bearer realm="identity"
 --- response_body_like: "code":"unauthorized"
+
+
+
+=== TEST 22: an order placed without a token is 401 at the gateway, whatever its lines
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- more_headers
+Content-Type: application/json
+--- request
+POST /api/v1/orders
+{"items": [{"product_id": "1' OR 1=1", "quantity": -1}]}
+--- error_code: 401
+--- response_headers_like
+WWW-Authenticate: Bearer realm="identity"
+--- response_body_like: "code":"unauthorized"
+
+
+
+=== TEST 23: an order's status changed without a token is 401 at the gateway
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- more_headers
+Content-Type: application/json
+--- request
+POST /api/v1/orders/00000000-0000-4000-8000-000000000000/status
+{"status": "shipped"}
+--- error_code: 401
+--- response_headers_like
+WWW-Authenticate: Bearer realm="identity"
+--- response_body_like: "code":"unauthorized"

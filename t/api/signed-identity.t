@@ -36,6 +36,7 @@ $ENV{TEST_NGINX_PASSWORD_SOCK} = stack_socket('password');
 $ENV{TEST_NGINX_NOTIFY_SOCK} = stack_socket('notify');
 $ENV{TEST_NGINX_AUDIT_SOCK} = stack_socket('audit');
 $ENV{TEST_NGINX_PRODUCTS_SOCK} = stack_socket('products');
+$ENV{TEST_NGINX_ORDERS_SOCK} = stack_socket('orders');
 
 our ($email) = new_user('signed', 'velvet orchard stone 1');
 our $token = login($email, 'velvet orchard stone 1') or die "no token for $email\n";
@@ -49,6 +50,7 @@ our $HttpConfig = <<'_EOC_';
     upstream identity_notify   { server unix:$TEST_NGINX_NOTIFY_SOCK; }
     upstream identity_audit    { server unix:$TEST_NGINX_AUDIT_SOCK; }
     upstream identity_products { server unix:$TEST_NGINX_PRODUCTS_SOCK; }
+    upstream identity_orders   { server unix:$TEST_NGINX_ORDERS_SOCK; }
     upstream identity_users    { server $TEST_NGINX_USERS_TCP; }
 _EOC_
 

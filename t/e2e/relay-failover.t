@@ -1,5 +1,5 @@
-# The outbox relay fails over: one of the auth, users, otp, password and
-# products workers' relays is active (it holds a PostgreSQL advisory
+# The outbox relay fails over: one of the auth, users, otp, password,
+# products and orders workers' relays is active (it holds a PostgreSQL advisory
 # lock); when that worker dies (SIGKILL) and stays down (the stack's hold/
 # file), the lock goes with its database session and a relay of another
 # worker takes over within seconds, so jobs written meanwhile are still
@@ -13,7 +13,7 @@ use Identity::Stack qw(api scrape stack_token unique_email wait_for_mail wait_un
 
 my $dir = $ENV{IDENTITY_STACK_DIR}
     or die "IDENTITY_STACK_DIR is not set: run this suite through `make test`\n";
-my @workers = qw(auth users otp password products);
+my @workers = qw(auth users otp password products orders);
 
 sub pids {
     open my $fh, '<', "$dir/pids" or die "$dir/pids: $!";

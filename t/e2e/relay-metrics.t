@@ -1,5 +1,5 @@
 # The outbox relay's Prometheus metrics, scraped through the gateway on
-# GET /metrics/{auth,users,otp,password,products} (loopback only, like
+# GET /metrics/{auth,users,otp,password,products,orders} (loopback only, like
 # /metrics):
 # the text format, exactly one worker's relay active, its published
 # counter moving with a login, and the outbox's backlog growing and
@@ -16,7 +16,7 @@ use Identity::Stack qw(api_from scrape outbox_drained wait_until unique_email
 use Identity::Flow qw(import_user login);
 
 my $password = 'copper meadow lantern 31';
-my @workers = qw(auth users otp password products);
+my @workers = qw(auth users otp password products orders);
 
 my $pids = "$ENV{IDENTITY_STACK_DIR}/pids";
 open my $pf, '<', $pids or die "$pids: $!";

@@ -3,8 +3,8 @@
 # equivalent pairs, p=1) and an HS256 signing key shorter than 32 bytes
 # make them exit non-zero with a message naming the setting, as does a
 # notify key (public or secret) that is no X25519 key, and notify's API
-# without a DATABASE_URL; the products worker starts without the identity
-# workers' secrets.  Each worker
+# without a DATABASE_URL; the products and orders workers start without the
+# identity workers' secrets.  Each worker
 # is started by hand with the test stack's environment, changed by one
 # variable, and stopped again if it came up.
 use strict;
@@ -125,6 +125,15 @@ starts('products', 'without the identity secrets', OTP_SECRET => '',
 refuses('products', qr/^config: DATABASE_URL: .*not set/m, 'no DATABASE_URL',
         DATABASE_URL => '');
 refuses('products', qr/^config: KAFKA_BROKERS: .*not set/m, 'no KAFKA_BROKERS',
+        KAFKA_BROKERS => '');
+
+# identity-orders the same: its mails carry no secret, so no notify key
+starts('orders', "the stack's environment");
+starts('orders', 'without the identity secrets', OTP_SECRET => '',
+       NOTIFY_PUBLIC_KEY => '', JWT_SIGNING_KEY_FILE => '');
+refuses('orders', qr/^config: DATABASE_URL: .*not set/m, 'no DATABASE_URL',
+        DATABASE_URL => '');
+refuses('orders', qr/^config: KAFKA_BROKERS: .*not set/m, 'no KAFKA_BROKERS',
         KAFKA_BROKERS => '');
 
 # identity-keygen's HS256 keys are long enough (cjose counts in bits)

@@ -313,6 +313,7 @@ invalid number of arguments in "identity_metrics" directive
     upstream identity_notify   { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
     upstream identity_audit    { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
     upstream identity_products { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
+    upstream identity_orders { server 127.0.0.1:$TEST_NGINX_RAND_PORT_1; }
     proxy_cache_path products_cache keys_zone=identity_products:1m;
 
     server {

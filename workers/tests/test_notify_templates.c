@@ -351,6 +351,16 @@ test_shipped_more(void)
                 r.list_unsubscribe == 1,
             "order_placed: subject with the order, its lines");
     notify_rendered_free(&r);
+    rc = render("order_placed", NOTIFY_EMAIL,
+                "{\"order_id\":\"4711\",\"total\":\"59.97\","
+                "\"lines\":\"3 x Mug <b> at 19.99 = 59.97\\n1 x Lamp\"}",
+                &r, err, sizeof(err));
+    UNIT_OK(rc == 0 &&
+                strstr(r.text, "3 x Mug <b> at 19.99 = 59.97\n1 x Lamp") !=
+                    NULL &&
+                strstr(r.html, "3 x Mug &lt;b&gt; at 19.99 = 59.97") != NULL,
+            "order_placed: the lines in the text, escaped in the HTML");
+    notify_rendered_free(&r);
     rc = render("order_placed", NOTIFY_EMAIL, "{\"total\":\"1\"}", &r, err,
                 sizeof(err));
     UNIT_OK(rc == -1 && strcmp(err, "missing data.order_id") == 0,

@@ -1,12 +1,15 @@
 # order_placed.tpl: the order_placed notification (format: README.md)
 # The shop's order confirmation (seed 004: order-placed -> email), for an
 # order service that publishes its own jobs.  data.order_id and data.total
-# as the shop writes them ("4711", "EUR 12.50").  List-Unsubscribe.
+# as the shop writes them ("4711", "EUR 12.50"); data.lines, optional, the
+# order's lines one a line ("3 x Mug at 19.99 = 59.97", identity-orders).
+# List-Unsubscribe.
 
 subject: Your order {{order_id}} is confirmed
 var: name text = there
 var: order_id text
 var: total text
+var: lines multiline =
 to-name: name
 list-unsubscribe: yes
 
@@ -17,6 +20,8 @@ Thank you for your order. We have received it and are preparing it.
 
   Order: {{order_id}}
   Total: {{total}}
+
+{{lines}}
 
 We will let you know when it ships.
 
@@ -39,6 +44,7 @@ We will let you know when it ships.
 <tr><td style="padding:4px 16px 4px 0;color:#7b8794;">Order</td><td>{{order_id}}</td></tr>
 <tr><td style="padding:4px 16px 4px 0;color:#7b8794;">Total</td><td>{{total}}</td></tr>
 </table>
+<p style="margin:0 0 16px;font-size:15px;white-space:pre-line;">{{lines}}</p>
 <p style="margin:0 0 16px;">We will let you know when it ships.</p>
 </td></tr>
 </table>
