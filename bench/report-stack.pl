@@ -125,39 +125,62 @@ push @rows, sprintf '| register → code mail in the Maildir (%d sign-ups '
     verdict(defined $sp99 ? $sp99 < 200 && !$missing : undef,
             $signup_bad || !@all);
 
+# turns(FILE) -> { rps => {KIND => [req/s of each turn]}, p99 => {KIND =>
+# [...]}, round => {ROUND => {KIND => req/s}}, bad => answers other than
+# 2xx, socket errors and timeouts }: the turns of bench/stack.sh's turns()
+sub turns {
+    my ($file) = @_;
+    my %t = (rps => {}, p99 => {}, round => {}, bad => 0);
+    my ($head, @turns) = lines($file);
+    my @cols = split /\t/, $head // '';
+    for (@turns) {
+        my %x;
+        @x{@cols} = split /\t/;
+        next unless $x{requests} && $x{duration_us};
+        $t{bad} += $x{non2xx} + $x{errors};
+        my $r = $x{requests} / ($x{duration_us} / 1e6);
+        push @{ $t{rps}{ $x{kind} } }, $r;
+        push @{ $t{p99}{ $x{kind} } }, $x{p99_ms};
+        $t{round}{ $x{round} }{ $x{kind} } = $r;
+    }
+    return \%t;
+}
+
+# the median over the rounds of KIND's req/s ÷ OVER's, in %
+sub round_ratio {
+    my ($t, $kind, $over) = @_;
+    return median(map { 100 * $_->{$kind} / $_->{$over} }
+                  grep { $_->{$kind} && $_->{$over} } values %{ $t->{round} });
+}
+
+# "N req/s, p99 M ms" of KIND's turns (medians)
+sub rate_p99 {
+    my ($t, $kind, $unit) = @_;
+    my $r = median(@{ $t->{rps}{$kind} || [] });
+    return '—' unless defined $r;
+    return sprintf '%.0f %s, p99 %.2f ms', $r, $unit // 'req/s',
+        median(@{ $t->{p99}{$kind} });
+}
+
+sub pct_of {
+    my ($ratio, $what) = @_;
+    return defined $ratio ? sprintf('%.0f%% of %s', $ratio, $what) : '—';
+}
+
 # 3. profile read, gateway against the plain proxy, turn by turn
-my (%rps, %p99, $profile_bad, @ratio);
-my ($head, @turns) = lines("$out/stack.profile");
-my @cols = split /\t/, $head // '';
-my %by_round;
-for (@turns) {
-    my %t;
-    @t{@cols} = split /\t/;
-    next unless $t{requests} && $t{duration_us};
-    $profile_bad += $t{non2xx} + $t{errors};
-    my $r = $t{requests} / ($t{duration_us} / 1e6);
-    push @{ $rps{ $t{kind} } }, $r;
-    push @{ $p99{ $t{kind} } }, $t{p99_ms};
-    $by_round{ $t{round} }{ $t{kind} } = $r;
-}
-for (values %by_round) {
-    push @ratio, 100 * $_->{gateway} / $_->{plain}
-        if $_->{gateway} && $_->{plain};
-}
-push @notes, "profile read: $profile_bad answers other than 200, socket "
-    . 'errors or timeouts' if $profile_bad;
+my $profile = turns("$out/stack.profile");
+push @notes, "profile read: $profile->{bad} answers other than 200, socket "
+    . 'errors or timeouts' if $profile->{bad};
 for my $kind (qw(plain gateway)) {
     my $label = $kind eq 'plain'
         ? 'profile read, plain nginx proxy (identity headers set statically)'
         : 'profile read through the gateway (GET /api/v1/users/me, a valid JWT)';
-    my $r = median(@{ $rps{$kind} || [] });
-    push @rows, sprintf '| %s | %s req/s, p99 %s ms | %s | — | %s |', $label,
-        defined $r ? sprintf('%.0f', $r) : '—',
-        defined $r ? sprintf('%.2f', median(@{ $p99{$kind} })) : '—',
+    push @rows, sprintf '| %s | %s | %s | — | %s |', $label,
+        rate_p99($profile, $kind),
         $kind eq 'plain' ? '—'
-          : @ratio ? sprintf('%.0f%% of the plain proxy\'s req/s', median(@ratio))
-          : '—',
-        $profile_bad ? '**invalid run**' : '—';
+          : pct_of(round_ratio($profile, 'gateway', 'plain'),
+                   'the plain proxy\'s req/s'),
+        $profile->{bad} ? '**invalid run**' : '—';
 }
 
 # 4. notify alone into the SMTP sink, and the sink's own intake: "key
@@ -290,6 +313,53 @@ if (@stall && $stop && $cont) {
         . '| — | — | — | **not measured** |';
 }
 
+# 6. the product list: the gateway's cache, no cache, a plain proxy
+my $list = turns("$out/stack.products");
+if (%{ $list->{rps} }) {
+    push @notes, "product list: $list->{bad} answers other than 200, "
+        . 'socket errors or timeouts' if $list->{bad};
+    my $v = $list->{bad} ? '**invalid run**' : '—';
+    my $products = $s{shop_products} // '—';
+    push @rows, sprintf '| product list, plain nginx proxy (GET '
+        . '/api/v1/products?limit=20, no token; %s products) | %s | — | — '
+        . '| %s |', $products, rate_p99($list, 'plain'), $v;
+    push @rows, sprintf '| … through the gateway, its cache off | %s | %s '
+        . '| — | %s |', rate_p99($list, 'nocache'),
+        pct_of(round_ratio($list, 'nocache', 'plain'),
+               'the plain proxy\'s req/s'), $v;
+    push @rows, sprintf '| … through the gateway, cached 5 s (as shipped) '
+        . '| %s | %s; %s | — | %s |', rate_p99($list, 'cached'),
+        pct_of(round_ratio($list, 'cached', 'plain'),
+               'the plain proxy\'s req/s'),
+        pct_of(round_ratio($list, 'cached', 'nocache'),
+               'the gateway\'s without the cache'), $v;
+} else {
+    push @rows, '| product list through the gateway | — | — | — '
+        . '| **not measured** |';
+}
+
+# 7. orders: one product contended, many spread
+my $orders = turns("$out/stack.orders");
+if (%{ $orders->{rps} }) {
+    my $placed = $s{orders_placed} // 0;
+    my $taken = $s{orders_stock_taken} // -1;
+    push @notes, "orders: $orders->{bad} answers other than 201, socket "
+        . 'errors or timeouts' if $orders->{bad};
+    push @notes, "orders: $placed orders placed but $taken units of stock "
+        . 'taken' if $placed != $taken;
+    my $v = $orders->{bad} || $placed != $taken ? '**invalid run**' : '—';
+    push @rows, sprintf '| orders, spread over %s products in turn (POST '
+        . '/api/v1/orders, one unit, %s users) | %s | — | — | %s |',
+        $s{shop_products} // '—', $s{login_users} // '—',
+        rate_p99($orders, 'spread', 'orders/s'), $v;
+    push @rows, sprintf '| orders, all of one product (contended) | %s | %s '
+        . '| — | %s |', rate_p99($orders, 'one', 'orders/s'),
+        pct_of(round_ratio($orders, 'one', 'spread'), 'the spread orders/s'),
+        $v;
+} else {
+    push @rows, '| orders through the gateway | — | — | — | **not measured** |';
+}
+
 my $quick = $s{quick} ? "\n**A quick run (BENCH_QUICK=1): a check that "
     . "the rows run, not figures.**\n" : '';
 print <<"EOF";
@@ -329,5 +399,15 @@ $quick
   mails that came from the continue until the last mail of a request
   answered before it, per second.  A request answered other than 200, or
   a mail missing or arriving twice, makes the run invalid.
+- **product list**: the shop's public catalogue without a token, through
+  the gateway as shipped (cached 5 s by `proxy_cache`), through a second
+  gateway nginx of the same configuration with that cache off, and
+  through a plain nginx proxy to the same worker; the three take turns
+  as in the profile read, and must answer the same body.
+- **orders**: one unit an order, the users in turn, each with a token of
+  its own, all of one product (every order waits for the row lock of the
+  one before) or of every product in turn; turns as above, the order
+  mails flowing meanwhile.  An answer other than 201, or stock taken that
+  differs from the orders placed, makes the run invalid.
 EOF
 print "\nNotes on these rows:\n\n", map({ "- $_\n" } @notes) if @notes;

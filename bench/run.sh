@@ -46,7 +46,9 @@
 # gateway against a plain nginx proxy to the same worker; the jobs/s of one
 # notify process into the SMTP sink against the sink's own intake; a
 # request's answer to its mail, with Kafka healthy and through a 10 s
-# stall of the broker, and the backlog's drain.
+# stall of the broker, and the backlog's drain; the shop's product list
+# through the gateway with and without its cache against a plain proxy;
+# orders/s of one product and spread over many.
 # bench/report.pl turns the raw results ($BUILD/bench/run.*/out) into the
 # tables, on stdout and in BENCH_RESULTS.
 #

@@ -4,6 +4,11 @@
 --                     user of the file ("email<TAB>password" lines, from
 --                     bench/stack.pl users), with its right password;
 --                     without it the request is wrk's static one (-H)
+-- BENCH_TOKENS=file   each request is POST /api/v1/orders of one unit,
+-- BENCH_PRODUCTS=file with the next access token of the file (one a line),
+-- BENCH_KIND=spread   of the first product of BENCH_PRODUCTS (ids, one a
+--                     line), or with BENCH_KIND=spread of the next one in
+--                     turn
 -- BENCH_OUT=file      done() writes one line of key=value results there:
 --                     requests, duration_us, non2xx, errors, p50_ms, p99_ms
 
@@ -18,6 +23,27 @@ if users_file ~= nil and users_file ~= "" then
         end
     end
     assert(#users > 0, "no users in " .. users_file)
+end
+
+local function read_lines(file)
+    local lines = {}
+    for line in assert(io.open(file, "r")):lines() do
+        if line ~= "" then
+            table.insert(lines, line)
+        end
+    end
+    assert(#lines > 0, "nothing in " .. file)
+    return lines
+end
+
+local tokens, products = {}, {}
+local tokens_file = os.getenv("BENCH_TOKENS")
+if tokens_file ~= nil and tokens_file ~= "" then
+    tokens = read_lines(tokens_file)
+    products = read_lines(assert(os.getenv("BENCH_PRODUCTS")))
+    if os.getenv("BENCH_KIND") ~= "spread" then
+        products = { products[1] }
+    end
 end
 
 local next_thread = 0
@@ -39,6 +65,23 @@ if #users > 0 then
         i = i % #users + 1
         return wrk.format("POST", "/api/v1/auth/login",
                           { ["Content-Type"] = "application/json" }, users[i])
+    end
+end
+
+if #tokens > 0 then
+    local p = nil
+    function request()
+        if i == nil then
+            i = (first or 0) * 7
+            p = (first or 0) * 37
+        end
+        i = i % #tokens + 1
+        p = p % #products + 1
+        return wrk.format("POST", "/api/v1/orders", {
+            ["Content-Type"] = "application/json",
+            ["Authorization"] = "Bearer " .. tokens[i] },
+            string.format('{"items":[{"product_id":"%s","quantity":1}]}',
+                          products[p]))
     end
 end
 

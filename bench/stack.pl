@@ -38,6 +38,11 @@
 #       the mails of IN (lines of mails, the first copy of each key) sent
 #       again, as the sink stored them less the headers it added, over one
 #       SMTP connection, each to PREFIXi@example.com (i: its key's).
+#   stack.pl shop FILE PRODUCTS STOCK OUT
+#       a new admin (made through the real flow, then promoted in
+#       PostgreSQL) adds PRODUCTS products of STOCK units each; FILE's users
+#       are logged in.  Writes OUT.products (the product ids, one a line)
+#       and OUT.tokens (an access token of each user, one a line).
 #   stack.pl profile-mails FILE RATE SECONDS OUT [BROKER_PID STOP_AT STALL]
 #       FILE's users logged in; PATCH /api/v1/users/me at RATE a second for
 #       SECONDS (paced as above), each setting a new name, which the
@@ -59,7 +64,7 @@ use POSIX ();
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use Time::HiRes qw(sleep time);
 use Net::SMTP;
-use Identity::Flow qw(new_user login bearer);
+use Identity::Flow qw(new_user new_admin login bearer);
 use Identity::Stack qw(gateway jwt_parts);
 
 my $json = JSON::PP->new->canonical;
@@ -183,6 +188,30 @@ if ($cmd eq 'users') {
     my (undef, $claims) = jwt_parts($token);
     print "token=$token\n";
     print "$_=", $claims->{$_} // '', "\n" for qw(sub role email sid jti exp);
+} elsif ($cmd eq 'shop') {
+    my ($file, $products, $stock, $out) = @ARGV;
+    my @users = read_users($file);
+    my $pw = 'harbour violet thunder 77';
+    my ($admin) = new_admin('bench-admin', $pw);
+    my $token = login($admin, $pw) or die "login of $admin failed\n";
+    my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 1);
+    my @ids;
+    for my $i (1 .. $products) {
+        my $res = $http->request(POST => gateway() . '/api/v1/products', {
+            headers => { 'Content-Type' => 'application/json',
+                         Authorization => "Bearer $token" },
+            content => $json->encode({
+                name => "Bench product $i",
+                description => "A product of the shop's benchmark, number $i",
+                price => sprintf('%d.%02d', 1 + $i % 90, $i % 100),
+                stock => $stock + 0 }) });
+        die "product $i: $res->{status} $res->{content}\n"
+            unless $res->{status} == 201;
+        push @ids, $json->decode($res->{content})->{id};
+    }
+    write_lines("$out.products", @ids);
+    write_lines("$out.tokens", map {
+        login(@$_) or die "login of $_->[0] failed\n" } @users);
 } elsif ($cmd eq 'paced') {
     my ($file, $rate, $seconds, $out) = @ARGV;
     my @users = read_users($file);

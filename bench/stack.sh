@@ -85,10 +85,32 @@
 #    second from the first of them.  Every request must answer 200 and
 #    every mail arrive exactly once (3 s are left for late copies), else
 #    the run is invalid.  No target.
+# 6. Product list: GET /api/v1/products?limit=20 without a token (the
+#    shop's public catalogue, seed 004) through the gateway, whose shipped
+#    snippets cache it for 5 s (proxy_cache); through a second gateway
+#    nginx, the same configuration with the products' cache off
+#    (identity-server.conf with "proxy_cache off"); and through the plain
+#    nginx of row 3, a proxy to the same worker.  BENCH_SHOP_PRODUCTS (100)
+#    products are added first by an admin, so that the page is full (20
+#    of 100, each answer counts them all).  wrk, 2 threads, 32
+#    connections, the three take turns of BENCH_PROFILE_SECONDS, BENCH_ROUNDS
+#    each; req/s and p99 are the medians of the turns.  The three must
+#    answer the same body.  No target: the ratios are reported.
+# 7. Orders: POST /api/v1/orders of one unit, by the login row's users in
+#    turn (each with an access token of its own; the worker locks the
+#    product's row, takes the stock, writes the order, its line and its
+#    event and mail to the outbox, in one transaction), all of the first
+#    product (contended: every order waits for the one before it to
+#    commit) or of the BENCH_SHOP_PRODUCTS products in turn (spread).  wrk,
+#    2 threads, 32 connections, turns as in row 6.  The order mails flow
+#    as they come (relay, notify and the sink share the CPUs).  Every
+#    answer must be 201, and the stock taken from the products must equal
+#    the orders placed, else the run is invalid.  No target: orders/s of
+#    each, and contended ÷ spread.
 #
 # BENCH_QUICK=1: short turns, 100 sign-ups, one round, 200 notify jobs,
-# 100 profile updates and 8 s after the continue (a check that the rows
-# run, not figures).  Every wait bounded; all it starts is stopped on exit
+# 100 profile updates, 8 s after the continue and 20 products (a check that
+# the rows run, not figures).  Every wait bounded; all it starts is stopped on exit
 # (the broker continued).
 set -euo pipefail
 
@@ -99,13 +121,14 @@ quick=${BENCH_QUICK:-0}
 if [ "$quick" = 1 ]; then
     login_s=3 paced_s=5 signups=${BENCH_SIGNUPS:-100} profile_s=2 rounds=1
     hash_s=1 notify_jobs=${BENCH_NOTIFY_JOBS:-200} mails=${BENCH_MAILS:-100}
-    stall_after=8
+    stall_after=8 shop_products=${BENCH_SHOP_PRODUCTS:-20}
 else
     login_s=10 paced_s=20 signups=${BENCH_SIGNUPS:-1000}
     profile_s=${BENCH_PROFILE_SECONDS:-5} rounds=${BENCH_ROUNDS:-5} hash_s=3
     notify_jobs=${BENCH_NOTIFY_JOBS:-2000} mails=${BENCH_MAILS:-1000}
-    stall_after=20
+    stall_after=20 shop_products=${BENCH_SHOP_PRODUCTS:-100}
 fi
+shop_stock=1000000      # a product's most: no order runs out
 mail_rate=${BENCH_MAIL_RATE:-20}
 stall_lead=3 stall_s=10
 login_users=${BENCH_LOGIN_USERS:-16}
@@ -149,9 +172,10 @@ export STACK_LIMIT_EXEMPT=127.0.0.1
 export STACK_KAFKA_SESSION_TIMEOUT_MS=45000 STACK_KAFKA_HEARTBEAT_INTERVAL_MS=3000
 tmp=$(mktemp -d /tmp/identity-bench.XXXXXX)
 chmod 755 "$tmp"    # PostgreSQL's files stay inside, removed with the rest
-plain_pid='' notify_pid=''
+plain_pid='' nocache_pid='' notify_pid=''
 finish() {
     [ -z "$plain_pid" ] || kill -QUIT "$plain_pid" 2>/dev/null || true
+    [ -z "$nocache_pid" ] || kill -QUIT "$nocache_pid" 2>/dev/null || true
     [ -z "$notify_pid" ] || kill -TERM "$notify_pid" 2>/dev/null || true
     # a run stopped during the stall leaves no broker stopped
     [ ! -f "${STACK_DIR:-}/pids" ] || kill -CONT "$(stack_pid kafka)" 2>/dev/null \
@@ -175,9 +199,43 @@ res=$out/stack.txt
 put() { printf '%s=%s\n' "$1" "$2" >> "$res"; }
 kv() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" "$1"; }
 
+# turns FILE SECONDS KIND=URL...: BENCH_ROUNDS rounds, each a turn of
+# SECONDS of every KIND in order (wrk, 2 threads, $conns connections, its
+# URL, with the extra wrk arguments of the array wrk_args, BENCH_KIND=KIND
+# for bench/stack.lua), after a warm-up second of each; FILE gets a line of
+# each turn
+turns() {
+    local file=$1 secs=$2 round kind url pair
+    shift 2
+    printf 'kind\tround\trequests\tduration_us\tnon2xx\terrors\tp99_ms\n' \
+        > "$file"
+    for pair in "$@"; do
+        kind=${pair%%=*} url=${pair#*=}
+        BENCH_KIND=$kind BENCH_OUT=$out/stack.turn timeout --foreground 60 \
+            wrk -t2 -c"$conns" -d1s -s "$bench/stack.lua" "${wrk_args[@]}" \
+            "$url" > /dev/null
+    done
+    for ((round = 1; round <= rounds; round++)); do
+        for pair in "$@"; do
+            kind=${pair%%=*} url=${pair#*=}
+            BENCH_KIND=$kind BENCH_OUT=$out/stack.turn \
+                timeout --foreground $((secs + 60)) \
+                wrk -t2 -c"$conns" -d"${secs}s" -s "$bench/stack.lua" \
+                "${wrk_args[@]}" "$url" > /dev/null
+            printf '%s\t%s' "$kind" "$round" >> "$file"
+            for k in requests duration_us non2xx errors p99_ms; do
+                printf '\t%s' "$(kv "$out/stack.turn" $k)" >> "$file"
+            done
+            printf '\n' >> "$file"
+        done
+    done
+    rm -f "$out/stack.turn"
+}
+
 put cpus "$cpus"
 put http_threads "$threads"
 put quick "$quick"
+put login_users "$login_users"
 
 # --- 1. login ----------------------------------------------------------------
 
@@ -262,6 +320,10 @@ http {
     scgi_temp_path $pd/tmp/scgi;
     access_log $pd/logs/access.log combined;
     upstream bench_users { server unix:$SOCK_DIR/users.sock; keepalive 16; }
+    upstream bench_products {
+        server unix:$SOCK_DIR/products.sock;
+        keepalive 16;
+    }
     server {
         listen 127.0.0.1:$plain_port;
         proxy_http_version 1.1;
@@ -279,6 +341,7 @@ http {
         proxy_set_header X-Identity-Jti "${id[jti]}";
         proxy_set_header X-Identity-Exp "${id[exp]}";
         location = /api/v1/users/me { proxy_pass http://bench_users; }
+        location = /api/v1/products { proxy_pass http://bench_products; }
         location / { return 404; }
     }
 }
@@ -297,31 +360,11 @@ plain_body=$(curl -sf -m 5 "${auth[@]}" \
     || { log "error: the plain proxy does not answer the profile read"; exit 1; }
 [ "$gw_body" = "$plain_body" ] \
     || { log "error: the gateway and the plain proxy answer differently"; exit 1; }
-printf 'kind\tround\trequests\tduration_us\tnon2xx\terrors\tp99_ms\n' \
-    > "$out/stack.profile"
 log "profile: gateway and plain proxy, $rounds round(s) of ${profile_s}s turns"
-for kind in gateway plain; do     # warm-up
-    url=$gw/api/v1/users/me
-    [ $kind = gateway ] || url=http://127.0.0.1:$plain_port/api/v1/users/me
-    BENCH_OUT=$out/stack.profile-warmup timeout --foreground 60 \
-        wrk -t2 -c"$conns" -d1s -s "$bench/stack.lua" "${auth[@]}" "$url" \
-        > /dev/null
-done
-for ((round = 1; round <= rounds; round++)); do
-    for kind in gateway plain; do
-        url=$gw/api/v1/users/me
-        [ $kind = gateway ] || url=http://127.0.0.1:$plain_port/api/v1/users/me
-        BENCH_OUT=$out/stack.turn timeout --foreground $((profile_s + 60)) \
-            wrk -t2 -c"$conns" -d"${profile_s}s" -s "$bench/stack.lua" \
-            "${auth[@]}" "$url" > /dev/null
-        printf '%s\t%s' "$kind" "$round" >> "$out/stack.profile"
-        for k in requests duration_us non2xx errors p99_ms; do
-            printf '\t%s' "$(kv "$out/stack.turn" $k)" >> "$out/stack.profile"
-        done
-        printf '\n' >> "$out/stack.profile"
-    done
-done
-rm -f "$out/stack.turn" "$out"/stack.*-warmup
+wrk_args=("${auth[@]}")
+turns "$out/stack.profile" "$profile_s" "gateway=$gw/api/v1/users/me" \
+    "plain=http://127.0.0.1:$plain_port/api/v1/users/me"
+rm -f "$out"/stack.*-warmup
 
 # --- 4. notify alone, into the SMTP sink ------------------------------------
 
@@ -367,6 +410,73 @@ perl "$bench/stack.pl" profile-mails "$out/stack.users" "$mail_rate" \
     $((stall_lead + stall_s + stall_after)) "$out/stack.mail-stall" \
     "$(stack_pid kafka)" "$stall_lead" "$stall_s" >> "$res"
 put stall_seconds "$stall_s"
+
+# --- 6. product list: the cache, no cache, a plain proxy ---------------------
+
+log "shop: an admin adds $shop_products products"
+perl "$bench/stack.pl" shop "$out/stack.users" "$shop_products" "$shop_stock" \
+    "$out/stack.shop"
+put shop_products "$shop_products"
+# the gateway again, its products' cache off: the stack's configuration
+# with identity-server.conf's "proxy_cache identity_products" made "off"
+nocache_port=$(stack_free_port)
+nd=$tmp/nocache
+mkdir -p "$nd"
+sed 's/^\( *proxy_cache \+\)identity_products;/\1off;/' \
+    "$top/nginx.conf.d/identity-server.conf" > "$nd/identity-server.conf"
+grep -q 'proxy_cache \+off;' "$nd/identity-server.conf" \
+    || { log "error: no proxy_cache to turn off"; exit 1; }
+grep -q 'proxy_cache \+identity_products;' "$nd/identity-server.conf" \
+    && { log "error: a proxy_cache left on"; exit 1; }
+sed -e "s|listen 127.0.0.1:$GATEWAY_PORT;|listen 127.0.0.1:$nocache_port;|" \
+    -e "s|^pid .*|pid $nd/nginx.pid;|" -e 's|^daemon off;||' \
+    -e "s|include $top/nginx.conf.d/identity-server.conf;|include $nd/identity-server.conf;|" \
+    "$STACK_DIR/nginx/nginx.conf" > "$nd/nginx.conf"
+grep -q "include $nd/identity-server.conf;" "$nd/nginx.conf" \
+    || { log "error: cannot point a copy of the gateway at it"; exit 1; }
+"$NGINX_BIN" -p "$STACK_DIR/nginx" -c "$nd/nginx.conf" \
+    -e "$LOG_DIR/nginx-error.log"
+for ((i = 0; i < 50; i++)); do
+    [ -s "$nd/nginx.pid" ] && break
+    sleep 0.1
+done
+nocache_pid=$(cat "$nd/nginx.pid")
+list='/api/v1/products?limit=20'
+declare -A list_url=([cached]=$gw$list
+                     [nocache]=http://127.0.0.1:$nocache_port$list
+                     [plain]=http://127.0.0.1:$plain_port$list)
+list_body=''
+for kind in cached nocache plain; do
+    body=$(curl -sf -m 5 "${list_url[$kind]}") \
+        || { log "error: $kind does not answer the product list"; exit 1; }
+    [ -z "$list_body" ] || [ "$body" = "$list_body" ] \
+        || { log "error: $kind answers the product list differently"; exit 1; }
+    list_body=$body
+done
+cache_status() {
+    curl -s -m 5 -o /dev/null -D - "$1" \
+        | sed -n 's/^X-Cache-Status: *\([A-Z]*\).*/\1/Ip'
+}
+[ "$(cache_status "${list_url[cached]}")" = HIT ] \
+    || { log "error: the gateway's product list is not cached"; exit 1; }
+[ -z "$(cache_status "${list_url[nocache]}")" ] \
+    || { log "error: the gateway without cache still caches"; exit 1; }
+log "products: cached, no cache and plain, $rounds round(s) of ${profile_s}s turns"
+wrk_args=()
+turns "$out/stack.products" "$profile_s" "cached=${list_url[cached]}" \
+    "nocache=${list_url[nocache]}" "plain=${list_url[plain]}"
+
+# --- 7. orders: one product contended, many spread ---------------------------
+
+log "orders: one product and $shop_products, $rounds round(s) of ${profile_s}s turns"
+wrk_args=()
+BENCH_TOKENS=$out/stack.shop.tokens BENCH_PRODUCTS=$out/stack.shop.products \
+    turns "$out/stack.orders" "$profile_s" "one=$gw/" "spread=$gw/"
+# every unit taken is an order placed (one unit each), or the run is invalid
+put orders_placed "$(psql "$DATABASE_URL" -tA -v ON_ERROR_STOP=1 \
+    -c 'SELECT count(*) FROM orders')"
+put orders_stock_taken "$(psql "$DATABASE_URL" -tA -v ON_ERROR_STOP=1 \
+    -c "SELECT coalesce(sum($shop_stock - stock), 0) FROM products")"
 
 # alone: the rows
 if [ -z "${1:-}" ] || [ "${BENCH_STACK_REPORT:-0}" = 1 ]; then

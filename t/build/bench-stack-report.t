@@ -63,6 +63,8 @@ sub report {
              notify_jobs => 100, notify_started => 1000, sink_mails => 100,
              mail_rate => 20, stall_seconds => 10,
              stall_stopped => 4000, stall_continued => 4010,
+             shop_products => 100, login_users => 16,
+             orders_placed => 2400, orders_stock_taken => 2400,
              %{ $o{s} || {} });
     delete $s{$_} for grep { !defined $s{$_} } keys %s;
     write_file("$dir/stack.txt", map { "$_=$s{$_}" } sort keys %s);
@@ -78,6 +80,18 @@ sub report {
                "kind\tround\trequests\tduration_us\tnon2xx\terrors\tp99_ms",
                @{ $o{profile} || ["gateway\t1\t9000\t1000000\t0\t0\t5",
                                   "plain\t1\t10000\t1000000\t0\t0\t4"] });
+    # the product list: plain 10000 req/s, the gateway without its cache
+    # 8000 (80%), with it 12000 (120% of plain, 150% of no cache)
+    write_file("$dir/stack.products",
+               "kind\tround\trequests\tduration_us\tnon2xx\terrors\tp99_ms",
+               @{ $o{products} || ["cached\t1\t12000\t1000000\t0\t0\t3",
+                                   "nocache\t1\t8000\t1000000\t0\t0\t6",
+                                   "plain\t1\t10000\t1000000\t0\t0\t5"] });
+    # orders: 400/s of one product, 2000/s spread (20%)
+    write_file("$dir/stack.orders",
+               "kind\tround\trequests\tduration_us\tnon2xx\terrors\tp99_ms",
+               @{ $o{orders} || ["one\t1\t400\t1000000\t0\t0\t90",
+                                 "spread\t1\t2000\t1000000\t0\t0\t30"] });
     my $text = `$^X bench/report-stack.pl $dir`;
     is $?, 0, 'report-stack.pl runs';
     utf8::decode($text);
@@ -206,5 +220,45 @@ like $t, qr/the Kafka stall: 1 mails did not arrive/, 'and said in the notes';
 $t = report(s => { stall_stopped => undef, stall_continued => undef });
 like row($t, qr/^\| request answered → mail while Kafka recovers/),
     qr/\*\*not measured\*\*/, 'no stall times: not measured';
+
+
+# the product list: the gateway with and without its cache, a plain proxy
+$t = report();
+like row($t, qr/^\| product list, plain nginx proxy/),
+    qr/100 products\) \| 10000 req\/s, p99 5\.00 ms \| — \| — \| — \|$/,
+    'the product list through the plain proxy';
+like row($t, qr/^\| … through the gateway, its cache off/),
+    qr/\| 8000 req\/s, p99 6\.00 ms \| 80% of the plain proxy's req\/s \| — \| — \|$/,
+    'the gateway without its cache, against the plain proxy';
+like row($t, qr/^\| … through the gateway, cached/),
+    qr/\| 12000 req\/s, p99 3\.00 ms \| 120% of the plain proxy's req\/s; 150% of the gateway's without the cache \| — \| — \|$/,
+    'the gateway with its cache, against both';
+$t = report(products => ["cached\t1\t12000\t1000000\t0\t0\t3",
+                         "nocache\t1\t8000\t1000000\t0\t2\t6",
+                         "plain\t1\t10000\t1000000\t0\t0\t5"]);
+like row($t, qr/^\| … through the gateway, cached/), qr/\*\*invalid run\*\*/,
+    'a product list socket error: invalid run';
+like $t, qr/product list: 2 answers other than 200/, 'and said in the notes';
+
+# orders: contended against spread; every unit taken is an order
+$t = report();
+like row($t, qr/^\| orders, spread/),
+    qr/over 100 products in turn .*16 users\) \| 2000 orders\/s, p99 30\.00 ms \| — \| — \| — \|$/,
+    'orders spread over many products';
+like row($t, qr/^\| orders, all of one product/),
+    qr/\| 400 orders\/s, p99 90\.00 ms \| 20% of the spread orders\/s \| — \| — \|$/,
+    'orders of one product, against the spread ones';
+$t = report(s => { orders_stock_taken => 2399 });
+like row($t, qr/^\| orders, all of one product/), qr/\*\*invalid run\*\*/,
+    'stock taken that is not the orders placed: invalid run';
+like $t, qr/orders: 2400 orders placed but 2399 units of stock taken/,
+    'and said in the notes';
+$t = report(orders => ["one\t1\t400\t1000000\t3\t0\t90",
+                       "spread\t1\t2000\t1000000\t0\t0\t30"]);
+like row($t, qr/^\| orders, spread/), qr/\*\*invalid run\*\*/,
+    'an order refused: invalid run';
+$t = report(orders => []);
+like row($t, qr/^\| orders through the gateway/), qr/\*\*not measured\*\*/,
+    'no order turns: not measured';
 
 done_testing;
