@@ -171,13 +171,9 @@ audit_list(id_http_req_t *r)
             goto done;
         }
     }
-    id_http_send_json(
-        r, 200,
-        json_pack(
-            "{s:I, s:o, s:I, s:I, s:I}", "count",
-            (json_int_t) json_array_size(events), "events", events, "total",
-            (json_int_t) strtoll(id_db_value(cnt, 0, "n"), NULL, 10), "limit",
-            (json_int_t) q.limit, "offset", (json_int_t) q.offset));
+    id_http_send_json(r, 200,
+                      id_page_json("events", events, id_db_value(cnt, 0, "n"),
+                                   q.limit, q.offset));
 
 done:
 

@@ -1,5 +1,6 @@
 /*
- * page.c - the query arguments of the list routes (see page.h).
+ * page.c - the query arguments and answers of the list routes (see
+ * page.h).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -103,4 +104,18 @@ id_page_like(const char *q)
     *p++ = '%';
     *p = '\0';
     return out;
+}
+
+
+json_t *
+id_page_json(const char *key, json_t *items, const char *total, long limit,
+             long offset)
+{
+    size_t count = json_array_size(items);
+
+    /* "o" takes items' reference, also when the pack fails */
+    return json_pack(
+        "{s:o, s:I, s:I, s:I, s:I}", key, items, "count", (json_int_t) count,
+        "total", (json_int_t) strtoll(total != NULL ? total : "0", NULL, 10),
+        "limit", (json_int_t) limit, "offset", (json_int_t) offset);
 }

@@ -18,6 +18,11 @@
  *       the ILIKE pattern "%q%" with q's % _ and \ escaped by a backslash
  *       (the query says ESCAPE '\'), so that q matches as a substring,
  *       literally.  A new string (free()), NULL on ENOMEM.
+ *   id_page_json(key, items, total, limit, offset)
+ *       the answer of every list route: {"<key>":items,"count":<items on
+ *       this page>,"total":<matching, all pages>,"limit","offset"}, total
+ *       given as the database's decimal text (NULL: 0).  Takes items'
+ *       reference, also on failure.  NULL on ENOMEM.
  */
 #ifndef ID_PAGE_H
 #define ID_PAGE_H
@@ -37,10 +42,12 @@ typedef struct {
     long offset;
 } id_page_t;
 
-int   id_page_number(const char *s, long lo, long hi, long *out);
-int   id_page_read(const char *limit, const char *offset,
-                   const id_page_rules_t *rules, id_page_t *page, json_t *errors);
-int   id_page_text_ok(const char *s, size_t max);
-char *id_page_like(const char *q);
+int     id_page_number(const char *s, long lo, long hi, long *out);
+int     id_page_read(const char *limit, const char *offset,
+                     const id_page_rules_t *rules, id_page_t *page, json_t *errors);
+int     id_page_text_ok(const char *s, size_t max);
+char   *id_page_like(const char *q);
+json_t *id_page_json(const char *key, json_t *items, const char *total,
+                     long limit, long offset);
 
 #endif

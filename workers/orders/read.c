@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "orders.h"
+#include "page.h"
 #include "queries.h"
 #include "reply.h"
 
@@ -25,7 +26,7 @@ orders_list(id_http_req_t *r)
     char          slimit[24], soffset[24];
     json_t       *errors, *orders, *order;
     PGresult     *res = NULL;
-    const char   *params[3], *total;
+    const char   *params[3];
     orders_page_t page;
 
     errors = json_array();
@@ -64,14 +65,10 @@ orders_list(id_http_req_t *r)
             goto done;
         }
     }
-    total = id_db_value(res, 0, "count_all");
-    id_http_send_json(
-        r, 200,
-        json_pack("{s:o, s:I, s:I, s:I, s:I}", "orders", orders, "count",
-                  (json_int_t) json_array_size(orders), "total",
-                  (json_int_t) strtoll(total != NULL ? total : "0", NULL, 10),
-                  "limit", (json_int_t) page.limit, "offset",
-                  (json_int_t) page.offset));
+    id_http_send_json(r, 200,
+                      id_page_json("orders", orders,
+                                   id_db_value(res, 0, "count_all"), page.limit,
+                                   page.offset));
 
 done:
 

@@ -24,7 +24,7 @@ products_list(id_http_req_t *r)
     char            slimit[24], soffset[24], *pattern = NULL;
     json_t         *errors, *products, *product;
     PGresult       *res = NULL;
-    const char     *params[3], *total;
+    const char     *params[3];
     products_page_t page;
 
     errors = json_array();
@@ -62,14 +62,10 @@ products_list(id_http_req_t *r)
             goto done;
         }
     }
-    total = id_db_value(res, 0, "total");
-    id_http_send_json(
-        r, 200,
-        json_pack("{s:o, s:I, s:I, s:I, s:I}", "products", products, "count",
-                  (json_int_t) json_array_size(products), "total",
-                  (json_int_t) strtoll(total != NULL ? total : "0", NULL, 10),
-                  "limit", (json_int_t) page.limit, "offset",
-                  (json_int_t) page.offset));
+    id_http_send_json(r, 200,
+                      id_page_json("products", products,
+                                   id_db_value(res, 0, "total"), page.limit,
+                                   page.offset));
 
 done:
 

@@ -1,6 +1,7 @@
 /*
  * test_users_page.c - the query arguments of GET /api/v1/users (limit,
- * offset, q, role) and the escaping of q into an ILIKE pattern.
+ * offset, q, role), the escaping of q into an ILIKE pattern, and the
+ * answer of the list routes (id_page_json).
  */
 #include <stdlib.h>
 
@@ -40,6 +41,34 @@ check_like(const char *q, const char *want, const char *name)
 
     UNIT_STR(p, want, name);
     free(p);
+}
+
+
+static void
+check_page_json(void)
+{
+    json_t *items = json_pack("[{s:i}, {s:i}]", "n", 1, "n", 2);
+    json_t *page = id_page_json("users", items, "41", 2, 39);
+
+    UNIT_OK(page != NULL, "a page's answer");
+    UNIT_OK(json_object_get(page, "users") == items, "... carries the items");
+    UNIT_INT(json_integer_value(json_object_get(page, "count")), 2,
+             "... count: the items on this page");
+    UNIT_INT(json_integer_value(json_object_get(page, "total")), 41,
+             "... total: the database's text as a number");
+    UNIT_INT(json_integer_value(json_object_get(page, "limit")), 2,
+             "... the limit");
+    UNIT_INT(json_integer_value(json_object_get(page, "offset")), 39,
+             "... the offset");
+    UNIT_INT(json_object_size(page), 5, "... and nothing else");
+    json_decref(page);
+
+    page = id_page_json("products", json_array(), NULL, 100, 0);
+    UNIT_INT(json_array_size(json_object_get(page, "products")), 0,
+             "an empty page");
+    UNIT_INT(json_integer_value(json_object_get(page, "total")), 0,
+             "... total 0 without a total");
+    json_decref(page);
 }
 
 
@@ -114,6 +143,8 @@ main(void)
     check_like("a_b", "%a\\_b%", "_ escaped");
     check_like("a\\b", "%a\\\\b%", "\\ escaped");
     check_like("%_\\", "%\\%\\_\\\\%", "only wildcards");
+
+    check_page_json();
 
     json_decref(errors);
     return unit_done();

@@ -37,7 +37,7 @@ users_list(id_http_req_t *r)
     char         slimit[24], soffset[24], *pattern = NULL;
     json_t      *errors, *users, *user;
     PGresult    *res = NULL;
-    const char  *params[4], *total;
+    const char  *params[4];
     users_page_t page;
 
     if (users_admin_only(r)) {
@@ -82,14 +82,9 @@ users_list(id_http_req_t *r)
             goto done;
         }
     }
-    total = id_db_value(res, 0, "total");
-    id_http_send_json(
-        r, 200,
-        json_pack("{s:o, s:I, s:I, s:I, s:I}", "users", users, "count",
-                  (json_int_t) json_array_size(users), "total",
-                  (json_int_t) strtoll(total != NULL ? total : "0", NULL, 10),
-                  "limit", (json_int_t) page.limit, "offset",
-                  (json_int_t) page.offset));
+    id_http_send_json(r, 200,
+                      id_page_json("users", users, id_db_value(res, 0, "total"),
+                                   page.limit, page.offset));
 
 done:
 
