@@ -456,15 +456,21 @@ ngx_http_identity_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* identity_jwt_token header | cookie=<name> | arg=<name> ... */
+/*
+ * identity_jwt_token header | cookie=<name> | arg=<name> | protocol=<marker>
+ * ...; a marker is compared with whole Sec-WebSocket-Protocol entries,
+ * which are tokens (RFC 6455 4.1, RFC 9110 5.6.2): one that is not could
+ * never match.
+ */
 
 static char *
 ngx_http_identity_sources(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_identity_loc_conf_t *ilcf = conf;
 
+    u_char                       c;
     ngx_str_t                   *value;
-    ngx_uint_t                   i;
+    ngx_uint_t                   i, j;
     ngx_http_identity_source_t  *src;
 
     if (ilcf->sources != NGX_CONF_UNSET_PTR) {
@@ -509,10 +515,43 @@ ngx_http_identity_sources(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (value[i].len >= 9
+            && ngx_strncmp(value[i].data, "protocol=", 9) == 0)
+        {
+            src->type = NGX_HTTP_IDENTITY_TOKEN_PROTOCOL;
+            src->name.data = value[i].data + 9;
+            src->name.len = value[i].len - 9;
+
+            if (src->name.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid token source \"%V\", "
+                                   "the marker is empty", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            for (j = 0; j < src->name.len; j++) {
+                c = src->name.data[j];
+
+                /* tchar: a visible character, not a delimiter */
+
+                if (c <= ' ' || c >= 0x7f
+                    || ngx_strchr("\"(),/:;<=>?@[\\]{}", c) != NULL)
+                {
+                    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                       "invalid token source \"%V\", "
+                                       "the marker is not a token",
+                                       &value[i]);
+                    return NGX_CONF_ERROR;
+                }
+            }
+
+            continue;
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid token source \"%V\", expected "
-                           "\"header\", \"cookie=<name>\" or \"arg=<name>\"",
-                           &value[i]);
+                           "\"header\", \"cookie=<name>\", \"arg=<name>\" "
+                           "or \"protocol=<marker>\"", &value[i]);
         return NGX_CONF_ERROR;
     }
 

@@ -74,6 +74,7 @@
 #define NGX_HTTP_IDENTITY_TOKEN_HEADER    0
 #define NGX_HTTP_IDENTITY_TOKEN_COOKIE    1
 #define NGX_HTTP_IDENTITY_TOKEN_ARG       2
+#define NGX_HTTP_IDENTITY_TOKEN_PROTOCOL  3
 
 /* identity_revocation_fail */
 #define NGX_HTTP_IDENTITY_FAIL_OPEN       0
@@ -82,7 +83,8 @@
 
 typedef struct {
     ngx_uint_t                  type;       /* NGX_HTTP_IDENTITY_TOKEN_* */
-    ngx_str_t                   name;       /* cookie or argument name */
+    ngx_str_t                   name;       /* cookie or argument name,
+                                               subprotocol marker */
 } ngx_http_identity_source_t;
 
 

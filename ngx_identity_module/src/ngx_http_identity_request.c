@@ -25,6 +25,8 @@ static ngx_int_t ngx_http_identity_token(ngx_http_request_t *r,
     ngx_array_t *sources, ngx_str_t *token);
 static ngx_int_t ngx_http_identity_bearer(ngx_http_request_t *r,
     ngx_str_t *token);
+static ngx_int_t ngx_http_identity_protocol(ngx_list_t *headers,
+    ngx_str_t *marker, ngx_str_t *token);
 
 
 /*
@@ -377,6 +379,16 @@ ngx_http_identity_token(ngx_http_request_t *r, ngx_array_t *sources,
 
             break;
 
+        case NGX_HTTP_IDENTITY_TOKEN_PROTOCOL:
+            if (ngx_http_identity_protocol(&r->headers_in.headers,
+                                           &src[i].name, token)
+                == NGX_OK)
+            {
+                return NGX_OK;
+            }
+
+            break;
+
         default: /* NGX_HTTP_IDENTITY_TOKEN_ARG */
             if (ngx_http_arg(r, src[i].name.data, src[i].name.len, token)
                 == NGX_OK
@@ -428,4 +440,102 @@ ngx_http_identity_bearer(ngx_http_request_t *r, ngx_str_t *token)
     token->len = last - p;
 
     return NGX_OK;
+}
+
+
+/*
+ * "Sec-WebSocket-Protocol: ..., <marker>, <token>, ...": browsers cannot
+ * send Authorization on a WebSocket handshake, only subprotocols (RFC 6455
+ * 4.1).  The entries of all the header's lines form one list (RFC 9110
+ * 5.3), spaces and tabs around an entry are not part of it; the token is
+ * the entry after the first one equal to the marker (case-sensitive, as
+ * subprotocol names are), and points into that header line's value.  No
+ * entry, or an empty one, after the marker: no token.  One pass over the
+ * values nginx has read, which large_client_header_buffers bounds.
+ */
+
+static ngx_int_t
+ngx_http_identity_protocol(ngx_list_t *headers, ngx_str_t *marker,
+    ngx_str_t *token)
+{
+    u_char           *p, *last, *start, *end;
+    ngx_uint_t        i, next;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    next = 0;
+
+    part = &headers->part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len != sizeof("Sec-WebSocket-Protocol") - 1
+            || ngx_strncasecmp(h[i].key.data,
+                               (u_char *) "Sec-WebSocket-Protocol",
+                               sizeof("Sec-WebSocket-Protocol") - 1)
+               != 0)
+        {
+            continue;
+        }
+
+        p = h[i].value.data;
+        last = p + h[i].value.len;
+
+        for ( ;; ) {
+
+            while (p < last && (*p == ' ' || *p == '\t')) {
+                p++;
+            }
+
+            start = p;
+
+            end = ngx_strlchr(p, last, ',');
+            if (end == NULL) {
+                end = last;
+            }
+
+            /* the comma, or the end of the line */
+            p = end;
+
+            while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
+                end--;
+            }
+
+            if (next) {
+                if (end == start) {
+                    return NGX_DECLINED;
+                }
+
+                token->data = start;
+                token->len = end - start;
+
+                return NGX_OK;
+            }
+
+            if ((size_t) (end - start) == marker->len
+                && ngx_strncmp(start, marker->data, marker->len) == 0)
+            {
+                next = 1;
+            }
+
+            if (p == last) {
+                break;
+            }
+
+            p++;
+        }
+    }
+
+    return NGX_DECLINED;
 }

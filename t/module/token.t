@@ -1,5 +1,7 @@
-# identity_jwt_token (where the token comes from), identity_jwt_typ, and
-# the algorithms a key may verify (its "alg", else its type's family).
+# identity_jwt_token (where the token comes from: the Authorization header,
+# a cookie, a query argument, the Sec-WebSocket-Protocol entry after a
+# marker), identity_jwt_typ, and the algorithms a key may verify (its
+# "alg", else its type's family).
 use IdentityJWT;
 use Crypt::PK::RSA;
 use Test::Nginx::Socket 'no_plan';
@@ -22,7 +24,22 @@ our %t = (
     ps_rs1    => token('PS256'),
     hs_rs_any => token('HS256', { role => 'admin' },
                        { key => $rsa_public_pem, kid => 'rs-any' }),
+    expired   => token('ES256', { iat => time - 4000, exp => time - 3600 }),
 );
+
+# the answers to a request without a token and to one with a bad token
+our $NoToken = 'WWW-Authenticate: Bearer realm="identity"';
+our $Expired = 'WWW-Authenticate: Bearer realm="identity", '
+             . 'error="invalid_token", error_description="token expired"';
+our $Malformed = 'WWW-Authenticate: Bearer realm="identity", '
+               . 'error="invalid_token", error_description="malformed token"';
+
+# long Sec-WebSocket-Protocol values, well within nginx's default
+# large_client_header_buffers (4 8k): 1000 entries on one line, and 10
+# lines of 100 entries each
+our $Many = join ', ', ('p') x 1000;
+our $Lines = join "\n",
+    map { 'Sec-WebSocket-Protocol: ' . join ', ', ("l$_") x 100 } 1 .. 10;
 
 our $HttpConfig = <<'_EOC_';
     identity_jwt_keys $TEST_NGINX_DATA_DIR/jwks.json;
@@ -52,6 +69,31 @@ our $Sources = <<'_EOC_';
     location /any {
         identity_auth required;
         identity_jwt_token header cookie=access_token arg=access_token;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+_EOC_
+
+our $Protocol = <<'_EOC_';
+    location /ws {
+        identity_auth required;
+        identity_jwt_token header arg=token protocol=bearer;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+
+    location /ws-first {
+        identity_auth required;
+        identity_jwt_token protocol=bearer header;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+
+    location /ws-only {
+        identity_auth required;
+        identity_jwt_token protocol=bearer;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+
+    location /header {
+        identity_auth required;
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
     }
 _EOC_
@@ -260,3 +302,229 @@ GET /rs1
 --- error_code: 401
 --- error_log
 algorithm does not match key
+
+
+
+=== TEST 15: protocol=<marker> takes the Sec-WebSocket-Protocol entry after it
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+["Sec-WebSocket-Protocol: bearer, $::t{es256}",
+ "sec-websocket-protocol: bearer, $::t{es256}"]
+--- request eval
+["GET /ws-only", "GET /ws-only"]
+--- response_body eval
+["sub=user-42\n", "sub=user-42\n"]
+
+
+
+=== TEST 16: other subprotocols before and after the marker and token
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+["Sec-WebSocket-Protocol: chat.v2, bearer, $::t{es256}, graphql-ws",
+ "Sec-WebSocket-Protocol: graphql-ws, chat, bearer, $::t{es256}"]
+--- request eval
+["GET /ws-only", "GET /ws-only"]
+--- response_body eval
+["sub=user-42\n", "sub=user-42\n"]
+
+
+
+=== TEST 17: the entries of several Sec-WebSocket-Protocol lines form one list
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+["Sec-WebSocket-Protocol: chat, bearer\nSec-WebSocket-Protocol: $::t{es256}",
+ "Sec-WebSocket-Protocol: chat\nX-Other: bearer\nSec-WebSocket-Protocol: bearer, $::t{es256}\nSec-WebSocket-Protocol: graphql-ws",
+ "Sec-WebSocket-Protocol: bearer\nX-Other: 1\nSec-WebSocket-Protocol: $::t{es256}, chat"]
+--- request eval
+["GET /ws-only", "GET /ws-only", "GET /ws-only"]
+--- response_body eval
+["sub=user-42\n", "sub=user-42\n", "sub=user-42\n"]
+
+
+
+=== TEST 18: spaces and tabs around the entries are not part of them
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+["Sec-WebSocket-Protocol: bearer,$::t{es256}",
+ "Sec-WebSocket-Protocol: chat ,bearer   ,   $::t{es256}   ,x",
+ "Sec-WebSocket-Protocol: chat\t,\tbearer\t,\t$::t{es256}\t",
+ "Sec-WebSocket-Protocol: \t bearer , \t$::t{es256}"]
+--- request eval
+["GET /ws-only", "GET /ws-only", "GET /ws-only", "GET /ws-only"]
+--- response_body eval
+["sub=user-42\n", "sub=user-42\n", "sub=user-42\n", "sub=user-42\n"]
+
+
+
+=== TEST 19: the marker with no entry after it is no token: 401
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+["Sec-WebSocket-Protocol: chat, bearer",
+ "Sec-WebSocket-Protocol: bearer",
+ "Sec-WebSocket-Protocol: $::t{es256}, bearer",
+ "Sec-WebSocket-Protocol: chat, $::t{es256}"]
+--- request eval
+["GET /ws-only", "GET /ws-only", "GET /ws-only", "GET /ws-only"]
+--- error_code eval
+[401, 401, 401, 401]
+--- response_headers eval
+[$::NoToken, $::NoToken, $::NoToken, $::NoToken]
+
+
+
+=== TEST 20: an empty entry after the marker is no token: 401
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+["Sec-WebSocket-Protocol: bearer, , $::t{es256}",
+ "Sec-WebSocket-Protocol: bearer,,$::t{es256}",
+ "Sec-WebSocket-Protocol: chat, bearer,\nSec-WebSocket-Protocol: $::t{es256}"]
+--- request eval
+["GET /ws-only", "GET /ws-only", "GET /ws-only"]
+--- error_code eval
+[401, 401, 401]
+--- response_headers eval
+[$::NoToken, $::NoToken, $::NoToken]
+
+
+
+=== TEST 21: without a token there, the next source is tried
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+["Sec-WebSocket-Protocol: bearer, , x\nAuthorization: Bearer $::t{es256}",
+ "Sec-WebSocket-Protocol: chat, bearer\nAuthorization: Bearer $::t{es256}",
+ "Sec-WebSocket-Protocol: chat\nAuthorization: Bearer $::t{es256}"]
+--- request eval
+["GET /ws-first", "GET /ws-first", "GET /ws-first"]
+--- response_body eval
+["sub=user-42\n", "sub=user-42\n", "sub=user-42\n"]
+
+
+
+=== TEST 22: a bad token after the marker is refused: 401 invalid_token
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+["Sec-WebSocket-Protocol: bearer, $::t{expired}",
+ "Sec-WebSocket-Protocol: bearer, not-a-token, $::t{es256}",
+ "Sec-WebSocket-Protocol: bearer, bearer, $::t{es256}"]
+--- request eval
+["GET /ws-only", "GET /ws-only", "GET /ws-only"]
+--- error_code eval
+[401, 401, 401]
+--- response_headers eval
+[$::Expired, $::Malformed, $::Malformed]
+
+
+
+=== TEST 23: sources keep their order: header and arg before protocol
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+["Authorization: Bearer not-a-token\nSec-WebSocket-Protocol: bearer, $::t{es256}",
+ "Authorization: Bearer $::t{es256}\nSec-WebSocket-Protocol: bearer, not-a-token",
+ "Sec-WebSocket-Protocol: bearer, $::t{es256}",
+ "Sec-WebSocket-Protocol: bearer, not-a-token",
+ "Sec-WebSocket-Protocol: bearer, $::t{es256}"]
+--- request eval
+["GET /ws", "GET /ws", "GET /ws?token=garbage", "GET /ws?token=$::t{es256}",
+ "GET /ws"]
+--- error_code eval
+[401, 200, 401, 200, 200]
+
+
+
+=== TEST 24: sources keep their order: protocol before header
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+["Sec-WebSocket-Protocol: bearer, $::t{es256}\nAuthorization: Bearer not-a-token",
+ "Sec-WebSocket-Protocol: bearer, $::t{expired}\nAuthorization: Bearer $::t{es256}"]
+--- request eval
+["GET /ws-first", "GET /ws-first"]
+--- error_code eval
+[200, 401]
+--- response_headers eval
+['!WWW-Authenticate', $::Expired]
+
+
+
+=== TEST 25: the marker is matched as a whole entry, case-sensitively
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+["Sec-WebSocket-Protocol: Bearer, $::t{es256}",
+ "Sec-WebSocket-Protocol: bearer-v2, $::t{es256}",
+ "Sec-WebSocket-Protocol: xbearer, $::t{es256}",
+ "Sec-WebSocket-Protocol: bearer $::t{es256}",
+ "Sec-WebSocket-Protocol: \"bearer\", $::t{es256}"]
+--- request eval
+["GET /ws-only", "GET /ws-only", "GET /ws-only", "GET /ws-only", "GET /ws-only"]
+--- error_code eval
+[401, 401, 401, 401, 401]
+--- response_headers eval
+[$::NoToken, $::NoToken, $::NoToken, $::NoToken, $::NoToken]
+
+
+
+=== TEST 26: Sec-WebSocket-Protocol is not looked at unless listed
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+"Sec-WebSocket-Protocol: bearer, $::t{es256}"
+--- request
+GET /header
+--- error_code: 401
+--- response_headers eval
+$::NoToken
+
+
+
+=== TEST 27: protocol= with an empty marker is a configuration error
+--- http_config eval: $::HttpConfig
+--- config
+    location /p {
+        identity_auth required;
+        identity_jwt_token header protocol=;
+    }
+--- must_die
+--- error_log
+[emerg]
+invalid token source "protocol=", the marker is empty
+
+
+
+=== TEST 28: a marker that is no subprotocol name is a configuration error
+--- http_config eval: $::HttpConfig
+--- config
+    location /p {
+        identity_auth required;
+        identity_jwt_token "protocol=bearer, x";
+    }
+--- must_die
+--- error_log
+[emerg]
+invalid token source "protocol=bearer, x", the marker is not a token
+
+
+
+=== TEST 29: long Sec-WebSocket-Protocol values: token found, or none
+--- http_config eval: $::HttpConfig
+--- config eval: $::Protocol
+--- more_headers eval
+["Sec-WebSocket-Protocol: $::Many, bearer, $::t{es256}, $::Many",
+ "Sec-WebSocket-Protocol: $::Many, bearer",
+ "$::Lines\nSec-WebSocket-Protocol: bearer, $::t{es256}\n$::Lines",
+ "$::Lines\nSec-WebSocket-Protocol: $::Many"]
+--- request eval
+["GET /ws-only", "GET /ws-only", "GET /ws-only", "GET /ws-only"]
+--- error_code eval
+[200, 401, 200, 401]
+--- response_headers eval
+['!WWW-Authenticate', $::NoToken, '!WWW-Authenticate', $::NoToken]
