@@ -74,8 +74,9 @@ run: deps build
 bench: deps build
 	@bench/run.sh
 
-# the module's token path against the same nginx tree and sources as its
-# unit tests, the workers' request bodies and problem+json (fuzz/Makefile)
+# the module's token path and its Sec-WebSocket-Protocol token source
+# against the same nginx tree and sources as its unit tests, the workers'
+# request bodies and problem+json (fuzz/Makefile)
 fuzz: deps module
 	@src=$$(scripts/nginx-sources.sh $(BUILD)/module/nginx-tree \
 	                                 $(BUILD)/nginx-src) \

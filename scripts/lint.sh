@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make lint: the house style (STYLE.md) and cppcheck.
-#   - module C, its unit tests and its fuzz target (nginx style): no tabs,
+#   - module C, its unit tests and its fuzz targets (nginx style): no tabs,
 #     <= 80 columns, no // comments, no trailing blanks;
 #   - worker C and the workers' fuzz targets: clang-format (.clang-format)
 #     must leave it unchanged;
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 rc=0
 
 for f in ngx_identity_module/src/*.[ch] ngx_identity_module/tests/*.[ch] \
-         fuzz/fuzz_token.c; do
+         fuzz/fuzz_token.c fuzz/fuzz_protocol.c; do
     awk -v f="$f" '
         /\t/            { printf "%s:%d: tab\n", f, NR; bad = 1 }
         length($0) > 80 { printf "%s:%d: longer than 80 columns\n", f, NR; bad = 1 }
