@@ -806,10 +806,10 @@ id_kafka_tail_new(const char *brokers, const char *topic, int fetch_wait_max_ms,
         md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR ||
         md->topics[0].partition_cnt == 0) {
         snprintf(err, errlen, "kafka: no partitions of %s yet (%s)", topic,
-                 rd_kafka_err2str(rerr != RD_KAFKA_RESP_ERR_NO_ERROR
-                                      ? rerr
-                                      : (md->topic_cnt == 1 ? md->topics[0].err
-                                                            : rerr)));
+                 rd_kafka_err2str(
+                     rerr != RD_KAFKA_RESP_ERR_NO_ERROR
+                         ? rerr
+                         : (md->topic_cnt == 1 ? md->topics[0].err : rerr)));
         goto err2;
     }
     parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);

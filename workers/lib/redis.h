@@ -33,11 +33,11 @@
 
 #define ID_REDIS_PING_MS 1000 /* readiness: PING timeout */
 
-int         id_redis_init(const char *url);
-redisReply *id_redis_cmd(const char *fmt, ...);
-redisReply *id_redis_cmdargv(int argc, const char **argv, const size_t *lens);
-int         id_redis_ping(void);
+int           id_redis_init(const char *url);
+redisReply   *id_redis_cmd(const char *fmt, ...);
+redisReply   *id_redis_cmdargv(int argc, const char **argv, const size_t *lens);
+int           id_redis_ping(void);
 redisContext *id_redis_connect(void);
-long long   id_redis_count(const char *key, int window_s);
+long long     id_redis_count(const char *key, int window_s);
 
 #endif

@@ -251,8 +251,8 @@ id_serve_listen_opts(const id_conf_t *conf, id_http_opts_t *opts,
                      id_conf_str(conf, "TRUSTED_PEER_UIDS"), 0, opts->peer_uids,
                      &opts->npeer_uids) != 0 ||
         id_serve_ids("TRUSTED_PEER_GIDS",
-                     id_conf_str(conf, "TRUSTED_PEER_GIDS"), 1,
-                     opts->peer_gids, &opts->npeer_gids) != 0) {
+                     id_conf_str(conf, "TRUSTED_PEER_GIDS"), 1, opts->peer_gids,
+                     &opts->npeer_gids) != 0) {
         return -1;
     }
     if (opts->npeer_uids == 0 && opts->npeer_gids == 0) {

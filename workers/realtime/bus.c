@@ -22,9 +22,9 @@
 
 #include "realtime.h"
 
-static pthread_t     rt_bus_thread;
-static atomic_int    rt_bus_stopping;
-static atomic_int    rt_bus_fd = -1;
+static pthread_t  rt_bus_thread;
+static atomic_int rt_bus_stopping;
+static atomic_int rt_bus_fd = -1;
 
 
 static void
@@ -45,9 +45,8 @@ rt_bus_message(redisReply *r)
     payload = r->element[2];
     if (strcmp(channel, ID_SESSIONS_CHANNEL) == 0) {
         it = rt_item_new(RT_ITEM_CLOSE_SID);
-        if (it == NULL ||
-            rt_revocation_sid(payload->str, payload->len, it->sid,
-                              sizeof(it->sid)) != 0) {
+        if (it == NULL || rt_revocation_sid(payload->str, payload->len, it->sid,
+                                            sizeof(it->sid)) != 0) {
             rt_item_free(it);
             return;
         }

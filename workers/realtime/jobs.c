@@ -112,7 +112,8 @@ rt_jobs_rate(const char *user, long *retry_ms)
 
     snprintf(key, sizeof(key), RT_LIMIT_PREFIX "%s", user);
     /* rate per minute: one message every 60e6 / rate microseconds */
-    snprintf(interval, sizeof(interval), "%ld", 60000000L / rt_jobs_limits.rate);
+    snprintf(interval, sizeof(interval), "%ld",
+             60000000L / rt_jobs_limits.rate);
     snprintf(b, sizeof(b), "%ld", rt_jobs_limits.burst);
     r = id_redis_cmd("EVAL %s 1 %s %s %s", rt_gcra_script, key, interval, b);
     if (r == NULL) {
@@ -139,14 +140,13 @@ rt_jobs_send(rt_job_t *j)
     if (ok == 0) {
         id_log_info("realtime.rate_limited", "user", j->user, NULL);
         rt_jobs_to_conn(j->conn, rt_frame_error("rate_limited",
-                                                "too many messages",
-                                                retry_ms));
+                                                "too many messages", retry_ms));
         return;
     }
     if (ok < 0) {
-        rt_jobs_to_conn(j->conn, rt_frame_error("unavailable",
-                                                "message not sent, try again",
-                                                -1));
+        rt_jobs_to_conn(
+            j->conn,
+            rt_frame_error("unavailable", "message not sent, try again", -1));
         return;
     }
     rt_now_iso(now);
@@ -161,9 +161,9 @@ rt_jobs_send(rt_job_t *j)
     r = id_redis_cmd("PUBLISH %s %s", RT_CHANNEL, bus);
     free(bus);
     if (r == NULL) {
-        rt_jobs_to_conn(j->conn, rt_frame_error("unavailable",
-                                                "message not sent, try again",
-                                                -1));
+        rt_jobs_to_conn(
+            j->conn,
+            rt_frame_error("unavailable", "message not sent, try again", -1));
         return;
     }
     freeReplyObject(r);
@@ -195,9 +195,9 @@ rt_jobs_name(const char *user, char *out, size_t outlen)
 static void
 rt_jobs_opened(rt_job_t *j)
 {
-    long long   now = (long long) time(NULL), ttl;
-    char        member[RT_ID_MAX + 8], key[sizeof(RT_GREETED_PREFIX) + RT_ID_MAX];
-    char        name[512], at[32], t[32];
+    long long now = (long long) time(NULL), ttl;
+    char      member[RT_ID_MAX + 8], key[sizeof(RT_GREETED_PREFIX) + RT_ID_MAX];
+    char      name[512], at[32], t[32];
     redisReply *r;
     rt_item_t  *it;
 

@@ -111,27 +111,27 @@ rt_lws_log(int level, const char *line)
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
         buf[--n] = '\0';
     }
-    id_log_write(level == LLL_ERR ? "error" : "warn", "lws.log", "message",
-                 buf, NULL);
+    id_log_write(level == LLL_ERR ? "error" : "warn", "lws.log", "message", buf,
+                 NULL);
 }
 
 
 int
 main(void)
 {
-    int                                rc = 1;
-    time_t                             deadline = 0;
-    char                               port[8], host[256];
-    size_t                             key_len = 0;
-    pthread_t                          sig_thread;
-    id_conf_t                         *conf;
-    rt_app_t                           app;
-    rt_limits_t                        limits;
-    const char                        *listen, *colon;
-    unsigned char                     *key = NULL;
-    lws_retry_bo_t                     retry;
-    struct lws_context                *ctx = NULL;
-    struct lws_context_creation_info   info;
+    int                              rc = 1;
+    time_t                           deadline = 0;
+    char                             port[8], host[256];
+    size_t                           key_len = 0;
+    pthread_t                        sig_thread;
+    id_conf_t                       *conf;
+    rt_app_t                         app;
+    rt_limits_t                      limits;
+    const char                      *listen, *colon;
+    unsigned char                   *key = NULL;
+    lws_retry_bo_t                   retry;
+    struct lws_context              *ctx = NULL;
+    struct lws_context_creation_info info;
 
     id_log_init("realtime");
     if (id_http_block_signals() != 0) {
@@ -208,8 +208,8 @@ main(void)
         goto err0;
     }
     if (app.on_unix &&
-        chmod(info.iface, app.trust.listen_mode ? app.trust.listen_mode
-                                                : 0660) != 0) {
+        chmod(info.iface,
+              app.trust.listen_mode ? app.trust.listen_mode : 0660) != 0) {
         id_log_error("http.listen", "err", "chmod of the socket failed",
                      "listen", listen, NULL);
         goto err1;

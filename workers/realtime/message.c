@@ -73,9 +73,9 @@ int
 rt_msg_parse(const char *data, size_t len, rt_msg_t *out, char *detail,
              size_t dlen)
 {
-    json_t       *root, *list, *to = NULL;
-    const char   *text;
-    json_error_t  jerr;
+    json_t      *root, *list, *to = NULL;
+    const char  *text;
+    json_error_t jerr;
 
     memset(out, 0, sizeof(*out));
     /* jansson refuses invalid UTF-8 and NUL bytes in strings */
@@ -128,7 +128,7 @@ rt_now_iso(char out[32])
     struct tm      tm;
     struct timeval tv;
 
-    char           date[24];
+    char date[24];
 
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);

@@ -32,24 +32,24 @@
 #define RT_GREETED_PREFIX "identity:realtime:greeted:"
 #define RT_LIMIT_PREFIX "identity:limit:realtime:"
 
-#define RT_ID_MAX 128          /* user id, session id: longer is refused */
-#define RT_RECIPIENTS_MAX 100  /* recipients of one message */
+#define RT_ID_MAX 128         /* user id, session id: longer is refused */
+#define RT_RECIPIENTS_MAX 100 /* recipients of one message */
 
 /* Close codes (RFC 6455 1000-2999 are the protocol's, 4000-4999 ours);
  * README.md lists them with the error frames. */
-#define RT_CLOSE_TOO_BIG 1009       /* message over REALTIME_MAX_MESSAGE_BYTES */
-#define RT_CLOSE_REVOKED 4001       /* logout, password reset, deletion */
-#define RT_CLOSE_EXPIRED 4002       /* the token's exp passed */
-#define RT_CLOSE_SLOW 4008          /* outgoing queue over the limit */
-#define RT_CLOSE_TOO_MANY 4029      /* sockets per user */
-#define RT_CLOSE_SHUTDOWN 1001      /* the worker stops */
+#define RT_CLOSE_TOO_BIG 1009  /* message over REALTIME_MAX_MESSAGE_BYTES */
+#define RT_CLOSE_REVOKED 4001  /* logout, password reset, deletion */
+#define RT_CLOSE_EXPIRED 4002  /* the token's exp passed */
+#define RT_CLOSE_SLOW 4008     /* outgoing queue over the limit */
+#define RT_CLOSE_TOO_MANY 4029 /* sockets per user */
+#define RT_CLOSE_SHUTDOWN 1001 /* the worker stops */
 
 /* --------------------------------------------------------------- messages */
 
 /* A client's message, validated (message.c). */
 typedef struct {
-    json_t *to;          /* array of user id strings; NULL: everyone */
-    char   *text;        /* the message, UTF-8, owned */
+    json_t *to;   /* array of user id strings; NULL: everyone */
+    char   *text; /* the message, UTF-8, owned */
 } rt_msg_t;
 
 /*

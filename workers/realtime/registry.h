@@ -39,10 +39,10 @@ typedef struct rt_conn {
     char            sid[RT_ID_MAX];
     long long       exp;
     rt_out_t       *out_head, *out_tail;
-    size_t          queued; /* bytes in the queue */
+    size_t          queued;     /* bytes in the queue */
     int             close_code; /* set: close at the next writeable */
     char            close_reason[64];
-    char           *rx;     /* a fragmented message so far */
+    char           *rx; /* a fragmented message so far */
     size_t          rx_len;
 } rt_conn_t;
 
@@ -59,9 +59,8 @@ void       rt_reg_add(rt_registry_t *reg, rt_conn_t *c);
 void       rt_reg_remove(rt_registry_t *reg, rt_conn_t *c);
 rt_conn_t *rt_reg_find(rt_registry_t *reg, uint64_t id);
 size_t     rt_reg_count_user(rt_registry_t *reg, const char *user);
-int        rt_reg_enqueue(rt_conn_t *c, const char *frame, size_t len,
-                          size_t max);
-rt_out_t  *rt_reg_dequeue(rt_conn_t *c);
-void       rt_reg_drop_queue(rt_conn_t *c);
+int rt_reg_enqueue(rt_conn_t *c, const char *frame, size_t len, size_t max);
+rt_out_t *rt_reg_dequeue(rt_conn_t *c);
+void      rt_reg_drop_queue(rt_conn_t *c);
 
 #endif

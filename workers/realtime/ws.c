@@ -63,10 +63,9 @@ rt_ws_trusted(rt_app_t *app, struct lws *wsi, char hv[7][RT_ID_MAX + 64])
     for (i = 0; i < 7; i++) {
         values[i] = hv[i][0] != '\0' ? hv[i] : NULL;
     }
-    return id_http_sign_check(sig, app->trust.sign_key,
-                              app->trust.sign_key_len,
-                              app->trust.sign_max_age,
-                              (long long) time(NULL), "GET", path, values);
+    return id_http_sign_check(sig, app->trust.sign_key, app->trust.sign_key_len,
+                              app->trust.sign_max_age, (long long) time(NULL),
+                              "GET", path, values);
 }
 
 
@@ -77,7 +76,7 @@ rt_ws_identity(rt_app_t *app, struct lws *wsi, rt_conn_t *c)
     /* the order of id_http_sign_message(): X-Real-IP, Sub, Role, Email,
      * Sid, Jti, Exp */
     static const char *names[7] = {
-        "x-real-ip:",      "x-identity-sub:", "x-identity-role:",
+        "x-real-ip:",        "x-identity-sub:", "x-identity-role:",
         "x-identity-email:", "x-identity-sid:", "x-identity-jti:",
         "x-identity-exp:",
     };
@@ -339,7 +338,7 @@ rt_ws_http(struct lws *wsi, const char *path)
 {
     static const char alive[] = "{\"status\":\"alive\"}\n";
     unsigned char     buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start,
-                                          *end = buf + sizeof(buf) - 1;
+                                      *end = buf + sizeof(buf) - 1;
 
     if (strcmp(path, "/health/live") != 0 &&
         strcmp(path, "/api/health/live") != 0) {

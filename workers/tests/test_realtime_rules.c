@@ -100,8 +100,9 @@ test_parse(void)
              "a duplicate key");
     UNIT_INT(parse("{\"message\":\"\xff\"}"), -1, "invalid UTF-8");
 
-    n = (size_t) snprintf(big, sizeof(big), "{\"message\":\"x\","
-                                            "\"recipients\":[");
+    n = (size_t) snprintf(big, sizeof(big),
+                          "{\"message\":\"x\","
+                          "\"recipients\":[");
     for (i = 0; i < RT_RECIPIENTS_MAX + 1; i++) {
         n += (size_t) snprintf(big + n, sizeof(big) - n, "%s\"u%d\"",
                                i ? "," : "", i);
@@ -116,7 +117,7 @@ test_parse(void)
 static void
 test_frames(void)
 {
-    char   *f, *enc, now[32], sid[RT_ID_MAX], name[64];
+    char   *f, *enc, *got, now[32], sid[RT_ID_MAX], name[64];
     json_t *to;
 
     f = rt_frame_message("u1", "hi \"there\"", "2026-01-02T03:04:05.678Z");
@@ -152,24 +153,24 @@ test_frames(void)
     enc = rt_bus_encode(msg.to, "{\"a\":1}");
     UNIT_STR(enc, "{\"frame\":\"{\\\"a\\\":1}\",\"to\":[\"u1\"]}",
              "on the channel: the frame and its recipients");
-    UNIT_INT(rt_bus_decode(enc, strlen(enc), &to, &f),
-             0, "  read back");
-    UNIT_STR(f, "{\"a\":1}", "  the frame");
+    UNIT_INT(rt_bus_decode(enc, strlen(enc), &to, &got), 0, "  read back");
+    UNIT_STR(got, "{\"a\":1}", "  the frame");
     UNIT_STR(json_string_value(json_array_get(to, 0)), "u1", "  the list");
     json_decref(to);
-    free(f);
+    free(got);
     free(enc);
     f = rt_bus_encode(NULL, "x");
     UNIT_STR(f, "{\"frame\":\"x\"}", "everyone: no list");
     free(f);
-    UNIT_INT(rt_bus_decode("{\"to\":[]}", 9, &to, &f), -1, "no frame: not ours");
-    UNIT_INT(rt_bus_decode("garbage", 7, &to, &f), -1, "garbage: not ours");
-    UNIT_INT(rt_bus_decode("{\"frame\":\"x\",\"to\":\"u\"}", 22, &to, &f), -1,
+    UNIT_INT(rt_bus_decode("{\"to\":[]}", 9, &to, &got), -1,
+             "no frame: not ours");
+    UNIT_INT(rt_bus_decode("garbage", 7, &to, &got), -1, "garbage: not ours");
+    UNIT_INT(rt_bus_decode("{\"frame\":\"x\",\"to\":\"u\"}", 22, &to, &got), -1,
              "a list that is no array: not ours");
 
     /* the revocation feed */
-    UNIT_INT(rt_revocation_sid("sid:abc-1 1767000000", 20, sid, sizeof(sid)),
-             0, "a revocation");
+    UNIT_INT(rt_revocation_sid("sid:abc-1 1767000000", 20, sid, sizeof(sid)), 0,
+             "a revocation");
     UNIT_STR(sid, "abc-1", "  its session");
     UNIT_INT(rt_revocation_sid("sid:abc", 7, sid, sizeof(sid)), 0,
              "without exp");
