@@ -1,7 +1,8 @@
 # identity-realtime's limits and refusals, on workers of this suite's own
 # (small limits) reached straight on their unix sockets with the identity
 # headers the gateway would set (this suite runs as the stack's user, a
-# trusted peer): no identity or an untrusted peer, no upgrade; an expired
+# trusted peer): no identity or an untrusted peer, a 401 and no upgrade;
+# a plain GET, 426; an expired
 # token or a revoked session closed at once; message size (1009); the
 # per-user rate shared by two processes (an error frame, the socket
 # stays); sockets per user (4029); a slow reader dropped instead of
@@ -59,11 +60,18 @@ my $r = raw_http($w1->{sock}, 'GET', '/health/live', []);
 is $r->{status}, 200, 'liveness answers like every worker\'s';
 is_deeply eval { $json->decode($r->{content}) }, { status => 'alive' }, '... {"status":"alive"}';
 
+$r = raw_http($w1->{sock}, 'GET', '/ws',
+              [map { [split /:\s*/, $_, 2] } @{ ident("$tag-plain") }]);
+is $r->{status}, 426, 'a plain GET: 426';
+like $r->{content}, qr/"code":"upgrade_required"/, '... a problem saying why';
+
 my $ws = ws_open(unix => $w1->{sock});
 ok !$ws->opened, 'no identity headers: no upgrade';
+is $ws->{status}, 401, '... but a 401';
 my $w3 = worker('untrusted', TRUSTED_PEER_UIDS => '65534');
 $ws = open_on($w3, "$tag-u");
 ok !$ws->opened, 'identity headers from a peer that is not trusted: no upgrade';
+is $ws->{status}, 401, '... but a 401';
 stop_worker($w3);
 
 $ws = open_on($w1, "$tag-old", exp => int(time) - 5);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "problem.h"
 
 #include "realtime.h"
 #include "ws.h"
@@ -331,31 +332,91 @@ rt_ws_writeable(struct lws *wsi, rt_conn_t *c)
 }
 
 
+/*
+ * Writes one whole HTTP/1.1 answer.  Written by hand: lws would start it
+ * with "HTTP/1.0" before an upgrade (it has not read the request's
+ * version then), which WebSocket clients refuse to read.  0 ok, -1 the
+ * connection failed.
+ */
+static int
+rt_ws_answer(struct lws *wsi, unsigned status, const char *ctype,
+             const char *body)
+{
+    int           n;
+    unsigned char out[LWS_PRE + 1536];
+
+    n = snprintf((char *) out + LWS_PRE, sizeof(out) - LWS_PRE,
+                 "HTTP/1.1 %u %s\r\ncontent-type: %s\r\ncontent-length: %zu"
+                 "\r\ncache-control: no-store\r\n\r\n%s",
+                 status, status == 200 ? "OK" : id_problem_title((int) status),
+                 ctype, strlen(body), body);
+    if (n < 0 || (size_t) n >= sizeof(out) - LWS_PRE) {
+        return -1;
+    }
+    return lws_write(wsi, out + LWS_PRE, (size_t) n, LWS_WRITE_HTTP_FINAL) < n
+               ? -1
+               : 0;
+}
+
+
+/* A problem+json answer (problem.h), like every worker's refusals. */
+static int
+rt_ws_problem(struct lws *wsi, unsigned status, const char *code,
+              const char *detail)
+{
+    int     rc = -1;
+    char   *text;
+    json_t *body;
+
+    body = id_problem_new((int) status, code, detail, NULL);
+    text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (text != NULL) {
+        rc = rt_ws_answer(wsi, status, ID_PROBLEM_CONTENT_TYPE, text);
+    }
+    free(text);
+    json_decref(body);
+    return rc;
+}
+
+
 /* The HTTP answers: liveness like every worker (health.h); anything else
  * on this socket is not a WebSocket upgrade. */
 static int
 rt_ws_http(struct lws *wsi, const char *path)
 {
-    static const char alive[] = "{\"status\":\"alive\"}\n";
-    unsigned char     buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start,
-                                      *end = buf + sizeof(buf) - 1;
-
     if (strcmp(path, "/health/live") != 0 &&
         strcmp(path, "/api/health/live") != 0) {
-        lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST,
-                               "a WebSocket upgrade is expected");
+        rt_ws_problem(wsi, 426, "upgrade_required",
+                      "a WebSocket upgrade is expected here");
         return -1;
     }
-    if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "application/json",
-                                    sizeof(alive) - 1, &p, end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end)) {
-        return -1;
-    }
-    if (lws_write(wsi, (unsigned char *) alive, sizeof(alive) - 1,
-                  LWS_WRITE_HTTP_FINAL) < 0) {
+    if (rt_ws_answer(wsi, HTTP_STATUS_OK, "application/json",
+                     "{\"status\":\"alive\"}\n") != 0) {
         return -1;
     }
     return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+
+/* Before the upgrade: refused with a 401 (or 503 while stopping) unless
+ * the gateway's identity is there, from a trusted peer.  1: answered. */
+static int
+rt_ws_confirm(rt_app_t *app, struct lws *wsi)
+{
+    rt_conn_t probe;
+
+    if (app->stopping) {
+        rt_ws_problem(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+                      "the server is stopping");
+        return 1;
+    }
+    memset(&probe, 0, sizeof(probe));
+    if (rt_ws_identity(app, wsi, &probe) != 0) {
+        rt_ws_problem(wsi, HTTP_STATUS_UNAUTHORIZED, "unauthorized",
+                      "the gateway's identity is required");
+        return 1;
+    }
+    return 0;
 }
 
 
@@ -369,6 +430,9 @@ rt_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         return rt_ws_http(wsi, in != NULL ? (const char *) in : "");
+
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return rt_ws_confirm(app, wsi);
 
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         if (app->stopping || c == NULL || rt_ws_identity(app, wsi, c) != 0) {
