@@ -800,7 +800,8 @@ id_kafka_tail_new(const char *brokers, const char *topic, int fetch_wait_max_ms,
         snprintf(err, errlen, "kafka: topic %s", topic);
         goto err2;
     }
-    rerr = rd_kafka_metadata(c->rk, 0, rkt, &md, 5000);
+    /* short: the caller tries again, and a stopping process waits this */
+    rerr = rd_kafka_metadata(c->rk, 0, rkt, &md, 1000);
     rd_kafka_topic_destroy(rkt);
     if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 ||
         md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR ||

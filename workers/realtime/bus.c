@@ -27,6 +27,18 @@ static atomic_int rt_bus_stopping;
 static atomic_int rt_bus_fd = -1;
 
 
+/* A second before trying again, cut short when the worker stops. */
+static void
+rt_pause(atomic_int *stopping)
+{
+    int i;
+
+    for (i = 0; i < 10 && !atomic_load(stopping); i++) {
+        usleep(100000);
+    }
+}
+
+
 static void
 rt_bus_message(redisReply *r)
 {
@@ -81,13 +93,13 @@ rt_bus_main(void *arg)
     while (!atomic_load(&rt_bus_stopping)) {
         c = id_redis_connect();
         if (c == NULL) {
-            sleep(1);
+            rt_pause(&rt_bus_stopping);
             continue;
         }
         r = redisCommand(c, "SUBSCRIBE %s %s", RT_CHANNEL, ID_SESSIONS_CHANNEL);
         if (r == NULL) {
             redisFree(c);
-            sleep(1);
+            rt_pause(&rt_bus_stopping);
             continue;
         }
         freeReplyObject(r);
@@ -101,7 +113,7 @@ rt_bus_main(void *arg)
         atomic_store(&rt_bus_fd, -1);
         if (!atomic_load(&rt_bus_stopping)) {
             id_log_warn("realtime.bus_lost", "err", c->errstr, NULL);
-            sleep(1);
+            rt_pause(&rt_bus_stopping);
         }
         redisFree(c);
     }

@@ -25,6 +25,18 @@ static char      *rt_events_brokers;
 static int        rt_events_fetch_wait;
 
 
+/* A second before trying again, cut short when the worker stops. */
+static void
+rt_pause(atomic_int *stopping)
+{
+    int i;
+
+    for (i = 0; i < 10 && !atomic_load(stopping); i++) {
+        usleep(100000);
+    }
+}
+
+
 static void
 rt_events_one(const id_kafka_msg_t *m)
 {
@@ -62,7 +74,7 @@ rt_events_main(void *arg)
                               rt_events_fetch_wait, err, sizeof(err));
         if (c == NULL) {
             id_log_warn("realtime.events_unavailable", "err", err, NULL);
-            sleep(1);
+            rt_pause(&rt_events_stopping);
         }
     }
     if (c != NULL) {

@@ -18,7 +18,9 @@ static struct lws_context *rt_inbox_ctx;
 int
 rt_inbox_init(struct lws_context *ctx)
 {
+    pthread_mutex_lock(&rt_inbox_mu);
     rt_inbox_ctx = ctx;
+    pthread_mutex_unlock(&rt_inbox_mu);
     return 0;
 }
 
@@ -55,15 +57,39 @@ rt_inbox_post(rt_item_t *it)
     }
     it->next = NULL;
     pthread_mutex_lock(&rt_inbox_mu);
+    if (rt_inbox_ctx == NULL) {
+        /* the loop is gone: nobody will take it */
+        pthread_mutex_unlock(&rt_inbox_mu);
+        rt_item_free(it);
+        return;
+    }
     if (rt_inbox_tail != NULL) {
         rt_inbox_tail->next = it;
     } else {
         rt_inbox_head = it;
     }
     rt_inbox_tail = it;
-    pthread_mutex_unlock(&rt_inbox_mu);
-    /* the one lws call that is safe from another thread */
+    /* the one lws call that is safe from another thread; under the lock,
+     * so that rt_inbox_close() cannot free the context meanwhile */
     lws_cancel_service(rt_inbox_ctx);
+    pthread_mutex_unlock(&rt_inbox_mu);
+}
+
+
+void
+rt_inbox_close(void)
+{
+    rt_item_t *it, *next;
+
+    pthread_mutex_lock(&rt_inbox_mu);
+    rt_inbox_ctx = NULL;
+    it = rt_inbox_head;
+    rt_inbox_head = rt_inbox_tail = NULL;
+    pthread_mutex_unlock(&rt_inbox_mu);
+    for (; it != NULL; it = next) {
+        next = it->next;
+        rt_item_free(it);
+    }
 }
 
 

@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,6 +98,45 @@ rt_signal_main(void *arg)
         lws_cancel_service(ctx);
     }
     return NULL;
+}
+
+
+/* 1 if a process accepts on the unix socket path (a stale socket left by
+ * a crash is replaced, a live one never), as http.c does. */
+static int
+rt_main_socket_in_use(const char *path)
+{
+    int                fd, used = 0;
+    struct sockaddr_un sa;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        return 0; /* lws reports it */
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
+        used = connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+        close(fd);
+    }
+    return used;
+}
+
+
+/* Closes the sockets, the listening one first, before the threads are
+ * stopped (which may take a second): a successor started on the same path
+ * must not lose its socket to this process's lws, which unlinks the path
+ * when its context goes.  NULL-safe, once. */
+static void
+rt_main_close(struct lws_context **ctx)
+{
+    if (*ctx == NULL) {
+        return;
+    }
+    rt_inbox_close();
+    lws_context_destroy(*ctx);
+    *ctx = NULL;
 }
 
 
@@ -176,6 +217,12 @@ main(void)
         app.on_unix = 1;
         info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
         info.iface = listen + 5;
+        if (rt_main_socket_in_use(info.iface)) {
+            id_log_error("http.listen", "err",
+                         "socket in use by another process", "path", info.iface,
+                         NULL);
+            goto err0;
+        }
         remove(info.iface); /* a stale socket of a previous run */
     } else {
         colon = strrchr(listen, ':');
@@ -248,19 +295,22 @@ main(void)
 
 err4:
 
+    rt_main_close(&ctx);
     rt_events_stop();
 
 err3:
 
+    rt_main_close(&ctx);
     rt_bus_stop();
 
 err2:
 
+    rt_main_close(&ctx);
     rt_jobs_stop();
 
 err1:
 
-    lws_context_destroy(ctx);
+    rt_main_close(&ctx);
 
 err0:
 

@@ -111,7 +111,9 @@ struct lws_context;
 int        rt_inbox_init(struct lws_context *ctx);
 void       rt_inbox_post(rt_item_t *it); /* takes it; wakes the loop */
 rt_item_t *rt_inbox_take(void);          /* all pending, oldest first */
-void       rt_item_free(rt_item_t *it);  /* one item, NULL-safe */
+/* before the context is destroyed: later posts are dropped */
+void       rt_inbox_close(void);
+void       rt_item_free(rt_item_t *it); /* one item, NULL-safe */
 rt_item_t *rt_item_new(rt_item_kind_t kind);
 
 /* ------------------------------------------------------------------- jobs */
