@@ -74,6 +74,13 @@ ok !$ws->opened, 'identity headers from a peer that is not trusted: no upgrade';
 is $ws->{status}, 401, '... but a 401';
 stop_worker($w3);
 
+$ws = ws_open(unix => $w1->{sock}, path => '/ws?token=secret-in-query',
+              headers => ident("$tag-q"));
+ok $ws->opened, 'an upgrade with a query string (the gateway strips it)';
+ok wait_for_log($w1, qr/"event":"realtime\.query_string"/, 3),
+   '... is logged as a gateway mistake';
+unlike worker_log($w1), qr/secret-in-query/, '... without the value';
+
 $ws = open_on($w1, "$tag-old", exp => int(time) - 5);
 ok $ws->opened, 'an expired token (the gateway let it through late)';
 my $c = $ws->wait_closed(3);

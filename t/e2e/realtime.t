@@ -62,6 +62,16 @@ my $raw = do {
 };
 unlike $raw, qr/\Q$sig\E/, 'the token is nowhere in the access log';
 unlike $raw, qr/token=/, 'nor the query string';
+for my $w (qw(realtime realtime2)) {
+    my $log = do {
+        open my $fh, '<', "$ENV{IDENTITY_STACK_DIR}/logs/$w.log" or die $!;
+        local $/; <$fh>;
+    };
+    like $log, qr/"event":"realtime\.open"/, "$w served upgrades";
+    unlike $log, qr/realtime\.query_string/,
+           "... and none came with the query string (the token stays at the gateway)";
+    unlike $log, qr/\Q$sig\E/, '... nor is the token in its log';
+}
 
 # --- delivery, across the two processes --------------------------------------
 

@@ -410,6 +410,15 @@ rt_ws_confirm(rt_app_t *app, struct lws *wsi)
                       "the server is stopping");
         return 1;
     }
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) > 0) {
+        /* seed 003's clients put the token there: the gateway must not
+         * pass it on (proxy_pass ...$uri), or it reaches logs upstream;
+         * the value itself is never logged */
+        id_log_warn("realtime.query_string", "detail",
+                    "the upgrade came with a query string, which may carry "
+                    "a token: the gateway should not pass it",
+                    NULL);
+    }
     memset(&probe, 0, sizeof(probe));
     if (rt_ws_identity(app, wsi, &probe) != 0) {
         rt_ws_problem(wsi, HTTP_STATUS_UNAUTHORIZED, "unauthorized",
