@@ -74,6 +74,15 @@ ok !$ws->opened, 'identity headers from a peer that is not trusted: no upgrade';
 is $ws->{status}, 401, '... but a 401';
 stop_worker($w3);
 
+# the browser's way, once the gateway reads the token there
+# (Sec-WebSocket-Protocol: bearer, <jwt>): "bearer" is selected
+$ws = open_on($w1, "$tag-sp",
+              subprotocols => ['bearer', 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_x']);
+ok $ws->opened, 'an upgrade offering "bearer, <jwt>"';
+is $ws->{subprotocol}, 'bearer', '... selects "bearer"';
+$ws = open_on($w1, "$tag-sp2", subprotocols => ['chat']);
+ok !$ws->opened, 'only a subprotocol we do not speak: no upgrade';
+
 $ws = ws_open(unix => $w1->{sock}, path => '/ws?token=secret-in-query',
               headers => ident("$tag-q"));
 ok $ws->opened, 'an upgrade with a query string (the gateway strips it)';
