@@ -13,8 +13,8 @@ packages=(
     libcjose-dev libjansson-dev libssl-dev
     libmicrohttpd-dev libcurl4-openssl-dev libargon2-dev
     libsodium-dev libpwquality-dev cracklib-runtime libunistring-dev clang
-    libcrypt-dev libgmime-3.0-dev
-    python3 python3-aiosmtpd
+    libcrypt-dev libgmime-3.0-dev libwebsockets-dev
+    python3 python3-aiosmtpd python3-websockets
     perl libtest-base-perl libwww-perl libhttp-message-perl liburi-perl
     libcrypt-jwt-perl
     wrk valgrind

@@ -38,6 +38,8 @@ Try it:
   curl -si $gw/api/v1/orders -H "Authorization: Bearer <access_token>" \\
        -H 'Content-Type: application/json' -d '{"items":[{"product_id":"<id>","quantity":3}]}'
   curl -si $gw/api/v1/orders -H "Authorization: Bearer <access_token>"  # hers, newest first
+  /usr/bin/python3 -m websockets "ws://127.0.0.1:$GATEWAY_PORT/ws?token=<access_token>"
+       # then {"recipients":["<user id>"],"message":"hi"}, or no recipients: everyone
   curl -si -X POST $gw/api/v1/auth/logout -H "Authorization: Bearer <access_token>"
   curl -s  $gw/.well-known/jwks.json
 

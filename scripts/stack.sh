@@ -37,7 +37,11 @@ if [ "${SAN:-0}" = 1 ]; then
     NGINX_BIN=${NGINX_BIN:-$STACK_BUILD/module/nginx}
 fi
 NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
-WORKERS=(auth users otp password notify audit products orders)
+# realtime2 is a second identity-realtime (two processes share one user
+# space through Redis and Kafka): the gateway's /ws goes to realtime, and
+# the stack's own server also routes /ws/2 to realtime2 (stack_nginx_conf)
+# so that clients can hold sockets on both.
+WORKERS=(auth users otp password notify audit products orders realtime realtime2)
 
 # Messages go to stderr and, once the log directory exists, to
 # logs/stack.log as well (the record of what the supervisor did).
@@ -375,20 +379,25 @@ stack_worker_env() {
     done
 }
 
+# The program of worker $1: realtime2 is a second identity-realtime.
+stack_worker_bin() {
+    echo "$STACK_BIN/identity-${1%2}"
+}
+
 # identity-$1, listening on sock/$1.sock, with workers.env.
 stack_launch_worker() {
     rm -f "$SOCK_DIR/$1.sock"
     stack_spawn "$1" bash -c '. "$1"; export LISTEN=$2; exec "$3"' \
         worker "$STACK_DIR/workers.env" "unix:$SOCK_DIR/$1.sock" \
-        "$STACK_BIN/identity-$1"
+        "$(stack_worker_bin "$1")"
 }
 
 stack_start_workers() {
     (umask 077; stack_worker_env > "$STACK_DIR/workers.env")
     local w
     for w in "${WORKERS[@]}"; do
-        [ -x "$STACK_BIN/identity-$w" ] \
-            || stack_die "missing $STACK_BIN/identity-$w (run make build)"
+        [ -x "$(stack_worker_bin "$w")" ] \
+            || stack_die "missing $(stack_worker_bin "$w") (run make build)"
         stack_launch_worker "$w"
     done
     for w in "${WORKERS[@]}"; do
@@ -412,6 +421,8 @@ upstream identity_notify   { server unix:$SOCK_DIR/notify.sock;   keepalive 16; 
 upstream identity_audit    { server unix:$SOCK_DIR/audit.sock;    keepalive 16; }
 upstream identity_products { server unix:$SOCK_DIR/products.sock; keepalive 16; }
 upstream identity_orders   { server unix:$SOCK_DIR/orders.sock;   keepalive 16; }
+upstream identity_realtime { server unix:$SOCK_DIR/realtime.sock; }
+upstream identity_realtime2 { server unix:$SOCK_DIR/realtime2.sock; }
 CONF
     cat > "$conf/identity-site.conf" <<CONF
 identity_jwt_keys           $KEY_DIR/jwks.json;
@@ -458,6 +469,22 @@ http {
         include $STACK_TOP/nginx.conf.d/compat/001.conf;
         include $STACK_TOP/nginx.conf.d/compat/002.conf;
         include $STACK_TOP/nginx.conf.d/compat/003.conf;
+        # the second realtime process, for the clients of t/e2e/realtime*.t
+        # (the same as the shipped /ws, to another upstream)
+        location = /ws/2 {
+            identity_auth       required;
+            identity_jwt_token  header arg=token;
+            proxy_http_version  1.1;
+            proxy_set_header    Upgrade            \$http_upgrade;
+            proxy_set_header    Connection         \$connection_upgrade;
+            proxy_set_header    Host               \$host;
+            proxy_set_header    X-Request-Id       \$identity_request_id;
+            proxy_set_header    X-Real-IP          \$remote_addr;
+            proxy_set_header    X-Identity-Signature  \$identity_signature;
+            proxy_read_timeout  1h;
+            proxy_send_timeout  1h;
+            proxy_pass          http://identity_realtime2\$uri;
+        }
         location / { return 404; }
     }
 }

@@ -227,7 +227,8 @@ kill 'KILL', $before->{kafka};
 ok wait_until(60, sub {
     my $p = pids();
     return 0 if grep { ($p->{$_} // '') eq $before->{$_} }
-        qw(kafka auth users otp password notify audit products orders);
+        qw(kafka auth users otp password notify audit products orders
+           realtime realtime2);
     return ready() == 200;
 }), 'the broker killed: a new one, the workers restarted, ready again';
 chomp(my $moved_to = slurp("$dir/kafka.bootstrap"));

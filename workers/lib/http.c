@@ -458,11 +458,29 @@ id_http_sign_check(const char *header, const unsigned char *key, size_t keylen,
 }
 
 
+int
+id_http_peer_trusted_ids(const id_http_opts_t *o, uid_t uid, gid_t gid)
+{
+    size_t i;
+
+    for (i = 0; i < o->npeer_uids; i++) {
+        if (uid == o->peer_uids[i]) {
+            return 1;
+        }
+    }
+    for (i = 0; i < o->npeer_gids; i++) {
+        if (gid == o->peer_gids[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
 /* 1 if the unix socket peer is one the server trusts. */
 static int
 id_http_peer_trusted(id_http_server_t *s, struct MHD_Connection *conn)
 {
-    size_t                          i;
     struct ucred                    cred;
     socklen_t                       len = sizeof(cred);
     const union MHD_ConnectionInfo *ci;
@@ -472,17 +490,7 @@ id_http_peer_trusted(id_http_server_t *s, struct MHD_Connection *conn)
         getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
         return 0;
     }
-    for (i = 0; i < s->opts.npeer_uids; i++) {
-        if (cred.uid == s->opts.peer_uids[i]) {
-            return 1;
-        }
-    }
-    for (i = 0; i < s->opts.npeer_gids; i++) {
-        if (cred.gid == s->opts.peer_gids[i]) {
-            return 1;
-        }
-    }
-    return 0;
+    return id_http_peer_trusted_ids(&s->opts, cred.uid, cred.gid);
 }
 
 

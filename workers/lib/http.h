@@ -139,6 +139,10 @@ int id_http_sign_check(const char *header, const unsigned char *key,
                        const char *method, const char *path,
                        const char *const values[7]);
 
+/* 1 if a unix socket peer with this uid / primary gid is one whose
+ * identity headers count under o (peer_uids, peer_gids); else 0. */
+int id_http_peer_trusted_ids(const id_http_opts_t *o, uid_t uid, gid_t gid);
+
 /* A request header (case-insensitive) or NULL. */
 const char *id_http_header(id_http_req_t *r, const char *name);
 /* A query-string argument or NULL. */

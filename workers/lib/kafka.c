@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -736,6 +737,105 @@ id_kafka_consumer_new(const id_kafka_consumer_conf_t *cf,
 err2:
 
     rd_kafka_destroy(c->rk);
+
+err1:
+
+    rd_kafka_conf_destroy(conf);
+
+err0:
+
+    free(c);
+    return NULL;
+}
+
+
+id_kafka_consumer_t *
+id_kafka_tail_new(const char *brokers, const char *topic, int fetch_wait_max_ms,
+                  char *err, size_t errlen)
+{
+    int                              i;
+    char                             n[32], gid[64];
+    rd_kafka_conf_t                 *conf;
+    rd_kafka_resp_err_t              rerr;
+    id_kafka_consumer_t             *c;
+    rd_kafka_topic_t                *rkt;
+    const struct rd_kafka_metadata  *md = NULL;
+    rd_kafka_topic_partition_list_t *parts;
+
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        snprintf(err, errlen, "kafka: out of memory");
+        return NULL;
+    }
+    conf = id_kafka_conf_common(brokers, NULL, err, errlen);
+    if (conf == NULL) {
+        goto err0;
+    }
+    /* librdkafka wants a group.id even for rd_kafka_assign(); one of this
+     * process's own, never joined (no subscribe) and never committed to:
+     * no rebalance takes partitions away, the offsets are the ones
+     * assigned below */
+    snprintf(gid, sizeof(gid), "identity-tail-%ld-%ld", (long) getpid(),
+             (long) time(NULL));
+    if (id_kafka_set(conf, "group.id", gid, err, errlen) != 0 ||
+        id_kafka_set(conf, "enable.auto.commit", "false", err, errlen) != 0 ||
+        id_kafka_set(conf, "enable.partition.eof", "false", err, errlen) != 0) {
+        goto err1;
+    }
+    if (fetch_wait_max_ms > 0) {
+        snprintf(n, sizeof(n), "%d", fetch_wait_max_ms);
+        if (id_kafka_set(conf, "fetch.wait.max.ms", n, err, errlen) != 0) {
+            goto err1;
+        }
+    }
+    c->rk = id_kafka_new_handle(RD_KAFKA_CONSUMER, conf, err, errlen);
+    if (c->rk == NULL) {
+        goto err1;
+    }
+    conf = NULL; /* now owned by rk */
+    rd_kafka_poll_set_consumer(c->rk);
+
+    rkt = rd_kafka_topic_new(c->rk, topic, NULL);
+    if (rkt == NULL) {
+        snprintf(err, errlen, "kafka: topic %s", topic);
+        goto err2;
+    }
+    /* short: the caller tries again, and a stopping process waits this */
+    rerr = rd_kafka_metadata(c->rk, 0, rkt, &md, 1000);
+    rd_kafka_topic_destroy(rkt);
+    if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 ||
+        md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        md->topics[0].partition_cnt == 0) {
+        snprintf(err, errlen, "kafka: no partitions of %s yet (%s)", topic,
+                 rd_kafka_err2str(
+                     rerr != RD_KAFKA_RESP_ERR_NO_ERROR
+                         ? rerr
+                         : (md->topic_cnt == 1 ? md->topics[0].err : rerr)));
+        goto err2;
+    }
+    parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+    for (i = 0; i < md->topics[0].partition_cnt; i++) {
+        rd_kafka_topic_partition_list_add(parts, topic,
+                                          md->topics[0].partitions[i].id)
+            ->offset = RD_KAFKA_OFFSET_END;
+    }
+    rerr = rd_kafka_assign(c->rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(err, errlen, "kafka: assign: %s", rd_kafka_err2str(rerr));
+        goto err2;
+    }
+    rd_kafka_metadata_destroy(md);
+    return c;
+
+err2:
+
+    if (md != NULL) {
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_destroy(c->rk);
+    free(c);
+    return NULL;
 
 err1:
 

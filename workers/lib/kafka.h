@@ -197,6 +197,18 @@ id_kafka_consumer_t *id_kafka_consumer_new(const id_kafka_consumer_conf_t *conf,
                                            size_t errlen);
 
 /*
+ * A reader of every partition of topic from its end, in no group: each
+ * process that makes one sees every message produced from then on, and
+ * nothing is committed (for fan-out to every process, not for work that
+ * one of them must do).  Read it with id_kafka_consumer_poll(), free it
+ * with id_kafka_consumer_close().  NULL with err set on a configuration
+ * error, or when the topic has no partitions yet (try again later).
+ */
+id_kafka_consumer_t *id_kafka_tail_new(const char *brokers, const char *topic,
+                                       int fetch_wait_max_ms, char *err,
+                                       size_t errlen);
+
+/*
  * Waits up to timeout_ms for the next message.  0: *out is a message;
  * 1: nothing yet (timeout, or a non-fatal error that was logged);
  * -1: the consumer hit a fatal error and must be closed.

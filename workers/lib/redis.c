@@ -143,6 +143,31 @@ failed:
 }
 
 
+redisContext *
+id_redis_connect(void)
+{
+    redisContext  *c;
+    struct timeval tv = { 2, 0 };
+
+    if (id_redis.path[0] != '\0') {
+        c = redisConnectUnixWithTimeout(id_redis.path, tv);
+    } else {
+        c = redisConnectWithTimeout(id_redis.host, id_redis.port, tv);
+    }
+    if (c == NULL || c->err) {
+        id_log_error("redis.connect", "err", c ? c->errstr : "out of memory",
+                     NULL);
+        redisFree(c);
+        return NULL;
+    }
+    if (id_redis_setup(c) != 0) {
+        redisFree(c);
+        return NULL;
+    }
+    return c;
+}
+
+
 /* This thread's context; *fresh = 1 if it was just opened. */
 static redisContext *
 id_redis_ctx(int *fresh)

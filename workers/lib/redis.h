@@ -15,6 +15,9 @@
  *       reply (caller freeReplyObject()s) or NULL on a connection problem
  *       (logged).  A REDIS_REPLY_ERROR reply is logged and freed: NULL.
  *   id_redis_cmdargv(argc, argv, lens)  the same with an argument vector.
+ *   id_redis_connect()  a new context of the caller's own (redisFree()),
+ *       authenticated and on the URL's db, blocking without a timeout: for
+ *       a SUBSCRIBE that waits for messages.  NULL on error (logged).
  *   id_redis_ping()   0 if PING answers PONG within ID_REDIS_PING_MS.
  *   id_redis_count(key, window_s)
  *       counts one event (failed logins, wrong passwords, ...) in a fixed
@@ -30,10 +33,11 @@
 
 #define ID_REDIS_PING_MS 1000 /* readiness: PING timeout */
 
-int         id_redis_init(const char *url);
-redisReply *id_redis_cmd(const char *fmt, ...);
-redisReply *id_redis_cmdargv(int argc, const char **argv, const size_t *lens);
-int         id_redis_ping(void);
-long long   id_redis_count(const char *key, int window_s);
+int           id_redis_init(const char *url);
+redisReply   *id_redis_cmd(const char *fmt, ...);
+redisReply   *id_redis_cmdargv(int argc, const char **argv, const size_t *lens);
+int           id_redis_ping(void);
+redisContext *id_redis_connect(void);
+long long     id_redis_count(const char *key, int window_s);
 
 #endif

@@ -234,6 +234,43 @@ id_serve_free(id_serve_t *s)
 }
 
 
+int
+id_serve_listen_opts(const id_conf_t *conf, id_http_opts_t *opts,
+                     unsigned char **key, size_t *keylen)
+{
+    *key = NULL;
+    *keylen = 0;
+    opts->listen = id_conf_str(conf, "LISTEN");
+    if (id_serve_mode(id_conf_str(conf, "LISTEN_MODE"), &opts->listen_mode) !=
+        0) {
+        fprintf(stderr, "config: LISTEN_MODE: expected octal permissions "
+                        "such as 0660\n");
+        return -1;
+    }
+    if (id_serve_ids("TRUSTED_PEER_UIDS",
+                     id_conf_str(conf, "TRUSTED_PEER_UIDS"), 0, opts->peer_uids,
+                     &opts->npeer_uids) != 0 ||
+        id_serve_ids("TRUSTED_PEER_GIDS",
+                     id_conf_str(conf, "TRUSTED_PEER_GIDS"), 1, opts->peer_gids,
+                     &opts->npeer_gids) != 0) {
+        return -1;
+    }
+    if (opts->npeer_uids == 0 && opts->npeer_gids == 0) {
+        /* a process of the worker's own user could read its keys anyway */
+        opts->peer_uids[0] = geteuid();
+        opts->npeer_uids = 1;
+    }
+    if (id_serve_sign_key(id_conf_str(conf, "IDENTITY_SIGN_KEY_FILE"), key,
+                          keylen) != 0) {
+        return -1;
+    }
+    opts->sign_key = *key;
+    opts->sign_key_len = *keylen;
+    opts->sign_max_age = (unsigned) id_conf_int(conf, "IDENTITY_SIGN_MAX_AGE");
+    return 0;
+}
+
+
 id_serve_t *
 id_serve_start(const id_conf_t *conf, const id_http_route_t *routes,
                size_t nroutes, void *app, const void *health)
@@ -246,33 +283,9 @@ id_serve_start(const id_conf_t *conf, const id_http_route_t *routes,
         return NULL;
     }
     memset(&opts, 0, sizeof(opts));
-    opts.listen = id_conf_str(conf, "LISTEN");
-    if (id_serve_mode(id_conf_str(conf, "LISTEN_MODE"), &opts.listen_mode) !=
-        0) {
-        fprintf(stderr, "config: LISTEN_MODE: expected octal permissions "
-                        "such as 0660\n");
+    if (id_serve_listen_opts(conf, &opts, &s->key, &s->key_len) != 0) {
         goto failed;
     }
-    if (id_serve_ids("TRUSTED_PEER_UIDS",
-                     id_conf_str(conf, "TRUSTED_PEER_UIDS"), 0, opts.peer_uids,
-                     &opts.npeer_uids) != 0 ||
-        id_serve_ids("TRUSTED_PEER_GIDS",
-                     id_conf_str(conf, "TRUSTED_PEER_GIDS"), 1, opts.peer_gids,
-                     &opts.npeer_gids) != 0) {
-        goto failed;
-    }
-    if (opts.npeer_uids == 0 && opts.npeer_gids == 0) {
-        /* a process of the worker's own user could read its keys anyway */
-        opts.peer_uids[0] = geteuid();
-        opts.npeer_uids = 1;
-    }
-    if (id_serve_sign_key(id_conf_str(conf, "IDENTITY_SIGN_KEY_FILE"), &s->key,
-                          &s->key_len) != 0) {
-        goto failed;
-    }
-    opts.sign_key = s->key;
-    opts.sign_key_len = s->key_len;
-    opts.sign_max_age = (unsigned) id_conf_int(conf, "IDENTITY_SIGN_MAX_AGE");
     opts.threads = (unsigned) id_conf_int(conf, "HTTP_THREADS");
     opts.max_body = (size_t) id_conf_int(conf, "MAX_BODY_BYTES");
     opts.routes = routes;

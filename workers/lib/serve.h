@@ -33,6 +33,14 @@
  *       Kafka consumer loop): starts it and returns at once (NULL if it
  *       could not start, logged); stop lets in-flight requests finish.
  *       The worker waits for the signals itself (sigtimedwait).
+ *   id_serve_listen_opts(conf, opts, &key, &keylen)
+ *       the listening half of opts from conf (env.h's ID_ENV_LISTEN: the
+ *       address, the socket's mode, the trusted peers, the signing key
+ *       and its max age), for a worker that serves with another library
+ *       (identity-realtime, libwebsockets) but trusts the same peers the
+ *       same way (id_http_peer_trusted_ids, id_http_sign_check).  *key is
+ *       the caller's (free() after zeroing).  0 ok, -1 with the reason on
+ *       stderr.
  */
 #ifndef ID_SERVE_H
 #define ID_SERVE_H
@@ -58,6 +66,8 @@ typedef struct id_serve id_serve_t;
 id_serve_t *id_serve_start(const id_conf_t *conf, const id_http_route_t *routes,
                            size_t nroutes, void *app, const void *health);
 void        id_serve_stop(id_serve_t *s); /* NULL-safe */
+int         id_serve_listen_opts(const id_conf_t *conf, id_http_opts_t *opts,
+                                 unsigned char **key, size_t *keylen);
 
 int id_serve(const id_conf_t *conf, const id_http_route_t *routes,
              size_t nroutes, void *app, const void *health);
