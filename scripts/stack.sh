@@ -473,10 +473,11 @@ http {
         # (the same as the shipped /ws, to another upstream)
         location = /ws/2 {
             identity_auth       required;
-            identity_jwt_token  header arg=token;
+            identity_jwt_token  header arg=token protocol=bearer;
             proxy_http_version  1.1;
             proxy_set_header    Upgrade            \$http_upgrade;
             proxy_set_header    Connection         \$connection_upgrade;
+            proxy_set_header    Sec-WebSocket-Protocol  \$identity_ws_protocol;
             proxy_set_header    Host               \$host;
             proxy_set_header    X-Request-Id       \$identity_request_id;
             proxy_set_header    X-Real-IP          \$remote_addr;

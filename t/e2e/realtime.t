@@ -1,5 +1,6 @@
 # Real-time messages (seed 003's /ws) through the gateway: an upgrade only
-# with a valid token (?token=, Authorization; a bad or missing one is a 401
+# with a valid token (?token=, Authorization, Sec-WebSocket-Protocol:
+# bearer, <token>; a bad or missing one is a 401
 # before any upgrade, and the token never reaches the access log); the
 # subprotocol "bearer" selected when offered; messages to all the open
 # sockets of their recipients, or to everyone without recipients, across
@@ -52,6 +53,15 @@ is $via_arg->{subprotocol}, undef, '... without a subprotocol';
 my $via_header = ws_open(bearer => $ann_t, subprotocols => ['bearer']);
 ok $via_header->opened, 'Authorization: Bearer: upgraded';
 is $via_header->{subprotocol}, 'bearer', '... the offered "bearer" selected';
+# the gateway passes "bearer" on without the token: libwebsockets would
+# refuse a subprotocol list as long as a real token
+my $via_proto = ws_open(subprotocols => ['bearer', $ann_t], path => '/ws/2');
+ok $via_proto->opened, 'Sec-WebSocket-Protocol: bearer, <jwt>: upgraded';
+is $via_proto->{subprotocol}, 'bearer', '... "bearer" selected, never the token';
+$ws = ws_open(subprotocols => ['bearer', $forged]);
+is $ws->{status}, 401, 'a bad signature in Sec-WebSocket-Protocol: 401';
+$ws = ws_open(subprotocols => ['chat', 'bearer']);
+is $ws->{status}, 401, '"bearer" with no token after it: 401';
 
 my @log = access_log(sub { grep { ($_->{path} // '') eq '/ws' } @_ });
 ok scalar(grep { ($_->{path} // '') eq '/ws' } @log), 'the upgrades are in the access log';
