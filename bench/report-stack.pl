@@ -360,6 +360,91 @@ if (%{ $orders->{rps} }) {
     push @rows, '| orders through the gateway | — | — | — | **not measured** |';
 }
 
+# 8. realtime: key=value files of bench/ws.py, and their latencies
+sub kvfile {
+    my ($path) = @_;
+    return { map { /^(\w+)=(.*)$/ ? ($1, $2) : () } lines($path) };
+}
+
+sub closed_note {
+    my ($what, $r) = @_;
+    return 0 unless length($r->{closed} // '');
+    push @notes, "$what: sockets closed by the server (code:count) "
+        . $r->{closed};
+    return 1;
+}
+
+my $idle = kvfile("$out/stack.ws-idle");
+if (defined $idle->{opened}) {
+    my $bad = $idle->{failed} || $idle->{still_open} != $idle->{opened};
+    push @notes, "idle sockets: $idle->{failed} failed to open, "
+        . ($idle->{opened} - $idle->{still_open}) . ' closed while held'
+        if $bad;
+    my $added = ($idle->{rss_after_kb} - $idle->{rss_before_kb}) / 1024;
+    my $all = $idle->{rss_after_kb} / 1024;
+    my $per_added = $added > 0 ? $idle->{opened} / $added : undef;
+    # the goal (issue 18): 10,000 idle sockets on this machine, reported
+    # per MiB of the worker's memory
+    push @rows, sprintf '| idle WebSockets held by one realtime process, '
+        . 'opened through the gateway | %d held (opened in %.1f s): %s per '
+        . 'MiB the process added (%.1f MiB, %s bytes a socket), %s per MiB '
+        . 'of all it holds (%.1f MiB) | — | ≥ 10,000 idle sockets | %s |',
+        $idle->{opened}, $idle->{open_seconds},
+        defined $per_added ? sprintf('%.0f', $per_added) : '—', $added,
+        defined $per_added ? sprintf('%.0f', 1024 * 1024 / $per_added) : '—',
+        sprintf('%.0f', $idle->{opened} / $all), $all,
+        verdict($idle->{still_open} >= 10000, $bad);
+} else {
+    push @rows, '| idle WebSockets held by one realtime process | — | — '
+        . '| ≥ 10,000 idle sockets | **not measured** |';
+}
+
+# the baseline first: the same messages to one socket
+my ($direct, $fanout) = (kvfile("$out/stack.ws-direct"),
+                         kvfile("$out/stack.ws-fanout"));
+my @dlat = lines("$out/stack.ws-direct.lat");
+my @flat = lines("$out/stack.ws-fanout.lat");
+if (defined $direct->{delivered} && defined $fanout->{delivered}) {
+    my $bad = 0;
+    for ([ 'one socket', $direct ], [ 'fan-out', $fanout ]) {
+        my ($what, $r) = @$_;
+        if ($r->{delivered} != $r->{expected}) {
+            push @notes, "$what: $r->{delivered} of $r->{expected} copies "
+                . 'arrived';
+            $bad = 1;
+        }
+        $bad |= closed_note($what, $r);
+    }
+    my $v = $bad ? '**invalid run**' : '—';
+    push @rows, sprintf '| a message to one socket (%d messages at 5/s) '
+        . '| p50 %.2f ms, p99 %.2f ms | — | — | %s |', $direct->{messages},
+        pct(50, @dlat) // 0, pct(99, @dlat) // 0, $v;
+    my $p99d = pct(99, @dlat);
+    my $p99f = pct(99, @flat);
+    push @rows, sprintf '| a message to everyone, %d sockets (%d messages at '
+        . '5/s, %d copies) | p50 %.2f ms, p99 %.2f ms | p99 %s that to one '
+        . 'socket | — | %s |', $fanout->{receivers}, $fanout->{messages},
+        $fanout->{delivered}, pct(50, @flat) // 0, $p99f // 0,
+        $p99d && defined $p99f ? sprintf('%.1f ×', $p99f / $p99d) : '—', $v;
+} else {
+    push @rows, '| a message to everyone | — | — | — | **not measured** |';
+}
+
+my $tp = kvfile("$out/stack.ws-throughput");
+my @tlat = lines("$out/stack.ws-throughput.lat");
+if (defined $tp->{messages} && $tp->{seconds}) {
+    my $bad = closed_note('throughput', $tp);
+    push @rows, sprintf '| messages through the realtime process (%d '
+        . 'sockets, each to its own user, %d in flight) | %.0f messages/s, '
+        . 'round trip p50 %.2f ms, p99 %.2f ms | — | — | %s |',
+        $tp->{sockets}, $tp->{window}, $tp->{messages} / $tp->{seconds},
+        pct(50, @tlat) // 0, pct(99, @tlat) // 0,
+        $bad || !$tp->{messages} ? '**invalid run**' : '—';
+} else {
+    push @rows, '| messages through the realtime process | — | — | — '
+        . '| **not measured** |';
+}
+
 my $quick = $s{quick} ? "\n**A quick run (BENCH_QUICK=1): a check that "
     . "the rows run, not figures.**\n" : '';
 print <<"EOF";
@@ -409,5 +494,12 @@ $quick
   one before) or of every product in turn; turns as above, the order
   mails flowing meanwhile.  An answer other than 201, or stock taken that
   differs from the orders placed, makes the run invalid.
+- **realtime**: `/ws` through the gateway to one identity-realtime
+  process, the clients one asyncio process (Debian's python3-websockets)
+  on the same CPUs, which the latencies include.  Idle: the process's
+  resident memory (VmRSS) before and with every socket open.  Fan-out
+  and one socket: messages paced at 5/s, each copy timed from its sending
+  to its arrival at the client (one clock); every copy must arrive once.
+  Throughput: each socket sends to its own user, 8 messages in flight.
 EOF
 print "\nNotes on these rows:\n\n", map({ "- $_\n" } @notes) if @notes;

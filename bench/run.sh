@@ -48,7 +48,9 @@
 # request's answer to its mail, with Kafka healthy and through a 10 s
 # stall of the broker, and the backlog's drain; the shop's product list
 # through the gateway with and without its cache against a plain proxy;
-# orders/s of one product and spread over many.
+# orders/s of one product and spread over many; 10,000 idle WebSockets
+# and the realtime worker's memory, a message's fan-out to 1,000 sockets
+# against one, and messages/s.
 # bench/report.pl turns the raw results ($BUILD/bench/run.*/out) into the
 # tables, on stdout and in BENCH_RESULTS.
 #

@@ -107,10 +107,30 @@
 #    answer must be 201, and the stock taken from the products must equal
 #    the orders placed, else the run is invalid.  No target: orders/s of
 #    each, and contended ÷ spread.
+# 8. Realtime (seed 003's /ws, identity-realtime behind the gateway, the
+#    users of row 6's tokens; bench/ws.py, asyncio and Debian's
+#    python3-websockets, one process on the same CPUs).  The stack runs
+#    with sockets and messages unlimited for this (REALTIME_MAX_SOCKETS_
+#    PER_USER, REALTIME_RATE and _BURST at their largest; each nginx
+#    worker 25,000 connections).
+#    Idle: BENCH_WS_IDLE (10,000) sockets opened through the gateway and
+#    held, the realtime process's resident memory (VmRSS) read before and
+#    with all of them open: sockets per MiB it added, and per MiB of all
+#    it holds.  Target: ≥ 10,000 idle sockets held (none refused or
+#    closed), reported per MiB.
+#    Fan-out: BENCH_WS_FANOUT (1,000) sockets, and one more that sends
+#    BENCH_WS_MESSAGES (50) messages to everyone at 5 a second; each copy
+#    timed from its sending to its arrival at the client: p50 and p99 over
+#    every copy, against the same messages to one socket (recipients: its
+#    user), the baseline.  Every copy must arrive once.
+#    Throughput: a socket of each user sends messages to its own user,
+#    at most 8 in flight, for BENCH_PROFILE_SECONDS × 2: messages/s back
+#    and their round trips.
+#    A socket the server closes makes the run invalid.
 #
 # BENCH_QUICK=1: short turns, 100 sign-ups, one round, 200 notify jobs,
-# 100 profile updates, 8 s after the continue and 20 products (a check that
-# the rows run, not figures).  Every wait bounded; all it starts is stopped on exit
+# 100 profile updates, 8 s after the continue, 20 products, 1,000 idle
+# sockets and a fan-out to 200 (a check that the rows run, not figures).  Every wait bounded; all it starts is stopped on exit
 # (the broker continued).
 set -euo pipefail
 
@@ -122,11 +142,15 @@ if [ "$quick" = 1 ]; then
     login_s=3 paced_s=5 signups=${BENCH_SIGNUPS:-100} profile_s=2 rounds=1
     hash_s=1 notify_jobs=${BENCH_NOTIFY_JOBS:-200} mails=${BENCH_MAILS:-100}
     stall_after=8 shop_products=${BENCH_SHOP_PRODUCTS:-20}
+    ws_idle=${BENCH_WS_IDLE:-1000} ws_fanout=${BENCH_WS_FANOUT:-200}
+    ws_messages=${BENCH_WS_MESSAGES:-10}
 else
     login_s=10 paced_s=20 signups=${BENCH_SIGNUPS:-1000}
     profile_s=${BENCH_PROFILE_SECONDS:-5} rounds=${BENCH_ROUNDS:-5} hash_s=3
     notify_jobs=${BENCH_NOTIFY_JOBS:-2000} mails=${BENCH_MAILS:-1000}
     stall_after=20 shop_products=${BENCH_SHOP_PRODUCTS:-100}
+    ws_idle=${BENCH_WS_IDLE:-10000} ws_fanout=${BENCH_WS_FANOUT:-1000}
+    ws_messages=${BENCH_WS_MESSAGES:-50}
 fi
 shop_stock=1000000      # a product's most: no order runs out
 mail_rate=${BENCH_MAIL_RATE:-20}
@@ -139,6 +163,13 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 for tool in wrk curl perl cc psql kcat; do
     command -v "$tool" >/dev/null || { log "error: $tool not found"; exit 1; }
 done
+/usr/bin/python3 -c 'import websockets' 2>/dev/null \
+    || { log "error: python3-websockets not found"; exit 1; }
+# the idle row's sockets, with the gateway's and the worker's ends
+if [ "$(ulimit -n)" -lt $((ws_idle + 1000)) ]; then
+    ulimit -n $((ws_idle + 1000)) 2>/dev/null \
+        || { log "error: cannot open $((ws_idle + 1000)) files (ulimit -n)"; exit 1; }
+fi
 
 . "$top/scripts/stack.sh"
 mkdir -p "$STACK_BUILD/bench"
@@ -170,6 +201,11 @@ export STACK_LIMIT_EXEMPT=127.0.0.1
 # stack's 6 s session: a 10 s stall of the broker (row 5) then costs no
 # rebalance, as it would not in production
 export STACK_KAFKA_SESSION_TIMEOUT_MS=45000 STACK_KAFKA_HEARTBEAT_INTERVAL_MS=3000
+# the realtime rows: thousands of sockets of a few users, and messages as
+# fast as they come (no limit of the worker's in the way); two nginx
+# connections a socket
+export REALTIME_MAX_SOCKETS_PER_USER=10000 REALTIME_RATE=600000 \
+    REALTIME_BURST=600000 STACK_NGINX_CONNECTIONS=25000
 tmp=$(mktemp -d /tmp/identity-bench.XXXXXX)
 chmod 755 "$tmp"    # PostgreSQL's files stay inside, removed with the rest
 plain_pid='' nocache_pid='' notify_pid=''
@@ -477,6 +513,22 @@ put orders_placed "$(psql "$DATABASE_URL" -tA -v ON_ERROR_STOP=1 \
     -c 'SELECT count(*) FROM orders')"
 put orders_stock_taken "$(psql "$DATABASE_URL" -tA -v ON_ERROR_STOP=1 \
     -c "SELECT coalesce(sum($shop_stock - stock), 0) FROM products")"
+
+# --- 8. realtime: idle sockets, fan-out, throughput -------------------------
+
+ws_url=ws://127.0.0.1:$GATEWAY_PORT/ws
+tokens=$out/stack.shop.tokens
+log "realtime: $ws_idle idle sockets"
+timeout --foreground 300 /usr/bin/python3 "$bench/ws.py" idle "$ws_url" \
+    "$tokens" "$ws_idle" "$(stack_pid realtime)" "$out/stack.ws-idle"
+log "realtime: $ws_messages messages to one socket, then to $ws_fanout"
+timeout --foreground 120 /usr/bin/python3 "$bench/ws.py" direct "$ws_url" \
+    "$tokens" "$ws_messages" 5 "$out/stack.ws-direct"
+timeout --foreground 300 /usr/bin/python3 "$bench/ws.py" fanout "$ws_url" \
+    "$tokens" "$ws_fanout" "$ws_messages" 5 "$out/stack.ws-fanout"
+log "realtime: messages to their senders, $((2 * profile_s))s"
+timeout --foreground 120 /usr/bin/python3 "$bench/ws.py" throughput \
+    "$ws_url" "$tokens" $((2 * profile_s)) 8 "$out/stack.ws-throughput"
 
 # alone: the rows
 if [ -z "${1:-}" ] || [ "${BENCH_STACK_REPORT:-0}" = 1 ]; then

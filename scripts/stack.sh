@@ -408,7 +408,9 @@ stack_start_workers() {
 
 # The gateway: nginx ($NGINX_BIN) with our module and the shipped snippets.  The
 # two site-specific snippets (upstream addresses; keys, issuer, Redis) are
-# generated here; production keeps its own copies of them.
+# generated here; production keeps its own copies of them.  Each nginx worker
+# takes STACK_NGINX_CONNECTIONS connections (1024; make bench's idle
+# WebSocket row holds 10,000 sockets, two connections each).
 stack_nginx_conf() {
     local conf=$STACK_DIR/nginx
     mkdir -p "$conf/tmp" "$conf/cache"
@@ -445,7 +447,8 @@ worker_processes 2;
 pid $conf/nginx.pid;
 error_log $LOG_DIR/nginx-error.log info;
 
-events { worker_connections 1024; }
+worker_rlimit_nofile $((2 * ${STACK_NGINX_CONNECTIONS:-1024}));
+events { worker_connections ${STACK_NGINX_CONNECTIONS:-1024}; }
 
 http {
     include /etc/nginx/mime.types;

@@ -92,6 +92,23 @@ sub report {
                "kind\tround\trequests\tduration_us\tnon2xx\terrors\tp99_ms",
                @{ $o{orders} || ["one\t1\t400\t1000000\t0\t0\t90",
                                  "spread\t1\t2000\t1000000\t0\t0\t30"] });
+    # realtime: 10,000 idle sockets, the process 10 MiB → 30 MiB (500 a
+    # MiB added, 2097 bytes each; 333 a MiB of its 30); one socket's copies
+    # 2, 4 ... ms, the fan-out's 10, 20 ... ms; 5000 messages in 10 s
+    write_file("$dir/stack.ws-idle", map { "$_" } @{ $o{idle} || [
+        'opened=10000', 'failed=0', 'still_open=10000', 'open_seconds=12.5',
+        'rss_before_kb=10240', 'rss_after_kb=30720'] });
+    write_file("$dir/stack.ws-direct", @{ $o{direct} || [
+        'receivers=1', 'messages=100', 'delivered=100', 'expected=100',
+        'closed='] });
+    write_file("$dir/stack.ws-direct.lat", map { 2 * $_ } 1 .. 100);
+    write_file("$dir/stack.ws-fanout", @{ $o{fanout} || [
+        'receivers=1000', 'messages=100', 'delivered=100000',
+        'expected=100000', 'closed='] });
+    write_file("$dir/stack.ws-fanout.lat", map { 10 * $_ } 1 .. 100);
+    write_file("$dir/stack.ws-throughput", @{ $o{throughput} || [
+        'sockets=16', 'window=8', 'messages=5000', 'seconds=10', 'closed='] });
+    write_file("$dir/stack.ws-throughput.lat", map { 3 } 1 .. 100);
     my $text = `$^X bench/report-stack.pl $dir`;
     is $?, 0, 'report-stack.pl runs';
     utf8::decode($text);
@@ -260,5 +277,43 @@ like row($t, qr/^\| orders, spread/), qr/\*\*invalid run\*\*/,
 $t = report(orders => []);
 like row($t, qr/^\| orders through the gateway/), qr/\*\*not measured\*\*/,
     'no order turns: not measured';
+
+# realtime: idle sockets, fan-out against one socket, throughput
+$t = report();
+like row($t, qr/^\| idle WebSockets/),
+    qr/\| 10000 held \(opened in 12\.5 s\): 500 per MiB the process added \(20\.0 MiB, 2097 bytes a socket\), 333 per MiB of all it holds \(30\.0 MiB\) \| — \| ≥ 10,000 idle sockets \| \*\*met\*\* \|$/,
+    'idle sockets: held, per MiB added and per MiB of all';
+$t = report(idle => ['opened=10000', 'failed=0', 'still_open=9990',
+                     'open_seconds=12.5', 'rss_before_kb=10240',
+                     'rss_after_kb=30720']);
+like row($t, qr/^\| idle WebSockets/), qr/\*\*invalid run\*\*/,
+    'idle sockets closed while held: invalid run';
+$t = report(idle => ['opened=9000', 'failed=0', 'still_open=9000',
+                     'open_seconds=12.5', 'rss_before_kb=10240',
+                     'rss_after_kb=30720']);
+like row($t, qr/^\| idle WebSockets/), qr/\*\*not met\*\*/,
+    'fewer than 10,000 held: not met';
+$t = report();
+like row($t, qr/^\| a message to one socket/),
+    qr/\(100 messages at 5\/s\) \| p50 100\.00 ms, p99 198\.00 ms \| — \| — \| — \|$/,
+    'one socket: p50 and p99 of its copies';
+like row($t, qr/^\| a message to everyone/),
+    qr/1000 sockets \(100 messages at 5\/s, 100000 copies\) \| p50 500\.00 ms, p99 990\.00 ms \| p99 5\.0 × that to one socket \| — \| — \|$/,
+    'the fan-out against one socket';
+$t = report(fanout => ['receivers=1000', 'messages=100', 'delivered=99999',
+                       'expected=100000', 'closed=']);
+like row($t, qr/^\| a message to everyone/), qr/\*\*invalid run\*\*/,
+    'a copy missing: invalid run';
+like $t, qr/fan-out: 99999 of 100000 copies arrived/, 'and said in the notes';
+$t = report(fanout => ['receivers=1000', 'messages=100', 'delivered=100000',
+                       'expected=100000', 'closed=4008:2']);
+like row($t, qr/^\| a message to everyone/), qr/\*\*invalid run\*\*/,
+    'sockets closed by the server: invalid run';
+like $t, qr/fan-out: sockets closed by the server \(code:count\) 4008:2/,
+    'and said in the notes';
+$t = report();
+like row($t, qr/^\| messages through the realtime process/),
+    qr/\(16 sockets, each to its own user, 8 in flight\) \| 500 messages\/s, round trip p50 3\.00 ms, p99 3\.00 ms \| — \| — \| — \|$/,
+    'throughput: messages/s and round trips';
 
 done_testing;

@@ -68,7 +68,7 @@ static const id_conf_spec_t rt_specs[] = {
 static const struct lws_protocols rt_protocols[] = {
     /* the name a browser offers with its token ("bearer, <jwt>"); also
      * the default, for clients that offer no subprotocol */
-    { "bearer", rt_ws_callback, sizeof(rt_conn_t), 4096, 0, NULL, 0 },
+    { "bearer", rt_ws_callback, sizeof(rt_conn_t), 512, 0, NULL, 0 },
     { NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
