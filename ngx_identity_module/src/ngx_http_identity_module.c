@@ -4,7 +4,10 @@
  *
  * The JWT check runs in the ACCESS phase (as auth_request does), so that
  * "satisfy any" and allow/deny compose with it.  Client-sent X-Identity-*
- * request headers are removed in POST_READ, for every request.  From the
+ * request headers are removed in POST_READ, for every request, and a token
+ * in the query string is masked there in what the error log shows of the
+ * request (ngx_http_identity_mask.c), before a limit, a refusal or an
+ * upstream error can log it.  From the
  * LOG phase on, the variables only tell what was verified before: an
  * access log line never costs a signature check.
  */
@@ -244,13 +247,29 @@ ngx_module_t  ngx_http_identity_module = {
 };
 
 
+/*
+ * The first phase, once per main request: a token in the query string is
+ * masked in the request line before anything can log it (see
+ * ngx_http_identity_mask_request()), then client-sent X-Identity-*
+ * headers are removed.
+ */
+
 static ngx_int_t
 ngx_http_identity_post_read_handler(ngx_http_request_t *r)
 {
-    ngx_http_identity_loc_conf_t  *ilcf;
+    ngx_http_identity_loc_conf_t   *ilcf;
+    ngx_http_identity_main_conf_t  *imcf;
 
     if (r != r->main) {
         return NGX_DECLINED;
+    }
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_identity_module);
+
+    if (imcf->mask != NULL
+        && ngx_http_identity_mask_request(r, imcf->mask) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* the server's configuration: no location is chosen yet */
@@ -512,6 +531,13 @@ ngx_http_identity_sources(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             src->type = NGX_HTTP_IDENTITY_TOKEN_ARG;
             src->name.data = value[i].data + 4;
             src->name.len = value[i].len - 4;
+
+            /* kept out of the error log (ngx_http_identity_mask.c) */
+
+            if (ngx_http_identity_mask_add(cf, &src->name) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
             continue;
         }
 
@@ -887,6 +913,7 @@ ngx_http_identity_create_main_conf(ngx_conf_t *cf)
      *     imcf->zone = NULL;
      *     imcf->cache = NULL;
      *     imcf->refusals = NULL;
+     *     imcf->mask = NULL;
      *     imcf->fetch_ca = { 0, NULL };
      */
 

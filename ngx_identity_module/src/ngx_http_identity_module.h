@@ -159,6 +159,10 @@ typedef struct {
 
     ngx_msec_t                  keys_interval; /* 0: no file watching */
 
+    /* the names of every arg= token source, masked in what is logged of
+       a request (ngx_http_identity_mask.c); NULL: none */
+    ngx_array_t                *mask;       /* ngx_str_t */
+
     /* identity_jwt_keys_fetch */
     ngx_msec_t                  fetch_interval;
     ngx_msec_t                  fetch_min_interval;
@@ -238,6 +242,13 @@ ngx_http_identity_ctx_t *ngx_http_identity_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_identity_evaluate(ngx_http_request_t *r,
     ngx_http_identity_loc_conf_t *ilcf, ngx_http_identity_ctx_t **ctxp);
 ngx_int_t ngx_http_identity_token_new(ngx_http_request_t *r);
+
+/* ngx_http_identity_mask.c */
+ngx_int_t ngx_http_identity_mask_add(ngx_conf_t *cf, ngx_str_t *name);
+size_t ngx_http_identity_mask_args(u_char *args, size_t len,
+    ngx_str_t *names, ngx_uint_t n, ngx_uint_t apply);
+ngx_int_t ngx_http_identity_mask_request(ngx_http_request_t *r,
+    ngx_array_t *names);
 
 /* ngx_http_identity_jwt.c */
 ngx_http_identity_keys_t *ngx_http_identity_jwt_load_keys(ngx_conf_t *cf,

@@ -390,6 +390,14 @@ ngx_http_identity_token(ngx_http_request_t *r, ngx_array_t *sources,
             break;
 
         default: /* NGX_HTTP_IDENTITY_TOKEN_ARG */
+
+            /*
+             * the request line that nginx logs was masked in POST_READ for
+             * every arg= name of the configuration, before any limit or
+             * refusal could log it (ngx_http_identity_mask.c); r->args is
+             * as sent
+             */
+
             if (ngx_http_arg(r, src[i].name.data, src[i].name.len, token)
                 == NGX_OK
                 && token->len)
