@@ -4,7 +4,8 @@
 # trusted peer): no identity or an untrusted peer, an over-long identity
 # header, no sid or a bad exp, a 401 and no upgrade; a plain GET, 426;
 # REALTIME_PING_SECS not below REALTIME_IDLE_SECS, no start; an expired
-# token or a revoked session closed at once; garbage on the Redis channel
+# token or a revoked session closed at once; no greeting flag left when
+# the name cannot be read; garbage on the Redis channel
 # dropped without harm; a revocation missed while the subscriber was
 # disconnected applied when it subscribes again; message size (1009); the
 # per-user rate shared by two processes (an error frame, the socket
@@ -132,6 +133,18 @@ redis('ZADD', 'identity:revoked', int(time) + 600, "sid:$sid");
 $ws = open_on($w1, "$tag-rev", sid => $sid);
 $c = $ws->wait_closed(3);
 is $c && $c->{code}, 4001, 'a session revoked before the upgrade is closed with 4001';
+
+# --- the greeting's flag --------------------------------------------------------
+
+# the first socket of a session sets identity:realtime:greeted:<sid>; when
+# the name cannot be read (here: a user id no row has, as when PostgreSQL
+# fails) no greeting went out, and the flag goes, for the next socket
+my $nosid = "sid-$tag-noname";
+$ws = open_on($w1, "$tag-noname", sid => $nosid);
+ok $ws->opened, 'a socket of a user whose name cannot be read';
+$ws->frames_within(1);
+is redis('EXISTS', "identity:realtime:greeted:$nosid"), '0',
+   '... leaves no greeting flag behind (the next socket may be greeted)';
 
 # --- what arrives on the channel ----------------------------------------------
 
