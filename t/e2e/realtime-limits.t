@@ -1,12 +1,17 @@
 # identity-realtime's limits and refusals, on workers of this suite's own
 # (small limits) reached straight on their unix sockets with the identity
 # headers the gateway would set (this suite runs as the stack's user, a
-# trusted peer): no identity or an untrusted peer, a 401 and no upgrade;
-# a plain GET, 426; an expired
-# token or a revoked session closed at once; message size (1009); the
+# trusted peer): no identity or an untrusted peer, an over-long identity
+# header, no sid or a bad exp, a 401 and no upgrade; a plain GET, 426;
+# REALTIME_PING_SECS not below REALTIME_IDLE_SECS, no start; an expired
+# token or a revoked session closed at once; no greeting flag left when
+# the name cannot be read; garbage on the Redis channel
+# dropped without harm; a revocation missed while the subscriber was
+# disconnected applied when it subscribes again; message size (1009); the
 # per-user rate shared by two processes (an error frame, the socket
-# stays); sockets per user (4029); a slow reader dropped instead of
-# queueing without end; ping/pong keepalive and the idle timeout.
+# stays); sockets per user (4029); a sender paused while 8 of its
+# messages wait; a slow reader dropped instead of queueing without end;
+# ping/pong keepalive and the idle timeout.
 use strict;
 use warnings;
 use Test::More;
@@ -15,7 +20,7 @@ use JSON::PP;
 use Time::HiRes qw(sleep time);
 use Identity::Stack qw(redis);
 use Identity::Worker qw(start_worker stop_worker worker_log wait_listening
-                        raw_http);
+                        raw_http wait_exit);
 use Identity::WS qw(ws_open);
 
 my $dir = File::Temp->newdir(TMPDIR => 1);
@@ -74,6 +79,34 @@ ok !$ws->opened, 'identity headers from a peer that is not trusted: no upgrade';
 is $ws->{status}, 401, '... but a 401';
 stop_worker($w3);
 
+# each identity header as long as its value may be, no more: a longer one
+# is refused, never read as if it were absent
+$ws = ws_open(unix => $w1->{sock},
+              headers => [@{ ident("$tag-mail") }, 'X-Identity-Email: ' . ('m' x 308) . '@example.org']);
+ok $ws->opened, 'an email of 320 bytes is accepted';
+$ws = ws_open(unix => $w1->{sock},
+              headers => [@{ ident("$tag-long") }, 'X-Identity-Email: ' . ('m' x 309) . '@example.org']);
+ok !$ws->opened, 'an email header of 321 bytes: no upgrade';
+is $ws->{status}, 401, '... but a 401';
+$ws = ws_open(unix => $w1->{sock},
+              headers => [grep { !/^X-Identity-Sid:/ } @{ ident("$tag-nosid") }]);
+ok !$ws->opened, 'no X-Identity-Sid (every access token has a sid): no upgrade';
+is $ws->{status}, 401, '... but a 401';
+for my $exp ('-5', '+1900000000', '1900000000x', '99999999999999999999') {
+    $ws = open_on($w1, "$tag-exp", exp => $exp);
+    is $ws->{status}, 401, "X-Identity-Exp '$exp': 401";
+}
+
+# a socket is pinged before it counts as idle, or it would be hung up
+# however well it answers
+my $bad = start_worker('realtime', LISTEN => "unix:$dir/bad.sock",
+                       REALTIME_PING_SECS => 5, REALTIME_IDLE_SECS => 5);
+my $st = wait_exit($bad, 10);
+ok defined $st && $st != 0, 'REALTIME_PING_SECS not below REALTIME_IDLE_SECS: the worker refuses to start';
+like worker_log($bad), qr/REALTIME_PING_SECS \(5\) must be less than REALTIME_IDLE_SECS \(5\)/,
+     '... saying why';
+stop_worker($bad) unless defined $st;
+
 # the browser's way, once the gateway reads the token there
 # (Sec-WebSocket-Protocol: bearer, <jwt>): "bearer" is selected
 $ws = open_on($w1, "$tag-sp",
@@ -101,9 +134,62 @@ $ws = open_on($w1, "$tag-rev", sid => $sid);
 $c = $ws->wait_closed(3);
 is $c && $c->{code}, 4001, 'a session revoked before the upgrade is closed with 4001';
 
+# --- the greeting's flag --------------------------------------------------------
+
+# the first socket of a session sets identity:realtime:greeted:<sid>; when
+# the name cannot be read (here: a user id no row has, as when PostgreSQL
+# fails) no greeting went out, and the flag goes, for the next socket
+my $nosid = "sid-$tag-noname";
+$ws = open_on($w1, "$tag-noname", sid => $nosid);
+ok $ws->opened, 'a socket of a user whose name cannot be read';
+$ws->frames_within(1);
+is redis('EXISTS', "identity:realtime:greeted:$nosid"), '0',
+   '... leaves no greeting flag behind (the next socket may be greeted)';
+
+# --- what arrives on the channel ----------------------------------------------
+
+# anyone who can PUBLISH on identity:realtime writes what every process
+# reads: a recipient that is no user id string is refused, never followed
+my $u = "$tag-bus";
+$ws = open_on($w1, $u);
+my $ws_b = open_on($w1b, $u);
+for my $bad ('{"to":[1],"frame":"x"}', '{"to":[null],"frame":"x"}',
+             '{"to":[["u"]],"frame":"x"}', '{"to":["' . ('a' x 128) . '"],"frame":"x"}') {
+    redis('PUBLISH', 'identity:realtime', $bad);
+}
+ok wait_for_log($w1, qr/"event":"realtime\.bus_garbage"/, 3),
+   'a channel message whose recipients are not user ids is logged and dropped';
+$ws->send_json({ message => 'after garbage', recipients => [$u] });
+for ([$ws, 'process one'], [$ws_b, 'process one-b']) {
+    is +(next_of($_->[0], 'message') // {})->{message}, 'after garbage',
+       "... and the worker goes on serving ($_->[1])";
+}
+ok !$ws->{closed} && !$ws_b->{closed}, '... its sockets stay open';
+
+# --- revocations while the subscriber is away ---------------------------------
+
+# a revocation published while the worker's SUBSCRIBE connection is down
+# never reaches it: after it subscribes again it reads identity:revoked
+my $gone_sid = "sid-$tag-gone";
+$ws = open_on($w1, "$tag-gone", sid => $gone_sid);
+ok $ws->opened, 'a socket of a session about to be revoked';
+$ws->frames_within(0.5);
+ok !$ws->{closed}, '... open';
+my $subscribed = () = worker_log($w1) =~ /"event":"realtime\.bus_subscribed"/g;
+redis('ZADD', 'identity:revoked', int(time) + 600, "sid:$gone_sid");
+my ($bus_id) = redis('CLIENT', 'LIST', 'TYPE', 'pubsub')
+    =~ /\bid=(\d+)\b[^\n]*\bname=realtime-bus-$w1->{pid}\b/;
+ok $bus_id, "the worker's subscriber is named in CLIENT LIST";
+redis('CLIENT', 'KILL', 'ID', $bus_id) if $bus_id;
+ok wait_for_log($w1, qr/(?:"event":"realtime\.bus_subscribed".*){@{[$subscribed + 1]}}/s, 5),
+   'the subscriber, killed, subscribes again';
+$c = $ws->wait_closed(3);
+is $c && $c->{code}, 4001,
+   '... and closes the socket of a session revoked while it was away (4001)';
+
 # --- message size -------------------------------------------------------------
 
-my $u = "$tag-size";
+$u = "$tag-size";
 $ws = open_on($w1, $u);
 my $pad = 4096 - length $json->encode({ message => '', recipients => [$u] });
 $ws->send_json({ message => 'x' x $pad, recipients => [$u] });
@@ -172,6 +258,9 @@ my $chunk = 'y' x 3800;
 $fast->send_json({ message => $chunk, recipients => [$slow_u] }) for 1 .. 400;
 $fast->send_json({ message => 'done', recipients => ["$tag-fast"] });
 ok next_of($fast, 'message', 20), 'a sender floods a reader that does not read';
+ok wait_for_log($w2, qr/"event":"realtime\.rx_paused"/, 10),
+   'a sender with more messages at once than the jobs thread takes is read '
+   . 'more slowly (at most a few of its messages wait there)';
 ok wait_for_log($w2, qr/realtime\.slow_reader/, 10),
    'the worker drops the reader once its queue passes REALTIME_MAX_QUEUED_BYTES';
 $slow->read;

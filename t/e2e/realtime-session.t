@@ -1,7 +1,8 @@
 # The sockets follow the session (seed 003's "welcome back" and logout):
-# a login's user.logged_in reaches the user's open sockets on every
-# realtime process as "Welcome back, <name>", and the first socket a new
-# session opens is greeted the same way, once whichever process holds it;
+# a login's user.logged_in reaches the user's open sockets of its other
+# sessions on every realtime process as "Welcome back, <name>", and the
+# first socket a new session opens is greeted the same way, once whichever
+# process holds it (once: not again by its own login's event);
 # logout closes that session's sockets (4001) within 1 s, on both
 # processes, and no other session's; a password reset and an account's
 # deletion close theirs too; a token's expiry closes its socket (4002).
@@ -9,7 +10,9 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes qw(sleep time);
-use Identity::Stack qw(api wait_for_mail otp_from_mail stack_token);
+use JSON::PP qw(decode_json);
+use Identity::Stack qw(api wait_for_mail otp_from_mail stack_token jwt_parts
+                       kafka_raw kafka_produce);
 use Identity::Flow qw(new_user new_admin login bearer);
 use Identity::WS qw(ws_open);
 
@@ -60,6 +63,31 @@ my $bob_t = login($bob_email, $pw) or die "no token\n";
 my $bob1 = ws_open(token => $bob_t, path => '/ws/2');
 is +(next_welcome($bob1) // {})->{message}, 'Welcome back, Bob Smith',
    'no name: first and last name';
+
+# a socket opened at once by a new session, while its login's event may
+# still be on its way: greeted on opening, and not again by the login
+my $c_t = login($ann_email, $pw) or die "no token\n";
+my $c1 = ws_open(token => $c_t);
+ok $c1->opened, 'a socket of session C opened right after its login';
+my @cw = welcomes($c1, 4);
+is scalar(@cw), 1, '... is welcomed exactly once';
+is $cw[0] && $cw[0]{message}, 'Welcome back, Ann Session', '... by name';
+is +(next_welcome($a2, 3) // {})->{message}, 'Welcome back, Ann Session',
+   "... while the user's sockets of other sessions are welcomed by the login";
+# the same login's event once more (Kafka delivers at least once), now
+# surely after the session's socket opened: the race above, made certain
+my (undef, $c_claims) = jwt_parts($c_t);
+my ($c_ev) = grep {
+    my $e = eval { decode_json((split /\t/, $_, 2)[1]) };
+    $e && ($e->{type} // '') eq 'user.logged_in'
+       && ($e->{data}{session_id} // '') eq ($c_claims->{sid} // '-');
+} kafka_raw('identity.events');
+ok $c_ev, "session C's login is on identity.events";
+kafka_produce('identity.events', split /\t/, $c_ev // "x\t{}", 2);
+is +(next_welcome($a2, 5) // {})->{message}, 'Welcome back, Ann Session',
+   '... delivered again, it welcomes the sockets of the other sessions';
+is scalar(welcomes($c1, 1)), 0, '... but not the socket of session C again';
+undef $c1;
 
 # --- logout: session A's sockets closed within 1 s --------------------------
 

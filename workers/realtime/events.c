@@ -3,8 +3,9 @@
  * in every partition, in no consumer group (id_kafka_tail_new), so that
  * every realtime process sees every user.logged_in and welcomes the
  * sockets it holds; nothing is committed (a welcome missed while a process
- * was down is not worth replaying).  The name is looked up by the jobs
- * thread.
+ * was down is not worth replaying).  A login goes to the loop first,
+ * which asks the jobs thread for the name only if it holds a socket of
+ * the user outside the new session.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -41,19 +42,26 @@ static void
 rt_events_one(const id_kafka_msg_t *m)
 {
     json_t     *ev;
-    const char *type, *sub;
-    rt_job_t   *j;
+    const char *type, *sub, *sid;
+    rt_item_t  *it;
 
     ev = json_loadb(m->payload, m->len, 0, NULL);
     type = json_string_value(json_object_get(ev, "type"));
     sub = json_string_value(json_object_get(ev, "subject"));
+    /* the new session (auth's session.c), greeted on its own socket */
+    sid = json_string_value(
+        json_object_get(json_object_get(ev, "data"), "session_id"));
+    if (sid == NULL || strlen(sid) >= RT_ID_MAX) {
+        sid = "";
+    }
     if (type != NULL && strcmp(type, "user.logged_in") == 0 && sub != NULL &&
-        strlen(sub) < RT_ID_MAX) {
-        j = calloc(1, sizeof(*j));
-        if (j != NULL) {
-            j->kind = RT_JOB_WELCOME;
-            snprintf(j->user, sizeof(j->user), "%s", sub);
-            rt_jobs_post(j);
+        sub[0] != '\0' && strlen(sub) < RT_ID_MAX) {
+        /* the loop knows whether this process holds any of its sockets */
+        it = rt_item_new(RT_ITEM_LOGIN);
+        if (it != NULL) {
+            memcpy(it->user, sub, strlen(sub) + 1);
+            memcpy(it->sid, sid, strlen(sid) + 1);
+            rt_inbox_post(it);
         }
     }
     json_decref(ev);

@@ -2,17 +2,43 @@
  * inbox.c - what the other threads hand to the loop: a mutex-protected
  * list, and lws_cancel_service() to wake the loop, whose
  * LWS_CALLBACK_EVENT_WAIT_CANCELLED takes everything pending at once.
+ *
+ * Bounded: at most RT_INBOX_MESSAGES_MAX frames (TO_USERS, TO_CONN) and
+ * logins (LOGIN, for a welcome) wait,
+ * for a loop that falls behind the channel; beyond, a frame is dropped
+ * and counted (a warning at most once a second with the count), as a
+ * chat message to a socket that closed would be.  Closes, the end of a
+ * socket's job and the stop are never dropped: losing one would leave a
+ * revoked session open or a socket unread for good.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <libwebsockets.h>
 
+#include "log.h"
+
 #include "realtime.h"
+
+#define RT_INBOX_MESSAGES_MAX 10000
 
 static pthread_mutex_t     rt_inbox_mu = PTHREAD_MUTEX_INITIALIZER;
 static rt_item_t          *rt_inbox_head, *rt_inbox_tail;
 static struct lws_context *rt_inbox_ctx;
+static size_t              rt_inbox_messages; /* frames waiting */
+static unsigned long       rt_inbox_dropped;  /* since the last warning */
+static time_t              rt_inbox_warned;
+
+
+/* A frame for sockets, which may be dropped when the inbox is full. */
+static int
+rt_item_is_message(const rt_item_t *it)
+{
+    return it->kind == RT_ITEM_TO_USERS || it->kind == RT_ITEM_TO_CONN ||
+           it->kind == RT_ITEM_LOGIN;
+}
 
 
 int
@@ -44,6 +70,7 @@ rt_item_free(rt_item_t *it)
         return;
     }
     json_decref(it->users);
+    json_decref(it->sids);
     free(it->frame);
     free(it);
 }
@@ -52,6 +79,10 @@ rt_item_free(rt_item_t *it)
 void
 rt_inbox_post(rt_item_t *it)
 {
+    char          n[24];
+    time_t        now;
+    unsigned long dropped = 0;
+
     if (it == NULL) {
         return;
     }
@@ -62,6 +93,25 @@ rt_inbox_post(rt_item_t *it)
         pthread_mutex_unlock(&rt_inbox_mu);
         rt_item_free(it);
         return;
+    }
+    if (rt_item_is_message(it)) {
+        if (rt_inbox_messages >= RT_INBOX_MESSAGES_MAX) {
+            rt_inbox_dropped++;
+            now = time(NULL);
+            if (now != rt_inbox_warned) {
+                rt_inbox_warned = now;
+                dropped = rt_inbox_dropped;
+                rt_inbox_dropped = 0;
+            }
+            pthread_mutex_unlock(&rt_inbox_mu);
+            rt_item_free(it);
+            if (dropped > 0) {
+                snprintf(n, sizeof(n), "%lu", dropped);
+                id_log_warn("realtime.inbox_full", "dropped", n, NULL);
+            }
+            return;
+        }
+        rt_inbox_messages++;
     }
     if (rt_inbox_tail != NULL) {
         rt_inbox_tail->next = it;
@@ -85,6 +135,7 @@ rt_inbox_close(void)
     rt_inbox_ctx = NULL;
     it = rt_inbox_head;
     rt_inbox_head = rt_inbox_tail = NULL;
+    rt_inbox_messages = 0;
     pthread_mutex_unlock(&rt_inbox_mu);
     for (; it != NULL; it = next) {
         next = it->next;
@@ -101,6 +152,7 @@ rt_inbox_take(void)
     pthread_mutex_lock(&rt_inbox_mu);
     all = rt_inbox_head;
     rt_inbox_head = rt_inbox_tail = NULL;
+    rt_inbox_messages = 0;
     pthread_mutex_unlock(&rt_inbox_mu);
     return all;
 }

@@ -3,8 +3,12 @@
  * limit and PUBLISH of a client's message, the checks when a socket
  * opens (revoked already? the session's first socket?), the display name
  * of a welcome.  Answers go back to the loop as inbox items, addressed by
- * connection id.  The queue is bounded: a flood the thread cannot keep up
- * with is refused (rate_limited frames would be late anyway).
+ * connection id; every RT_JOB_SEND comes back as RT_ITEM_JOB_DONE, which
+ * lets the loop keep at most RT_CONN_JOBS_MAX of one socket's messages
+ * here (it stops reading a socket at that many).  The queue is bounded
+ * too (RT_JOBS_MAX, every socket together): a job refused there is
+ * answered by the loop (an error frame, or close 1013 for a new socket's
+ * checks), never dropped without a word.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -49,17 +53,19 @@ static rt_job_t       *rt_jobs_head, *rt_jobs_tail;
 static size_t          rt_jobs_n;
 static pthread_t       rt_jobs_thread;
 static rt_limits_t     rt_jobs_limits;
+static char            rt_jobs_gcra_sha[48]; /* SCRIPT LOAD's; "" not yet */
 
 
 static void
 rt_job_free(rt_job_t *j)
 {
     rt_msg_clear(&j->msg);
+    rt_item_free(j->done);
     free(j);
 }
 
 
-void
+int
 rt_jobs_post(rt_job_t *j)
 {
     pthread_mutex_lock(&rt_jobs_mu);
@@ -67,18 +73,28 @@ rt_jobs_post(rt_job_t *j)
         pthread_mutex_unlock(&rt_jobs_mu);
         id_log_warn("realtime.jobs_full", "user", j->user, NULL);
         rt_job_free(j);
-        return;
+        return -1;
     }
-    j->next = NULL;
-    if (rt_jobs_tail != NULL) {
-        rt_jobs_tail->next = j;
-    } else {
+    if (j->kind == RT_JOB_STOP) {
+        /* first: the worker stops now, not after the backlog */
+        j->next = rt_jobs_head;
         rt_jobs_head = j;
+        if (rt_jobs_tail == NULL) {
+            rt_jobs_tail = j;
+        }
+    } else {
+        j->next = NULL;
+        if (rt_jobs_tail != NULL) {
+            rt_jobs_tail->next = j;
+        } else {
+            rt_jobs_head = j;
+        }
+        rt_jobs_tail = j;
     }
-    rt_jobs_tail = j;
     rt_jobs_n++;
     pthread_cond_signal(&rt_jobs_cond);
     pthread_mutex_unlock(&rt_jobs_mu);
+    return 0;
 }
 
 
@@ -115,7 +131,29 @@ rt_jobs_rate(const char *user, long *retry_ms)
     snprintf(interval, sizeof(interval), "%ld",
              60000000L / rt_jobs_limits.rate);
     snprintf(b, sizeof(b), "%ld", rt_jobs_limits.burst);
-    r = id_redis_cmd("EVAL %s 1 %s %s %s", rt_gcra_script, key, interval, b);
+    if (rt_jobs_gcra_sha[0] == '\0') {
+        /* loaded once: EVALSHA sends 40 bytes instead of the script */
+        r = id_redis_cmd("SCRIPT LOAD %s", rt_gcra_script);
+        if (r != NULL && r->type == REDIS_REPLY_STRING &&
+            r->len < sizeof(rt_jobs_gcra_sha)) {
+            memcpy(rt_jobs_gcra_sha, r->str, r->len + 1);
+        }
+        if (r != NULL) {
+            freeReplyObject(r);
+        }
+    }
+    r = NULL;
+    if (rt_jobs_gcra_sha[0] != '\0') {
+        r = id_redis_cmd("EVALSHA %s 1 %s %s %s", rt_jobs_gcra_sha, key,
+                         interval, b);
+    }
+    if (r == NULL) {
+        /* NOSCRIPT (Redis restarted or flushed its scripts) or a failure:
+         * EVAL runs it and caches it again; load it anew next time */
+        rt_jobs_gcra_sha[0] = '\0';
+        r = id_redis_cmd("EVAL %s 1 %s %s %s", rt_gcra_script, key, interval,
+                         b);
+    }
     if (r == NULL) {
         return -1;
     }
@@ -128,7 +166,9 @@ rt_jobs_rate(const char *user, long *retry_ms)
 }
 
 
-static void
+/* A client's message: rate check, then PUBLISH.  The answer for the
+ * sender (an error frame, new string) or NULL when it went out. */
+static char *
 rt_jobs_send(rt_job_t *j)
 {
     int         ok;
@@ -139,34 +179,27 @@ rt_jobs_send(rt_job_t *j)
     ok = rt_jobs_rate(j->user, &retry_ms);
     if (ok == 0) {
         id_log_info("realtime.rate_limited", "user", j->user, NULL);
-        rt_jobs_to_conn(j->conn, rt_frame_error("rate_limited",
-                                                "too many messages", retry_ms));
-        return;
+        return rt_frame_error("rate_limited", "too many messages", retry_ms);
     }
     if (ok < 0) {
-        rt_jobs_to_conn(
-            j->conn,
-            rt_frame_error("unavailable", "message not sent, try again", -1));
-        return;
+        return rt_frame_error("unavailable", "message not sent, try again", -1);
     }
     rt_now_iso(now);
     frame = rt_frame_message(j->user, j->msg.text, now);
     bus = frame != NULL ? rt_bus_encode(j->msg.to, frame) : NULL;
     free(frame);
     if (bus == NULL) {
-        return;
+        return rt_frame_error("unavailable", "out of memory, try again", -1);
     }
     /* every process, this one included, delivers what it reads back from
      * its SUBSCRIBE: one path for local and remote sockets */
     r = id_redis_cmd("PUBLISH %s %s", RT_CHANNEL, bus);
     free(bus);
     if (r == NULL) {
-        rt_jobs_to_conn(
-            j->conn,
-            rt_frame_error("unavailable", "message not sent, try again", -1));
-        return;
+        return rt_frame_error("unavailable", "message not sent, try again", -1);
     }
     freeReplyObject(r);
+    return NULL;
 }
 
 
@@ -179,6 +212,9 @@ rt_jobs_name(const char *user, char *out, size_t outlen)
     PGresult   *res;
     const char *params[1] = { user };
 
+    if (!rt_is_uuid(user)) {
+        return -1; /* not one of ours: no such user */
+    }
     res = id_db_exec(RT_SQL_USER_NAME, 1, params, NULL);
     if (res != NULL && PQntuples(res) == 1) {
         rt_display_name(id_db_value(res, 0, "name"),
@@ -238,6 +274,12 @@ rt_jobs_opened(rt_job_t *j)
     }
     freeReplyObject(r);
     if (rt_jobs_name(j->user, name, sizeof(name)) != 0) {
+        /* no greeting went out: the session's next socket may try again
+         * (PostgreSQL may be back by then) */
+        r = id_redis_cmd("DEL %s", key);
+        if (r != NULL) {
+            freeReplyObject(r);
+        }
         return;
     }
     rt_now_iso(at);
@@ -263,6 +305,8 @@ rt_jobs_welcome(rt_job_t *j)
     }
     it->frame = frame;
     it->users = json_pack("[s]", j->user);
+    /* the new session's sockets are greeted on RT_JOB_OPENED */
+    memcpy(it->sid, j->sid, sizeof(it->sid));
     rt_inbox_post(it);
 }
 
@@ -288,7 +332,9 @@ rt_jobs_main(void *arg)
 
         switch (j->kind) {
         case RT_JOB_SEND:
-            rt_jobs_send(j);
+            j->done->frame = rt_jobs_send(j);
+            rt_inbox_post(j->done); /* never dropped (inbox.c) */
+            j->done = NULL;
             break;
         case RT_JOB_OPENED:
             rt_jobs_opened(j);
@@ -317,7 +363,7 @@ rt_jobs_start(const rt_limits_t *limits)
 void
 rt_jobs_stop(void)
 {
-    rt_job_t *j = calloc(1, sizeof(*j));
+    rt_job_t *j = calloc(1, sizeof(*j)), *next;
 
     if (j == NULL) {
         return;
@@ -325,4 +371,14 @@ rt_jobs_stop(void)
     j->kind = RT_JOB_STOP;
     rt_jobs_post(j);
     pthread_join(rt_jobs_thread, NULL);
+    /* what waited behind the stop: its sockets are closed already */
+    pthread_mutex_lock(&rt_jobs_mu);
+    j = rt_jobs_head;
+    rt_jobs_head = rt_jobs_tail = NULL;
+    rt_jobs_n = 0;
+    pthread_mutex_unlock(&rt_jobs_mu);
+    for (; j != NULL; j = next) {
+        next = j->next;
+        rt_job_free(j);
+    }
 }

@@ -204,6 +204,18 @@ main(void)
         limits.burst = limits.rate; /* "rate=N r/m": N in any minute */
     }
 
+    /* a socket must be pinged before it counts as idle, or a client that
+     * answers every ping is hung up all the same */
+    if (id_conf_int(conf, "REALTIME_PING_SECS") >=
+        id_conf_int(conf, "REALTIME_IDLE_SECS")) {
+        fprintf(stderr,
+                "config: REALTIME_PING_SECS (%ld) must be less than "
+                "REALTIME_IDLE_SECS (%ld)\n",
+                (long) id_conf_int(conf, "REALTIME_PING_SECS"),
+                (long) id_conf_int(conf, "REALTIME_IDLE_SECS"));
+        goto err0;
+    }
+
     memset(&retry, 0, sizeof(retry));
     retry.secs_since_valid_ping =
         (uint16_t) id_conf_int(conf, "REALTIME_PING_SECS");
@@ -279,6 +291,7 @@ main(void)
     id_log_info("http.listening", "listen", listen, NULL);
 
     /* after the stop: up to 2 s more for the 1001 closes to go out */
+    rc = 0;
     while (lws_service(ctx, 0) >= 0) {
         if (app.stopping) {
             if (deadline == 0) {
@@ -290,8 +303,14 @@ main(void)
         }
     }
     atomic_store(&rt_loop_done, 1);
+    if (!app.stopping) {
+        /* the loop failed on its own: the signal thread still sits in
+         * sigwait(), which the signal it waits for ends */
+        id_log_error("worker.loop_failed", NULL);
+        rc = 1;
+        pthread_kill(sig_thread, SIGTERM);
+    }
     pthread_join(sig_thread, NULL);
-    rc = 0;
 
 err4:
 

@@ -2,6 +2,7 @@
  * message.c - the frames: what a client may send, what it receives, and
  * what travels between processes on RT_CHANNEL.  Pure (no I/O).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,31 @@ bad:
 }
 
 
+int
+rt_parse_exp(const char *text, long long *out)
+{
+    char     *end;
+    size_t    i;
+    long long v;
+
+    if (text == NULL || text[0] == '\0') {
+        return -1;
+    }
+    for (i = 0; text[i] != '\0'; i++) {
+        if (text[i] < '0' || text[i] > '9') {
+            return -1; /* no sign, space or 0x: strtoll would take them */
+        }
+    }
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno == ERANGE || *end != '\0' || v > RT_EXP_MAX) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+
 void
 rt_now_iso(char out[32])
 {
@@ -202,6 +228,31 @@ rt_bus_encode(const json_t *to, const char *frame)
 }
 
 
+/* What rt_ws_wanted() compares each socket's user with: an array of at
+ * most RT_RECIPIENTS_MAX strings, each shorter than RT_ID_MAX.  Anyone who
+ * can PUBLISH on the channel writes it, and one element that is no string
+ * would reach strcmp() as NULL on every process. */
+static int
+rt_bus_list_ok(const json_t *list)
+{
+    size_t      i;
+    json_t     *v;
+    const char *id;
+
+    if (!json_is_array(list) || json_array_size(list) > RT_RECIPIENTS_MAX) {
+        return 0;
+    }
+    json_array_foreach(list, i, v)
+    {
+        id = json_string_value(v);
+        if (id == NULL || strlen(id) >= RT_ID_MAX) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
 int
 rt_bus_decode(const char *text, size_t len, json_t **to, char **frame)
 {
@@ -213,7 +264,7 @@ rt_bus_decode(const char *text, size_t len, json_t **to, char **frame)
     root = json_loadb(text, len, 0, NULL);
     f = json_string_value(json_object_get(root, "frame"));
     list = json_object_get(root, "to");
-    if (f == NULL || (list != NULL && !json_is_array(list))) {
+    if (f == NULL || (list != NULL && !rt_bus_list_ok(list))) {
         json_decref(root);
         return -1;
     }
@@ -250,6 +301,50 @@ rt_revocation_sid(const char *text, size_t len, char *sid, size_t sidlen)
     memcpy(sid, text, n);
     sid[n] = '\0';
     return 0;
+}
+
+
+json_t *
+rt_revoked_sids(const char *const *members, size_t n)
+{
+    size_t  i;
+    json_t *sids = json_object();
+
+    for (i = 0; sids != NULL && i < n; i++) {
+        /* "sid:<sid>" (sessions.h); other members are not sessions */
+        if (members[i] != NULL && strncmp(members[i], "sid:", 4) == 0 &&
+            members[i][4] != '\0' && strlen(members[i] + 4) < RT_ID_MAX) {
+            json_object_set_new(sids, members[i] + 4, json_true());
+        }
+    }
+    if (sids != NULL && json_object_size(sids) == 0) {
+        json_decref(sids);
+        sids = NULL;
+    }
+    return sids;
+}
+
+
+int
+rt_is_uuid(const char *text)
+{
+    size_t i;
+
+    if (strlen(text) != 36) {
+        return 0;
+    }
+    for (i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (text[i] != '-') {
+                return 0;
+            }
+        } else if (!((text[i] >= '0' && text[i] <= '9') ||
+                     (text[i] >= 'a' && text[i] <= 'f') ||
+                     (text[i] >= 'A' && text[i] <= 'F'))) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 

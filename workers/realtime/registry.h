@@ -44,6 +44,10 @@ typedef struct rt_conn {
     char            close_reason[64];
     char           *rx; /* a fragmented message so far */
     size_t          rx_len;
+    unsigned        jobs;      /* RT_JOB_SEND on the jobs thread */
+    int             rx_paused; /* lws_rx_flow_control(wsi, 0) while jobs
+                                  is at RT_CONN_JOBS_MAX */
+    int rx_logged;             /* the first pause is logged, no more */
 } rt_conn_t;
 
 typedef struct {

@@ -18,15 +18,19 @@ const size_t rt_out_headroom = LWS_PRE;
 
 
 /* A request header the gateway sets (lws keeps unknown headers by their
- * lower-case name with the colon).  0 ok, -1 absent or too long. */
+ * lower-case name with the colon).  0 ok, 1 absent ("" in out), -1 too
+ * long for out. */
 static int
 rt_ws_header(struct lws *wsi, const char *name, char *out, size_t outlen)
 {
     int n, nlen = (int) strlen(name);
 
+    out[0] = '\0';
     n = lws_hdr_custom_length(wsi, name, nlen);
-    if (n < 0 || (size_t) n >= outlen) {
-        out[0] = '\0';
+    if (n < 0) {
+        return 1;
+    }
+    if ((size_t) n >= outlen) {
         return -1;
     }
     if (lws_hdr_custom_copy(wsi, out, (int) outlen, name, nlen) < 0) {
@@ -39,7 +43,7 @@ rt_ws_header(struct lws *wsi, const char *name, char *out, size_t outlen)
 
 /* Whether this peer's identity headers count (ws.h). */
 static int
-rt_ws_trusted(rt_app_t *app, struct lws *wsi, char hv[7][RT_ID_MAX + 64])
+rt_ws_trusted(rt_app_t *app, struct lws *wsi, char *const hv[7])
 {
     int          fd;
     char         path[256], sig[256];
@@ -75,31 +79,43 @@ static int
 rt_ws_identity(rt_app_t *app, struct lws *wsi, rt_conn_t *c)
 {
     /* the order of id_http_sign_message(): X-Real-IP, Sub, Role, Email,
-     * Sid, Jti, Exp */
+     * Sid, Jti, Exp; each buffer holds the longest value that header may
+     * have (an address, ids, an email of up to 320 bytes, a number) */
     static const char *names[7] = {
         "x-real-ip:",        "x-identity-sub:", "x-identity-role:",
         "x-identity-email:", "x-identity-sid:", "x-identity-jti:",
         "x-identity-exp:",
     };
-    char   hv[7][RT_ID_MAX + 64], *end;
+    char   ip[64], sub[RT_ID_MAX], role[64], email[321], sid[RT_ID_MAX];
+    char   jti[RT_ID_MAX], expv[24];
+    char  *hv[7] = { ip, sub, role, email, sid, jti, expv };
+    size_t lens[7] = { sizeof(ip),  sizeof(sub), sizeof(role), sizeof(email),
+                       sizeof(sid), sizeof(jti), sizeof(expv) };
     size_t i;
+    int    too_long = 0;
 
     for (i = 0; i < 7; i++) {
-        rt_ws_header(wsi, names[i], hv[i], sizeof(hv[i]));
+        if (rt_ws_header(wsi, names[i], hv[i], lens[i]) < 0) {
+            too_long = 1; /* refused below, never read as absent */
+        }
     }
     if (!rt_ws_trusted(app, wsi, hv)) {
         id_log_warn("realtime.untrusted", "detail",
                     "identity headers must come from the gateway", NULL);
         return -1;
     }
-    c->exp = strtoll(hv[6], &end, 10);
-    if (hv[1][0] == '\0' || strlen(hv[1]) >= sizeof(c->user) ||
-        strlen(hv[4]) >= sizeof(c->sid) || hv[6][0] == '\0' || *end != '\0') {
+    if (too_long) {
+        id_log_warn("realtime.header_too_long", NULL);
+        return -1;
+    }
+    /* every access token of ours names its session: without one, neither
+     * logout nor the greeting would find the socket */
+    if (sub[0] == '\0' || sid[0] == '\0' || rt_parse_exp(expv, &c->exp) != 0) {
         id_log_warn("realtime.no_identity", NULL);
         return -1;
     }
-    memcpy(c->user, hv[1], strlen(hv[1]) + 1);
-    memcpy(c->sid, hv[4], strlen(hv[4]) + 1);
+    memcpy(c->user, sub, strlen(sub) + 1);
+    memcpy(c->sid, sid, strlen(sid) + 1);
     return 0;
 }
 
@@ -146,20 +162,69 @@ rt_ws_send(rt_app_t *app, rt_conn_t *c, const char *frame)
 }
 
 
+/* users: rt_bus_decode()'s list (strings only), NULL for everyone. */
 static int
 rt_ws_wanted(const json_t *users, const char *user)
 {
-    size_t i;
+    size_t      i;
+    const char *id;
 
     if (users == NULL) {
         return 1;
     }
     for (i = 0; i < json_array_size(users); i++) {
-        if (strcmp(json_string_value(json_array_get(users, i)), user) == 0) {
+        id = json_string_value(json_array_get(users, i));
+        if (id != NULL && strcmp(id, user) == 0) {
             return 1;
         }
     }
     return 0;
+}
+
+
+/* One of c's messages is back from the jobs thread, with frame (an error
+ * for the sender) or NULL: c may be read again below the cap. */
+static void
+rt_ws_job_done(rt_app_t *app, rt_conn_t *c, const char *frame)
+{
+    if (c->jobs > 0) {
+        c->jobs--;
+    }
+    if (frame != NULL) {
+        rt_ws_send(app, c, frame);
+    }
+    if (c->rx_paused && c->jobs < RT_CONN_JOBS_MAX && c->close_code == 0) {
+        c->rx_paused = 0;
+        lws_rx_flow_control(c->wsi, 1);
+    }
+}
+
+
+/* A login of user (session sid): the welcome for the user's sockets here,
+ * but those of that session, if there are any; the name's lookup is not
+ * worth a query otherwise. */
+static void
+rt_ws_login(rt_app_t *app, const char *user, const char *sid)
+{
+    rt_conn_t *c;
+    rt_job_t  *j;
+
+    for (c = app->reg.head; c != NULL; c = c->next) {
+        if (strcmp(c->user, user) == 0 && strcmp(c->sid, sid) != 0) {
+            break;
+        }
+    }
+    if (c == NULL) {
+        return;
+    }
+    j = calloc(1, sizeof(*j));
+    if (j == NULL) {
+        return; /* a welcome: not worth more */
+    }
+    j->kind = RT_JOB_WELCOME;
+    memcpy(j->user, user, sizeof(j->user));
+    memcpy(j->sid, sid, sizeof(j->sid));
+    rt_jobs_post(j); /* logged if full */
 }
 
 
@@ -175,10 +240,14 @@ rt_ws_drain(rt_app_t *app)
         case RT_ITEM_TO_USERS:
             for (c = app->reg.head; c != NULL; c = cn) {
                 cn = c->next;
-                if (rt_ws_wanted(it->users, c->user)) {
+                if (rt_ws_wanted(it->users, c->user) &&
+                    (it->sid[0] == '\0' || strcmp(c->sid, it->sid) != 0)) {
                     rt_ws_send(app, c, it->frame);
                 }
             }
+            break;
+        case RT_ITEM_LOGIN:
+            rt_ws_login(app, it->user, it->sid);
             break;
         case RT_ITEM_TO_CONN:
             c = rt_reg_find(&app->reg, it->conn);
@@ -199,6 +268,21 @@ rt_ws_drain(rt_app_t *app)
                 }
             }
             break;
+        case RT_ITEM_CLOSE_SIDS:
+            /* after the bus resubscribed: revocations it may have missed */
+            for (c = app->reg.head; c != NULL; c = c->next) {
+                if (c->sid[0] != '\0' &&
+                    json_object_get(it->sids, c->sid) != NULL) {
+                    rt_ws_close(c, RT_CLOSE_REVOKED, "session revoked");
+                }
+            }
+            break;
+        case RT_ITEM_JOB_DONE:
+            c = rt_reg_find(&app->reg, it->conn);
+            if (c != NULL) {
+                rt_ws_job_done(app, c, it->frame);
+            }
+            break;
         case RT_ITEM_STOP:
             app->stopping = 1;
             for (c = app->reg.head; c != NULL; c = c->next) {
@@ -208,6 +292,21 @@ rt_ws_drain(rt_app_t *app)
         }
         rt_item_free(it);
     }
+}
+
+
+/* The timer for c's exp; a far exp is reached in steps of at most
+ * RT_EXP_STEP_SECS (LWS_CALLBACK_TIMER arms the next), so that the
+ * microseconds cannot overflow. */
+static void
+rt_ws_arm_expiry(rt_conn_t *c, long long now)
+{
+    long long secs = c->exp - now;
+
+    if (secs > RT_EXP_STEP_SECS) {
+        secs = RT_EXP_STEP_SECS;
+    }
+    lws_set_timer_usecs(c->wsi, (lws_usec_t) secs * LWS_US_PER_SEC);
 }
 
 
@@ -229,8 +328,9 @@ rt_ws_established(rt_app_t *app, struct lws *wsi, rt_conn_t *c)
         return;
     }
     /* the token's end: closed then, whatever the client does */
-    lws_set_timer_usecs(wsi, (lws_usec_t) (c->exp - now) * LWS_US_PER_SEC);
+    rt_ws_arm_expiry(c, now);
     id_log_info("realtime.open", "user", c->user, "sid", c->sid, NULL);
+    /* the revoked-at-upgrade check must run: without it, no socket */
     j = calloc(1, sizeof(*j));
     if (j != NULL) {
         j->kind = RT_JOB_OPENED;
@@ -238,7 +338,65 @@ rt_ws_established(rt_app_t *app, struct lws *wsi, rt_conn_t *c)
         j->exp = c->exp;
         memcpy(j->user, c->user, sizeof(j->user));
         memcpy(j->sid, c->sid, sizeof(j->sid));
-        rt_jobs_post(j);
+    }
+    if (j == NULL || rt_jobs_post(j) != 0) {
+        rt_ws_close(c, RT_CLOSE_TRY_AGAIN, "try again later");
+    }
+}
+
+
+/* An error frame for c (nothing if even that cannot be made). */
+static void
+rt_ws_error(rt_app_t *app, rt_conn_t *c, const char *code, const char *detail)
+{
+    char *frame = rt_frame_error(code, detail, -1);
+
+    if (frame != NULL) {
+        rt_ws_send(app, c, frame);
+        free(frame);
+    }
+}
+
+
+/* Hands a valid message to the jobs thread (taking msg) and stops reading
+ * c while RT_CONN_JOBS_MAX of its messages are there; answers an error
+ * frame if it cannot. */
+static void
+rt_ws_submit(rt_app_t *app, struct lws *wsi, rt_conn_t *c, rt_msg_t *msg)
+{
+    rt_job_t *j;
+
+    if (c->jobs >= RT_CONN_JOBS_MAX) {
+        /* read before the pause took effect */
+        rt_msg_clear(msg);
+        rt_ws_error(app, c, "busy", "too many messages waiting, try again");
+        return;
+    }
+    j = calloc(1, sizeof(*j));
+    if (j == NULL || (j->done = rt_item_new(RT_ITEM_JOB_DONE)) == NULL) {
+        free(j);
+        rt_msg_clear(msg);
+        rt_ws_error(app, c, "unavailable", "out of memory, try again");
+        return;
+    }
+    j->kind = RT_JOB_SEND;
+    j->conn = c->id;
+    j->done->conn = c->id;
+    memcpy(j->user, c->user, sizeof(j->user));
+    j->msg = *msg; /* now owned by the job */
+    memset(msg, 0, sizeof(*msg));
+    if (rt_jobs_post(j) != 0) {
+        rt_ws_error(app, c, "busy", "too many messages waiting, try again");
+        return;
+    }
+    c->jobs++;
+    if (c->jobs >= RT_CONN_JOBS_MAX && !c->rx_paused) {
+        c->rx_paused = 1;
+        lws_rx_flow_control(wsi, 0);
+        if (!c->rx_logged) {
+            c->rx_logged = 1; /* once a socket: a flood would repeat it */
+            id_log_info("realtime.rx_paused", "user", c->user, NULL);
+        }
     }
 }
 
@@ -249,9 +407,8 @@ static int
 rt_ws_receive(rt_app_t *app, struct lws *wsi, rt_conn_t *c, const char *in,
               size_t len)
 {
-    char      detail[200], *frame, *p;
-    rt_msg_t  msg;
-    rt_job_t *j;
+    char     detail[200], *p;
+    rt_msg_t msg;
 
     if (c->close_code != 0 || !c->linked) {
         return 0; /* closing: nothing more is read */
@@ -280,26 +437,13 @@ rt_ws_receive(rt_app_t *app, struct lws *wsi, rt_conn_t *c, const char *in,
         goto bad;
     }
     c->rx_len = 0;
-    j = calloc(1, sizeof(*j));
-    if (j == NULL) {
-        rt_msg_clear(&msg);
-        return 0;
-    }
-    j->kind = RT_JOB_SEND;
-    j->conn = c->id;
-    memcpy(j->user, c->user, sizeof(j->user));
-    j->msg = msg; /* now owned by the job */
-    rt_jobs_post(j);
+    rt_ws_submit(app, wsi, c, &msg);
     return 0;
 
 bad:
 
     c->rx_len = 0;
-    frame = rt_frame_error("bad_message", detail, -1);
-    if (frame != NULL) {
-        rt_ws_send(app, c, frame);
-        free(frame);
-    }
+    rt_ws_error(app, c, "bad_message", detail);
     return 0;
 }
 
@@ -460,6 +604,10 @@ rt_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return rt_ws_writeable(wsi, c);
 
     case LWS_CALLBACK_TIMER:
+        if (c->exp > (long long) time(NULL)) {
+            rt_ws_arm_expiry(c, (long long) time(NULL)); /* a step */
+            return 0;
+        }
         rt_ws_close(c, RT_CLOSE_EXPIRED, "token expired");
         return 0;
 

@@ -3,17 +3,30 @@
  * message may be (recipients or seed 003's recepients, a non-empty string
  * message, the sender never taken from the client), the frames it
  * receives, what travels on the Redis channel and the revocation feed,
- * the welcome's name, and the connection registry with its bounded
- * outgoing queues.
+ * the welcome's name, the gateway's exp, user ids, the sessions read back
+ * after a resubscribe, the connection registry with its bounded outgoing
+ * queues, the bounded inbox and the jobs queue (full, and the stop first).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../realtime/message.c"
 #include "../realtime/registry.c"
+#include "../realtime/inbox.c"
+#include "../realtime/jobs.c"
 #include "unit.h"
 
 const size_t rt_out_headroom = 16;
+
+/* the loop's wake-up, counted instead (the one lws call inbox.c makes) */
+static int woken;
+
+void
+lws_cancel_service(struct lws_context *context)
+{
+    (void) context;
+    woken++;
+}
 
 static rt_msg_t msg;
 static char     detail[200];
@@ -114,10 +127,28 @@ test_parse(void)
 }
 
 
+/* rt_bus_decode() of a NUL-terminated text; frees what it returns. */
+static int
+bus_decode(const char *text)
+{
+    int     rc;
+    char   *frame;
+    json_t *to;
+
+    rc = rt_bus_decode(text, strlen(text), &to, &frame);
+    json_decref(to);
+    free(frame);
+    return rc;
+}
+
+
 static void
 test_frames(void)
 {
     char   *f, *enc, *got, now[32], sid[RT_ID_MAX], name[64];
+    char    big[RT_ID_MAX + 32], line[2048];
+    size_t  n;
+    int     i;
     json_t *to;
 
     f = rt_frame_message("u1", "hi \"there\"", "2026-01-02T03:04:05.678Z");
@@ -167,6 +198,28 @@ test_frames(void)
     UNIT_INT(rt_bus_decode("garbage", 7, &to, &got), -1, "garbage: not ours");
     UNIT_INT(rt_bus_decode("{\"frame\":\"x\",\"to\":\"u\"}", 22, &to, &got), -1,
              "a list that is no array: not ours");
+    UNIT_INT(bus_decode("{\"to\":[1],\"frame\":\"x\"}"), -1,
+             "a recipient that is no string: not ours");
+    UNIT_INT(bus_decode("{\"to\":[\"u\",null],\"frame\":\"x\"}"), -1,
+             "a null recipient: not ours");
+    UNIT_INT(bus_decode("{\"to\":[\"u\",[\"v\"]],\"frame\":\"x\"}"), -1,
+             "a nested list: not ours");
+    memset(big, 'a', RT_ID_MAX);
+    snprintf(big + RT_ID_MAX, sizeof(big) - RT_ID_MAX, "\"],\"frame\":\"x\"}");
+    memcpy(line, "{\"to\":[\"", 8);
+    snprintf(line + 8, sizeof(line) - 8, "%s", big);
+    UNIT_INT(bus_decode(line), -1, "a recipient of RT_ID_MAX bytes: not ours");
+    line[8 + RT_ID_MAX - 1] = '"';
+    memmove(line + 8 + RT_ID_MAX - 1, line + 8 + RT_ID_MAX,
+            strlen(line + 8 + RT_ID_MAX) + 1);
+    UNIT_INT(bus_decode(line), 0, "  one byte shorter: ours");
+    n = (size_t) snprintf(line, sizeof(line), "{\"frame\":\"x\",\"to\":[");
+    for (i = 0; i < RT_RECIPIENTS_MAX + 1; i++) {
+        n += (size_t) snprintf(line + n, sizeof(line) - n, "%s\"u%d\"",
+                               i ? "," : "", i);
+    }
+    snprintf(line + n, sizeof(line) - n, "]}");
+    UNIT_INT(bus_decode(line), -1, "101 recipients: not ours");
 
     /* the revocation feed */
     UNIT_INT(rt_revocation_sid("sid:abc-1 1767000000", 20, sid, sizeof(sid)), 0,
@@ -239,11 +292,124 @@ test_registry(void)
 }
 
 
+static void
+test_identity(void)
+{
+    long long exp = -1;
+
+    UNIT_INT(rt_parse_exp("1767000000", &exp), 0, "exp: unix seconds");
+    UNIT_OK(exp == 1767000000LL, "  its value");
+    UNIT_INT(rt_parse_exp("", &exp), -1, "exp: empty");
+    UNIT_INT(rt_parse_exp("-5", &exp), -1, "exp: a sign");
+    UNIT_INT(rt_parse_exp("+5", &exp), -1, "exp: a plus sign");
+    UNIT_INT(rt_parse_exp(" 5", &exp), -1, "exp: a space first");
+    UNIT_INT(rt_parse_exp("5 ", &exp), -1, "exp: a space after");
+    UNIT_INT(rt_parse_exp("0x10", &exp), -1, "exp: hex");
+    UNIT_INT(rt_parse_exp("99999999999999999999", &exp), -1,
+             "exp: out of range (ERANGE)");
+    UNIT_INT(rt_parse_exp("9223372036854775", &exp), -1,
+             "exp: would overflow in microseconds");
+    UNIT_INT(rt_parse_exp("253402300799", &exp), 0, "exp: the year 9999");
+
+    UNIT_OK(rt_is_uuid("0f8fad5b-d9cb-469f-a165-70867728950e"), "a uuid");
+    UNIT_OK(rt_is_uuid("0F8FAD5B-D9CB-469F-A165-70867728950E"),
+            "  in capitals");
+    UNIT_OK(!rt_is_uuid("0f8fad5b-d9cb-469f-a165-70867728950"), "one short");
+    UNIT_OK(!rt_is_uuid("0f8fad5b-d9cb-469f-a165-70867728950e0"), "one more");
+    UNIT_OK(!rt_is_uuid("0f8fad5bxd9cb-469f-a165-70867728950e"), "no dash");
+    UNIT_OK(!rt_is_uuid("0f8fad5b-d9cb-469f-a165-70867728950g"), "not hex");
+    UNIT_OK(!rt_is_uuid(""), "empty");
+}
+
+
+static void
+test_revoked(void)
+{
+    const char *members[] = { "sid:s1", "jti:j1", "sid:",
+                              NULL,     "sid:s2", "sid:s1" };
+    const char *none[] = { "jti:j1" };
+    json_t     *sids;
+
+    sids = rt_revoked_sids(members, 6);
+    UNIT_INT((int) json_object_size(sids), 2, "revoked: two sessions");
+    UNIT_OK(json_object_get(sids, "s1") != NULL &&
+                json_object_get(sids, "s2") != NULL,
+            "  by their ids");
+    json_decref(sids);
+    UNIT_OK(rt_revoked_sids(none, 1) == NULL, "no session: nothing to do");
+    UNIT_OK(rt_revoked_sids(NULL, 0) == NULL, "an empty set: nothing to do");
+}
+
+
+static void
+test_inbox(void)
+{
+    int        i, n, closes;
+    rt_item_t *it, *next;
+
+    rt_inbox_init((struct lws_context *) &woken);
+    for (i = 0; i < RT_INBOX_MESSAGES_MAX + 5; i++) {
+        it = rt_item_new(RT_ITEM_TO_CONN);
+        it->frame = strdup("x");
+        rt_inbox_post(it);
+    }
+    for (i = 0; i < 3; i++) {
+        it = rt_item_new(i == 2 ? RT_ITEM_JOB_DONE : RT_ITEM_CLOSE_SID);
+        rt_inbox_post(it);
+    }
+    n = closes = 0;
+    for (it = rt_inbox_take(); it != NULL; it = next) {
+        next = it->next;
+        n++;
+        closes += it->kind != RT_ITEM_TO_CONN;
+        rt_item_free(it);
+    }
+    UNIT_INT(n, RT_INBOX_MESSAGES_MAX + 3,
+             "a full inbox drops the frames beyond its bound");
+    UNIT_INT(closes, 3, "  never a close or a job's end");
+    it = rt_item_new(RT_ITEM_TO_CONN);
+    rt_inbox_post(it);
+    it = rt_inbox_take();
+    UNIT_OK(it != NULL && it->next == NULL, "taken: room again");
+    rt_item_free(it);
+    rt_inbox_close();
+}
+
+
+static void
+test_jobs_queue(void)
+{
+    int       i, refused = 0;
+    rt_job_t *j, *next;
+
+    for (i = 0; i < RT_JOBS_MAX + 2; i++) {
+        j = calloc(1, sizeof(*j));
+        j->kind = RT_JOB_WELCOME;
+        refused += rt_jobs_post(j) != 0;
+    }
+    UNIT_INT(refused, 2, "a full jobs queue refuses, and says so");
+    j = calloc(1, sizeof(*j));
+    j->kind = RT_JOB_STOP;
+    UNIT_INT(rt_jobs_post(j), 0, "the stop is taken when full");
+    UNIT_OK(rt_jobs_head == j, "  first, before the backlog");
+    for (j = rt_jobs_head; j != NULL; j = next) {
+        next = j->next;
+        rt_job_free(j);
+    }
+    rt_jobs_head = rt_jobs_tail = NULL;
+    rt_jobs_n = 0;
+}
+
+
 int
 main(void)
 {
     test_parse();
     test_frames();
     test_registry();
+    test_identity();
+    test_revoked();
+    test_inbox();
+    test_jobs_queue();
     return UNIT_DONE();
 }
