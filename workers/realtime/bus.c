@@ -44,8 +44,7 @@ static atomic_int rt_bus_fd = -1;
 static void rt_bus_message(redisReply *r);
 
 
-/* A second before trying again, cut short when the worker stops. */
-static void
+void
 rt_pause(atomic_int *stopping)
 {
     int i;

@@ -26,18 +26,6 @@ static char      *rt_events_brokers;
 static int        rt_events_fetch_wait;
 
 
-/* A second before trying again, cut short when the worker stops. */
-static void
-rt_pause(atomic_int *stopping)
-{
-    int i;
-
-    for (i = 0; i < 10 && !atomic_load(stopping); i++) {
-        usleep(100000);
-    }
-}
-
-
 static void
 rt_events_one(const id_kafka_msg_t *m)
 {

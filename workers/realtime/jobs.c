@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "events.h"
 #include "log.h"
 #include "redis.h"
 #include "sessions.h"
@@ -184,7 +185,7 @@ rt_jobs_send(rt_job_t *j)
     if (ok < 0) {
         return rt_frame_error("unavailable", "message not sent, try again", -1);
     }
-    rt_now_iso(now);
+    id_event_now(now);
     frame = rt_frame_message(j->user, j->msg.text, now);
     bus = frame != NULL ? rt_bus_encode(j->msg.to, frame) : NULL;
     free(frame);
@@ -282,7 +283,7 @@ rt_jobs_opened(rt_job_t *j)
         }
         return;
     }
-    rt_now_iso(at);
+    id_event_now(at);
     rt_jobs_to_conn(j->conn, rt_frame_welcome(name, at));
 }
 
@@ -296,7 +297,7 @@ rt_jobs_welcome(rt_job_t *j)
     if (rt_jobs_name(j->user, name, sizeof(name)) != 0) {
         return;
     }
-    rt_now_iso(at);
+    id_event_now(at);
     frame = rt_frame_welcome(name, at);
     it = frame != NULL ? rt_item_new(RT_ITEM_TO_USERS) : NULL;
     if (it == NULL) {

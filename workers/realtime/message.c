@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "json.h"
@@ -145,21 +144,6 @@ rt_parse_exp(const char *text, long long *out)
     }
     *out = v;
     return 0;
-}
-
-
-void
-rt_now_iso(char out[32])
-{
-    struct tm      tm;
-    struct timeval tv;
-
-    char date[24];
-
-    gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 32, "%.19s.%03dZ", date, (int) (tv.tv_usec / 1000));
 }
 
 

@@ -25,6 +25,7 @@
 #ifndef RT_REALTIME_H
 #define RT_REALTIME_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,9 +76,6 @@ void rt_msg_clear(rt_msg_t *m);
 #define RT_EXP_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
 #define RT_EXP_STEP_SECS 86400    /* longest single wait of the exp timer */
 int rt_parse_exp(const char *text, long long *out);
-
-/* now as ISO 8601 UTC with milliseconds ("2026-01-02T03:04:05.678Z") */
-void rt_now_iso(char out[32]);
 
 /* The frames, as new strings (free()); NULL on ENOMEM. */
 char *rt_frame_message(const char *from, const char *text, const char *sent_at);
@@ -187,6 +185,10 @@ json_t *rt_revoked_sids(const char *const *members, size_t n);
 
 int  rt_bus_start(void);
 void rt_bus_stop(void);
+
+/* A second before a background thread tries again, cut short when
+ * *stopping is set.  (bus.c) */
+void rt_pause(atomic_int *stopping);
 
 int  rt_events_start(const char *brokers, int fetch_wait_ms);
 void rt_events_stop(void);

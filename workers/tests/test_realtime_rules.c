@@ -175,7 +175,7 @@ test_frames(void)
              "\"not JSON\"}",
              "a bad_message error, no retry");
     free(f);
-    rt_now_iso(now);
+    id_event_now(now);
     UNIT_INT((int) strlen(now), 24, "sent_at: ISO 8601 with ms");
     UNIT_OK(now[10] == 'T' && now[19] == '.' && now[23] == 'Z', "  its shape");
 
